@@ -1,0 +1,1 @@
+"""The queue broker: the single writer that owns the hall's queues."""

@@ -1,0 +1,271 @@
+"""Folding events into state: the only code that changes a ``HallState``.
+
+``evolve`` applies facts without judging them (the judging happened in
+``decide``), so replaying a journal reproduces the live state even when the
+policies in the config have changed since the events were written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Iterable
+
+from broker.rules.model import (
+    RECENT_CALLS_KEPT,
+    Alert,
+    Appointment,
+    CallRecord,
+    CounterState,
+    Event,
+    HallState,
+    Ticket,
+    initial_state,
+)
+from config.schema import Hall
+
+
+def evolve(state: HallState, event: Event) -> None:
+    """Apply one event to ``state`` in place.
+
+    Args:
+        state: a state the caller owns (never one shared with others).
+        event: a fact produced by ``decide`` or read back from the journal.
+    """
+    handler = _HANDLERS.get(event.type)
+    if handler is not None:
+        handler(state, event)
+    # Only a handful of event types leave the clock where it was; every fact is
+    # at least as late as the last, so the clock never runs backwards.
+    state.clock = max(state.clock, event.at)
+
+
+def replay(hall: Hall, events: Iterable[Event]) -> HallState:
+    """Rebuild the state from a journal's events, oldest first."""
+    state = initial_state(hall)
+    for event in events:
+        evolve(state, event)
+    return state
+
+
+def _set_ticket(state: HallState, number: str, **changes: object) -> Ticket:
+    ticket = replace(state.tickets[number], **changes)  # type: ignore[arg-type]
+    state.tickets[number] = ticket
+    return ticket
+
+
+def _set_counter(state: HallState, number: int, **changes: object) -> CounterState:
+    counter = replace(state.counter(number), **changes)  # type: ignore[arg-type]
+    state.counters[number] = counter
+    return counter
+
+
+def _unqueue(state: HallState, number: str) -> None:
+    ticket = state.tickets[number]
+    queue = state.queue(ticket.service)
+    if number in queue:
+        queue.remove(number)
+
+
+def _release(state: HallState, counter: int, number: str) -> None:
+    """Take a ticket off a counter, whether it was serving or held there."""
+    current = state.counter(counter)
+    if current.serving == number:
+        _set_counter(state, counter, serving=None)
+    if number in current.held:
+        _set_counter(state, counter, held=tuple(t for t in state.counter(counter).held if t != number))
+
+
+def _day_started(state: HallState, event: Event) -> None:
+    hall = state.hall
+    state.day = str(event.data["day"])
+    state.next_number = {}
+    state.tickets = {}
+    state.queues = {service.id: [] for service in hall.services}
+    state.recent_calls = ()
+    state.alerts = {}
+    configured = {counter.number: counter.opens for counter in hall.counters}
+    state.counters = {
+        number: CounterState(number=number, mode=configured.get(number, "closed"))
+        for number in sorted(set(configured) | set(state.counters))
+    }
+    # Bookings of earlier days can no longer be checked in.
+    state.appointments = {
+        code: booking for code, booking in state.appointments.items() if booking.end >= event.at
+    }
+
+
+def _ticket_issued(state: HallState, event: Event) -> None:
+    data = event.data
+    number = str(data["ticket"])
+    service = str(data["service"])
+    state.next_number[service] = int(data["seq_in_service"])
+    state.tickets[number] = Ticket(
+        number=number,
+        service=service,
+        origin_service=service,
+        kind=data["kind"],
+        issued_at=event.at,
+        queued_at=event.at,
+        appointment=data.get("appointment"),
+        due_at=data.get("due_at"),
+    )
+    state.queue(service).append(number)
+    code = data.get("appointment")
+    if code and code in state.appointments:
+        state.appointments[code] = replace(state.appointments[code], ticket=number)
+
+
+def _called(state: HallState, event: Event) -> None:
+    data = event.data
+    number = str(data["ticket"])
+    counter = int(data["counter"])
+    previous = state.tickets[number]
+    _unqueue(state, number)
+    if previous.counter is not None and previous.status == "held":
+        _release(state, previous.counter, number)
+    _set_ticket(state, number, status="serving", counter=counter, called_at=event.at,
+                started_at=None, recalls=0)
+    streak = state.counter(counter).priority_streak
+    _set_counter(state, counter, serving=number,
+                 priority_streak=streak + 1 if data.get("priority") else 0)
+    _remember_call(state, number, counter, event.at, recall=False)
+
+
+def _remember_call(state: HallState, number: str, counter: int, at: float, *, recall: bool) -> None:
+    calls = state.recent_calls + (CallRecord(ticket=number, counter=counter, at=at, recall=recall),)
+    state.recent_calls = calls[-RECENT_CALLS_KEPT:]
+
+
+def _recalled(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    _set_ticket(state, number, recalls=int(event.data["recalls"]))
+    _remember_call(state, number, int(event.data["counter"]), event.at, recall=True)
+
+
+def _started(state: HallState, event: Event) -> None:
+    _set_ticket(state, str(event.data["ticket"]), started_at=event.at)
+
+
+def _finished(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    counter = int(event.data["counter"])
+    _set_ticket(state, number, status="finished", finished_at=event.at)
+    _release(state, counter, number)
+    _set_counter(state, counter, last_finished=number, last_finished_at=event.at)
+    _sample(state, str(event.data["service"]), event.data.get("service_s"))
+
+
+def _sample(state: HallState, service: str, seconds: object) -> None:
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return
+    window = state.hall.policies.service_time_window
+    samples = state.service_times.get(service, ()) + (float(seconds),)
+    state.service_times[service] = samples[-window:]
+
+
+def _no_show(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    _release(state, int(event.data["counter"]), number)
+    _set_ticket(state, number, status="no_show", no_show_at=event.at)
+
+
+def _insert(state: HallState, number: str, service: str, position: int) -> None:
+    queue = state.queue(service)
+    if number in queue:
+        queue.remove(number)
+    queue.insert(min(max(position, 0), len(queue)), number)
+
+
+def _revived(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    ticket = state.tickets[number]
+    _set_ticket(state, number, status="waiting", counter=None, queued_at=event.at, no_show_at=None)
+    _insert(state, number, ticket.service, int(event.data["position"]))
+
+
+def _held(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    counter = int(event.data["counter"])
+    current = state.counter(counter)
+    _set_counter(state, counter, serving=None, held=current.held + (number,))
+    _set_ticket(state, number, status="held")
+
+
+def _transferred(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    counter = int(event.data["counter"])
+    target = str(event.data["to_service"])
+    _release(state, counter, number)
+    _set_ticket(state, number, status="waiting", service=target, counter=None, queued_at=event.at,
+                called_at=None, started_at=None, recalls=0, transferred=True)
+    _insert(state, number, target, int(event.data["position"]))
+    _sample(state, str(event.data["from_service"]), event.data.get("service_s"))
+
+
+def _requeued(state: HallState, event: Event) -> None:
+    number = str(event.data["ticket"])
+    ticket = state.tickets[number]
+    if ticket.counter is not None:
+        _release(state, ticket.counter, number)
+    _set_ticket(state, number, status="waiting", counter=None, called_at=None, started_at=None,
+                recalls=0, transferred=True)
+    _insert(state, number, ticket.service, int(event.data["position"]))
+
+
+def _counter_changed(state: HallState, event: Event) -> None:
+    counter = int(event.data["counter"])
+    mode = event.data["mode"]
+    changes: dict[str, object] = {"mode": mode}
+    if mode != "paused":
+        changes["priority_streak"] = 0
+    _set_counter(state, counter, **changes)
+
+
+def _rated(state: HallState, event: Event) -> None:
+    _set_ticket(state, str(event.data["ticket"]), rating=int(event.data["score"]))
+
+
+def _appointment_booked(state: HallState, event: Event) -> None:
+    data = event.data
+    code = str(data["code"])
+    state.appointments[code] = Appointment(
+        code=code, service=str(data["service"]), start=float(data["start_at"]),
+        end=float(data["end_at"]),
+    )
+
+
+def _alert_raised(state: HallState, event: Event) -> None:
+    data = event.data
+    if not data.get("sticky", True):
+        return
+    key = str(data["key"])
+    state.alerts[key] = Alert(
+        key=key, kind=str(data["kind"]), service=data.get("service"),
+        value=float(data["value"]), threshold=float(data["threshold"]),
+    )
+
+
+def _alert_cleared(state: HallState, event: Event) -> None:
+    state.alerts.pop(str(event.data["key"]), None)
+
+
+_HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
+    "day_started": _day_started,
+    "ticket_issued": _ticket_issued,
+    "called": _called,
+    "recalled": _recalled,
+    "started": _started,
+    "finished": _finished,
+    "no_show": _no_show,
+    "revived": _revived,
+    "held": _held,
+    "transferred": _transferred,
+    "requeued": _requeued,
+    "counter_changed": _counter_changed,
+    "rated": _rated,
+    "appointment_booked": _appointment_booked,
+    "alert_raised": _alert_raised,
+    "alert_cleared": _alert_cleared,
+}
+
+EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

@@ -1,0 +1,176 @@
+"""The hall's queue state, the commands that change it and the events that record it.
+
+Tickets, counters and appointments are frozen records; ``HallState`` holds
+them in containers that ``copy()`` duplicates one level deep, so a command can
+work on a private copy while the caller's state stays untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Mapping
+
+from callnext.errors import CallnextError
+from config.schema import Hall
+
+TicketKind = Literal["walkin", "priority", "appointment"]
+TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "expired"]
+CounterMode = Literal["open", "paused", "closed"]
+
+
+class RuleRefusal(CallnextError):
+    """A command the queue rules refuse; nothing changed.
+
+    Attributes:
+        code: stable machine-readable code (see ``protocol.errors``).
+        message: what was wrong and what to do, for people.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Command:
+    """A validated request to change (or read) the queue."""
+
+    op: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A fact the rules decided; the journal gives it its ``seq``."""
+
+    type: str
+    at: float
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One visitor's number (号票) and where it stands today."""
+
+    number: str
+    service: str
+    kind: TicketKind
+    issued_at: float
+    queued_at: float
+    status: TicketStatus = "waiting"
+    origin_service: str = ""
+    appointment: str | None = None
+    due_at: float | None = None
+    counter: int | None = None
+    called_at: float | None = None
+    started_at: float | None = None
+    recalls: int = 0
+    no_show_at: float | None = None
+    finished_at: float | None = None
+    transferred: bool = False
+    rating: int | None = None
+
+
+@dataclass(frozen=True)
+class CounterState:
+    """A window (窗口) as the rules see it."""
+
+    number: int
+    mode: CounterMode = "open"
+    serving: str | None = None
+    held: tuple[str, ...] = ()
+    priority_streak: int = 0
+    last_finished: str | None = None
+    last_finished_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A booked slot (预约); holds no personal data, only a code."""
+
+    code: str
+    service: str
+    start: float
+    end: float
+    ticket: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A condition staff should act on, active until cleared."""
+
+    key: str
+    kind: str
+    service: str | None
+    value: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One announcement, newest last in ``HallState.recent_calls``."""
+
+    ticket: str
+    counter: int
+    at: float
+    recall: bool
+
+
+RECENT_CALLS_KEPT = 10
+
+
+@dataclass
+class HallState:
+    """Everything the broker knows about today's queue.
+
+    ``apply`` never mutates a state it is given; only ``evolve`` mutates, and
+    only states the caller owns (a fresh copy, or a replay in progress).
+    """
+
+    hall: Hall
+    day: str | None = None
+    clock: float = 0.0
+    next_number: dict[str, int] = field(default_factory=dict)
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    queues: dict[str, list[str]] = field(default_factory=dict)
+    counters: dict[int, CounterState] = field(default_factory=dict)
+    service_times: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    appointments: dict[str, Appointment] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    recent_calls: tuple[CallRecord, ...] = ()
+
+    def copy(self) -> HallState:
+        """A copy whose containers may be changed without touching this state."""
+        return replace(
+            self,
+            next_number=dict(self.next_number),
+            tickets=dict(self.tickets),
+            queues={service: list(queue) for service, queue in self.queues.items()},
+            counters=dict(self.counters),
+            service_times=dict(self.service_times),
+            appointments=dict(self.appointments),
+            alerts=dict(self.alerts),
+        )
+
+    def queue(self, service: str) -> list[str]:
+        """The waiting line of a service (created empty on first use)."""
+        return self.queues.setdefault(service, [])
+
+    def counter(self, number: int) -> CounterState:
+        """A counter's state; counters unknown to the config appear closed."""
+        found = self.counters.get(number)
+        if found is None:
+            return CounterState(number=number, mode="closed")
+        return found
+
+
+def initial_state(hall: Hall) -> HallState:
+    """The state before the first event: every configured counter in its opening mode."""
+    state = HallState(hall=hall)
+    for counter in hall.counters:
+        state.counters[counter.number] = CounterState(number=counter.number, mode=counter.opens)
+    for service in hall.services:
+        state.queues[service.id] = []
+    return state

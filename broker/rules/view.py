@@ -1,0 +1,79 @@
+"""The public view: what nodes may know of the state (no personal data exists to leak).
+
+Snapshots carry the whole view; each published event carries only the parts it
+changed, merged one level deep by the node's mirror (``protocol.mirror``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.rules.estimates import estimate_s, mean_service_s, open_counters
+from broker.rules.model import HallState
+
+NEXT_SHOWN = 5
+
+
+def public_view(state: HallState) -> dict[str, Any]:
+    """The whole public view of ``state``: JSON-ready, deterministic."""
+    hall = state.hall
+    counters: dict[str, Any] = {}
+    for configured in hall.counters:
+        current = state.counter(configured.number)
+        serving = state.tickets.get(current.serving) if current.serving else None
+        counters[str(configured.number)] = {
+            "number": configured.number,
+            "mode": current.mode,
+            "serving": serving.number if serving else None,
+            "service": serving.service if serving else None,
+            "called_at": serving.called_at if serving else None,
+            "recalls": serving.recalls if serving else 0,
+            "held": list(current.held),
+            "services": list(configured.services),
+        }
+    services: dict[str, Any] = {}
+    for service in hall.services:
+        queue = state.queues.get(service.id, [])
+        longest = min((state.tickets[n].queued_at for n in queue), default=None)
+        estimate = estimate_s(state, service.id, len(queue))
+        last = state.next_number.get(service.id, 0)
+        services[service.id] = {
+            "id": service.id,
+            "prefix": service.prefix,
+            "waiting": len(queue),
+            "next": queue[:NEXT_SHOWN],
+            "longest_since": longest,
+            "mean_service_min": round(mean_service_s(state, service.id) / 60.0, 1),
+            "estimate_min": None if estimate is None else round(estimate / 60.0, 1),
+            "open_counters": open_counters(state, service.id),
+            "last_issued": f"{service.prefix}{last:03d}" if last else None,
+        }
+    return {
+        "day": state.day,
+        "clock": state.clock,
+        "counters": counters,
+        "services": services,
+        "recent_calls": [
+            {"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
+            for c in reversed(state.recent_calls)
+        ],
+        "alerts": [
+            {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
+             "threshold": a.threshold}
+            for a in state.alerts.values()
+        ],
+    }
+
+
+def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``after`` that differs from ``before``, one level deep for objects."""
+    changes: dict[str, Any] = {}
+    for key, value in after.items():
+        old = before.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            inner = {k: v for k, v in value.items() if old.get(k) != v}
+            if inner:
+                changes[key] = inner
+        elif old != value:
+            changes[key] = value
+    return changes

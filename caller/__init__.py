@@ -1,0 +1,1 @@
+"""caller node (see its issue); nothing here yet."""

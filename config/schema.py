@@ -1,0 +1,267 @@
+"""The typed hall configuration: the single source of every default and type.
+
+A hall is described by one TOML file. Each table maps to one frozen model
+below; ``extra="forbid"`` makes a misspelt key an error instead of a silently
+ignored setting, and the loader (``config.load``) turns every validation
+problem into a readable line with a fix hint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callnext.errors import CallnextError
+
+# 24:00 is allowed as the end of a day; 24:30 is not a time of day.
+_HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+Loc = tuple[str | int, ...]
+"""A key path into the hall, as pydantic writes it: ``("services", 2, "prefix")``."""
+
+
+class InconsistentHall(CallnextError, ValueError):
+    """Cross-reference problems in a hall, each kept with its own key path.
+
+    ``str()`` is the problems joined with "; " (what pydantic shows); the
+    loader reads ``problems`` instead, because the messages themselves contain
+    "; " and each one belongs to a different key.
+
+    Args:
+        problems: ``(loc, message)`` pairs; a message may end in "; <hint>".
+    """
+
+    def __init__(self, problems: Sequence[tuple[Loc, str]]) -> None:
+        self.problems: tuple[tuple[Loc, str], ...] = tuple(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(_Model):
+    """A text a person reads or hears, in Chinese and English."""
+
+    zh: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class Period(_Model):
+    """One opening period of a day, e.g. 08:30-12:00, in hall-local time."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be a time written HH:MM, e.g. '08:30'")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.start >= self.end:
+            raise ValueError(f"period start {self.start} must be before its end {self.end}")
+        return self
+
+    def start_time(self) -> time:
+        """The start as a ``datetime.time``."""
+        return _to_time(self.start)
+
+    def end_time(self) -> time:
+        """The end as a ``datetime.time`` (24:00 becomes 23:59:59.999999)."""
+        return _to_time(self.end)
+
+
+def _to_time(value: str) -> time:
+    hours, minutes = (int(part) for part in value.split(":"))
+    if hours == 24:
+        return time(23, 59, 59, 999999)
+    return time(hours, minutes)
+
+
+class Hours(_Model):
+    """When the hall issues tickets."""
+
+    timezone: str = "Asia/Shanghai"
+    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon", "tue", "wed", "thu", "fri",
+    )
+    periods: tuple[Period, ...] = (
+        Period(start="08:30", end="12:00"),
+        Period(start="13:30", end="17:30"),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        # OSError: some Python builds raise IsADirectoryError for "Asia".
+        except (ZoneInfoNotFoundError, ValueError, OSError) as err:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'"
+            ) from err
+        return value
+
+    def zone(self) -> ZoneInfo:
+        """The hall's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class Service(_Model):
+    """A kind of business (业务) with its own ticket prefix."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
+    name: Bilingual
+    priority: bool = False
+    """Every ticket of this service counts as a priority ticket (优先办理)."""
+    expected_minutes: Annotated[float, Field(gt=0, le=240)] = 8.0
+    """Prior for the mean service time, until real service times are measured."""
+    kiosk: bool = True
+    """Offered as a button on the kiosks."""
+
+
+class Counter(_Model):
+    """A numbered window (窗口) and the services it serves, in preference order."""
+
+    number: Annotated[int, Field(ge=1, le=999)]
+    name: Bilingual | None = None
+    services: Annotated[tuple[str, ...], Field(min_length=1)]
+    opens: Literal["open", "closed"] = "open"
+    """State of the counter at the start of each day."""
+
+
+class Policies(_Model):
+    """How the queue rules behave; every number has a sensible default."""
+
+    recall_cap: Annotated[int, Field(ge=0, le=10)] = 2
+    """Recalls allowed after the first call; one more makes the ticket a no-show."""
+    no_show_grace_minutes: Annotated[float, Field(ge=0, le=480)] = 30.0
+    requeue_offset: Annotated[int, Field(ge=0, le=100)] = 3
+    """A revived no-show goes back behind this many waiting tickets."""
+    priority_burst: Annotated[int, Field(ge=1, le=20)] = 2
+    """At most this many priority calls in a row at a counter while normal tickets starve."""
+    starvation_minutes: Annotated[float, Field(ge=0, le=480)] = 15.0
+    """A normal ticket waiting longer than this counts as starving."""
+    appointment_early_minutes: Annotated[float, Field(ge=0, le=480)] = 30.0
+    appointment_late_minutes: Annotated[float, Field(ge=0, le=480)] = 15.0
+    queue_alert_waiting: Annotated[int, Field(ge=1, le=10000)] = 10
+    wait_alert_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
+    after_hours: Literal["refuse", "issue_with_warning"] = "refuse"
+    rating_scale: Literal[3, 5] = 3
+    rating_window_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    """Ratings are accepted while serving and this long after finishing."""
+    service_time_window: Annotated[int, Field(ge=1, le=500)] = 20
+    """How many recent service times the rolling estimate uses."""
+
+
+class Broker(_Model):
+    """Where the broker listens and nodes connect."""
+
+    host: str = "127.0.0.1"
+    """Address nodes connect to."""
+    bind: str = "0.0.0.0"
+    """Interface the broker binds; 127.0.0.1 keeps it local."""
+    command_port: Annotated[int, Field(ge=1, le=65535)] = 5555
+    event_port: Annotated[int, Field(ge=1, le=65535)] = 5556
+
+    def command_endpoint(self) -> str:
+        """The endpoint a node's request client connects to."""
+        return f"tcp://{self.host}:{self.command_port}"
+
+    def event_endpoint(self) -> str:
+        """The endpoint a node's subscriber connects to."""
+        return f"tcp://{self.host}:{self.event_port}"
+
+
+class Hall(_Model):
+    """The whole hall: the root of the TOML file."""
+
+    name: Bilingual
+    hours: Hours = Hours()
+    notices: tuple[Bilingual, ...] = ()
+    services: Annotated[tuple[Service, ...], Field(min_length=1)]
+    counters: Annotated[tuple[Counter, ...], Field(min_length=1)]
+    policies: Policies = Policies()
+    broker: Broker = Broker()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Hall:
+        problems: list[tuple[Loc, str]] = []
+        seen_ids: set[str] = set()
+        seen_prefixes: dict[str, str] = {}
+        for index, service in enumerate(self.services):
+            if service.id in seen_ids:
+                problems.append((
+                    ("services", index, "id"),
+                    f"service id {service.id!r} is used twice; give each service its own id",
+                ))
+            seen_ids.add(service.id)
+            if service.prefix in seen_prefixes:
+                problems.append((
+                    ("services", index, "prefix"),
+                    f"prefix {service.prefix!r} is used by {seen_prefixes[service.prefix]!r} and "
+                    f"{service.id!r}; ticket numbers would collide, pick another letter",
+                ))
+            else:
+                seen_prefixes[service.prefix] = service.id
+        numbers: set[int] = set()
+        for index, counter in enumerate(self.counters):
+            if counter.number in numbers:
+                problems.append((
+                    ("counters", index, "number"),
+                    f"counter number {counter.number} is used twice; give each counter its own number",
+                ))
+            numbers.add(counter.number)
+            for position, service_id in enumerate(counter.services):
+                if service_id not in seen_ids:
+                    hint = _closest(service_id, sorted(seen_ids))
+                    problems.append((
+                        ("counters", index, "services", position),
+                        f"counter {counter.number} serves unknown service {service_id!r}"
+                        + (
+                            f"; did you mean {hint!r}?"
+                            if hint
+                            else f"; known services: {', '.join(sorted(seen_ids))}"
+                        ),
+                    ))
+        if self.broker.command_port == self.broker.event_port:
+            problems.append((
+                ("broker", "event_port"),
+                "broker.command_port and broker.event_port must differ",
+            ))
+        if problems:
+            raise InconsistentHall(problems)
+        return self
+
+    def service(self, service_id: str) -> Service | None:
+        """The service with this id, or None."""
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        return None
+
+    def counter(self, number: int) -> Counter | None:
+        """The counter with this number, or None."""
+        for counter in self.counters:
+            if counter.number == number:
+                return counter
+        return None
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None

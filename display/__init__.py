@@ -1,0 +1,1 @@
+"""display node (see its issue); nothing here yet."""

@@ -1,0 +1,1 @@
+"""hw node (see its issue); nothing here yet."""

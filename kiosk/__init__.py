@@ -1,0 +1,1 @@
+"""kiosk node (see its issue); nothing here yet."""

@@ -1,0 +1,49 @@
+"""Shared fixtures: a small hall built in code, and a fixed hall-local clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config.schema import Hall
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(hhmm: str, day: str = "2026-11-25") -> float:
+    """Epoch seconds of a hall-local time on a Wednesday."""
+    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=SHANGHAI).timestamp()
+
+
+def small_hall(**policies: Any) -> Hall:
+    """Four services, three counters, open around the clock unless told otherwise."""
+    hours = policies.pop("hours", {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                   "periods": [{"start": "00:00", "end": "24:00"}]})
+    return Hall.model_validate({
+        "name": {"zh": "测试大厅", "en": "Test Hall"},
+        "hours": hours,
+        "services": [
+            {"id": "general", "prefix": "A", "name": {"zh": "综合业务", "en": "General"},
+             "expected_minutes": 10},
+            {"id": "reimburse", "prefix": "C", "name": {"zh": "报销", "en": "Reimbursement"},
+             "expected_minutes": 6},
+            {"id": "priority", "prefix": "Y", "name": {"zh": "优先办理", "en": "Priority"},
+             "priority": True},
+            {"id": "appointment", "prefix": "B", "name": {"zh": "预约办理", "en": "Appointments"}},
+        ],
+        "counters": [
+            {"number": 1, "services": ["general", "reimburse"]},
+            {"number": 2, "services": ["reimburse", "general"]},
+            {"number": 3, "services": ["priority", "general", "appointment"]},
+        ],
+        "policies": policies,
+    })
+
+
+@pytest.fixture
+def hall() -> Hall:
+    """The small hall with default policies."""
+    return small_hall()
