@@ -95,7 +95,7 @@ class Journal:
             ) from err
 
     def append(self, entries: Sequence[Entry], *, op: str, node: str,
-               request_id: str | None, reply: bytes | None) -> list[int]:
+               request_id: str | None, reply: bytes | None, at: float) -> list[int]:
         """Write events and the reply they answer in one durable transaction.
 
         Returns:
@@ -119,7 +119,7 @@ class Journal:
             if request_id is not None and reply is not None:
                 self._db.execute(
                     "INSERT OR REPLACE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
-                    (request_id, entries[0].event.at if entries else 0.0, op, node,
+                    (request_id, at, op, node,
                      reply.decode("utf-8")),
                 )
             self._db.execute("COMMIT")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from callnext.errors import CallnextError
-from config.schema import Bilingual, Hall, InconsistentHall, Loc
+from config.schema import Bilingual, Hall, InconsistentHallError, Loc
 
 __all__ = [
     "ConfigError",
@@ -109,6 +109,7 @@ class ConfigError(CallnextError, ValueError):
         super().__init__(file, self.problems)
 
     def __str__(self) -> str:
+        """The full report, as ``format_problems`` writes it."""
         return format_problems(self)
 
 
@@ -252,7 +253,7 @@ def _explain(detail: ErrorDetails, data: Mapping[str, Any], file: str) -> list[P
     ctx: dict[str, Any] = dict(detail.get("ctx") or {})
     error = ctx.get("error")
 
-    if isinstance(error, InconsistentHall):
+    if isinstance(error, InconsistentHallError):
         # One validator found several problems; each belongs to its own key.
         problems: list[Problem] = []
         for sub_loc, text in error.problems:

@@ -27,7 +27,7 @@ Loc = tuple[str | int, ...]
 """A key path into the hall, as pydantic writes it: ``("services", 2, "prefix")``."""
 
 
-class InconsistentHall(CallnextError, ValueError):
+class InconsistentHallError(CallnextError, ValueError):
     """Cross-reference problems in a hall, each kept with its own key path.
 
     ``str()`` is the problems joined with "; " (what pydantic shows); the
@@ -242,7 +242,7 @@ class Hall(_Model):
                 "broker.command_port and broker.event_port must differ",
             ))
         if problems:
-            raise InconsistentHall(problems)
+            raise InconsistentHallError(problems)
         return self
 
     def service(self, service_id: str) -> Service | None:

@@ -30,6 +30,15 @@ class Wanted:
     threshold: float
 
 
+CLEAR_RATIO = 0.8
+"""A raised alert clears only once its value falls below this share of the threshold,
+so a queue hovering around the threshold does not raise the alert again and again."""
+
+
+def _limit(state: HallState, key: str, threshold: float) -> float:
+    return threshold * CLEAR_RATIO if key in state.alerts else threshold
+
+
 def wanted(state: HallState, now: float) -> dict[str, Wanted]:
     """Every alert condition that holds at ``now``, keyed by a stable alert key."""
     policies = state.hall.policies
@@ -38,12 +47,12 @@ def wanted(state: HallState, now: float) -> dict[str, Wanted]:
         queue = state.queues.get(service.id, [])
         if not queue:
             continue
-        if len(queue) > policies.queue_alert_waiting:
+        if len(queue) > _limit(state, f"queue_length:{service.id}", policies.queue_alert_waiting):
             found[f"queue_length:{service.id}"] = Wanted(
                 f"queue_length:{service.id}", "queue_length", service.id,
                 float(len(queue)), float(policies.queue_alert_waiting))
         longest_min = max(0.0, now - min(state.tickets[n].queued_at for n in queue)) / 60.0
-        if longest_min > policies.wait_alert_minutes:
+        if longest_min > _limit(state, f"longest_wait:{service.id}", policies.wait_alert_minutes):
             found[f"longest_wait:{service.id}"] = Wanted(
                 f"longest_wait:{service.id}", "longest_wait", service.id,
                 round(longest_min, 1), policies.wait_alert_minutes)

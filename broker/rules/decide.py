@@ -217,7 +217,9 @@ def _issue_ticket(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     after_hours = not hours.is_open(hall, tx.now)
     if after_hours and hall.policies.after_hours == "refuse":
         opening = hours.next_opening(hall, tx.now)
-        when = opening.strftime("%m-%d %H:%M") if opening else "-"
+        today = hours.local(hall, tx.now).date()
+        when = ("-" if opening is None else opening.strftime("%H:%M")
+                if opening.date() == today else opening.strftime("%m-%d %H:%M"))
         raise RuleRefusal(errors.CLOSED_FOR_DAY,
                           f"现在不在取号时间，下次开始取号 {when} / ticketing is closed now; "
                           f"it opens again at {when}")

@@ -351,3 +351,15 @@ def test_replay_of_the_events_gives_the_live_state(h: Hall_) -> None:
     h.do("no_show", counter=2)
     h.do("revive", ticket="A001")
     assert replay(h.state.hall, h.events) == h.state
+
+
+def test_queue_alert_does_not_flap_around_its_threshold() -> None:
+    h = Hall_(small_hall(queue_alert_waiting=5))
+    for _ in range(6):
+        h.do("issue_ticket", service="general")
+    h.do("call_next", counter=1)          # 5 waiting: still above 80 % of the threshold
+    h.do("issue_ticket", service="general")  # 6 again: must not raise a second time
+    assert h.types().count("alert_raised") == 1 and "alert_cleared" not in h.types()
+    h.do("call_next", counter=2)
+    h.do("call_next", counter=3)          # 4 waiting: below 80 % of 5 -> cleared
+    assert h.types().count("alert_cleared") == 1

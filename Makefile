@@ -1,0 +1,38 @@
+# callnext: `make demo` to see it run, `make test` to test it. Both set everything up first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Debian / Raspberry Pi OS packages the nodes need: speech, a Chinese font, audio tools.
+APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: demo test bench deps system-deps clean help
+
+help:
+	@echo "make demo   - start a broker on the example hall and play a scripted hall day"
+	@echo "make test   - run the whole test suite"
+	@echo "make bench  - print latency / throughput / memory figures"
+	@echo "make clean  - remove the virtual environment and caches"
+
+system-deps:
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh $(APT_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+deps: system-deps $(VENV)/.installed
+
+test: deps
+	$(BIN)/python -m pytest
+
+demo: deps
+	$(BIN)/callnext demo --config config/hall.example.toml
+
+bench: deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,133 @@
+"""The broker process: a ROUTER for commands, a PUB for events, one loop, one writer."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import zmq
+
+from broker.journal import Journal
+from broker.service import BrokerService
+from broker.sockets import SocketSecurity, bind_sockets
+from config.schema import Hall
+from protocol import envelope, errors
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 1.0
+TICK_S = 5.0
+JOURNAL_NAME = "journal.sqlite3"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the running broker can be reached."""
+
+    commands: str
+    events: str
+
+
+def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
+          command_port: int | None = None, event_port: int | None = None,
+          clock: Callable[[], float] = time.time,
+          security: SocketSecurity | None = None,
+          stop: threading.Event | None = None,
+          on_ready: Callable[[Endpoints], None] | None = None) -> int:
+    """Run the broker until ``stop`` is set or SIGTERM/SIGINT arrives.
+
+    Args:
+        hall: the hall's configuration.
+        data_dir: where the journal lives.
+        bind: interface to bind (default: the config's ``broker.bind``).
+        command_port: ROUTER port; 0 picks a free one (default: the config's).
+        event_port: PUB port; 0 picks a free one (default: the config's).
+        clock: wall-clock source in epoch seconds.
+        security: socket security (CURVE) applied where the sockets are made.
+        stop: an event that ends the loop (for in-process use).
+        on_ready: called with the bound endpoints once commands are accepted.
+
+    Returns:
+        The process exit status: 0 after a clean stop.
+    """
+    stop = stop or threading.Event()
+    journal = Journal(Path(data_dir) / JOURNAL_NAME)
+    service = BrokerService(hall, journal, clock)
+    context = zmq.Context()
+    router, pub, endpoints = bind_sockets(
+        context, bind or hall.broker.bind,
+        hall.broker.command_port if command_port is None else command_port,
+        hall.broker.event_port if event_port is None else event_port,
+        security)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    log.info("broker ready: commands %s, events %s, journal %s (seq %d)",
+             endpoints.commands, endpoints.events, journal.path, service.seq)
+    if on_ready is not None:
+        on_ready(Endpoints(endpoints.commands, endpoints.events))
+    try:
+        _loop(service, router, pub, stop)
+    finally:
+        router.close(linger=0)
+        pub.close(linger=200)
+        context.term()
+        journal.close()
+        log.info("broker stopped at seq %d", service.seq)
+    return 0
+
+
+def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
+          stop: threading.Event) -> None:
+    poller = zmq.Poller()
+    poller.register(router, zmq.POLLIN)
+    next_beat = time.monotonic()
+    next_tick = time.monotonic() + TICK_S
+    while not stop.is_set():
+        timeout_ms = max(0.0, min(next_beat, next_tick) - time.monotonic()) * 1000
+        try:
+            ready = dict(poller.poll(min(timeout_ms, 250)))
+        except zmq.ZMQError as err:
+            if err.errno == zmq.EINTR:
+                continue
+            raise
+        if router in ready:
+            # Drain what is queued so a burst does not wait behind heartbeats.
+            for _ in range(1000):
+                try:
+                    frames = router.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                _answer(service, router, pub, frames)
+        now = time.monotonic()
+        if now >= next_tick:
+            for frames in service.tick():
+                pub.send_multipart(frames)
+            next_tick = now + TICK_S
+        if now >= next_beat:
+            pub.send_multipart(service.heartbeat())
+            next_beat = now + HEARTBEAT_S
+
+
+def _answer(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
+            frames: list[bytes]) -> None:
+    """Reply to one routed message; DEALER sends [id, body], REQ sends [id, b'', body]."""
+    if len(frames) == 2:
+        route, body = frames[:1], frames[1]
+    elif len(frames) == 3 and frames[1] == b"":
+        route, body = frames[:2], frames[2]
+    else:
+        log.warning("refused a message of %d frames", len(frames))
+        reply = envelope.error_reply(None, errors.BAD_ENVELOPE,
+                                     "send exactly one JSON frame per request")
+        router.send_multipart([frames[0], reply])
+        return
+    handled = service.handle(body)
+    router.send_multipart([*route, handled.reply])
+    for event_frames in handled.publish:
+        pub.send_multipart(event_frames)

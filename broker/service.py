@@ -1,0 +1,170 @@
+"""The broker's command handling, without sockets: decode, decide, journal, answer, publish.
+
+One ``BrokerService`` is the hall's single writer. ``handle`` turns one request
+frame into one reply frame and the event frames to publish; it only changes
+the in-memory state after the journal has durably accepted the events, so
+anything acknowledged survives a power cut and nothing unacknowledged happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from broker.journal import Entry, Journal, JournalError
+from broker.rules import (
+    COMMAND_OPS,
+    Command,
+    Event,
+    HallState,
+    RuleRefusal,
+    execute,
+    public_view,
+    replay,
+    view_changes,
+)
+from config.schema import Hall
+from protocol import envelope, errors
+from protocol.errors import ProtocolError
+from protocol.ops import READ_ONLY_OPS, validate_args
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Handled:
+    """The answer to one request: the reply frame and the event frames to publish."""
+
+    reply: bytes
+    publish: list[list[bytes]] = field(default_factory=list)
+
+
+class BrokerService:
+    """The single writer of a hall's queue state."""
+
+    def __init__(self, hall: Hall, journal: Journal,
+                 clock: Callable[[], float] = time.time) -> None:
+        """Rebuild the state by replaying ``journal``.
+
+        Args:
+            hall: the hall's configuration.
+            journal: an open journal; the service owns writes to it from now on.
+            clock: wall-clock time in epoch seconds (injected for demos and tests).
+        """
+        self.hall = hall
+        self.journal = journal
+        self.clock = clock
+        started = time.perf_counter()
+        self.state: HallState = replay(hall, (stored.event() for stored in journal.events()))
+        self.seq = journal.last_seq()
+        self.view: dict[str, Any] = public_view(self.state)
+        log.info("replayed %d events in %.2f s", self.seq, time.perf_counter() - started)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def handle(self, raw: bytes) -> Handled:
+        """Answer one request frame; never raises for anything a client can send."""
+        try:
+            request = envelope.decode_request(raw)
+        except ProtocolError as err:
+            log.warning("refused a malformed request (%s): %s", err.code, err.message)
+            return Handled(envelope.error_reply(envelope.decode_request_id(raw[:4096]),
+                                                err.code, err.message))
+        try:
+            return self._handle(request)
+        except Exception:  # noqa: BLE001 - a bug must cost one reply, never the broker
+            log.exception("internal error handling %s from %s", request.op, request.node)
+            return Handled(envelope.error_reply(
+                request.id, errors.INTERNAL,
+                "the broker hit an unexpected error; nothing was changed. "
+                "Report it with the broker log."))
+
+    def _handle(self, request: envelope.Request) -> Handled:
+        if request.op in READ_ONLY_OPS:
+            return Handled(envelope.ok_reply(request.id, self.snapshot()))
+        stored = self.journal.reply_for(request.id)
+        if stored is not None:
+            log.info("request %s retried by %s: answered from the journal", request.id,
+                     request.node)
+            return Handled(stored)
+        try:
+            args = validate_args(request.op, request.args)
+        except ProtocolError as err:
+            log.warning("refused %s from %s (%s): %s", request.op, request.node, err.code,
+                        err.message)
+            return Handled(envelope.error_reply(request.id, err.code, err.message))
+        if request.op not in COMMAND_OPS:
+            return Handled(envelope.error_reply(request.id, errors.UNKNOWN_OP,
+                                                f"op {request.op!r} is not handled by this broker"))
+        command = Command(request.op, args.model_dump(), request.node)
+        return self._run(command, request.id)
+
+    def _run(self, command: Command, request_id: str | None) -> Handled:
+        now = self.clock()
+        views: list[dict[str, Any]] = []
+        days: list[str] = []
+
+        def observe(state: HallState, _event: Event) -> None:
+            views.append(public_view(state))
+            days.append(state.day or "")
+
+        try:
+            outcome = execute(self.state, command, now, observe)
+        except RuleRefusal as refusal:
+            reply = envelope.error_reply(request_id, refusal.code, refusal.message)
+            log.info("refused %s from %s: %s", command.op, command.node, refusal.message)
+            self._remember_refusal(command, request_id, reply, now)
+            return Handled(reply)
+        reply = envelope.ok_reply(request_id or "", outcome.result)
+        entries = [Entry(event, day) for event, day in zip(outcome.events, days)]
+        try:
+            seqs = self.journal.append(entries, op=command.op, node=command.node,
+                                       request_id=request_id, reply=reply, at=now)
+        except JournalError as err:
+            log.error("%s", err)
+            return Handled(envelope.error_reply(request_id, errors.JOURNAL_UNAVAILABLE, str(err)))
+        self.state = outcome.state
+        frames = []
+        previous = self.view
+        for event, seq, view in zip(outcome.events, seqs, views):
+            frames.append(envelope.encode_event(envelope.Event(
+                seq=seq, type=event.type, at=event.at, data=dict(event.data),
+                view=view_changes(previous, view))))
+            previous = view
+        if seqs:
+            self.view = previous
+            self.seq = seqs[-1]
+        return Handled(reply, frames)
+
+    def _remember_refusal(self, command: Command, request_id: str | None, reply: bytes,
+                          now: float) -> None:
+        """Keep the refusal so a retry of the same id gets the same answer."""
+        if request_id is None:
+            return
+        try:
+            self.journal.append([], op=command.op, node=command.node, request_id=request_id,
+                                reply=reply, at=now)
+        except JournalError:
+            log.warning("could not remember the refusal of %s; a retry is judged afresh",
+                        request_id)
+
+    # -- time and reads ---------------------------------------------------------------------
+
+    def tick(self) -> list[list[bytes]]:
+        """Let time pass: day roll-over and time-based alerts. Returns frames to publish."""
+        handled = self._run(Command("tick", {}, "broker"), None)
+        return handled.publish
+
+    def heartbeat(self) -> list[bytes]:
+        """The heartbeat frames carrying the last published seq."""
+        return envelope.encode_heartbeat(self.seq, self.clock())
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole public view, the seq it reflects and the broker's clock.
+
+        ``now`` lets a node measure waits against the broker's time rather than
+        its own clock, which on a Pi without a real-time clock may be wrong.
+        """
+        return {"seq": self.seq, "now": self.clock(), "view": self.view}

@@ -1,0 +1,138 @@
+"""The ``callnext`` command: one entry point, one subcommand per node or staff task.
+
+Subcommands import their modules only when chosen, so ``callnext broker`` on a
+bare Pi never loads Kivy and ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from callnext.errors import CallnextError
+
+log = logging.getLogger("callnext")
+
+
+def _broker(args: argparse.Namespace) -> int:
+    import json
+
+    from broker.clock import accelerated_clock, wall_clock
+    from broker.server import Endpoints, serve
+    from config.load import load_hall
+
+    hall = load_hall(args.config)
+    clock = (accelerated_clock(args.clock_start, args.clock_speed, hall)
+             if args.clock_start else wall_clock)
+
+    def ready(endpoints: Endpoints) -> None:
+        # One machine-readable line on stdout: demos and tests learn the ports from it.
+        print(json.dumps({"ready": {"commands": endpoints.commands, "events": endpoints.events}}),
+              flush=True)
+
+    return serve(hall, Path(args.data), bind=args.bind, command_port=args.command_port,
+                 event_port=args.event_port, clock=clock, on_ready=ready)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from callnext.status import print_status
+
+    return print_status(args.config, endpoint=args.endpoint, as_json=args.json)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from broker.report import print_report
+
+    return print_report(args.config, Path(args.data), args.date, csv_path=args.csv)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from config.cli import check_config
+
+    return check_config(args.file)
+
+
+def _show_config(args: argparse.Namespace) -> int:
+    from config.cli import show_config
+
+    return show_config(args.file)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from callnext.demo import run_demo
+
+    return run_demo(args.config, minutes=args.minutes, speed=args.speed, seed=args.seed,
+                    out=Path(args.out) if args.out else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="callnext", description="Queue-calling system for service halls (叫号系统).")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    broker = sub.add_parser("broker", help="run the queue broker (the single writer)")
+    broker.add_argument("--config", required=True, help="hall TOML file")
+    broker.add_argument("--data", required=True, help="directory for the journal")
+    broker.add_argument("--bind", help="interface to bind (default from config)")
+    broker.add_argument("--command-port", type=int, help="ROUTER port, 0 = any free port")
+    broker.add_argument("--event-port", type=int, help="PUB port, 0 = any free port")
+    broker.add_argument("--clock-start", help=argparse.SUPPRESS)
+    broker.add_argument("--clock-speed", type=float, default=1.0, help=argparse.SUPPRESS)
+    broker.set_defaults(run=_broker)
+
+    status = sub.add_parser("status", help="show the live hall from a running broker")
+    status.add_argument("--config", required=True, help="hall TOML file")
+    status.add_argument("--endpoint", help="broker command endpoint (default from config)")
+    status.add_argument("--json", action="store_true", help="print the raw snapshot as JSON")
+    status.set_defaults(run=_status)
+
+    report = sub.add_parser("report", help="a day's figures from the journal")
+    report.add_argument("--config", required=True, help="hall TOML file")
+    report.add_argument("--data", required=True, help="the broker's data directory")
+    report.add_argument("--date", help="YYYY-MM-DD (default: the newest day in the journal)")
+    report.add_argument("--csv", help="also write the figures to this CSV file")
+    report.set_defaults(run=_report)
+
+    check = sub.add_parser("check-config", help="validate a hall TOML file")
+    check.add_argument("file")
+    check.set_defaults(run=_check_config)
+    show = sub.add_parser("show-config", help="print the effective configuration")
+    show.add_argument("file")
+    show.set_defaults(run=_show_config)
+
+    demo = sub.add_parser("demo", help="a broker and a scripted hall day in the terminal")
+    demo.add_argument("--config", default="config/hall.example.toml", help="hall TOML file")
+    demo.add_argument("--minutes", type=float, default=240.0, help="simulated minutes of hall time")
+    demo.add_argument("--speed", type=float, default=120.0, help="simulated seconds per real second")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the scripted day")
+    demo.add_argument("--out", help="keep the journal in this folder (default: a temporary one)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``callnext`` command; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except CallnextError as err:
+        print(f"callnext {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as err:
+        print(f"callnext {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""The op catalogue: one frozen pydantic model per op describing its ``args``.
+
+The broker checks every request with ``validate_args`` before its rules see
+it; nodes may use the models to build args. Models are strict: JSON types are
+not coerced (``"3"`` is not a counter number, ``true`` is not an integer),
+because a wire contract that guesses hides client bugs. Each model's
+docstring says what the op does; docs/protocol.md is written from them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
+                      ValidationError, model_validator)
+
+from protocol import errors
+from protocol.errors import ProtocolError
+
+TICKET_PATTERN = r"^[A-Z][0-9]{3,4}$"
+"""A ticket number: the service's one-letter prefix and 3-4 digits, e.g. ``A012``."""
+
+SERVICE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+"""A service id as configured in the hall file (same rule as config/schema.py)."""
+
+BOOKING_CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
+"""An appointment booking code."""
+
+REASON_MAX_CHARS = 200
+
+_PATTERN_WORDS: dict[str, str] = {
+    TICKET_PATTERN: "must be a ticket number like 'A012' (a capital letter and 3-4 digits)",
+    SERVICE_PATTERN: ("must be a service id like 'general' (lower-case letters, digits, '_' "
+                      "or '-', starting with a letter, at most 32 characters)"),
+    BOOKING_CODE_PATTERN: "must be a booking code of 4-32 letters, digits or '-'",
+}
+
+_LOCAL_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+
+
+def _local_datetime(text: str) -> str:
+    # Keep the caller's text (the broker reads it in hall-local time); only
+    # check that it is a real, zone-less date and time.
+    if not _LOCAL_DATETIME_RE.match(text):
+        raise ValueError("must be a local date-time like '2025-11-25T09:30' "
+                         "(ISO-8601, no time zone)")
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ValueError(f"is not a real date-time ({err})") from err
+    return text
+
+
+CounterNo = Annotated[int, Field(ge=1)]
+TicketNo = Annotated[str, Field(pattern=TICKET_PATTERN)]
+ServiceId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
+BookingCode = Annotated[str, Field(pattern=BOOKING_CODE_PATTERN)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                          max_length=REASON_MAX_CHARS)]
+LocalDateTime = Annotated[str, AfterValidator(_local_datetime)]
+
+
+class OpArgs(BaseModel):
+    """Base of every op's args: frozen, strict, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class IssueTicket(OpArgs):
+    """Issue a new ticket for a service (kiosk).
+
+    ``kind`` is ``walkin`` (the normal queue), ``priority`` (elderly, disabled,
+    military, critical: served first at priority windows) or ``appointment``
+    (check-in of a booking; ``appointment`` carries the booking code and is
+    required for this kind only). The result names the ticket, its position
+    and the estimated wait.
+    """
+
+    service: ServiceId
+    kind: Literal["walkin", "priority", "appointment"] = "walkin"
+    appointment: BookingCode | None = None
+
+    @model_validator(mode="after")
+    def _appointment_matches_kind(self) -> IssueTicket:
+        # Root-level messages start with the field name; see _problem().
+        if self.kind == "appointment" and self.appointment is None:
+            raise ValueError("appointment: required when kind is 'appointment' "
+                             "(the booking code)")
+        if self.kind != "appointment" and self.appointment is not None:
+            raise ValueError(f"appointment: only allowed when kind is 'appointment', "
+                             f"kind is {self.kind!r}")
+        return self
+
+
+class CallNext(OpArgs):
+    """Call the next ticket, in machine order, to a counter (finishing its current one)."""
+
+    counter: CounterNo
+
+
+class Recall(OpArgs):
+    """Announce the counter's current ticket again."""
+
+    counter: CounterNo
+
+
+class NoShow(OpArgs):
+    """Mark the counter's current ticket as not having come (过号); it may be revived
+    within the grace period."""
+
+    counter: CounterNo
+
+
+class Revive(OpArgs):
+    """Put a no-show ticket back in the queue, if its grace period has not passed."""
+
+    ticket: TicketNo
+
+
+class Hold(OpArgs):
+    """Set the counter's current ticket aside (e.g. the visitor fetches a document);
+    it can be called back later with ``call_back``."""
+
+    counter: CounterNo
+
+
+class CallBack(OpArgs):
+    """Call a held ticket back to the counter that held it."""
+
+    counter: CounterNo
+    ticket: TicketNo
+
+
+class Transfer(OpArgs):
+    """Send the counter's current visitor to another service without a new ticket
+    (一票到底); the ticket joins that service's queue."""
+
+    counter: CounterNo
+    service: ServiceId
+
+
+class CallTicket(OpArgs):
+    """Call a specific ticket out of machine order; ``reason`` is required and audited."""
+
+    counter: CounterNo
+    ticket: TicketNo
+    reason: Reason
+
+
+class Start(OpArgs):
+    """Record that the called visitor arrived at the counter and service began."""
+
+    counter: CounterNo
+
+
+class Finish(OpArgs):
+    """Finish serving the counter's current ticket (opens its rating window)."""
+
+    counter: CounterNo
+
+
+class Pause(OpArgs):
+    """Pause a counter (briefly unstaffed); other counters keep serving its queue."""
+
+    counter: CounterNo
+
+
+class Resume(OpArgs):
+    """Resume a paused counter."""
+
+    counter: CounterNo
+
+
+class OpenCounter(OpArgs):
+    """Open a counter for the day (or again after closing it)."""
+
+    counter: CounterNo
+
+
+class CloseCounter(OpArgs):
+    """Close a counter; it calls no more tickets until opened again."""
+
+    counter: CounterNo
+
+
+class Rate(OpArgs):
+    """Record the visitor's rating (好差评) of the service just finished at a counter:
+    ``score`` 1 (worst) to 5 (best)."""
+
+    counter: CounterNo
+    score: Annotated[int, Field(ge=1, le=5)]
+
+
+class Snapshot(OpArgs):
+    """Read the whole public view and the event ``seq`` it reflects; changes nothing.
+
+    Result: ``{"seq": N, "view": {...}}``. Apply only events with a seq above N.
+    """
+
+
+class BookAppointment(OpArgs):
+    """Book an appointment slot for a service under a booking code (hospital/booking
+    system); the visitor checks in later with ``issue_ticket`` kind ``appointment``.
+    ``start`` and ``end`` are hall-local ISO-8601 date-times, ``end`` after ``start``."""
+
+    code: BookingCode
+    service: ServiceId
+    start: LocalDateTime
+    end: LocalDateTime
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BookAppointment:
+        if datetime.fromisoformat(self.end) <= datetime.fromisoformat(self.start):
+            raise ValueError(f"end: must be after start ({self.start!r}), got {self.end!r}")
+        return self
+
+
+OPS: dict[str, type[OpArgs]] = {
+    "issue_ticket": IssueTicket,
+    "call_next": CallNext,
+    "recall": Recall,
+    "no_show": NoShow,
+    "revive": Revive,
+    "hold": Hold,
+    "call_back": CallBack,
+    "transfer": Transfer,
+    "call_ticket": CallTicket,
+    "start": Start,
+    "finish": Finish,
+    "pause": Pause,
+    "resume": Resume,
+    "open_counter": OpenCounter,
+    "close_counter": CloseCounter,
+    "rate": Rate,
+    "snapshot": Snapshot,
+    "book_appointment": BookAppointment,
+}
+"""Every op a request may name, to the model of its ``args``."""
+
+READ_ONLY_OPS: frozenset[str] = frozenset({"snapshot"})
+"""Ops that change nothing: the broker neither journals nor publishes for them."""
+
+
+def validate_args(op: str, args: Any) -> OpArgs:
+    """Check an op's args against the catalogue.
+
+    Args:
+        op: the op name from the request.
+        args: the request's ``args`` object.
+
+    Returns:
+        The validated, frozen args model (strings stripped where the op says so).
+        ``model.model_dump()`` gives the normalised args as a plain dict.
+
+    Raises:
+        ProtocolError: ``unknown_op`` naming the known ops, or ``bad_args``
+            listing every problem found, e.g. ``args.counter: missing``.
+    """
+    model = OPS.get(op)
+    if model is None:
+        close = difflib.get_close_matches(str(op), list(OPS), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ProtocolError(errors.UNKNOWN_OP,
+                            f"unknown op {op!r}{hint}; known ops: {', '.join(OPS)}")
+    if not isinstance(args, dict):
+        raise ProtocolError(errors.BAD_ARGS,
+                            f"{op}: args must be an object, got {_show(args)}")
+    try:
+        return model.model_validate(args)
+    except ValidationError as err:
+        problems = [_problem(model, detail) for detail in err.errors()]
+        raise ProtocolError(errors.BAD_ARGS, f"{op}: " + "; ".join(problems)) from err
+
+
+# --- messages --------------------------------------------------------------------------------
+
+def _show(value: Any) -> str:
+    """A short JSON-flavoured rendering of an offending value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_TYPE_WORDS: dict[str, str] = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "float_type": "a number",
+}
+
+
+def _problem(model: type[OpArgs], detail: Any) -> str:
+    """One ``args.<field>: <what is wrong>`` line for one pydantic error."""
+    loc = tuple(str(part) for part in detail.get("loc", ()))
+    kind = detail.get("type", "")
+    ctx = detail.get("ctx") or {}
+    value = detail.get("input")
+    where = "args" + "".join(f".{part}" for part in loc)
+    if kind == "missing":
+        return f"{where}: missing"
+    if kind == "extra_forbidden":
+        known = list(model.model_fields)
+        close = difflib.get_close_matches(loc[-1] if loc else "", known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else (
+            f"expected only: {', '.join(known)}" if known else "this op takes no args")
+        return f"{where}: unknown argument; {hint}"
+    if kind in _TYPE_WORDS:
+        return f"{where}: must be {_TYPE_WORDS[kind]}, got {_show(value)}"
+    if kind == "literal_error":
+        return f"{where}: must be one of {ctx.get('expected', '?')}, got {_show(value)}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        words = _PATTERN_WORDS.get(pattern, f"must match {pattern}")
+        return f"{where}: {words}, got {_show(value)}"
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        words = "must not be empty" if least == 1 else f"must have at least {least} characters"
+        return f"{where}: {words}"
+    if kind == "string_too_long":
+        return f"{where}: must have at most {ctx.get('max_length')} characters"
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most"),
+              "greater_than": ("gt", "greater than"), "less_than": ("lt", "less than")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"{where}: must be {words} {ctx.get(key)}, got {_show(value)}"
+    if kind == "value_error":
+        text = str(ctx.get("error", detail.get("msg", "")))
+        if not loc:
+            # Cross-field checks raise "field: message" from a model validator.
+            return f"args.{text}"
+        return f"{where}: {text}, got {_show(value)}"
+    return f"{where}: {detail.get('msg', 'invalid')}, got {_show(value)}"
