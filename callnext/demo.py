@@ -59,8 +59,12 @@ def _demo_day(hall: Hall) -> datetime:
 
 
 def start_broker(config: str, data: Path, *, clock_start: str | None = None,
-                 speed: float = 1.0) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start ``callnext broker`` on free loopback ports and wait for its ready line.
+                 speed: float = 1.0, command_port: int = 0,
+                 event_port: int = 0) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start ``callnext broker`` on loopback and wait for its ready line.
+
+    Ports default to 0 (any free port); pass fixed ones to restart a broker
+    where its nodes expect it.
 
     Returns:
         The process and its endpoints (``commands``, ``events``).
@@ -70,7 +74,7 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
     """
     command = [sys.executable, "-m", "callnext", "--log-level", "WARNING", "broker",
                "--config", config, "--data", str(data), "--bind", "127.0.0.1",
-               "--command-port", "0", "--event-port", "0"]
+               "--command-port", str(command_port), "--event-port", str(event_port)]
     if clock_start:
         command += ["--clock-start", clock_start, "--clock-speed", str(speed)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
