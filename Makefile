@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# Debian / Raspberry Pi OS packages the nodes need: speech, a Chinese font, audio tools.
-APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils
+# Debian / Raspberry Pi OS packages the nodes need: speech, a Chinese font, audio tools,
+# and the GL/input libraries Kivy loads (offscreen in tests, KMS/DRM on a Pi).
+APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
+	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
 .PHONY: demo test bench deps system-deps clean help
@@ -20,7 +22,7 @@ system-deps:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[all,test]'
 	touch $@
 
 deps: system-deps $(VENV)/.installed

@@ -7,6 +7,7 @@ bare Pi never loads Kivy and ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Callable, Sequence
 from callnext.errors import CallnextError
 
 log = logging.getLogger("callnext")
+
+NODE_CLI_MODULES = ("display.cli", "kiosk.cli", "caller.cli")
+"""Each node package adds its own subcommands through ``register(subparsers)``."""
 
 
 def _broker(args: argparse.Namespace) -> int:
@@ -113,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed of the scripted day")
     demo.add_argument("--out", help="keep the journal in this folder (default: a temporary one)")
     demo.set_defaults(run=_demo)
+
+    for module in NODE_CLI_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

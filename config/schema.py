@@ -17,6 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callnext.errors import CallnextError
+from config.base import Bilingual, ConfigModel
+from config.caller_node import CallerNode
+from config.display_node import DisplayNode
+from config.kiosk_node import KioskNode
 
 # 24:00 is allowed as the end of a day; 24:30 is not a time of day.
 _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
@@ -43,15 +47,7 @@ class InconsistentHallError(CallnextError, ValueError):
         super().__init__("; ".join(message for _, message in self.problems))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Bilingual(_Model):
-    """A text a person reads or hears, in Chinese and English."""
-
-    zh: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
+_Model = ConfigModel
 
 
 class Period(_Model):
@@ -195,6 +191,9 @@ class Hall(_Model):
     counters: Annotated[tuple[Counter, ...], Field(min_length=1)]
     policies: Policies = Policies()
     broker: Broker = Broker()
+    displays: tuple[DisplayNode, ...] = ()
+    kiosks: tuple[KioskNode, ...] = ()
+    callers: tuple[CallerNode, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:

@@ -314,7 +314,7 @@ def _problem(model: type[OpArgs], detail: Any) -> str:
         close = difflib.get_close_matches(loc[-1] if loc else "", known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else (
             f"expected only: {', '.join(known)}" if known else "this op takes no args")
-        return f"{where}: unknown argument; {hint}"
+        return f"{where}: unknown argument ({hint})"
     if kind in _TYPE_WORDS:
         return f"{where}: must be {_TYPE_WORDS[kind]}, got {_show(value)}"
     if kind == "literal_error":

@@ -47,3 +47,22 @@ def small_hall(**policies: Any) -> Hall:
 def hall() -> Hall:
     """The small hall with default policies."""
     return small_hall()
+
+
+def _headless_defaults() -> None:
+    """Kivy reads these when first imported: render offscreen, keep its files in a temp dir."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="callnext-kivy-"))
+    os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+    os.environ.pop("DISPLAY", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Set the headless environment before any test module imports Kivy or gpiozero."""
+    _headless_defaults()

@@ -14,6 +14,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{service}: longest wait {value:.0f} min"),
     "unserved": ("{service} 有人等候但无窗口受理",
                  "{service}: visitors waiting but no open counter serves it"),
+    "node_warning": ("{service}设备提醒", "device warning"),
+    "node_fault": ("{service}设备故障", "device fault"),
     "negative_rating": ("{counter} 号窗口收到差评",
                         "Counter {counter} received a negative rating"),
 }
@@ -76,7 +78,8 @@ def alert_events(state: HallState, now: float) -> list[Event]:
                                                                    alert.value, alert.threshold,
                                                                    key=key)))
     for key in state.alerts:
-        if key not in current:
+        # Node alerts are raised and cleared by the nodes' own health reports.
+        if key not in current and not key.startswith("node:"):
             events.append(Event("alert_cleared", now, {"key": key}))
     return events
 

@@ -34,8 +34,10 @@ class Outcome:
 class _Tx:
     """One command in progress: a private state and the events decided so far."""
 
-    def __init__(self, state: HallState, now: float, observe: Observer | None) -> None:
+    def __init__(self, state: HallState, now: float, observe: Observer | None,
+                 node: str = "") -> None:
         self.state = state.copy()
+        self.node = node
         self.now = now
         self.events: list[Event] = []
         self._observe = observe
@@ -74,7 +76,7 @@ def execute(state: HallState, command: Command, now: float,
     handler = _OPS.get(command.op)
     if handler is None:
         raise RuleRefusal(errors.UNKNOWN_OP, f"unknown op {command.op!r}")
-    tx = _Tx(state, max(now, state.clock), observe)
+    tx = _Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
     result = handler(tx, command.args)
     for event in alert_events(tx.state, tx.now):
@@ -433,6 +435,27 @@ def _book_appointment(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     return {"code": code, "service": service, "start_at": start, "end_at": end}
 
 
+def _report_health(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A node reports a part's health; staff are alerted while it is not ok."""
+    node = tx.node or "unknown"
+    component = str(args["component"])
+    status = str(args["status"])
+    message = str(args.get("message") or "")
+    key = f"node:{node}/{component}"
+    previous = tx.state.health.get(f"{node}/{component}")
+    if previous is None or (previous.status, previous.message) != (status, message):
+        tx.emit("node_health", node=node, component=component, status=status, message=message)
+    if status == "ok" and key in tx.state.alerts:
+        tx.emit("alert_cleared", key=key)
+    elif status != "ok" and (key not in tx.state.alerts or previous is None
+                             or previous.status != status):
+        data = raised_data(tx.state, "node_" + status, None, 0.0, 0.0, key=key)
+        data["node"], data["component"] = node, component
+        data["message"] = {"zh": f"{node} {component}: {message}", "en": f"{node} {component}: {message}"}
+        tx.emit("alert_raised", **data)
+    return {"node": node, "component": component, "status": status}
+
+
 def _tick(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """Let time pass: day roll-over and time-based alerts, nothing else."""
     return {}
@@ -456,6 +479,7 @@ _OPS: dict[str, Callable[[_Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "close_counter": _close_counter,
     "rate": _rate,
     "book_appointment": _book_appointment,
+    "report_health": _report_health,
     "tick": _tick,
 }
 

@@ -18,6 +18,7 @@ from broker.rules.model import (
     CounterState,
     Event,
     HallState,
+    NodeHealth,
     Ticket,
     initial_state,
 )
@@ -82,7 +83,8 @@ def _day_started(state: HallState, event: Event) -> None:
     state.tickets = {}
     state.queues = {service.id: [] for service in hall.services}
     state.recent_calls = ()
-    state.alerts = {}
+    # Device faults outlive the night; queue alerts start afresh with the queues.
+    state.alerts = {k: v for k, v in state.alerts.items() if k.startswith("node:")}
     configured = {counter.number: counter.opens for counter in hall.counters}
     state.counters = {
         number: CounterState(number=number, mode=configured.get(number, "closed"))
@@ -249,6 +251,14 @@ def _alert_cleared(state: HallState, event: Event) -> None:
     state.alerts.pop(str(event.data["key"]), None)
 
 
+def _node_health(state: HallState, event: Event) -> None:
+    data = event.data
+    node, component = str(data["node"]), str(data["component"])
+    state.health[f"{node}/{component}"] = NodeHealth(
+        node=node, component=component, status=data["status"], message=str(data["message"]),
+        at=event.at)
+
+
 _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "day_started": _day_started,
     "ticket_issued": _ticket_issued,
@@ -266,6 +276,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "appointment_booked": _appointment_booked,
     "alert_raised": _alert_raised,
     "alert_cleared": _alert_cleared,
+    "node_health": _node_health,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

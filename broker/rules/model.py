@@ -109,6 +109,17 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class NodeHealth:
+    """The last health report of one part of a node (printer, audio, buttons...)."""
+
+    node: str
+    component: str
+    status: Literal["ok", "warning", "fault"]
+    message: str
+    at: float
+
+
+@dataclass(frozen=True)
 class CallRecord:
     """One announcement, newest last in ``HallState.recent_calls``."""
 
@@ -140,6 +151,7 @@ class HallState:
     appointments: dict[str, Appointment] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
     recent_calls: tuple[CallRecord, ...] = ()
+    health: dict[str, NodeHealth] = field(default_factory=dict)
 
     def copy(self) -> HallState:
         """A copy whose containers may be changed without touching this state."""
@@ -152,6 +164,7 @@ class HallState:
             service_times=dict(self.service_times),
             appointments=dict(self.appointments),
             alerts=dict(self.alerts),
+            health=dict(self.health),
         )
 
     def queue(self, service: str) -> list[str]:

@@ -29,6 +29,8 @@ def public_view(state: HallState) -> dict[str, Any]:
             "called_at": serving.called_at if serving else None,
             "recalls": serving.recalls if serving else 0,
             "held": list(current.held),
+            "last_finished": current.last_finished,
+            "last_finished_at": current.last_finished_at,
             "services": list(configured.services),
         }
     services: dict[str, Any] = {}
@@ -57,6 +59,11 @@ def public_view(state: HallState) -> dict[str, Any]:
             {"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
             for c in reversed(state.recent_calls)
         ],
+        "health": {
+            key: {"node": h.node, "component": h.component, "status": h.status,
+                  "message": h.message, "at": h.at}
+            for key, h in sorted(state.health.items())
+        },
         "alerts": [
             {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
              "threshold": a.threshold}

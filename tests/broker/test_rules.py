@@ -363,3 +363,28 @@ def test_queue_alert_does_not_flap_around_its_threshold() -> None:
     h.do("call_next", counter=2)
     h.do("call_next", counter=3)          # 4 waiting: below 80 % of 5 -> cleared
     assert h.types().count("alert_cleared") == 1
+
+
+def test_node_health_raises_an_alert_until_the_node_reports_ok(hall: Hall) -> None:
+    h = Hall_(hall)
+
+    def report(status: str, message: str) -> None:
+        outcome = execute(h.state, Command("report_health", {"component": "printer",
+                                                             "status": status,
+                                                             "message": message},
+                                           node="kiosk-1"), h.now)
+        h.state = outcome.state
+        h.events.extend(outcome.events)
+
+    report("warning", "paper near end")
+    report("warning", "paper near end")
+    assert h.types().count("alert_raised") == 1
+    assert h.state.health["kiosk-1/printer"].status == "warning"
+    report("fault", "paper out")
+    assert h.types().count("alert_raised") == 2
+    h.now = at("08:00", day="2026-11-26")
+    report("fault", "paper out")
+    assert "node:kiosk-1/printer" in h.state.alerts
+    report("ok", "")
+    assert "node:kiosk-1/printer" not in h.state.alerts
+    assert replay(h.state.hall, h.events) == h.state

@@ -1,0 +1,9 @@
+"""Subcommands of the caller node, registered into the ``callnext`` command."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add this node's subcommands (none until the caller issue lands)."""

@@ -1,0 +1,89 @@
+"""docs/protocol.md must not fall behind the code: every op, error code and event type is documented,
+and every JSON example in it parses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from broker.rules import EVENT_TYPES
+from protocol.errors import ERROR_CODES
+from protocol.ops import OPS
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+_FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def doc() -> str:
+    assert DOC.is_file(), f"{DOC} is missing; it documents the public wire contract"
+    return DOC.read_text(encoding="utf-8")
+
+
+def _documented(doc: str, name: str) -> bool:
+    """True when ``name`` appears in backticks or as (part of) a heading."""
+    if f"`{name}`" in doc:
+        return True
+    heading = re.compile(rf"^#+\s.*(?<![\w.]){re.escape(name)}(?![\w.])", re.MULTILINE)
+    return heading.search(doc) is not None
+
+
+def _missing(doc: str, names: list[str]) -> list[str]:
+    return [name for name in names if not _documented(doc, name)]
+
+
+def test_every_op_is_documented(doc: str) -> None:
+    missing = _missing(doc, list(OPS))
+    assert not missing, f"ops in protocol.ops.OPS not documented in {DOC.name}: {missing}"
+
+
+def test_every_error_code_is_documented(doc: str) -> None:
+    missing = _missing(doc, list(ERROR_CODES))
+    assert not missing, (f"codes in protocol.errors.ERROR_CODES not documented in "
+                         f"{DOC.name}: {missing}")
+
+
+def test_every_event_type_is_documented(doc: str) -> None:
+    missing = _missing(doc, list(EVENT_TYPES))
+    assert not missing, (f"event types in broker.rules.EVENT_TYPES not documented in "
+                         f"{DOC.name}: {missing}")
+
+
+def test_every_op_and_event_type_has_its_own_heading(doc: str) -> None:
+    headings = set(re.findall(r"^#{3,4} `([a-z_]+)`\s*$", doc, re.MULTILINE))
+    missing = sorted((set(OPS) | set(EVENT_TYPES)) - headings)
+    assert not missing, f"no ### `name` heading in {DOC.name} for: {missing}"
+
+
+def test_every_error_code_has_a_table_row(doc: str) -> None:
+    rows = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.MULTILINE))
+    missing = [code for code in ERROR_CODES if code not in rows]
+    assert not missing, f"no row in the error table of {DOC.name} for: {missing}"
+
+
+def test_every_json_block_parses(doc: str) -> None:
+    blocks = [(doc.count("\n", 0, m.start()) + 1, m.group(2))
+              for m in _FENCE.finditer(doc) if m.group(1) == "json"]
+    assert blocks, f"no ```json blocks found in {DOC.name}"
+    broken = []
+    for line, text in blocks:
+        try:
+            json.loads(text)
+        except ValueError as err:
+            broken.append(f"line {line}: {err}")
+    assert not broken, f"JSON blocks in {DOC.name} that do not parse: {broken}"
+
+
+def test_json_examples_speak_the_documented_version(doc: str) -> None:
+    """Every example envelope (request, reply, event, heartbeat) carries ``"v": 1``."""
+    from protocol.envelope import VERSION
+
+    for match in _FENCE.finditer(doc):
+        if match.group(1) != "json":
+            continue
+        obj = json.loads(match.group(2))
+        if isinstance(obj, dict) and "v" in obj:
+            assert obj["v"] == VERSION, match.group(2)[:120]
