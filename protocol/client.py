@@ -96,7 +96,7 @@ class RequestClient:
                     error = reply["error"]
                     raise CommandRefused(error["code"], error["message"], rid)
                 logger.info("no reply from %s to %r (request %s), attempt %d of %d",
-                               self.endpoint, op, rid, attempt, self.retries)
+                            self.endpoint, op, rid, attempt, self.retries)
         raise BrokerUnreachable(self.endpoint, op, rid, self.retries, self.timeout_ms)
 
     def _attempt(self, frame: bytes, rid: str) -> dict[str, Any] | None:

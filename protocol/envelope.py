@@ -503,6 +503,9 @@ def decode_event(frames: list[bytes]) -> Event | Heartbeat:
         raise ProtocolError(errors.BAD_ENVELOPE,
                             f"an event message has exactly 2 frames [topic, body], got {count}")
     topic, raw = frames
+    if not isinstance(topic, (bytes, bytearray, memoryview)):
+        raise ProtocolError(errors.BAD_ENVELOPE,
+                            f"an event topic must be bytes, got {type(topic).__name__}")
     obj = _loads_object(raw, "event body")
     _check_version(obj, "event")
     problems: list[str] = []

@@ -138,6 +138,7 @@ class StateMirror:
         self._dirty = False
         self._pending: list[tuple[str, Any]] = []
         self._warned: set[str] = set()
+        self._snapshot_warned = False
 
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -319,10 +320,14 @@ class StateMirror:
         try:
             seq, view = _parse_snapshot(self._client.request("snapshot", {}))
         except (BrokerUnreachable, CommandRefused, ProtocolError) as err:
-            level = logging.WARNING if self._failures == 0 else logging.DEBUG
+            # Warn once per outage; a display left without its broker for a night
+            # must not fill the journal with the same line.
+            level = logging.DEBUG if self._snapshot_warned else logging.WARNING
+            self._snapshot_warned = True
             self._schedule_snapshot()
             logger.log(level, "snapshot failed (next try in %.1f s): %s", self._backoff_s(), err)
             return
+        self._snapshot_warned = False
         with self._lock:
             self._view = view
             self._seq = seq

@@ -75,11 +75,12 @@ class IssueTicket(OpArgs):
     ``kind`` is ``walkin`` (the normal queue), ``priority`` (elderly, disabled,
     military, critical: served first at priority windows) or ``appointment``
     (check-in of a booking; ``appointment`` carries the booking code and is
-    required for this kind only). The result names the ticket, its position
-    and the estimated wait.
+    required for this kind only; ``service`` may then be left out, the
+    booking names it). The result names the ticket, its position and the
+    estimated wait.
     """
 
-    service: ServiceId
+    service: ServiceId | None = None
     kind: Literal["walkin", "priority", "appointment"] = "walkin"
     appointment: BookingCode | None = None
 
@@ -92,6 +93,8 @@ class IssueTicket(OpArgs):
         if self.kind != "appointment" and self.appointment is not None:
             raise ValueError(f"appointment: only allowed when kind is 'appointment', "
                              f"kind is {self.kind!r}")
+        if self.kind != "appointment" and self.service is None:
+            raise ValueError("service: required (the service id of the ticket)")
         return self
 
 
@@ -194,6 +197,24 @@ class Rate(OpArgs):
     score: Annotated[int, Field(ge=1, le=5)]
 
 
+class BookAppointments(OpArgs):
+    """Book many slots at once (``callnext appointments import``): every row is
+    checked first and either all are booked or none is; a refusal lists every bad
+    row. Rows have the fields of ``book_appointment``."""
+
+    bookings: Annotated[list[BookAppointment], Field(min_length=1, max_length=5000)]
+
+
+class ReportHealth(OpArgs):
+    """A node reports the health of one of its parts (``printer``, ``audio``,
+    ``buttons``...). While ``status`` is not ``ok`` the hall's staff see an alert;
+    ``ok`` clears it. The reporting node is the envelope's ``node``."""
+
+    component: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    status: Literal["ok", "warning", "fault"]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
 class Snapshot(OpArgs):
     """Read the whole public view and the event ``seq`` it reflects; changes nothing.
 
@@ -235,8 +256,10 @@ OPS: dict[str, type[OpArgs]] = {
     "open_counter": OpenCounter,
     "close_counter": CloseCounter,
     "rate": Rate,
+    "report_health": ReportHealth,
     "snapshot": Snapshot,
     "book_appointment": BookAppointment,
+    "book_appointments": BookAppointments,
 }
 """Every op a request may name, to the model of its ``args``."""
 

@@ -419,20 +419,50 @@ def _rate(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     return {"ticket": number, "score": score, "negative": negative}
 
 
-def _book_appointment(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
-    code = str(args["code"])
-    service = _service(tx, str(args["service"]))
+def _booking(tx: _Tx, row: Mapping[str, Any]) -> tuple[str, str, float, float]:
+    """Check one booking row; refuses with the row's problem."""
+    code = str(row["code"])
+    service = _service(tx, str(row["service"]))
     try:
-        start = hours.parse_local(tx.state.hall, str(args["start"]))
-        end = hours.parse_local(tx.state.hall, str(args["end"]))
+        start = hours.parse_local(tx.state.hall, str(row["start"]))
+        end = hours.parse_local(tx.state.hall, str(row["end"]))
     except ValueError as err:
         raise RuleRefusal(errors.BAD_ARGS, f"start/end must be ISO-8601 datetimes: {err}") from err
     if end <= start:
         raise RuleRefusal(errors.BAD_ARGS, "the slot's end must be after its start")
     if code in tx.state.appointments:
         raise RuleRefusal(errors.INVALID_STATE, f"booking code {code} exists already")
+    return code, service, start, end
+
+
+def _book_appointment(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    code, service, start, end = _booking(tx, args)
     tx.emit("appointment_booked", code=code, service=service, start_at=start, end_at=end)
     return {"code": code, "service": service, "start_at": start, "end_at": end}
+
+
+def _book_appointments(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    """All rows or none: every problem is listed so the file can be fixed in one go."""
+    problems: list[str] = []
+    checked: list[tuple[str, str, float, float]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(args["bookings"], start=1):
+        try:
+            booking = _booking(tx, row)
+        except RuleRefusal as refusal:
+            problems.append(f"row {index} ({row.get('code')}): {refusal.message}")
+            continue
+        if booking[0] in seen:
+            problems.append(f"row {index} ({booking[0]}): the code appears twice in this import")
+            continue
+        seen.add(booking[0])
+        checked.append(booking)
+    if problems:
+        raise RuleRefusal(errors.BAD_ARGS, f"nothing was imported; {len(problems)} bad row(s): "
+                          + "; ".join(problems))
+    for code, service, start, end in checked:
+        tx.emit("appointment_booked", code=code, service=service, start_at=start, end_at=end)
+    return {"booked": len(checked)}
 
 
 def _report_health(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -479,6 +509,7 @@ _OPS: dict[str, Callable[[_Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "close_counter": _close_counter,
     "rate": _rate,
     "book_appointment": _book_appointment,
+    "book_appointments": _book_appointments,
     "report_health": _report_health,
     "tick": _tick,
 }

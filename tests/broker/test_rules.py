@@ -388,3 +388,20 @@ def test_node_health_raises_an_alert_until_the_node_reports_ok(hall: Hall) -> No
     report("ok", "")
     assert "node:kiosk-1/printer" not in h.state.alerts
     assert replay(h.state.hall, h.events) == h.state
+
+
+def test_booking_import_is_all_or_nothing_and_lists_every_bad_row(h: Hall_) -> None:
+    good = {"code": "BK-0001", "service": "general", "start": "2026-11-25T10:00",
+            "end": "2026-11-25T10:30"}
+    rows = [good,
+            {**good, "code": "BK-0002", "service": "nope"},
+            {**good, "code": "BK-0001"},
+            {**good, "code": "BK-0003", "end": "2026-11-25T09:00"}]
+    with pytest.raises(RuleRefusal) as refused:
+        h.do("book_appointments", bookings=rows)
+    message = refused.value.message
+    assert "row 2 (BK-0002)" in message and "row 3 (BK-0001)" in message
+    assert "row 4 (BK-0003)" in message and "row 1" not in message
+    assert h.state.appointments == {}
+    assert h.do("book_appointments", bookings=[good, {**good, "code": "BK-0002"}]) == {"booked": 2}
+    assert sorted(h.state.appointments) == ["BK-0001", "BK-0002"]

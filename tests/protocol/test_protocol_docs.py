@@ -1,11 +1,14 @@
-"""docs/protocol.md must not fall behind the code: every op, error code and event type is documented,
-and every JSON example in it parses."""
+"""docs/protocol.md must not fall behind the code: every op, error code, event type and public
+view key is documented, and every JSON example in it parses."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,3 +90,34 @@ def test_json_examples_speak_the_documented_version(doc: str) -> None:
         obj = json.loads(match.group(2))
         if isinstance(obj, dict) and "v" in obj:
             assert obj["v"] == VERSION, match.group(2)[:120]
+
+
+def _sample_view(hall: Any) -> dict[str, Any]:
+    """The public view after a ticket, a call and a health fault, so every list has entries."""
+    from broker.rules import COMMAND_OPS, Command, execute, initial_state, public_view
+
+    state = initial_state(hall)
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    for op, args, node in (
+        ("issue_ticket", {"service": "general"}, "kiosk-1"),
+        ("call_next", {"counter": 1}, "caller-1"),
+        ("report_health", {"component": "printer", "status": "fault", "message": "paper out"},
+         "kiosk-1"),
+    ):
+        if op in COMMAND_OPS:
+            state = execute(state, Command(op, args, node), now).state
+    return public_view(state)
+
+
+def test_every_public_view_key_is_documented(doc: str, hall: Any) -> None:
+    view = _sample_view(hall)
+    keys = set(view)
+    for value in view.values():
+        # counters/services/health are objects of entries, recent_calls/alerts lists of them
+        entries = list(value.values()) if isinstance(value, dict) else value
+        if isinstance(entries, list):
+            for entry in entries:
+                if isinstance(entry, dict):
+                    keys |= set(entry)
+    missing = sorted(key for key in keys if f"`{key}`" not in doc)
+    assert not missing, f"public view keys not documented in {DOC.name}: {missing}"

@@ -14,7 +14,7 @@ from protocol.ops import OPS, READ_ONLY_OPS, validate_args
 EXPECTED_OPS = {
     "issue_ticket", "call_next", "recall", "no_show", "revive", "hold", "call_back", "transfer",
     "call_ticket", "start", "finish", "pause", "resume", "open_counter", "close_counter", "rate",
-    "snapshot", "book_appointment",
+    "snapshot", "book_appointment", "report_health", "book_appointments",
 }
 
 
@@ -36,6 +36,10 @@ def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
 @pytest.mark.parametrize(("op", "args", "dumped"), [
     ("issue_ticket", {"service": "general"},
      {"service": "general", "kind": "walkin", "appointment": None}),
+    ("issue_ticket", {"kind": "appointment", "appointment": "BK-2041"},
+     {"service": None, "kind": "appointment", "appointment": "BK-2041"}),
+    ("report_health", {"component": "printer", "status": "warning", "message": " paper low "},
+     {"component": "printer", "status": "warning", "message": "paper low"}),
     ("issue_ticket", {"service": "general", "kind": "priority"},
      {"service": "general", "kind": "priority", "appointment": None}),
     ("issue_ticket", {"service": "appointment", "kind": "appointment", "appointment": "BK-2041"},
@@ -90,6 +94,10 @@ def test_unknown_op_names_the_known_ones_and_suggests() -> None:
     ("snapshot", {"all": True}, "snapshot: args.all: unknown argument (this op takes no args)"),
     ("call_back", {"counter": 1, "tickt": "A001"},
      "call_back: args.ticket: missing; args.tickt: unknown argument (did you mean 'ticket'?)"),
+    ("issue_ticket", {"kind": "walkin"},
+     "issue_ticket: args.service: required (the service id of the ticket)"),
+    ("report_health", {"component": "printer", "status": "broken"},
+     "report_health: args.status: must be one of 'ok', 'warning' or 'fault', got 'broken'"),
     ("issue_ticket", {"service": "general", "kind": "vip"},
      "issue_ticket: args.kind: must be one of 'walkin', 'priority' or 'appointment', got 'vip'"),
     ("issue_ticket", {"service": "general", "kind": "appointment"},

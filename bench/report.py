@@ -1,0 +1,90 @@
+"""Turn the benchmark results into a plain-text table and a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+
+class Row(NamedTuple):
+    """One line of the table."""
+
+    figure: str
+    value: str
+    unit: str
+    how: str
+
+
+def _pcts(summary: dict[str, Any]) -> str:
+    return " / ".join(f"{summary[k]:.2f}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms"))
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """The table's rows, in the order the figures were asked for."""
+    rt, tp, ev = results["round_trip"], results["throughput"], results["event_latency"]
+    day, memory = results["day"], results["memory"]
+    build, replay, broker = day["build"], day["replay"], day["broker"]
+    pct = "ms p50/p90/p99/max"
+    return [
+        Row("round trip, durable commands", _pcts(rt["durable"]), pct,
+            f"{rt['durable']['count']} sequential issue_ticket+call_next, one RequestClient"),
+        *(Row(f"  of which {op}", _pcts(s), pct, f"{s['count']} requests")
+          for op, s in rt["durable_by_op"].items()),
+        Row("round trip, snapshot (read-only)", _pcts(rt["snapshot"]), pct,
+            f"{rt['snapshot']['count']} sequential snapshot requests"),
+        Row("durable commands/s, 1 client", f"{tp['sequential']['ops_per_s']:.0f}", "ops/s",
+            f"{tp['sequential']['count']} sequential issue_ticket "
+            f"in {tp['sequential']['seconds']:.2f} s"),
+        Row(f"durable commands/s, {tp['concurrent']['threads']} clients",
+            f"{tp['concurrent']['ops_per_s']:.0f}", "ops/s",
+            f"{tp['concurrent']['count']} issue_ticket over {tp['concurrent']['threads']} "
+            f"threads, own RequestClient each, in {tp['concurrent']['seconds']:.2f} s"),
+        Row("event latency", f"{ev['event']['p50_ms']:.2f} / {ev['event']['p99_ms']:.2f}",
+            "ms p50/p99",
+            f"command sent -> its event read on SUB, {ev['event']['count']} samples, "
+            f"{ev['lost']} lost"),
+        Row("  reply latency, same run", f"{ev['reply']['p50_ms']:.2f} / "
+            f"{ev['reply']['p99_ms']:.2f}", "ms p50/p99", "command sent -> reply read on DEALER"),
+        Row("replay of a day", f"{replay['seconds']:.2f}", "s",
+            f"BrokerService(hall, Journal) in a fresh process, {replay['events']} events, "
+            f"{replay['tickets']} tickets"),
+        Row("  replay rate", f"{replay['events_per_s']:.0f}", "events/s", "same run"),
+        Row("  journal size", f"{build['file_bytes'] / 1e6:.1f}", "MB",
+            f"journal.sqlite3 (+WAL) after {build['commands']} commands, "
+            f"{build['first_local'][11:16]}-{build['last_local'][11:16]} hall time"),
+        Row("  journal build", f"{build['seconds']:.1f}", "s",
+            f"BrokerService.handle in-process, fsync per command, {build['refused']} refused"),
+        Row("broker RSS after benchmarks", _mib(memory["rss_kib"]), "MiB",
+            f"VmRSS of the broker process (peak VmHWM {_mib(memory['peak_rss_kib'])} MiB)"),
+        Row("broker RSS on the day's journal", _mib(broker["memory"]["rss_kib"]), "MiB",
+            f"VmRSS right after ready, seq {broker['seq']} "
+            f"(peak VmHWM {_mib(broker['memory']['peak_rss_kib'])} MiB)"),
+        Row("  broker start on that journal", f"{broker['ready_s']:.2f}", "s",
+            "process start -> ready line (imports + replay + bind)"),
+        Row("  snapshot round trip there", _pcts(broker["snapshot"]), pct,
+            f"{broker['snapshot']['count']} sequential snapshot requests"),
+    ]
+
+
+def format_table(table: list[Row]) -> str:
+    """The rows as aligned plain text with a header line."""
+    header = Row("figure", "value", "unit", "how measured")
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(3)]
+    lines = []
+    for row in [header, *table]:
+        lines.append("  ".join([row.figure.ljust(widths[0]), row.value.rjust(widths[1]),
+                                row.unit.ljust(widths[2]), row.how]).rstrip())
+        if row is header:
+            lines.append("-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    """Write the results to ``path`` (parents created), pretty-printed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
