@@ -1,11 +1,165 @@
-"""Settings of one display node, as a ``[[displays]]`` table of the hall file."""
+"""Settings of one display node, as a ``[[displays]]`` table of the hall file.
+
+Every default of the wall display lives here and only here: the screen
+(zone, orientation, resolution, how many recent calls, how long a call
+flashes) and the voice (languages and their order, templates, repeats,
+rate, volume, slow mode, voices, 幺 for 1, audio output).
+"""
 
 from __future__ import annotations
 
+import string
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
 from config.base import ConfigModel, NodeId
+
+TEMPLATE_FIELDS = frozenset({"ticket", "counter"})
+"""Placeholders a speech template may use."""
+
+
+def _check_template(value: str) -> str:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as err:
+        raise ValueError(f"is not a valid template ({err}); write placeholders as "
+                         "{ticket} and {counter}") from err
+    unknown = names - TEMPLATE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                         "only {ticket} and {counter} are allowed")
+    if "ticket" not in names:
+        raise ValueError("must contain {ticket}, or the visitor never hears their number")
+    return value
+
+
+class LanguageTemplates(ConfigModel):
+    """What is said for a call and for a recall in one language.
+
+    ``{ticket}`` becomes the ticket spoken digit by digit (A012 → "A 零 一 二"),
+    ``{counter}`` the counter's name (its configured name, else "3号窗口" /
+    "Counter 3").
+    """
+
+    call: str
+    recall: str
+
+    @field_validator("call", "recall")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return _check_template(value)
+
+
+class Templates(ConfigModel):
+    """The phrases of both languages."""
+
+    zh: LanguageTemplates = LanguageTemplates(
+        call="请{ticket}号到{counter}办理",
+        recall="请{ticket}号到{counter}办理，再次呼叫",
+    )
+    en: LanguageTemplates = LanguageTemplates(
+        call="Number {ticket}, please go to {counter}",
+        recall="Number {ticket}, once again, please go to {counter}",
+    )
+
+
+class Voices(ConfigModel):
+    """espeak-ng voice names per language.
+
+    The Mandarin voice must be ``cmn-latn-pinyin``: espeak-ng 1.51's ``cmn``
+    voice reads its own pinyin as English ("king three").
+    """
+
+    zh: str = "cmn-latn-pinyin"
+    en: str = "en-us"
+
+    @field_validator("zh")
+    @classmethod
+    def _not_broken_cmn(cls, value: str) -> str:
+        if value.strip() in ("cmn", "zh", "sit/cmn"):
+            raise ValueError(f"voice {value!r} reads Chinese as English in espeak-ng 1.51; "
+                             "use 'cmn-latn-pinyin'")
+        return value
+
+
+class Audio(ConfigModel):
+    """Where the announcements are played."""
+
+    backend: Literal["aplay", "wav_dir"] = "aplay"
+    """``aplay``: the ALSA device below; ``wav_dir``: write each announcement as a WAV
+    file into ``wav_dir`` (machines without a sound card, recordings for checks)."""
+    device: str = "default"
+    """ALSA device for aplay -D, e.g. "default", "plughw:CARD=vc4hdmi0,DEV=0",
+    "plughw:1,0" (USB speaker). ``aplay -L`` lists them."""
+    wav_dir: str | None = None
+    """Folder for the ``wav_dir`` backend."""
+
+    @model_validator(mode="after")
+    def _wav_dir_given(self) -> Audio:
+        if self.backend == "wav_dir" and not self.wav_dir:
+            raise ValueError("audio.backend = \"wav_dir\" needs audio.wav_dir = \"/some/folder\"")
+        return self
+
+
+class Speech(ConfigModel):
+    """How calls are announced: chime, then each language in order."""
+
+    enabled: bool = True
+    """False: a silent display (the screen still flashes every call)."""
+    languages: Annotated[tuple[Literal["zh", "en"], ...], Field(min_length=1, max_length=2)] = (
+        "zh", "en")
+    """Languages in the order they are spoken; Mandarin first is the hall norm."""
+    chime: bool = True
+    """A synthesised two-tone chime before each announcement."""
+    repeat: Annotated[int, Field(ge=1, le=3)] = 1
+    """How often the phrases are said per call; extra repeats are dropped first
+    when calls pile up."""
+    rate: Annotated[int, Field(ge=80, le=260)] = 150
+    """Speaking rate in words per minute (espeak-ng; 175 is its default)."""
+    volume: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
+    """1.0 is espeak-ng's normal amplitude; the chime follows it."""
+    slow_mode: bool = False
+    """Slower, softer speech with longer pauses, for the hard of hearing."""
+    slow_rate: Annotated[int, Field(ge=60, le=200)] = 110
+    """Rate used in slow mode."""
+    slow_volume: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8
+    """Volume used in slow mode."""
+    pause_seconds: Annotated[float, Field(ge=0.0, le=5.0)] = 0.4
+    """Silence between the chime and the phrases (doubled in slow mode)."""
+    say_yao: bool = False
+    """Say 幺 (yāo) instead of 一 for the digit 1, as some halls do."""
+    pileup_threshold: Annotated[int, Field(ge=1, le=50)] = 3
+    """With this many announcements waiting, repeats are dropped so every call is heard."""
+    voices: Voices = Voices()
+    templates: Templates = Templates()
+    audio: Audio = Audio()
 
 
 class DisplayNode(ConfigModel):
-    """One display node of the hall."""
+    """One display node of the hall (a wall screen with speakers)."""
 
     id: NodeId
+    counters: tuple[Annotated[int, Field(ge=1, le=999)], ...] = ()
+    """Counters this display shows and speaks for (a floor or zone); empty = all."""
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    """Layout. Portrait uses the resolution's short side as width; rotate the panel
+    itself in the OS (Pi OS: the display's rotate setting)."""
+    resolution: tuple[Annotated[int, Field(ge=320, le=7680)],
+                      Annotated[int, Field(ge=240, le=7680)]] = (1920, 1080)
+    """The panel's pixels, e.g. [1920, 1080] or [1280, 720]."""
+    fullscreen: bool = True
+    recent_calls: Annotated[int, Field(ge=0, le=10)] = 6
+    """How many earlier calls the board lists (the broker keeps the last 10)."""
+    flash_seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 8.0
+    """How long a new call flashes: the visual cue for visitors who cannot hear it."""
+    ticker_speed: Annotated[float, Field(ge=10.0, le=1000.0)] = 120.0
+    """Speed of the scrolling notices line, in pixels per second at 1080 lines."""
+    speech: Speech = Speech()
+
+    def window_size(self) -> tuple[int, int]:
+        """The window's (width, height) for the configured orientation."""
+        long_side, short_side = max(self.resolution), min(self.resolution)
+        if self.orientation == "portrait":
+            return short_side, long_side
+        return long_side, short_side

@@ -20,8 +20,8 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 from protocol import errors
 from protocol.errors import ProtocolError
 
-TICKET_PATTERN = r"^[A-Z][0-9]{3,4}$"
-"""A ticket number: the service's one-letter prefix and 3-4 digits, e.g. ``A012``."""
+TICKET_PATTERN = r"^[A-Z][0-9]{3,5}$"
+"""A ticket number: the service's prefix and 3-5 digits, e.g. ``A012`` (after 999: ``A1000``)."""
 
 SERVICE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 """A service id as configured in the hall file (same rule as config/schema.py)."""
@@ -32,7 +32,7 @@ BOOKING_CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
 REASON_MAX_CHARS = 200
 
 _PATTERN_WORDS: dict[str, str] = {
-    TICKET_PATTERN: "must be a ticket number like 'A012' (a capital letter and 3-4 digits)",
+    TICKET_PATTERN: "must be a ticket number like 'A012' (a capital letter and 3-5 digits)",
     SERVICE_PATTERN: ("must be a service id like 'general' (lower-case letters, digits, '_' "
                       "or '-', starting with a letter, at most 32 characters)"),
     BOOKING_CODE_PATTERN: "must be a booking code of 4-32 letters, digits or '-'",

@@ -21,6 +21,9 @@ from protocol import errors
 
 Observer = Callable[[HallState, Event], None]
 
+MAX_NUMBER = 99999
+"""Numbers per service per day; the wire's ticket pattern allows up to five digits."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -226,6 +229,10 @@ def _issue_ticket(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
                           f"现在不在取号时间，下次开始取号 {when} / ticketing is closed now; "
                           f"it opens again at {when}")
     seq = tx.state.next_number.get(service.id, 0) + 1
+    if seq > MAX_NUMBER:
+        raise RuleRefusal(errors.INVALID_STATE,
+                          f"{service.name.zh}今日号码已用完 / all {MAX_NUMBER} numbers of "
+                          f"{service.name.en} are used today")
     number = f"{service.prefix}{seq:03d}"
     ahead = len(tx.state.queue(service.id))
     estimate = estimate_s(tx.state, service.id, ahead)

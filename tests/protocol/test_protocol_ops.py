@@ -121,7 +121,7 @@ def test_every_problem_is_listed() -> None:
     problems = err.message.removeprefix("call_ticket: ").split("; ")
     assert sorted(problems) == sorted([
         "args.counter: missing",
-        "args.ticket: must be a ticket number like 'A012' (a capital letter and 3-4 digits), "
+        "args.ticket: must be a ticket number like 'A012' (a capital letter and 3-5 digits), "
         "got '12'",
         "args.reason: must not be empty",
         "args.extra: unknown argument (expected only: counter, ticket, reason)",
