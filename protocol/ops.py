@@ -190,11 +190,14 @@ class CloseCounter(OpArgs):
 
 
 class Rate(OpArgs):
-    """Record the visitor's rating (好差评) of the service just finished at a counter:
-    ``score`` 1 (worst) to 5 (best)."""
+    """Record the visitor's rating (好差评) at a counter: ``score`` 1 (worst) to the
+    hall's scale (3 or 5, best). It rates ``ticket`` when given (the rating pad names
+    the ticket it lit up for), otherwise the visitor who finished there within the
+    rating window and has not rated yet, otherwise the visitor being served."""
 
     counter: CounterNo
     score: Annotated[int, Field(ge=1, le=5)]
+    ticket: TicketNo | None = None
 
 
 class BookAppointments(OpArgs):

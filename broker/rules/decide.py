@@ -406,10 +406,22 @@ def _rate(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
         raise RuleRefusal(errors.BAD_ARGS,
                           f"score must be 1..{policies.rating_scale} in this hall, got {score}")
     state = tx.state.counter(counter)
-    number = state.serving
-    if number is None and state.last_finished is not None and state.last_finished_at is not None:
-        if tx.now - state.last_finished_at <= policies.rating_window_seconds:
-            number = state.last_finished
+    recent = None
+    if state.last_finished is not None and state.last_finished_at is not None and \
+            tx.now - state.last_finished_at <= policies.rating_window_seconds:
+        recent = state.last_finished
+    asked = args.get("ticket")
+    if asked is not None:
+        if asked not in (state.serving, recent):
+            raise RuleRefusal(errors.RATING_CLOSED,
+                              f"ticket {asked} cannot be rated at counter {counter} now")
+        number = asked
+    elif recent is not None and tx.state.tickets[recent].rating is None:
+        # CALL NEXT finishes one visitor and calls the next in the same press; the
+        # visitor who just left is the one at the pad, not the one walking up.
+        number = recent
+    else:
+        number = state.serving or recent
     if number is None:
         raise RuleRefusal(errors.RATING_CLOSED,
                           f"no visitor to rate at counter {counter} right now")

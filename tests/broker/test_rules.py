@@ -405,3 +405,18 @@ def test_booking_import_is_all_or_nothing_and_lists_every_bad_row(h: Hall_) -> N
     assert h.state.appointments == {}
     assert h.do("book_appointments", bookings=[good, {**good, "code": "BK-0002"}]) == {"booked": 2}
     assert sorted(h.state.appointments) == ["BK-0001", "BK-0002"]
+
+
+def test_rating_after_call_next_goes_to_the_visitor_who_just_left(h: Hall_) -> None:
+    h.do("issue_ticket", service="general")
+    h.do("issue_ticket", service="general")
+    h.do("call_next", counter=1)
+    h.do("call_next", counter=1, advance_min=5)  # finishes A001, calls A002
+    assert h.do("rate", counter=1, score=3)["ticket"] == "A001"
+    assert h.do("rate", counter=1, score=2)["ticket"] == "A002"
+    with pytest.raises(RuleRefusal) as named:
+        h.do("rate", counter=1, score=3, ticket="A001")
+    assert named.value.code == "already_rated"
+    with pytest.raises(RuleRefusal) as other:
+        h.do("rate", counter=2, score=3, ticket="A002")
+    assert other.value.code == "rating_closed"

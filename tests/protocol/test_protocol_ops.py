@@ -51,7 +51,7 @@ def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     ("transfer", {"counter": 2, "service": "reimburse"}, {"counter": 2, "service": "reimburse"}),
     ("call_ticket", {"counter": 1, "ticket": "A015", "reason": "  回访 / returning  "},
      {"counter": 1, "ticket": "A015", "reason": "回访 / returning"}),
-    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5}),
+    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5, "ticket": None}),
     ("snapshot", {}, {}),
     ("book_appointment", {"code": "BK-2041", "service": "general",
                           "start": "2026-11-25T09:30", "end": "2026-11-25 10:00:00"},
@@ -89,7 +89,7 @@ def test_unknown_op_names_the_known_ones_and_suggests() -> None:
     ("call_next", {"counter": 0}, "call_next: args.counter: must be at least 1, got 0"),
     ("rate", {"counter": 1, "score": 6}, "rate: args.score: must be at most 5, got 6"),
     ("revive", {"ticket": "a12"},
-     "revive: args.ticket: must be a ticket number like 'A012' (a capital letter and 3-4 "
+     "revive: args.ticket: must be a ticket number like 'A012' (a capital letter and 3-5 "
      "digits), got 'a12'"),
     ("snapshot", {"all": True}, "snapshot: args.all: unknown argument (this op takes no args)"),
     ("call_back", {"counter": 1, "tickt": "A001"},
