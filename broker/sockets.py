@@ -1,4 +1,5 @@
-"""Every broker socket is made here, so authentication (CURVE) slots in without touching handlers."""
+"""Every broker socket is made here, so authentication (CURVE) slots in without touching
+the handlers."""
 
 from __future__ import annotations
 

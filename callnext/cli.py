@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="a broker and a scripted hall day in the terminal")
     demo.add_argument("--config", default="config/hall.example.toml", help="hall TOML file")
     demo.add_argument("--minutes", type=float, default=240.0, help="simulated minutes of hall time")
-    demo.add_argument("--speed", type=float, default=120.0, help="simulated seconds per real second")
+    demo.add_argument("--speed", type=float, default=120.0,
+                      help="simulated seconds per real second")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the scripted day")
     demo.add_argument("--out", help="keep the journal in this folder (default: a temporary one)")
     demo.set_defaults(run=_demo)

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from callnext.text import pad
 from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient
@@ -20,6 +21,14 @@ def _estimate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+_COUNTER_COLS = (14, 14, 14, 0)
+_SERVICE_COLS = (48, 14, 18, 15, 0)
+
+
+def _row(cells: list[str], columns: tuple[int, ...]) -> str:
+    return "  " + "".join(pad(cell, cols) if cols else cell for cell, cols in zip(cells, columns, strict=True))
+
+
 def format_status(hall: Hall, snapshot: dict[str, Any], now: float | None = None) -> str:
     """Render a snapshot as the tables staff read: counters, queues, alerts.
 
@@ -31,20 +40,24 @@ def format_status(hall: Hall, snapshot: dict[str, Any], now: float | None = None
     view = snapshot["view"]
     if now is None:
         now = float(snapshot.get("now") or time.time())
-    lines = [f"{hall.name.zh} / {hall.name.en} — {view.get('day') or '-'} (seq {snapshot['seq']})",
-             "", "窗口 Counter   状态 State   叫号 Serving   暂存 Held"]
+    day = view.get("day") or "-"
+    lines = [f"{hall.name.zh} / {hall.name.en} — {day} (seq {snapshot['seq']})", ""]
     modes = {"open": "开放 open", "paused": "暂停 paused", "closed": "关闭 closed"}
+    lines.append(_row(["窗口 Counter", "状态 State", "叫号 Serving", "暂存 Held"], _COUNTER_COLS))
     for key, counter in view["counters"].items():
-        lines.append(f"  {key:>4}        {modes.get(counter['mode'], counter['mode']):<12}"
-                     f"{counter['serving'] or '-':<14}{', '.join(counter['held']) or '-'}")
-    lines += ["", "业务 Service                    等候 Waiting  最长 Longest(min)  预计 Est.(min)  下一位 Next"]
+        lines.append(_row([key, modes.get(counter["mode"], counter["mode"]),
+                           counter["serving"] or "-", ", ".join(counter["held"]) or "-"],
+                          _COUNTER_COLS))
+    lines += ["", _row(["业务 Service", "等候 Waiting", "最长 Longest min", "预计 Est. min",
+                        "下一位 Next"], _SERVICE_COLS)]
     for service in hall.services:
         queue = view["services"].get(service.id)
         if queue is None:
             continue
         name = f"{service.prefix} {service.name.zh} {service.name.en}"
-        lines.append(f"  {name:<30}{queue['waiting']:>6}  {_minutes(queue['longest_since'], now):>14}"
-                     f"  {_estimate(queue['estimate_min']):>13}  {' '.join(queue['next'][:3]) or '-'}")
+        lines.append(_row([name, str(queue["waiting"]), _minutes(queue["longest_since"], now),
+                           _estimate(queue["estimate_min"]), " ".join(queue["next"][:3]) or "-"],
+                          _SERVICE_COLS))
     alerts = view.get("alerts") or []
     lines += ["", f"告警 Alerts: {len(alerts)}"]
     for alert in alerts:

@@ -13,7 +13,6 @@ import os
 import re
 import tomllib
 import types
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from callnext.errors import CallnextError
+from callnext.text import width as text_width
 from config.schema import Bilingual, Hall, InconsistentHallError, Loc
 
 __all__ = [
@@ -213,9 +213,9 @@ def format_problems(err: ConfigError) -> str:
     count = len(err.problems)
     lines = [f"{err.file} is invalid ({count} problem{'' if count == 1 else 's'}):"]
     lefts = [_left_side(problem) for problem in err.problems]
-    width = min(max((_width(left) for left in lefts), default=0), _MAX_LEFT_WIDTH)
+    width = min(max((text_width(left) for left in lefts), default=0), _MAX_LEFT_WIDTH)
     for left, problem in zip(lefts, err.problems, strict=True):
-        padding = " " * max(width - _width(left), 0)
+        padding = " " * max(width - text_width(left), 0)
         text = problem.message + (f" — {problem.hint}" if problem.hint else "")
         lines.append(f"  {left}{padding} -> {text}")
     return "\n".join(lines)
@@ -592,7 +592,3 @@ def _left_side(problem: Problem) -> str:
         return f"line {problem.line}, column {problem.column}"
     return "(file)"
 
-
-def _width(text: str) -> int:
-    # Chinese characters take two terminal columns; count them so "->" lines up.
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

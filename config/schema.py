@@ -14,13 +14,14 @@ from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from callnext.errors import CallnextError
 from config.base import Bilingual, ConfigModel
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
 from config.kiosk_node import KioskNode
+from config.security import Security
 
 # 24:00 is allowed as the end of a day; 24:30 is not a time of day.
 _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
@@ -194,6 +195,7 @@ class Hall(_Model):
     displays: tuple[DisplayNode, ...] = ()
     kiosks: tuple[KioskNode, ...] = ()
     callers: tuple[CallerNode, ...] = ()
+    security: Security = Security()
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:

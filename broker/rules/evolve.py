@@ -73,7 +73,8 @@ def _release(state: HallState, counter: int, number: str) -> None:
     if current.serving == number:
         _set_counter(state, counter, serving=None)
     if number in current.held:
-        _set_counter(state, counter, held=tuple(t for t in state.counter(counter).held if t != number))
+        held = tuple(t for t in state.counter(counter).held if t != number)
+        _set_counter(state, counter, held=held)
 
 
 def _day_started(state: HallState, event: Event) -> None:

@@ -1,0 +1,215 @@
+"""What the wall display shows, computed from the mirrored public view (no Kivy here).
+
+``BoardPresenter.present`` turns the broker's view, the connection flag and
+the time into a ``Board``: plain text and flags the Kivy layer only copies
+onto widgets. Everything visitors read is bilingual; nothing personal exists
+in the view to show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from config.display_node import DisplayNode
+from config.schema import Hall
+from display.phrases import counter_name
+
+TileState = Literal["serving", "open", "paused", "closed"]
+
+_STATE_WORDS: dict[str, tuple[str, str]] = {
+    "serving": ("办理中", "Serving"),
+    "open": ("等候叫号", "Open"),
+    "paused": ("暂停服务", "Paused"),
+    "closed": ("窗口关闭", "Closed"),
+}
+_WEEKDAYS_ZH = "一二三四五六日"
+
+LOST = ("连接中断", "Connection lost")
+CONNECTING = ("正在连接…", "Connecting…")
+
+
+@dataclass(frozen=True)
+class CallLine:
+    """One call as the board shows it: "A012 → 3号窗口 / Counter 3"."""
+
+    ticket: str
+    counter: int
+    counter_zh: str
+    counter_en: str
+    recall: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One counter's tile."""
+
+    counter: int
+    name_zh: str
+    name_en: str
+    ticket: str | None
+    state: TileState
+    state_zh: str
+    state_en: str
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    """One service's queue: how many wait and about how long."""
+
+    service: str
+    prefix: str
+    name_zh: str
+    name_en: str
+    waiting: int
+    wait_zh: str
+    wait_en: str
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A full-width message over the board (connection lost / connecting)."""
+
+    kind: Literal["lost", "connecting"]
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything on the screen at one moment."""
+
+    title_zh: str
+    title_en: str
+    clock: str
+    date_zh: str
+    date_en: str
+    newest: CallLine | None
+    flashing: bool
+    tiles: tuple[Tile, ...]
+    recent: tuple[CallLine, ...]
+    services: tuple[ServiceLine, ...]
+    ticker: str
+    banner: Banner | None
+    stale: bool
+
+
+class BoardPresenter:
+    """Computes the ``Board`` of one display node.
+
+    Stateful only for the flash: a call flashes for ``flash_seconds`` from the
+    moment this display first shows it (measured on the display's own
+    monotonic clock, so a broker on another clock cannot cut it short).
+
+    Args:
+        hall: the hall configuration.
+        node: this display's settings (zone, number of recent calls, flash time).
+    """
+
+    def __init__(self, hall: Hall, node: DisplayNode) -> None:
+        self.hall = hall
+        self.node = node
+        self.zone: frozenset[int] = frozenset(node.counters) or frozenset(
+            c.number for c in hall.counters)
+        self._flash_key: tuple[str, int, float] | None = None
+        self._flash_started = -math.inf
+
+    def shows(self, counter: int) -> bool:
+        """True if this display shows (and speaks for) ``counter``."""
+        return counter in self.zone
+
+    def present(self, view: dict[str, Any], connected: bool, now: float,
+                monotonic: float) -> Board:
+        """The board for this view.
+
+        Args:
+            view: the mirrored public view (``{}`` before the first snapshot).
+            connected: whether the view is known to be current.
+            now: epoch seconds, for the clock.
+            monotonic: the display's monotonic time, for the flash.
+        """
+        calls = [self._call(c) for c in view.get("recent_calls", [])
+                 if isinstance(c, dict) and self.shows(int(c.get("counter", 0)))]
+        newest = calls[0] if calls else None
+        if newest is not None:
+            key = (newest.ticket, newest.counter, newest.at)
+            if key != self._flash_key:
+                self._flash_key = key
+                self._flash_started = monotonic
+        flashing = (newest is not None and connected
+                    and monotonic - self._flash_started < self.node.flash_seconds)
+        banner: Banner | None = None
+        if not view:
+            banner = Banner("connecting", *CONNECTING)
+        elif not connected:
+            banner = Banner("lost", *LOST)
+        local = datetime.fromtimestamp(now, self.hall.hours.zone())
+        return Board(
+            title_zh=self.hall.name.zh,
+            title_en=self.hall.name.en,
+            clock=local.strftime("%H:%M"),
+            date_zh=f"{local.year}年{local.month}月{local.day}日 星期{_WEEKDAYS_ZH[local.weekday()]}",
+            date_en=local.strftime("%a %d %b %Y"),
+            newest=newest,
+            flashing=flashing,
+            tiles=self._tiles(view.get("counters", {})),
+            recent=tuple(calls[1:1 + self.node.recent_calls]),
+            services=self._services(view.get("services", {})),
+            ticker="        ".join(f"{n.zh}  {n.en}" for n in self.hall.notices),
+            banner=banner,
+            stale=banner is not None,
+        )
+
+    def _call(self, call: dict[str, Any]) -> CallLine:
+        counter = int(call.get("counter", 0))
+        return CallLine(ticket=str(call.get("ticket", "")), counter=counter,
+                        counter_zh=counter_name(self.hall, counter, "zh"),
+                        counter_en=counter_name(self.hall, counter, "en"),
+                        recall=bool(call.get("recall")), at=float(call.get("at") or 0.0))
+
+    def _tiles(self, counters: dict[str, Any]) -> tuple[Tile, ...]:
+        tiles: list[Tile] = []
+        for configured in self.hall.counters:
+            if not self.shows(configured.number):
+                continue
+            current = counters.get(str(configured.number), {})
+            mode = current.get("mode", "closed" if counters else configured.opens)
+            ticket = current.get("serving")
+            state: TileState
+            if mode == "closed":
+                state = "closed"
+            elif mode == "paused":
+                state = "paused"
+            else:
+                state = "serving" if ticket else "open"
+            zh, en = _STATE_WORDS[state]
+            tiles.append(Tile(counter=configured.number,
+                              name_zh=counter_name(self.hall, configured.number, "zh"),
+                              name_en=counter_name(self.hall, configured.number, "en"),
+                              ticket=ticket, state=state, state_zh=zh, state_en=en))
+        return tuple(tiles)
+
+    def _services(self, services: dict[str, Any]) -> tuple[ServiceLine, ...]:
+        wanted = {s for c in self.hall.counters if self.shows(c.number) for s in c.services}
+        lines: list[ServiceLine] = []
+        for service in self.hall.services:
+            if service.id not in wanted:
+                continue
+            current = services.get(service.id, {})
+            waiting = int(current.get("waiting", 0))
+            estimate = current.get("estimate_min")
+            if waiting == 0:
+                wait_zh, wait_en = "无需等候", "No wait"
+            elif estimate is None or current.get("open_counters") == []:
+                # Nobody serves it right now: an estimate would be a guess.
+                wait_zh, wait_en = "—", "—"
+            else:
+                minutes = max(1, math.ceil(float(estimate)))
+                wait_zh, wait_en = f"约{minutes}分钟", f"~{minutes} min"
+            lines.append(ServiceLine(service=service.id, prefix=service.prefix,
+                                     name_zh=service.name.zh, name_en=service.name.en,
+                                     waiting=waiting, wait_zh=wait_zh, wait_en=wait_en))
+        return tuple(lines)
