@@ -14,7 +14,8 @@ import zmq
 
 from broker.journal import Journal
 from broker.service import BrokerService
-from broker.sockets import SocketSecurity, bind_sockets
+from broker.security import Access, CurveSecurity, listed_grants
+from broker.sockets import bind_sockets
 from config.schema import Hall
 from protocol import envelope, errors
 
@@ -36,7 +37,7 @@ class Endpoints:
 def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
           command_port: int | None = None, event_port: int | None = None,
           clock: Callable[[], float] = time.time,
-          security: SocketSecurity | None = None,
+          keys_dir: Path | None = None, insecure: bool = False,
           stop: threading.Event | None = None,
           on_ready: Callable[[Endpoints], None] | None = None) -> int:
     """Run the broker until ``stop`` is set or SIGTERM/SIGINT arrives.
@@ -48,22 +49,45 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
         command_port: ROUTER port; 0 picks a free one (default: the config's).
         event_port: PUB port; 0 picks a free one (default: the config's).
         clock: wall-clock source in epoch seconds.
-        security: socket security (CURVE) applied where the sockets are made.
+        keys_dir: the broker's keys (default: the config's ``security.keys_dir``).
+        insecure: run without CURVE (also when the config's ``security.insecure``);
+            a warning is logged on every start.
         stop: an event that ends the loop (for in-process use).
         on_ready: called with the bound endpoints once commands are accepted.
 
     Returns:
         The process exit status: 0 after a clean stop.
+
+    Raises:
+        SecurityError: CURVE is on and the broker's keys are missing.
     """
     stop = stop or threading.Event()
+    insecure = insecure or hall.security.insecure
+    security: CurveSecurity | None = None
+    if insecure:
+        log.warning("INSECURE MODE: no CURVE authentication or encryption; any device on the "
+                    "network can act as any node. Use it on a closed test network only; run "
+                    "`callnext keys init` and start the broker with --keys for a hall.")
+    else:
+        security = CurveSecurity(keys_dir if keys_dir is not None else hall.security.keys_dir)
+        log.info("CURVE on: %d node keys from %s", len(security.node_names), security.keys_dir)
     journal = Journal(Path(data_dir) / JOURNAL_NAME)
-    service = BrokerService(hall, journal, clock)
+    service = BrokerService(hall, journal, clock,
+                            Access(hall.security, authenticated=security is not None,
+                                   listed=listed_grants(hall)))
     context = zmq.Context()
-    router, pub, endpoints = bind_sockets(
-        context, bind or hall.broker.bind,
-        hall.broker.command_port if command_port is None else command_port,
-        hall.broker.event_port if event_port is None else event_port,
-        security)
+    try:
+        router, pub, endpoints = bind_sockets(
+            context, bind or hall.broker.bind,
+            hall.broker.command_port if command_port is None else command_port,
+            hall.broker.event_port if event_port is None else event_port,
+            security)
+    except BaseException:
+        if security is not None:
+            security.close()
+        context.destroy(linger=0)
+        journal.close()
+        raise
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -72,10 +96,12 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
     if on_ready is not None:
         on_ready(Endpoints(endpoints.commands, endpoints.events))
     try:
-        _loop(service, router, pub, stop)
+        _loop(service, router, pub, stop, security)
     finally:
         router.close(linger=0)
         pub.close(linger=200)
+        if security is not None:
+            security.close()
         context.term()
         journal.close()
         log.info("broker stopped at seq %d", service.seq)
@@ -83,7 +109,7 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
 
 
 def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
-          stop: threading.Event) -> None:
+          stop: threading.Event, security: CurveSecurity | None) -> None:
     poller = zmq.Poller()
     poller.register(router, zmq.POLLIN)
     next_beat = time.monotonic()
@@ -100,10 +126,10 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             # Drain what is queued so a burst does not wait behind heartbeats.
             for _ in range(1000):
                 try:
-                    frames = router.recv_multipart(zmq.NOBLOCK)
+                    frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
                 except zmq.Again:
                     break
-                _answer(service, router, pub, frames)
+                _answer(service, router, pub, frames, security)
         now = time.monotonic()
         if now >= next_tick:
             for frames in service.tick():
@@ -115,19 +141,23 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
 
 
 def _answer(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
-            frames: list[bytes]) -> None:
+            frames: list[zmq.Frame], security: CurveSecurity | None) -> None:
     """Reply to one routed message; DEALER sends [id, body], REQ sends [id, b'', body]."""
     if len(frames) == 2:
-        route, body = frames[:1], frames[1]
-    elif len(frames) == 3 and frames[1] == b"":
-        route, body = frames[:2], frames[2]
+        route, body = [frames[0].bytes], frames[1]
+    elif len(frames) == 3 and frames[1].bytes == b"":
+        route, body = [frames[0].bytes, b""], frames[2]
     else:
         log.warning("refused a message of %d frames", len(frames))
         reply = envelope.error_reply(None, errors.BAD_ENVELOPE,
                                      "send exactly one JSON frame per request")
-        router.send_multipart([frames[0], reply])
+        router.send_multipart([frames[0].bytes, reply])
         return
-    handled = service.handle(body)
+    peer = None
+    if security is not None:
+        # ZAP set the User-Id of this connection to the client's z85 public key.
+        peer = security.node_of(body.get("User-Id"))
+    handled = service.handle(body.bytes, peer)
     router.send_multipart([*route, handled.reply])
     for event_frames in handled.publish:
         pub.send_multipart(event_frames)

@@ -8,12 +8,14 @@ anything acknowledged survives a power cut and nothing unacknowledged happened.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from broker.journal import Entry, Journal, JournalError
+from broker.security import Access
 from broker.rules import (
     COMMAND_OPS,
     Command,
@@ -41,21 +43,35 @@ class Handled:
     publish: list[list[bytes]] = field(default_factory=list)
 
 
+def _reply_id(raw: bytes) -> str | None:
+    """The id to echo in an error reply, if one can be found and sent back."""
+    found = envelope.decode_request_id(raw[:4096])
+    try:
+        if found is not None:
+            found.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return found
+
+
 class BrokerService:
     """The single writer of a hall's queue state."""
 
     def __init__(self, hall: Hall, journal: Journal,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, access: Access | None = None) -> None:
         """Rebuild the state by replaying ``journal``.
 
         Args:
             hall: the hall's configuration.
             journal: an open journal; the service owns writes to it from now on.
             clock: wall-clock time in epoch seconds (injected for demos and tests).
+            access: roles and rate limits; None checks nothing (in-process tools and
+                tests that drive the rules directly; the broker process always has one).
         """
         self.hall = hall
         self.journal = journal
         self.clock = clock
+        self.access = access
         started = time.perf_counter()
         self.state: HallState = replay(hall, (stored.event() for stored in journal.events()))
         self.seq = journal.last_seq()
@@ -64,16 +80,48 @@ class BrokerService:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def handle(self, raw: bytes) -> Handled:
-        """Answer one request frame; never raises for anything a client can send."""
+    def handle(self, raw: bytes, peer: str | None = None) -> Handled:
+        """Answer one request frame; never raises for anything a client can send.
+
+        Args:
+            raw: the request frame.
+            peer: the node name the frame's CURVE key belongs to (None in insecure mode).
+        """
+        try:
+            return self._handle_frame(raw, peer)
+        except Exception:  # noqa: BLE001 - the last line of defence: one reply, never a crash
+            log.exception("internal error handling a request frame from %s", peer or "?")
+            return Handled(envelope.error_reply(
+                None, errors.INTERNAL, "the broker hit an unexpected error; nothing was "
+                "changed. Report it with the broker log."))
+
+    def _handle_frame(self, raw: bytes, peer: str | None) -> Handled:
+        if self.access is not None:
+            refusal = self.access.admit(peer)
+            if refusal is not None:
+                return Handled(envelope.error_reply(_reply_id(raw), refusal.code,
+                                                    refusal.message))
         try:
             request = envelope.decode_request(raw)
+            # JSON escapes can smuggle lone surrogates ("\ud800") into strings; no reply,
+            # journal row or event could carry them, so they are refused at the door.
+            json.dumps([request.id, request.op, request.node, request.args],
+                       ensure_ascii=False).encode("utf-8")
         except ProtocolError as err:
             log.warning("refused a malformed request (%s): %s", err.code, err.message)
-            return Handled(envelope.error_reply(envelope.decode_request_id(raw[:4096]),
-                                                err.code, err.message))
+            return Handled(envelope.error_reply(_reply_id(raw), err.code, err.message))
+        except RecursionError:
+            log.warning("refused a request nested too deeply to decode")
+            return Handled(envelope.error_reply(_reply_id(raw), errors.BAD_JSON,
+                                                "the request frame is nested too deeply; "
+                                                "send a flat JSON object"))
+        except (UnicodeEncodeError, ValueError, TypeError):
+            log.warning("refused a request with invalid Unicode (lone surrogate escapes)")
+            return Handled(envelope.error_reply(_reply_id(raw), errors.BAD_JSON,
+                                                "the request holds a lone UTF-16 surrogate "
+                                                "escape in a string; send valid Unicode"))
         try:
-            return self._handle(request)
+            return self._handle(request, peer)
         except Exception:  # noqa: BLE001 - a bug must cost one reply, never the broker
             log.exception("internal error handling %s from %s", request.op, request.node)
             return Handled(envelope.error_reply(
@@ -81,7 +129,13 @@ class BrokerService:
                 "the broker hit an unexpected error; nothing was changed. "
                 "Report it with the broker log."))
 
-    def _handle(self, request: envelope.Request) -> Handled:
+    def _handle(self, request: envelope.Request, peer: str | None) -> Handled:
+        grant = None
+        if self.access is not None:
+            # Before the stored-reply lookup: a node may not read replies it may not cause.
+            grant, refusal = self.access.grant(peer, request)
+            if refusal is not None:
+                return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         if request.op in READ_ONLY_OPS:
             return Handled(envelope.ok_reply(request.id, self.snapshot()))
         stored = self.journal.reply_for(request.id)
@@ -98,6 +152,10 @@ class BrokerService:
         if request.op not in COMMAND_OPS:
             return Handled(envelope.error_reply(request.id, errors.UNKNOWN_OP,
                                                 f"op {request.op!r} is not handled by this broker"))
+        if self.access is not None:
+            refusal = self.access.check_counter(grant, request, args.model_dump())
+            if refusal is not None:
+                return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         command = Command(request.op, args.model_dump(), request.node)
         return self._run(command, request.id)
 

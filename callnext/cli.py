@@ -38,7 +38,8 @@ def _broker(args: argparse.Namespace) -> int:
               flush=True)
 
     return serve(hall, Path(args.data), bind=args.bind, command_port=args.command_port,
-                 event_port=args.event_port, clock=clock, on_ready=ready)
+                 event_port=args.event_port, clock=clock, on_ready=ready,
+                 keys_dir=Path(args.keys) if args.keys else None, insecure=args.insecure)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -86,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--bind", help="interface to bind (default from config)")
     broker.add_argument("--command-port", type=int, help="ROUTER port, 0 = any free port")
     broker.add_argument("--event-port", type=int, help="PUB port, 0 = any free port")
+    broker.add_argument("--keys", help="CURVE keys directory (default from config: "
+                        "security.keys_dir); made by `callnext keys init`")
+    broker.add_argument("--insecure", action="store_true",
+                        help="no CURVE: any device may act as any node (closed test networks)")
     broker.add_argument("--clock-start", help=argparse.SUPPRESS)
     broker.add_argument("--clock-speed", type=float, default=1.0, help=argparse.SUPPRESS)
     broker.set_defaults(run=_broker)
@@ -118,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed of the scripted day")
     demo.add_argument("--out", help="keep the journal in this folder (default: a temporary one)")
     demo.set_defaults(run=_demo)
+
+    importlib.import_module("callnext.keys").register(sub)
 
     for module in NODE_CLI_MODULES:
         importlib.import_module(module).register(sub)

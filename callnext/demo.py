@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from callnext.errors import CallnextError
+from callnext.keys import ADMIN, default_names, init_keys
 from callnext.status import format_status
 from config.load import load_hall
 from config.schema import WEEKDAYS, Hall
@@ -31,6 +32,7 @@ from protocol.client import RequestClient
 from protocol.envelope import Event
 from protocol.errors import CommandRefused
 from protocol.mirror import StateMirror
+from protocol.security import client_socket_setup
 
 READY_TIMEOUT_S = 20.0
 
@@ -59,12 +61,17 @@ def _demo_day(hall: Hall) -> datetime:
 
 
 def start_broker(config: str, data: Path, *, clock_start: str | None = None,
-                 speed: float = 1.0, command_port: int = 0,
-                 event_port: int = 0) -> tuple[subprocess.Popen[str], dict[str, str]]:
+                 speed: float = 1.0, command_port: int = 0, event_port: int = 0,
+                 keys_dir: Path | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """Start ``callnext broker`` on loopback and wait for its ready line.
 
     Ports default to 0 (any free port); pass fixed ones to restart a broker
     where its nodes expect it.
+
+    With ``keys_dir`` (made by ``callnext keys init``) the broker runs CURVE and
+    its clients need ``protocol.security.client_socket_setup``. Without it the
+    broker is started with ``--insecure`` (it logs a warning): the mode for
+    tests and benchmarks on loopback, where clients connect without keys.
 
     Returns:
         The process and its endpoints (``commands``, ``events``).
@@ -75,6 +82,7 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
     command = [sys.executable, "-m", "callnext", "--log-level", "WARNING", "broker",
                "--config", config, "--data", str(data), "--bind", "127.0.0.1",
                "--command-port", str(command_port), "--event-port", str(event_port)]
+    command += ["--keys", str(keys_dir)] if keys_dir is not None else ["--insecure"]
     if clock_start:
         command += ["--clock-start", clock_start, "--clock-speed", str(speed)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -286,8 +294,13 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
     with tempfile.TemporaryDirectory(prefix="callnext-demo-") as tmp:
         data = out or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
+        # The demo runs as a hall should: CURVE on, the script with the admin's key
+        # and the board with a display's key (read only).
+        keys = data / "keys"
+        init_keys(keys, [*default_names(hall_path=config), "display-1"])
         process, endpoints = start_broker(
-            config, data, clock_start=opening.replace(tzinfo=None).isoformat(), speed=speed)
+            config, data, clock_start=opening.replace(tzinfo=None).isoformat(), speed=speed,
+            keys_dir=keys)
         began = time.monotonic()
         start = opening.timestamp()
         recent: list[str] = []
@@ -303,9 +316,11 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
             if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
                 log(f"  ! {payload.data['message']['zh']} / {payload.data['message']['en']}")
 
-        mirror = StateMirror(endpoints["commands"], endpoints["events"], "demo-board")
+        mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
+                             socket_setup=client_socket_setup(keys, "display-1"))
         mirror.add_listener(on_event)
-        client = RequestClient(endpoints["commands"], "demo-script", timeout_ms=3000)
+        client = RequestClient(endpoints["commands"], ADMIN, timeout_ms=3000,
+                               socket_setup=client_socket_setup(keys, ADMIN))
         print(f"callnext demo: {hall.name.zh} / {hall.name.en}, {minutes:g} hall minutes at "
               f"{speed:g}× (about {minutes * 60 / speed:.0f} s). Journal: {data}. Ctrl-C stops.",
               file=stream, flush=True)

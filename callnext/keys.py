@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from callnext.errors import CallnextError
-from config.base import NodeId  # noqa: F401 - documents the name rule used below
 from config.security import derived_grant
 
 BROKER = "broker"
@@ -61,9 +60,9 @@ def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
 
     Without a hall file: ``kiosk-1..N``, ``display-1..N`` and ``caller-N`` for
     the listed counters (one kiosk, one display, counter 1 by default). With a
-    hall file: its ``[[kiosks]]``, ``[[displays]]`` and ``[[callers]]`` ids
-    (``kiosk-1``/``display-1`` when it lists none), ``caller-N`` for every
-    counter, and every name in ``[security.roles]``. Explicit counts win.
+    hall file: its ``[[kiosks]]`` and ``[[displays]]`` ids (``kiosk-1``/``display-1``
+    when it lists none), ``caller-N`` for every counter, and every name in
+    ``[security.roles]``. Explicit counts win.
     """
     names = [BROKER, ADMIN]
     node_names: list[str] = []
@@ -76,8 +75,9 @@ def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
         if displays is None:
             node_names += [d.id for d in hall.displays] or ["display-1"]
         if callers is None:
+            # A caller's identity is its counter (caller-N); [[callers]] blocks are
+            # wiring shared by several counters, not nodes.
             node_names += [f"caller-{c.number}" for c in hall.counters]
-            node_names += [c.id for c in hall.callers]
         node_names += list(hall.security.roles)
     if kiosks is not None or hall_path is None:
         node_names += [f"kiosk-{i}" for i in range(1, (1 if kiosks is None else kiosks) + 1)]
@@ -141,6 +141,18 @@ def _counters(text: str) -> list[int]:
     return numbers
 
 
+def _describe(name: str) -> str:
+    """`` (caller of counter 3)`` and the like, for the list ``init`` prints."""
+    if name == BROKER:
+        return " (the broker)"
+    grant = derived_grant(name)
+    if grant is None:
+        return " (its name implies no role: give it one in [security.roles])"
+    if grant.counter is not None:
+        return f" ({grant.role} of counter {grant.counter})"
+    return f" ({grant.role})"
+
+
 def _init(args: argparse.Namespace) -> int:
     if args.nodes:
         names = [BROKER] if args.with_broker else []
@@ -151,11 +163,7 @@ def _init(args: argparse.Namespace) -> int:
     result = init_keys(Path(args.dir), names, force=args.force)
     directory = Path(args.dir)
     for name in result.created:
-        role = derived_grant(name)
-        what = "" if name == BROKER else f" ({role.role}" + (
-            f" of counter {role.counter})" if role and role.counter else ")") if role else \
-            " (no role from its name: give it one in [security.roles])"
-        print(f"created {directory / (name + '.key_secret')}{what}")
+        print(f"created {directory / (name + '.key_secret')}{_describe(name)}")
     for name in result.kept:
         print(f"kept    {directory / (name + '.key_secret')} (exists; --force replaces it)")
     print("Copy NAME.key_secret and broker.key to each node's keys directory; the broker "

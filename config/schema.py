@@ -237,6 +237,22 @@ class Hall(_Model):
                             else f"; known services: {', '.join(sorted(seen_ids))}"
                         ),
                     ))
+        for index, kiosk in enumerate(self.kiosks):
+            named = [(("kiosks", index, "services", i), sid) for i, sid in enumerate(kiosk.services)]
+            if kiosk.priority_service is not None:
+                named.append((("kiosks", index, "priority_service"), kiosk.priority_service))
+            for loc, service_id in named:
+                if service_id not in seen_ids:
+                    hint = _closest(service_id, sorted(seen_ids))
+                    problems.append((loc, f"kiosk {kiosk.id} offers unknown service {service_id!r}"
+                                     + (f"; did you mean {hint!r}?" if hint else
+                                        f"; known services: {', '.join(sorted(seen_ids))}")))
+        for index, display in enumerate(self.displays):
+            for position, number in enumerate(display.counters):
+                if number not in numbers:
+                    problems.append((("displays", index, "counters", position),
+                                     f"display {display.id} shows counter {number}, which is not "
+                                     f"in [[counters]] ({', '.join(map(str, sorted(numbers)))})"))
         if self.broker.command_port == self.broker.event_port:
             problems.append((
                 ("broker", "event_port"),

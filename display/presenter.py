@@ -41,6 +41,8 @@ class CallLine:
     counter_en: str
     recall: bool
     at: float
+    short_zh: str = ""
+    short_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,8 @@ class BoardPresenter:
         return CallLine(ticket=str(call.get("ticket", "")), counter=counter,
                         counter_zh=counter_name(self.hall, counter, "zh"),
                         counter_en=counter_name(self.hall, counter, "en"),
-                        recall=bool(call.get("recall")), at=float(call.get("at") or 0.0))
+                        recall=bool(call.get("recall")), at=float(call.get("at") or 0.0),
+                        short_zh=f"{counter}号窗口", short_en=f"Counter {counter}")
 
     def _tiles(self, counters: dict[str, Any]) -> tuple[Tile, ...]:
         tiles: list[Tile] = []

@@ -65,7 +65,7 @@ class EspeakSpeech:
         self._timeout_s = timeout_s
 
     def voices(self) -> set[str]:
-        """Every voice name espeak-ng knows (both "cmn-latn-pinyin" and "sit/cmn-latn-pinyin").
+        """Every voice name espeak-ng knows, lower-cased ("cmn-latn-pinyin", "sit/cmn-latn-pinyin").
 
         Raises:
             SpeechError: espeak-ng failed.
@@ -74,10 +74,10 @@ class EspeakSpeech:
         names: set[str] = set()
         for line in done.stdout.decode("utf-8", "replace").splitlines()[1:]:
             columns = line.split()
+            # Columns: Pty, Language, Age/Gender, VoiceName, File[, other languages].
             if len(columns) >= 5:
-                names.add(columns[3])
-                names.add(columns[4])
-                names.add(columns[4].rsplit("/", 1)[-1])
+                names.update(name.lower() for name in (
+                    columns[1], columns[3], columns[4], columns[4].rsplit("/", 1)[-1]))
         return names
 
     def check_voices(self, wanted: list[str]) -> None:
@@ -87,7 +87,7 @@ class EspeakSpeech:
             SpeechError: a voice is not installed.
         """
         known = self.voices()
-        missing = [voice for voice in wanted if voice not in known]
+        missing = [voice for voice in wanted if voice.lower() not in known]
         if missing:
             raise SpeechError(f"espeak-ng has no voice {', '.join(missing)}; "
                               "'espeak-ng --voices' lists the installed ones")

@@ -37,7 +37,9 @@ from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, Any], None]
-"""``callback(kind, payload)``: ("event", Event), ("state", view dict) or ("connection", bool)."""
+"""``callback(kind, payload)``: ("event", Event), ("state", view), ("connection", bool).
+
+The "state" view is shared, not copied: listeners must treat it as read-only."""
 
 _MAX_BATCH = 1000  # messages handled per step, so one step stays bounded
 _MAX_BUFFER = 10_000  # events kept while waiting for a snapshot; older ones are dropped
@@ -425,8 +427,11 @@ class StateMirror:
     def _emit_state(self) -> None:
         if self._dirty and not self._replaying:
             self._dirty = False
+            # merge_view never changes a view it was given (it builds new dicts), so
+            # the current view can be handed out as is; a deep copy per batch cost
+            # 1.5 ms on a 200-counter hall and dominated a display's CPU.
             with self._lock:
-                view = copy.deepcopy(self._view)
+                view = self._view
             self._pending.append(("state", view))
 
     def _set_synced(self, value: bool) -> None:

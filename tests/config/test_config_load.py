@@ -520,3 +520,23 @@ def test_effective_toml_round_trips_any_valid_text_and_numbers(
     )
 
     assert load_hall_text(effective_toml(hall)) == hall
+
+
+def test_a_kiosk_offering_an_unknown_service_is_reported_with_a_hint() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    text = example.read_text(encoding="utf-8")
+    text += '\n[[kiosks]]\nid = "kiosk-9"\nservices = ["generl"]\n'
+    with pytest.raises(ConfigError) as err:
+        load_hall_text(text, "hall.toml")
+    problems = [p for p in err.value.problems if p.key.startswith("kiosks")]
+    assert len(problems) == 1 and "did you mean 'general'" in str(err.value)
+
+
+def test_a_display_zone_naming_an_unknown_counter_is_reported() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    text = example.read_text(encoding="utf-8") + '\n[[displays]]\nid = "display-9"\ncounters = [42]\n'
+    with pytest.raises(ConfigError) as err:
+        load_hall_text(text, "hall.toml")
+    keys = [p.key for p in err.value.problems if p.key.startswith("displays")]
+    assert len(keys) == 1 and keys[0].endswith("].counters[0]")
+    assert "not in [[counters]]" in str(err.value)

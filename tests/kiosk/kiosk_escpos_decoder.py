@@ -22,6 +22,7 @@ class Printed:
     qr_native: list[str] = field(default_factory=list)
     rasters: list[Image.Image] = field(default_factory=list)
     cuts: int = 0
+    feed_lines: int = 0
     chinese_mode: bool = False
     ops: list[str] = field(default_factory=list)
 
@@ -73,7 +74,10 @@ def decode(data: bytes) -> Printed:
             elif cmd == 0x61:
                 state["align"] = data[i + 2] % 48 if data[i + 2] >= 48 else data[i + 2]
                 i += 3
-            elif cmd in (0x4D, 0x2D, 0x7B, 0x74, 0x64):  # font, underline, upside-down, codepage, feed
+            elif cmd == 0x64:  # feed n lines
+                out.feed_lines += data[i + 2]
+                i += 3
+            elif cmd in (0x4D, 0x2D, 0x7B, 0x74):  # font, underline, upside-down, code page
                 i += 3
             else:
                 raise ValueError(f"unknown ESC 0x{cmd:02x} at {i}")

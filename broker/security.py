@@ -1,0 +1,255 @@
+"""Broker side of security: CURVE on both sockets (authentication) and roles (authorisation).
+
+Authentication: ``CurveSecurity`` is the ``SocketSecurity`` that
+``broker.sockets`` applies to the ROUTER and the PUB. A zmq.auth
+``ThreadAuthenticator`` (ZAP) admits only clients whose public key is one of
+the ``NAME.key`` files in the keys directory, and reports each admitted
+client's key as the ZAP User-Id (pyzmq's ``curve_user_id`` default: the z85
+public key). ``node_of`` turns that User-Id back into the node's name.
+
+Authorisation: ``Access`` decides, for each request, whether the node may use
+the op (and, for a caller, the counter), and whether it is within its rate.
+With CURVE the node is the key's name and the envelope's ``node`` must match
+it; in insecure mode the envelope's ``node`` is taken at its word, which any
+device on the network can forge (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import zmq
+
+from broker.limits import RateLimiter
+from callnext.errors import CallnextError
+from config.schema import Hall
+from config.security import Grant, Security, derived_grant
+from protocol import errors
+from protocol.envelope import Request
+
+log = logging.getLogger(__name__)
+
+BROKER_KEY_NAME = "broker"
+
+COUNTER_OPS: frozenset[str] = frozenset({
+    "call_next", "recall", "no_show", "hold", "call_back", "transfer", "call_ticket",
+    "start", "finish", "pause", "resume", "rate",
+})
+"""Ops a caller may use, each for its own counter only (the op's ``counter`` argument)."""
+
+ROLE_OPS: dict[str, frozenset[str]] = {
+    "kiosk": frozenset({"issue_ticket", "report_health", "snapshot"}),
+    "display": frozenset({"report_health", "snapshot"}),
+    # revive names a ticket, not a counter: the clerk whose visitor came back late
+    # puts the ticket back in the queue, wherever it was called.
+    "caller": COUNTER_OPS | {"revive", "report_health", "snapshot"},
+}
+"""Ops per role; ``admin`` may use every op."""
+
+
+class SecurityError(CallnextError):
+    """The broker's keys are missing or unusable; it does not start."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request is refused before it reaches the queue rules."""
+
+    code: str
+    message: str
+
+
+class CurveSecurity:
+    """CURVE server settings plus a ZAP authenticator allowing the known node keys.
+
+    Args:
+        keys_dir: the broker's keys directory: ``broker.key_secret`` and one
+            ``NAME.key`` per node (as made by ``callnext keys init``).
+
+    Raises:
+        SecurityError: the broker's keypair is missing or a key file is unreadable.
+    """
+
+    def __init__(self, keys_dir: str | Path) -> None:
+        import zmq.auth
+
+        self.keys_dir = Path(keys_dir)
+        secret_file = self.keys_dir / f"{BROKER_KEY_NAME}.key_secret"
+        if not secret_file.is_file():
+            raise SecurityError(
+                f"no broker key in {self.keys_dir} ({secret_file.name} is missing). Create the "
+                f"keys with `callnext keys init --dir {self.keys_dir} --config HALL.toml`, pass "
+                "--keys DIR, or run with --insecure on a closed test network only.")
+        try:
+            public, secret = zmq.auth.load_certificate(secret_file)
+            self._nodes: dict[str, str] = {}
+            for path in sorted(self.keys_dir.glob("*.key")):
+                node_public, _ = zmq.auth.load_certificate(path)
+                if path.stem != BROKER_KEY_NAME:
+                    self._nodes[node_public.decode("ascii")] = path.stem
+        except (OSError, ValueError) as err:
+            raise SecurityError(f"cannot read the keys in {self.keys_dir}: {err}. Recreate "
+                                "the damaged keypair with `callnext keys init --force`.") from err
+        if secret is None:
+            raise SecurityError(f"{secret_file} holds no secret key; recreate it with "
+                                "`callnext keys init --force --nodes broker`")
+        self._public = public
+        self._secret = secret
+        self._auth: Any = None
+
+    @property
+    def node_names(self) -> list[str]:
+        """The names of every node key the broker accepts."""
+        return sorted(self._nodes.values())
+
+    def apply_server(self, socket: zmq.Socket) -> None:
+        """Make ``socket`` a CURVE server; the first call starts the authenticator.
+
+        The authenticator must run before the first ``bind``, or early
+        connections would be admitted without ZAP.
+        """
+        if self._auth is None:
+            from zmq.auth.thread import ThreadAuthenticator
+
+            self._auth = ThreadAuthenticator(socket.context, log=logging.getLogger(
+                "broker.security.zap"))
+            self._auth.start()
+            # Exactly the NAME.key files read above (same directory): a key that is
+            # not there is refused during the handshake, before any message.
+            self._auth.configure_curve(domain="*", location=str(self.keys_dir))
+        socket.curve_secretkey = self._secret
+        socket.curve_publickey = self._public
+        socket.curve_server = True
+
+    def node_of(self, user_id: str) -> str | None:
+        """The node name of an admitted client, from its ZAP User-Id (z85 public key)."""
+        return self._nodes.get(user_id)
+
+    def close(self) -> None:
+        """Stop the authenticator (before the context is terminated). Idempotent."""
+        if self._auth is not None:
+            self._auth.stop()
+            self._auth = None
+
+
+def listed_grants(hall: Hall) -> dict[str, Grant]:
+    """Roles of the nodes the hall file lists by id: ``[[kiosks]]`` and ``[[displays]]``.
+
+    (``[[callers]]`` blocks are wiring shared by counters; a caller's identity is
+    ``caller-N``.)
+    """
+    grants = {kiosk.id: Grant(role="kiosk") for kiosk in hall.kiosks}
+    grants.update({display.id: Grant(role="display") for display in hall.displays})
+    return grants
+
+
+class Access:
+    """Who may do what, and how often.
+
+    Args:
+        security: the hall's ``[security]`` table (roles, rates).
+        authenticated: True when requests carry a CURVE-authenticated node name;
+            False in insecure mode, where the envelope's ``node`` decides.
+        listed: roles of nodes listed in the hall file (see ``listed_grants``).
+        monotonic: clock of the rate limiter.
+    """
+
+    def __init__(self, security: Security, *, authenticated: bool,
+                 listed: Mapping[str, Grant] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.security = security
+        self.authenticated = authenticated
+        self._listed = dict(listed or {})
+        self._limiter = RateLimiter(security.rate_per_second, security.rate_burst, monotonic)
+        self._warned: set[str] = set()
+
+    def grant_for(self, node: str) -> Grant | None:
+        """``[security.roles]`` first, then the hall's node tables, then the name."""
+        configured = self.security.roles.get(node)
+        if configured is not None:
+            return configured
+        return self._listed.get(node) or derived_grant(node)
+
+    def admit(self, peer: str | None) -> Refusal | None:
+        """Rate-limit an authenticated node before its frame is even decoded.
+
+        With CURVE the sender is known before parsing, so a node flooding the
+        broker with garbage costs a token per frame like any other request.
+        """
+        if not self.authenticated or peer is None:
+            return None
+        return self._rate(peer, self.grant_for(peer))
+
+    def _rate(self, node: str, grant: Grant | None) -> Refusal | None:
+        # The admin key is the operators' own tooling (imports, scripts) and holds every
+        # right anyway; the limit protects the hall from nodes on the public network.
+        if grant is not None and grant.role == "admin":
+            return None
+        if self._limiter.allow(node):
+            return None
+        log.warning("rate limited: node %s sent more than %g requests/s", node,
+                    self.security.rate_per_second)
+        return Refusal(errors.RATE_LIMITED, (
+            f"node {node!r} sent more than {self.security.rate_per_second:g} requests per "
+            "second; slow down and retry in a moment"))
+
+    def grant(self, peer: str | None, request: Request) -> tuple[Grant | None, Refusal | None]:
+        """The requester's role, or why the request is refused (identity, op; rate when insecure).
+
+        Args:
+            peer: the CURVE-authenticated node name (None in insecure mode).
+            request: the decoded request.
+        """
+        if self.authenticated:
+            if peer is None:
+                return None, self._refuse(request, None, "the request did not come over an "
+                                          "authenticated connection")
+            if request.node != peer:
+                return None, self._refuse(
+                    request, None, f"the key of {peer!r} sent a request naming node "
+                    f"{request.node!r}; a node must send under its own key's name")
+            grant = self.grant_for(peer)
+        else:
+            grant = self.grant_for(request.node)
+            if grant is None:
+                # Insecure mode trusts every claim anyway (anyone may write "admin"); tools
+                # such as `callnext status` and test drivers use names that imply no role.
+                grant = Grant(role="admin")
+                if request.node not in self._warned and len(self._warned) < 1000:
+                    self._warned.add(request.node)
+                    log.warning("insecure mode: node %r has no role; treating it as admin",
+                                request.node)
+        if grant is None:
+            return None, self._refuse(request, None, f"node {request.node!r} has no role; give "
+                                      "it one in [security.roles] or use a key named after its "
+                                      "role (kiosk-N, display-N, caller-N, admin)")
+        if not self.authenticated:
+            refusal = self._rate(request.node, grant)
+            if refusal is not None:
+                return grant, refusal
+        if grant.role != "admin" and request.op not in ROLE_OPS[grant.role]:
+            return grant, self._refuse(request, None,
+                                       f"a {grant.role} may not use {request.op!r}")
+        return grant, None
+
+    def check_counter(self, grant: Grant | None, request: Request,
+                      args: dict[str, Any]) -> Refusal | None:
+        """A caller acts for its own counter only (checked on validated args)."""
+        if grant is None or grant.role != "caller" or request.op not in COUNTER_OPS:
+            return None
+        counter = args.get("counter")
+        if counter == grant.counter:
+            return None
+        return self._refuse(request, counter, f"{request.node!r} is the caller of counter "
+                            f"{grant.counter} and may not act for counter {counter}")
+
+    def _refuse(self, request: Request, counter: Any, why: str) -> Refusal:
+        if counter is None and isinstance(request.args, dict):
+            counter = request.args.get("counter")
+        log.warning("forbidden: node %s, op %s, counter %s: %s", request.node, request.op,
+                    "-" if counter is None else counter, why)
+        return Refusal(errors.FORBIDDEN, why)

@@ -1,0 +1,374 @@
+"""The caller node's composition root: buttons → presses → commands; mirror → LEDs/LCD.
+
+``CounterCaller`` holds the behaviour and is driven from three places:
+
+* edges from GPIO callbacks (``edge``) or keys (``key``): they only decide and
+  enqueue, never touch the network;
+* the command worker's outcomes (``_on_outcome``), on the worker thread;
+* ``tick`` from the main loop: long presses, a settling TRANSFER choice, LEDs,
+  the rating pad's lights, the text output, the buzzer.
+
+``open_caller`` builds one with real parts (state mirror, request client,
+gpiozero devices on the given pin factory); ``run_caller`` is the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from caller.lcd import TextOutput, caller_lines
+from caller.leds import LedDriver, QueueWatch, plan_leds, waiting_for
+from caller.presses import PressFilter
+from caller.rating import BrokerClock, RatingGate
+from caller.transfer import TransferChoice
+from caller.worker import CommandWorker, Outcome, Send, SubmitResult
+from callnext.errors import CallnextError
+from config.caller_node import CallerNode
+from config.schema import Hall
+from protocol import errors
+
+logger = logging.getLogger(__name__)
+
+RATING_KEY = "rate"
+"""The worker key of every rating button: one rating in flight at a time."""
+
+
+class CallerSetupError(CallnextError, ValueError):
+    """The caller node cannot start with this configuration."""
+
+
+def select_caller(hall: Hall, counter: int, node_id: str | None = None,
+                  *, need_block: bool = True) -> tuple[CallerNode, str]:
+    """Pick the ``[[callers]]`` block for ``counter`` and the node id to use on the wire.
+
+    Args:
+        hall: the hall.
+        counter: the counter number (must be configured in the hall).
+        node_id: pick the block with this id instead.
+        need_block: False for keyboard mode, which works without any block.
+
+    Returns:
+        The block and the wire node id (the block id, suffixed with the
+        counter when the block serves several counters).
+
+    Raises:
+        CallerSetupError: the counter is unknown or no block fits.
+    """
+    numbers = [c.number for c in hall.counters]
+    if counter not in numbers:
+        raise CallerSetupError(f"counter {counter} is not configured in this hall (counters: "
+                               f"{', '.join(map(str, numbers))}); fix --counter")
+    blocks = hall.callers
+    if node_id is not None:
+        chosen = [b for b in blocks if b.id == node_id]
+        if not chosen:
+            raise CallerSetupError(f"no [[callers]] block has id {node_id!r} (ids: "
+                                   f"{', '.join(b.id for b in blocks) or 'none'})")
+        block = chosen[0]
+    else:
+        listed = [b for b in blocks if counter in b.counters]
+        general = [b for b in blocks if not b.counters]
+        if listed or general:
+            block = (listed or general)[0]
+        elif need_block:
+            raise CallerSetupError(f"no [[callers]] block is for counter {counter}; add one with "
+                                   f"counters = [{counter}] (or none) and its pins")
+        else:
+            block = CallerNode(id="caller", counters=(counter,))
+    if block.counters and counter not in block.counters:
+        raise CallerSetupError(f"[[callers]] block {block.id!r} lists counters "
+                               f"{list(block.counters)}, not {counter}")
+    wire = block.id if len(block.counters) == 1 else f"{block.id}-{counter}"
+    return block, wire[:32]
+
+
+@dataclass(frozen=True)
+class Devices:
+    """The node's output devices (any may be None when not fitted)."""
+
+    status: Any = None
+    fault: Any = None
+    waiting: Any = None
+    buzzer: Any = None
+    rating_leds: tuple[Any, ...] = ()
+
+
+class CounterCaller:
+    """One counter's caller and rating pad.
+
+    Args:
+        hall: the hall (rating scale and window, services).
+        node: the caller block.
+        counter: the counter number.
+        send: the blocking request function (``RequestClient.request``).
+        view: returns the mirrored public view.
+        link_ok: whether the mirror is current.
+        devices: the output devices.
+        text: the small text output, or None.
+        monotonic: the clock of presses, LEDs and staleness.
+    """
+
+    def __init__(self, hall: Hall, node: CallerNode, counter: int, *, send: Send,
+                 view: Callable[[], dict[str, Any]], link_ok: Callable[[], bool],
+                 devices: Devices = Devices(), text: TextOutput | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.hall = hall
+        self.node = node
+        self.counter = counter
+        self._view = view
+        self._link_ok = link_ok
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self.presses = PressFilter(long_actions=dict(node.long_press.actions),
+                                   guard_s=node.press_guard_ms / 1000.0,
+                                   hold_s=node.long_press.hold_seconds)
+        self.worker = CommandWorker(send, link_ok=link_ok, on_done=self._on_outcome,
+                                    monotonic=monotonic)
+        self.clock = BrokerClock()
+        scale = hall.policies.rating_scale
+        if node.rating.buttons and len(node.rating.buttons) != scale:
+            raise CallerSetupError(
+                f"[[callers]] {node.id!r}: rating.buttons has {len(node.rating.buttons)} pins "
+                f"but policies.rating_scale is {scale}; wire one button per level")
+        self.rating = RatingGate(counter, scale, hall.policies.rating_window_seconds)
+        self.transfer = (TransferChoice(node.transfer.services, node.transfer.settle_seconds)
+                         if node.transfer.services else None)
+        self._leds = LedDriver(devices.status, devices.fault, devices.waiting)
+        self._devices = devices
+        self._text = text
+        self._queue_watch = QueueWatch()
+        self._fault_until = float("-inf")
+        self._note = ""
+        self._note_until = float("-inf")
+        self._thanks: tuple[int, float] | None = None
+        self._rating_ticket: str | None = None
+        self._pad_applied: tuple[str, ...] = ()
+        self.outcomes: list[Outcome] = []
+        """Every outcome so far, newest last (bounded), for tests and the bench."""
+        self.on_outcome: Callable[[Outcome], None] | None = None
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def edge(self, name: str, pressed: bool) -> None:
+        """A button edge (from a GPIO callback); returns without network I/O.
+
+        Args:
+            name: a clerk action (``call_next`` ...) or ``rate<i>`` for the i-th
+                rating button (0 = best).
+            pressed: True on press, False on release.
+        """
+        now = self._monotonic()
+        with self._lock:
+            action = (self.presses.pressed(name, now) if pressed
+                      else self.presses.released(name, now))
+        if action is not None:
+            self.act(action)
+
+    def key(self, name: str, *, long: bool = False) -> None:
+        """A key press standing for a whole button press (keyboard mode).
+
+        Args:
+            name: as for ``edge``.
+            long: stands for a long press (the button's long-press action).
+        """
+        now = self._monotonic()
+        with self._lock:
+            if long:
+                if name not in self.node.long_press.actions:
+                    return
+                self.presses.pressed(name, now)
+                # Released after the hold time: the filter yields the long action
+                # (or None inside the guard time, like a real button).
+                action = self.presses.released(name, now + self.presses.hold_s)
+            else:
+                first = self.presses.pressed(name, now)
+                second = self.presses.released(name, now)
+                action = first or second
+        if action is not None:
+            self.act(action)
+
+    def act(self, action: str) -> SubmitResult | str:
+        """Carry out one taken press.
+
+        Args:
+            action: a clerk action or ``rate<i>``.
+
+        Returns:
+            The worker's ``SubmitResult``, or a short word when nothing was
+            submitted (``choosing``, ``no_target``, ``closed``, ``already_rated``).
+        """
+        if action.startswith("rate") and action[4:].isdigit():
+            return self._rate(int(action[4:]))
+        args: dict[str, Any] = {"counter": self.counter}
+        op = action
+        if action == "transfer":
+            if self.transfer is None:
+                self._refused("no transfer target configured / 未配置转移业务")
+                return "no_target"
+            target = self.transfer.press(self._monotonic())
+            if target is None:
+                self._show_choice()
+                return "choosing"
+            args["service"] = target
+        else:
+            if self.transfer is not None:
+                self.transfer.cancel()
+            if action == "pause":
+                entry = self._view().get("counters", {}).get(str(self.counter)) or {}
+                op = "resume" if entry.get("mode") == "paused" else "pause"
+        return self._submit(action, op, args)
+
+    def _submit(self, key: str, op: str, args: dict[str, Any]) -> SubmitResult:
+        result = self.worker.submit(key, op, args)
+        if result is SubmitResult.OFFLINE:
+            self._refused("broker unreachable, press again / 网络断开，请重按")
+        return result
+
+    def _rate(self, button: int) -> SubmitResult | str:
+        view = self._view()
+        decision = self.rating.press(button, view, self.clock.now(self._monotonic()))
+        if not decision.send:
+            logger.info("rating button %d ignored at counter %d: %s", button, self.counter,
+                        decision.reason)
+            return decision.reason
+        result = self._submit(RATING_KEY, "rate", {"counter": self.counter,
+                                                   "score": decision.score})
+        if result is SubmitResult.QUEUED:
+            self._rating_ticket = decision.ticket
+            self._thanks = (button, self._monotonic() + self.node.rating.thanks_seconds)
+        elif decision.ticket is not None:
+            self.rating.failed(decision.ticket)
+        return result
+
+    def on_mirror(self, kind: str, payload: Any) -> None:
+        """State-mirror listener: anchors the broker clock on event times.
+
+        Args:
+            kind: ``event``, ``state`` or ``connection``.
+            payload: the Event, view or flag.
+        """
+        if kind == "event":
+            self.clock.anchor(float(payload.at), self._monotonic())
+        elif kind == "state" and isinstance(payload, dict) and payload.get("clock"):
+            # The view's clock is the time of the last event: a lower bound of "now".
+            self.clock.anchor(float(payload["clock"]), self._monotonic())
+
+    def anchor_clock(self, broker_now: float) -> None:
+        """Anchor the broker clock on a snapshot's ``now``.
+
+        Args:
+            broker_now: the ``now`` of a snapshot result.
+        """
+        self.clock.anchor(broker_now, self._monotonic())
+
+    # --- outcomes ----------------------------------------------------------------------------
+
+    def _on_outcome(self, outcome: Outcome) -> None:
+        command = outcome.command
+        if command.op == "snapshot" and outcome.result:
+            self.anchor_clock(float(outcome.result.get("now", 0.0)))
+        if outcome.status != "ok":
+            if command.op == "rate":
+                self._thanks = None
+                if outcome.code != errors.ALREADY_RATED and self._rating_ticket is not None:
+                    # The rating did not count: let the visitor press again.
+                    self.rating.failed(self._rating_ticket)
+            text = outcome.code or outcome.status
+            self._refused(f"{command.op}: {text}")
+        elif command.op == "transfer":
+            self._set_note(f"-> {command.args.get('service')} OK")
+        self.outcomes.append(outcome)
+        del self.outcomes[:-200]
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def _refused(self, note: str) -> None:
+        now = self._monotonic()
+        self._fault_until = now + self.node.leds.fault_seconds
+        self._set_note(note)
+
+    def _set_note(self, note: str) -> None:
+        self._note = note
+        self._note_until = self._monotonic() + max(self.node.leds.fault_seconds, 2.0)
+
+    def _show_choice(self) -> None:
+        if self.transfer is not None and self.transfer.shown is not None:
+            service = self.hall.service(self.transfer.shown)
+            name = service.name.zh if service is not None else self.transfer.shown
+            self._note = f"转移 -> {name} {self.transfer.shown}"
+            self._note_until = self._monotonic() + self.transfer.settle_s + 0.5
+
+    # --- the main loop's work ----------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One round of the main loop: never blocks on the network."""
+        now = self._monotonic()
+        with self._lock:
+            long_actions = self.presses.tick(now)
+        for action in long_actions:
+            self.act(action)
+        if self.transfer is not None:
+            target = self.transfer.due(now)
+            if target is not None:
+                self._submit("transfer", "transfer", {"counter": self.counter,
+                                                      "service": target})
+        view = self._view()
+        link_ok = self._link_ok()
+        self._leds.apply(plan_leds(view, self.counter, link_ok=link_ok,
+                                   fault_until=self._fault_until, now=now))
+        waiting = waiting_for(view, self.counter) if link_ok else 0
+        if link_ok and self._queue_watch.update(waiting) and self._devices.buzzer is not None:
+            beep = self.node.leds.beep_seconds
+            self._devices.buzzer.beep(on_time=beep, off_time=beep, n=1, background=True)
+        self._apply_pad(view, now)
+        if self._text is not None:
+            note = self._note if now < self._note_until else ""
+            lcd = self.node.lcd
+            self._text.show(caller_lines(view, self.counter, link_ok=link_ok, waiting=waiting,
+                                         columns=lcd.columns, rows=lcd.rows,
+                                         ascii_only=lcd.kind == "i2c", note=note))
+
+    def _apply_pad(self, view: dict[str, Any], now: float) -> None:
+        leds = self._devices.rating_leds
+        if not leds:
+            return
+        if self._thanks is not None and now < self._thanks[1]:
+            wanted = tuple("blink" if i == self._thanks[0] else "off" for i in range(len(leds)))
+        else:
+            self._thanks = None
+            open_ticket = self.rating.open_ticket(view, self.clock.now(now))
+            wanted = tuple(("on" if open_ticket else "off") for _ in leds)
+        if wanted == self._pad_applied:
+            return
+        for led, mode, before in zip(leds, wanted, self._pad_applied or ("",) * len(leds),
+                                     strict=True):
+            if mode == before:
+                continue
+            if mode == "on":
+                led.on()
+            elif mode == "off":
+                led.off()
+            else:
+                led.blink(on_time=0.2, off_time=0.2, background=True)
+        self._pad_applied = wanted
+
+    def pad_open(self) -> bool:
+        """Whether the rating pad currently accepts a rating (its LEDs are lit).
+
+        Returns:
+            True while a not-yet-rated ticket is within its rating window.
+        """
+        return self.rating.open_ticket(self._view(),
+                                       self.clock.now(self._monotonic())) is not None
+
+    def start(self) -> None:
+        """Start the command worker."""
+        self.worker.start()
+
+    def stop(self) -> None:
+        """Stop the command worker."""
+        self.worker.stop()

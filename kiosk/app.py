@@ -1,0 +1,300 @@
+"""Composition root of the kiosk node: config -> broker client, mirror, printer, UI.
+
+Also renders single screens headless to PNG (``--screenshot``) from sample data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from callnext.errors import CallnextError
+from config.kiosk_node import KioskNode
+from config.schema import Hall
+from hw.printer import TicketPrinter, open_printer
+from hw.printer_status import PrinterStatus
+from kiosk.clock import BrokerClock
+from kiosk.health import PrinterHealth
+from kiosk.issuing import IssueFlow
+from kiosk.presenter import IssuedTicket, KioskPresenter
+from kiosk.screens import SCREENS, Screen
+
+logger = logging.getLogger(__name__)
+
+CLOCK_SYNC_S = 60.0
+
+
+class KioskSetupError(CallnextError):
+    """The kiosk cannot start with this config."""
+
+
+def find_node(hall: Hall, node_id: str | None) -> KioskNode:
+    """The ``[[kiosks]]`` block of this node (the only one when ``node_id`` is None).
+
+    Raises:
+        KioskSetupError: no such block, or a service id it names is unknown.
+    """
+    if not hall.kiosks:
+        raise KioskSetupError("the hall file has no [[kiosks]] block; add one "
+                              "(see config/hall.example.toml)")
+    if node_id is None:
+        if len(hall.kiosks) > 1:
+            raise KioskSetupError("several [[kiosks]] blocks: choose one with --node "
+                                  + ", ".join(k.id for k in hall.kiosks))
+        node = hall.kiosks[0]
+    else:
+        matches = [k for k in hall.kiosks if k.id == node_id]
+        if not matches:
+            raise KioskSetupError(f"no [[kiosks]] block with id {node_id!r}; known: "
+                                  + ", ".join(k.id for k in hall.kiosks))
+        node = matches[0]
+    known = {s.id for s in hall.services}
+    for service_id in (*node.services, *filter(None, [node.priority_service])):
+        if service_id not in known:
+            import difflib
+
+            hint = difflib.get_close_matches(service_id, sorted(known), n=1)
+            raise KioskSetupError(f"kiosk {node.id}: unknown service {service_id!r}"
+                                  + (f"; did you mean {hint[0]!r}?" if hint else
+                                     f"; known: {', '.join(sorted(known))}"))
+    return node
+
+
+def configure_window(size: tuple[int, int], *, fullscreen: bool = False) -> None:
+    """Window settings; must run before ``kivy.core.window`` is imported."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+class PrinterPoller:
+    """Polls the printer's paper status in a thread and feeds ``PrinterHealth``.
+
+    Args:
+        printer: the printer (status calls are bounded by its timeout).
+        health: where statuses go.
+        interval_s: seconds between polls.
+    """
+
+    def __init__(self, printer: TicketPrinter, health: PrinterHealth, interval_s: float) -> None:
+        self._printer = printer
+        self._health = health
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="printer-poll", daemon=True)
+
+    def start(self) -> None:
+        """Start polling (does nothing if the interval is 0)."""
+        if self._interval_s > 0:
+            self._thread.start()
+
+    def poll_once(self) -> PrinterStatus:
+        """One poll: query, record, report."""
+        status = self._printer.status()
+        self._health.observe(status)
+        return status
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # noqa: BLE001 - polling must survive any printer trouble
+                logger.exception("printer status poll failed")
+            self._stop.wait(self._interval_s)
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+
+
+def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True) -> int:
+    """Run the kiosk until its window closes.
+
+    Raises:
+        KioskSetupError, PrinterSetupError: a config or hardware problem at start.
+    """
+    from protocol.client import RequestClient
+    from protocol.mirror import StateMirror
+
+    printer = open_printer(node.printer)  # a bad printer config stops the start here
+    configure_window(node.window_size, fullscreen=fullscreen)
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.controller import KioskController
+    from kiosk.ui import KioskView, register_fonts
+
+    register_fonts()
+    endpoint = hall.broker.command_endpoint()
+    client = RequestClient(endpoint, node.id, timeout_ms=1200, retries=3)
+    health_client = RequestClient(endpoint, node.id, timeout_ms=1000, retries=1)
+    mirror = StateMirror(endpoint, hall.broker.event_endpoint(), node.id)
+    health = PrinterHealth(health_client)
+    clock = BrokerClock()
+
+    def report_fault(message: str) -> None:
+        threading.Thread(target=health.print_failed, args=(message,), daemon=True).start()
+
+    def report_ok() -> None:
+        threading.Thread(target=health.print_ok, daemon=True).start()
+
+    flow = IssueFlow(hall, node, client, printer, printer_status=lambda: health.status,
+                     on_print_fault=report_fault, on_print_ok=report_ok)
+
+    def run_background(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        def worker() -> None:
+            outcome = work()
+            Clock.schedule_once(lambda dt: done(outcome), 0)
+        threading.Thread(target=worker, name="issue", daemon=True).start()
+
+    speaker = _speaker(node)
+    controller = KioskController(KioskPresenter(hall, node), flow,
+                                 printer_status=lambda: health.status, now=clock.now,
+                                 run_background=run_background, on_issued=speaker)
+
+    def on_mirror(kind: str, payload: Any) -> None:
+        if kind == "state":
+            Clock.schedule_once(lambda dt: controller.set_view(payload), 0)
+        elif kind == "connection":
+            Clock.schedule_once(lambda dt: controller.set_connected(bool(payload)), 0)
+
+    mirror.add_listener(on_mirror)
+    poller = PrinterPoller(printer, health, node.printer.status_poll_s)
+    stop_sync = threading.Event()
+
+    def sync_clock() -> None:
+        while not stop_sync.is_set():
+            try:
+                clock.sync(float(health_client.request("snapshot")["now"]))
+            except Exception as err:  # noqa: BLE001 - unreachable broker: keep the old offset
+                logger.debug("clock sync failed: %s", err)
+            stop_sync.wait(CLOCK_SYNC_S if clock.now() is not None else 2.0)
+
+    class KioskApp(App):  # type: ignore[misc]
+        title = f"callnext kiosk {node.id}"
+
+        def build(self) -> KioskView:
+            view = KioskView(controller.press)
+            controller.listeners.append(view.show)
+            Window.bind(on_textinput=lambda w, text: controller.type_text(text))
+            Window.bind(on_key_down=lambda w, key, *a: controller.type_text("\n")
+                        if key in (13, 271) else None)
+            Clock.schedule_interval(lambda dt: controller.tick(), 1.0)
+            Clock.schedule_once(lambda dt: view.show(controller.screen()), 0)
+            return view
+
+    threading.Thread(target=sync_clock, name="clock-sync", daemon=True).start()
+    mirror.start()
+    poller.start()
+    try:
+        KioskApp().run()
+    finally:
+        stop_sync.set()
+        poller.stop()
+        mirror.stop()
+        client.close()
+        health_client.close()
+        printer.close()
+    return 0
+
+
+def _speaker(node: KioskNode) -> Callable[[IssuedTicket], None]:
+    """Spoken confirmation through espeak-ng (never blocks the UI), or nothing."""
+    if not node.spoken_confirmation:
+        return lambda ticket: None
+    from kiosk.speech import speak_ticket
+
+    return lambda ticket: threading.Thread(target=speak_ticket, args=(ticket,), daemon=True).start()
+
+
+# --- headless screenshots ------------------------------------------------------------------------
+
+def sample_screen(hall: Hall, node: KioskNode, name: str, language: str = "zh") -> Screen:
+    """A screen filled with sample data, for screenshots and docs.
+
+    Raises:
+        KioskSetupError: unknown screen name.
+    """
+    from datetime import datetime
+
+    presenter = KioskPresenter(hall, node)
+    zone = hall.hours.zone()
+    now = datetime(2026, 11, 25, 9, 41, tzinfo=zone).timestamp()
+    view: dict[str, Any] = {"services": {}}
+    for index, service in enumerate(hall.services):
+        view["services"][service.id] = {"waiting": 3 + 4 * index, "open_counters": 2,
+                                        "estimate_min": 8.0 + 9 * index}
+    lang: Any = language
+    first = presenter.services[0] if presenter.services else hall.services[0]
+    ticket = IssuedTicket(ticket=f"{first.prefix}012", service=first.id, kind="walkin", ahead=5,
+                          estimate_min=23.0, issued_at=now)
+    if name == "home":
+        return presenter.home(view, lang, now)
+    if name == "priority":
+        return presenter.priority(view, lang, now)
+    if name == "appointment":
+        return presenter.appointment("2025", lang, None, now)
+    if name == "busy":
+        return presenter.busy(lang)
+    if name == "issued":
+        return presenter.issued(ticket, lang, now)
+    if name == "remember":
+        return presenter.issued(IssuedTicket(**{**ticket.__dict__, "printed": False,
+                                                "print_problem": "打印机缺纸"}), lang, now)
+    if name == "paused":
+        return presenter.paused(lang, pending=True)
+    if name == "closed":
+        evening = datetime(2026, 11, 25, 18, 5, tzinfo=zone).timestamp()
+        return presenter.closed(lang, evening)
+    if name == "notice":
+        return presenter.notice(lang, "预约未到签到时间，请于 09:30 后签到",
+                                "Too early to check in; please check in after 09:30", now)
+    raise KioskSetupError(f"unknown screen {name!r}; choose one of {', '.join(SCREENS)}")
+
+
+def render_screenshot(screen: Screen, out: Path, size: tuple[int, int]) -> Path:
+    """Draw ``screen`` headless and save it as PNG at ``out``.
+
+    Kivy appends a counter to screenshot names; the file is moved to ``out``.
+    """
+    configure_window(size)
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.ui import KioskView, register_fonts
+
+    register_fonts()
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    taken: list[str] = []
+
+    class Shot(App):  # type: ignore[misc]
+        def build(self) -> KioskView:
+            view = KioskView(lambda action_id: None)
+            Clock.schedule_once(lambda dt: view.show(screen), 0.1)
+            Clock.schedule_once(self._shoot, 0.6)
+            return view
+
+        def _shoot(self, dt: float) -> None:
+            taken.append(Window.screenshot(name=str(out.with_suffix("")) + "-shot.png"))
+            self.stop()
+
+    Shot().run()
+    if not taken or not taken[0]:
+        raise KioskSetupError(f"no screenshot was taken for {out}")
+    shutil.move(taken[0], out)
+    return out
+
+

@@ -1,0 +1,193 @@
+"""The issue flow: one touch -> one broker-acknowledged ticket -> printed or shown large.
+
+Rules this module keeps:
+
+* the request id is made once per touch (``IssueRequest``) and reused on
+  every retry, so a lost reply never gives a visitor two tickets;
+* nothing is shown or printed before the broker acknowledged the ticket;
+* a printer that is out of paper, offline or fails the job does not cost the
+  visitor the number: it is shown large ("请记住您的号码") and the fault is
+  reported to the broker for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from config.kiosk_node import KioskNode
+from config.schema import Hall
+from hw.printer import PrinterFault, TicketPrinter
+from hw.printer_status import PrinterStatus
+from kiosk.presenter import IssuedTicket, local_time
+from kiosk.ticket import TicketDoc, compose_ticket, qr_payload
+from protocol.envelope import new_request_id
+from protocol.errors import BrokerUnreachable, CommandRefused
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["walkin", "priority", "appointment"]
+
+
+class Requester(Protocol):
+    """The part of ``protocol.client.RequestClient`` the kiosk uses."""
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                request_id: str | None = None) -> dict[str, Any]:
+        """Send one command; see ``RequestClient.request``."""
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One visitor's request, made once per touch; retries reuse it whole.
+
+    Attributes:
+        kind: walkin, priority or appointment.
+        service: the service id (None for an appointment: the booking names it).
+        appointment: the booking code (appointment only).
+        request_id: the wire request id, the same on every retry.
+        created: monotonic time of the touch.
+    """
+
+    kind: Kind
+    service: str | None = None
+    appointment: str | None = None
+    request_id: str = field(default_factory=new_request_id)
+    created: float = field(default_factory=time.monotonic)
+
+    def args(self) -> dict[str, Any]:
+        """The ``issue_ticket`` args."""
+        args: dict[str, Any] = {"kind": self.kind}
+        if self.service is not None:
+            args["service"] = self.service
+        if self.appointment is not None:
+            args["appointment"] = self.appointment
+        return args
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The broker refused (closed_for_day, too_early, unknown_appointment, ...)."""
+
+    request: IssueRequest
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """No reply from the broker; ``request`` may be retried as it is."""
+
+    request: IssueRequest
+
+
+Outcome = IssuedTicket | Refused | Unreachable
+
+
+class IssueFlow:
+    """Ask the broker for a ticket, then print it.
+
+    Args:
+        hall: the hall config (names on the ticket).
+        node: this kiosk's config (printer settings, QR template).
+        client: the broker request client.
+        printer: the ticket printer.
+        printer_status: the last known printer status (from the poller); a known
+            paper-out/offline printer is not even tried.
+        on_print_fault: told the reason when a ticket could not be printed
+            (wired to a health report); must not block for long.
+        on_print_ok: told after a ticket was printed (clears an earlier fault).
+    """
+
+    def __init__(self, hall: Hall, node: KioskNode, client: Requester, printer: TicketPrinter,
+                 *, printer_status: Callable[[], PrinterStatus] = lambda: PrinterStatus.UNKNOWN,
+                 on_print_fault: Callable[[str], None] = lambda message: None,
+                 on_print_ok: Callable[[], None] = lambda: None) -> None:
+        self.hall = hall
+        self.node = node
+        self.client = client
+        self.printer = printer
+        self._printer_status = printer_status
+        self._on_print_fault = on_print_fault
+        self._on_print_ok = on_print_ok
+
+    def issue(self, request: IssueRequest) -> Outcome:
+        """Run one attempt of ``request`` (call again with the same request to retry).
+
+        Returns:
+            The issued ticket (printed or not), a refusal, or ``Unreachable``.
+        """
+        try:
+            result = self.client.request("issue_ticket", request.args(),
+                                         request_id=request.request_id)
+        except CommandRefused as refusal:
+            logger.info("ticket refused: %s %s", refusal.code, refusal.message)
+            return Refused(request, refusal.code, refusal.message)
+        except BrokerUnreachable as err:
+            logger.warning("broker unreachable while issuing (request %s): %s",
+                           request.request_id, err)
+            return Unreachable(request)
+        # From here on the ticket exists: whatever the printer does, the visitor gets it.
+        problem = self._print(result)
+        return IssuedTicket.from_result(result, printed=problem is None, print_problem=problem)
+
+    def ticket_bytes(self, result: dict[str, Any]) -> bytes:
+        """The ESC/POS bytes of an ``issue_ticket`` result."""
+        return compose_ticket(ticket_doc(self.hall, self.node, result), self.node.printer)
+
+    def _print(self, result: dict[str, Any]) -> str | None:
+        status = self._printer_status()
+        if status.can_print is False:
+            # Already reported by the status poll (kiosk.health); not a print fault
+            # of its own, so the report clears as soon as paper is back.
+            return _STATUS_PROBLEM[status]
+        try:
+            data = self.ticket_bytes(result)
+            self.printer.print_bytes(data)
+        except PrinterFault as err:
+            problem = str(err)
+            logger.error("ticket %s not printed: %s", result.get("ticket"), problem)
+            self._on_print_fault(problem)
+            return problem
+        except Exception as err:  # noqa: BLE001 - a layout bug must not lose the number
+            problem = f"打印失败 / ticket could not be composed: {err}"
+            logger.exception("ticket %s could not be composed", result.get("ticket"))
+            self._on_print_fault(problem)
+            return problem
+        self._on_print_ok()
+        return None
+
+
+_STATUS_PROBLEM = {
+    PrinterStatus.PAPER_OUT: "打印机缺纸 / printer out of paper",
+    PrinterStatus.OFFLINE: "打印机离线 / printer offline",
+}
+
+
+def ticket_doc(hall: Hall, node: KioskNode, result: dict[str, Any]) -> TicketDoc:
+    """What the ticket of an ``issue_ticket`` result says.
+
+    Args:
+        hall: the hall config.
+        node: this kiosk's config.
+        result: the broker's ``issue_ticket`` result.
+    """
+    service = hall.service(str(result["service"]))
+    issued = local_time(hall, float(result["issued_at"]))
+    notes: list[tuple[str, str]] = []
+    if result.get("late"):
+        notes.append(("预约已过时，按普通号排队", "Late for appointment: normal queue"))
+    if result.get("after_hours"):
+        notes.append(("非办公时间取号，可能无法当天办理", "Outside opening hours"))
+    return TicketDoc(
+        hall_zh=hall.name.zh, hall_en=hall.name.en, ticket=str(result["ticket"]),
+        service_zh=service.name.zh if service else str(result["service"]),
+        service_en=service.name.en if service else str(result["service"]),
+        ahead=int(result.get("ahead") or 0), estimate_min=result.get("estimate_min"),
+        issued=issued,
+        qr_payload=qr_payload(node.printer.qr_template, ticket=str(result["ticket"]),
+                              service=str(result["service"]), issued=issued, node=node.id),
+        footer=node.printer.footer, notes=tuple(notes))

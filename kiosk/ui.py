@@ -1,0 +1,148 @@
+"""The kiosk's Kivy layer: draws a ``Screen`` and turns touches into action ids.
+
+Thin on purpose: what to show comes from ``kiosk.presenter``, what a touch
+does from ``kiosk.controller``. Import only after Kivy's window settings are
+made (``configure_window``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.graphics import Color, Rectangle
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+
+from hw.cjk_image import cjk_font_path
+from kiosk.screens import Action, Screen, Text
+
+logger = logging.getLogger(__name__)
+
+# High contrast: white on deep navy; colours also differ in brightness, not hue only.
+BACKGROUND = (0.04, 0.09, 0.18, 1)
+HEADER = (0.0, 0.22, 0.45, 1)
+TONES = {"normal": (1, 1, 1, 1), "accent": (1.0, 0.85, 0.2, 1), "warn": (1.0, 0.78, 0.3, 1),
+         "alert": (1.0, 0.42, 0.38, 1)}
+BUTTONS = {"service": (0.05, 0.42, 0.78, 1), "priority": (0.80, 0.38, 0.0, 1),
+           "nav": (0.22, 0.28, 0.38, 1), "key": (0.16, 0.24, 0.36, 1),
+           "confirm": (0.0, 0.52, 0.25, 1)}
+DISABLED = (0.18, 0.2, 0.24, 1)
+# Font heights as fractions of the window height (800 px: huge 150, title 40, large 36...).
+SIZES = {"huge": 0.19, "title": 0.05, "large": 0.045, "normal": 0.032, "small": 0.026}
+
+
+def register_fonts() -> None:
+    """Make WenQuanYi (Simplified glyph forms) the default font of every label."""
+    LabelBase.register(DEFAULT_FONT, cjk_font_path())
+
+
+def _paint(widget: Any, rgba: tuple[float, ...]) -> None:
+    with widget.canvas.before:
+        Color(*rgba)
+        rect = Rectangle(pos=widget.pos, size=widget.size)
+    widget.bind(pos=lambda w, v: setattr(rect, "pos", v), size=lambda w, v: setattr(rect, "size", v))
+
+
+class KioskView(BoxLayout):
+    """The whole kiosk screen.
+
+    Args:
+        on_action: called with the action id of a touched button.
+    """
+
+    def __init__(self, on_action: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", **kwargs)
+        self.on_action_cb = on_action
+        self.screen: Screen | None = None
+        self.buttons: dict[str, Button] = {}
+        _paint(self, BACKGROUND)
+        self.bind(size=lambda *_: self.screen and self.show(self.screen))
+
+    def px(self, size: str) -> int:
+        """Font height in pixels for a size name."""
+        return max(12, int(self.height * SIZES[size]))
+
+    def show(self, screen: Screen) -> None:
+        """Rebuild the widgets for ``screen``."""
+        self.screen = screen
+        self.clear_widgets()
+        self.buttons = {}
+        h = self.height
+        header = BoxLayout(size_hint_y=None, height=int(h * 0.13), padding=(24, 8))
+        _paint(header, HEADER)
+        header.add_widget(self._label(screen.header, halign="left"))
+        if screen.clock:
+            header.add_widget(Label(text=screen.clock, font_size=self.px("title"),
+                                    size_hint_x=0.18, bold=True))
+        self.add_widget(header)
+
+        body = BoxLayout(orientation="vertical", padding=(24, 8), spacing=4)
+        for item in screen.body:
+            label = self._label(item)
+            # Share the height by what each block needs, so the huge number is never clipped.
+            label.size_hint_y = label.kiosk_weight
+            body.add_widget(label)
+        if screen.entry is not None:
+            entry = Label(text=screen.entry or "_ _ _ _", font_size=self.px("huge") * 0.5,
+                          color=TONES["accent"], bold=True)
+            body.add_widget(entry)
+        self.add_widget(body)
+
+        if screen.actions:
+            rows = -(-len(screen.actions) // screen.columns)
+            grid_h = min(h * (0.62 if screen.entry is None else 0.5), rows * h * 0.27)
+            grid = GridLayout(cols=screen.columns, size_hint_y=None, height=int(grid_h),
+                              padding=(24, 8), spacing=16)
+            for action in screen.actions:
+                grid.add_widget(self._button(action))
+            self.add_widget(grid)
+            body.size_hint_y = 1
+        if screen.footer:
+            footer = BoxLayout(size_hint_y=None, height=int(h * 0.13), padding=(24, 10),
+                               spacing=16)
+            for action in screen.footer:
+                footer.add_widget(self._button(action, footer=True))
+            self.add_widget(footer)
+
+    def _label(self, item: Text, halign: str = "center") -> Label:
+        primary = self.px(item.size)
+        ratio = 0.55 if item.size in ("title", "large") else 0.72
+        secondary = max(12, int(primary * ratio)) if item.size != "huge" else self.px("large")
+        text = f"[size={primary}]{_escape(item.primary)}[/size]"
+        if item.secondary:
+            text += f"\n[size={secondary}]{_escape(item.secondary)}[/size]"
+        label = Label(text=text, markup=True, halign=halign, valign="middle",
+                      color=TONES[item.tone], bold=item.size in ("huge", "title"))
+        label.bind(size=lambda w, v: setattr(w, "text_size", v))
+        label.kiosk_weight = primary * 1.2 + (secondary * 1.3 if item.secondary else 0)  # type: ignore[attr-defined]
+        label.kiosk_text = item  # type: ignore[attr-defined]
+        return label
+
+    def _button(self, action: Action, footer: bool = False) -> Button:
+        big = self.px("large" if not footer else "normal")
+        if action.style == "key":
+            big = self.px("title") * 2 if len(action.primary) == 1 else self.px("large")
+        text = f"[size={big}][b]{_escape(action.primary)}[/b][/size]"
+        if action.secondary:
+            text += f"\n[size={int(big * 0.6)}]{_escape(action.secondary)}[/size]"
+        if action.detail:
+            text += f"\n[size={self.px('normal')}]{_escape(action.detail)}[/size]"
+        button = Button(text=text, markup=True, halign="center", valign="middle",
+                        background_normal="", background_down="",
+                        background_color=BUTTONS[action.style] if action.enabled else DISABLED,
+                        disabled=not action.enabled, disabled_color=(0.6, 0.6, 0.6, 1))
+        button.bind(size=lambda w, v: setattr(w, "text_size", (v[0] - 16, v[1])))
+        button.kiosk_action = action  # type: ignore[attr-defined]
+        button.bind(on_release=lambda *_: self.on_action_cb(action.id))
+        self.buttons[action.id] = button
+        return button
+
+
+def _escape(text: str) -> str:
+    """Kivy markup escaping: visitor texts never contain markup."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")

@@ -1,0 +1,77 @@
+"""End to end on loopback: a mock pin press → real broker → the snapshot shows it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from caller.run import CallerNodeRuntime
+from callnext.demo import start_broker, stop_broker
+from config.load import load_hall
+from protocol.client import RequestClient
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
+CALL_NEXT, RATE_BEST, STATUS = 17, 16, 5
+
+
+def wait_for(predicate, timeout_s: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[dict[str, str]]:
+    process, endpoints = start_broker(CONFIG, tmp_path, clock_start="2026-11-25T09:00")
+    yield endpoints
+    stop_broker(process)
+
+
+def test_a_press_calls_the_next_ticket_and_the_pad_rates_it(broker: dict[str, str]) -> None:
+    hall = load_hall(CONFIG)
+    node = hall.callers[0].model_copy(update={"gpio": "mock"})
+    factory = MockFactory()
+    runtime = CallerNodeRuntime(hall, node, 1, wire_node="caller-1",
+                                command_endpoint=broker["commands"],
+                                event_endpoint=broker["events"], pin_factory=factory)
+    stop = threading.Event()
+    loop = threading.Thread(target=_tick, args=(runtime, stop), daemon=True)
+    with RequestClient(broker["commands"], "e2e-kiosk") as kiosk:
+        issued = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
+        try:
+            runtime.start()
+            loop.start()
+            assert wait_for(lambda: runtime.mirror.connected)
+            factory.pin(CALL_NEXT).drive_low()
+            factory.pin(CALL_NEXT).drive_high()
+            assert wait_for(lambda: kiosk.request("snapshot", {})["view"]["counters"]["1"]
+                            ["serving"] == issued)
+            assert wait_for(lambda: runtime.devices.status.is_lit)
+            assert wait_for(lambda: runtime.caller.pad_open())
+            factory.pin(RATE_BEST).drive_low()
+            factory.pin(RATE_BEST).drive_high()
+            assert runtime.caller.worker.wait_idle(5)
+            rated = [o for o in runtime.caller.outcomes if o.command.op == "rate"]
+            assert [(o.status, o.result) for o in rated] == [
+                ("ok", {"ticket": issued, "score": 3, "negative": False})]
+        finally:
+            stop.set()
+            loop.join(5)
+            runtime.close()
+            factory.reset()
+
+
+def _tick(runtime: CallerNodeRuntime, stop: threading.Event) -> None:
+    while not stop.is_set():
+        runtime.caller.tick()
+        stop.wait(0.02)

@@ -1,0 +1,44 @@
+"""Run in a fresh process by the Kivy tests: render real widgets offscreen, print their texts.
+
+Usage: python display_render_probe.py STATE.json OUT.png WIDTHxHEIGHT ORIENTATION [zone,...]
+Prints one JSON object: every label's text and the board's flags.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from config.display_node import DisplayNode
+from config.load import load_hall
+from display.cli import load_state
+from display.presenter import BoardPresenter
+from display.ui import BoardView, configure_window, register_font, render_png
+
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+
+
+def main() -> None:
+    state_path, out, size, orientation = sys.argv[1:5]
+    zone = [int(n) for n in sys.argv[5].split(",")] if len(sys.argv) > 5 else []
+    hall = load_hall(str(CONFIG))
+    node = DisplayNode(id="probe", orientation=orientation, counters=tuple(zone))
+    width, height = (int(n) for n in size.split("x"))
+    configure_window(node, (width, height), headless=True)
+    register_font()
+    state = load_state(state_path)
+    board = BoardPresenter(hall, node).present(state["view"], state.get("connected", True),
+                                               state["now"], time.monotonic())
+    view = BoardView(width, height, node)
+    view.show(board)
+    render_png(view, Path(out))
+    from kivy.core.window import Window
+
+    print(json.dumps({"texts": view.texts, "flashing": board.flashing,
+                      "window": list(Window.size), "stale": board.stale}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Every shipped systemd unit passes ``systemd-analyze verify``; the udev rule is well-formed.
+
+``systemd-analyze`` (Debian package ``systemd``) checks the units against a
+throw-away root holding the host's system units and a stand-in for
+/opt/callnext/venv/bin/callnext, so ExecStart= is checked for real. Unknown
+keys are only warnings there (exit status 0), so any output fails the test.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+UNITS = Path(__file__).resolve().parents[2] / "systemd"
+SERVICES = sorted(UNITS.glob("*.service"))
+ANALYZE = shutil.which("systemd-analyze")
+
+
+def _instance(unit: Path) -> str:
+    # A template is verified through one instance, as `make install` enables it.
+    return unit.name.replace("@.service", "@3.service")
+
+
+def test_the_expected_units_ship() -> None:
+    assert [u.name for u in SERVICES] == ["callnext-broker.service", "callnext-caller@.service",
+                                          "callnext-display.service", "callnext-kiosk.service"]
+
+
+@pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")
+@pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
+def test_systemd_analyze_verify(unit: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    system = root / "etc" / "systemd" / "system"
+    system.mkdir(parents=True)
+    shutil.copytree("/usr/lib/systemd/system", root / "usr" / "lib" / "systemd" / "system",
+                    symlinks=True)
+    exe = root / "opt" / "callnext" / "venv" / "bin" / "callnext"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    shutil.copy(unit, system / unit.name)
+    done = subprocess.run([str(ANALYZE), "verify", "--man=no", f"--root={root}",
+                           _instance(unit)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
+def test_units_are_notify_with_watchdog_restart_and_a_dedicated_user(unit: Path) -> None:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(unit)
+    service = parser["Service"]
+    assert service["Type"] == "notify"
+    assert float(service["WatchdogSec"]) > 0
+    assert service["Restart"] in {"always", "on-failure"}
+    assert service["User"] == "callnext"
+    assert service["NoNewPrivileges"] == "yes"
+    assert parser["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_hardware_units_keep_their_devices_reachable() -> None:
+    text = {u.name: u.read_text() for u in SERVICES}
+    assert "gpio" in text["callnext-caller@.service"]
+    assert not re.search(r"^PrivateDevices=yes", text["callnext-caller@.service"], re.M)
+    for name in ("callnext-kiosk.service", "callnext-display.service"):
+        assert "SDL_VIDEODRIVER=kmsdrm" in text[name]
+        assert re.search(r"SupplementaryGroups=.*\bvideo\b.*\brender\b.*\binput\b", text[name])
+    assert re.search(r"SupplementaryGroups=.*\blp\b", text["callnext-kiosk.service"])
+    assert re.search(r"SupplementaryGroups=.*\baudio\b", text["callnext-display.service"])
+
+
+_UDEV_PAIR = re.compile(r'^(?:[A-Z_]+(?:\{[A-Za-z_]+\})?)(?:==|!=|=|\+=|:=)"[^"]*"$')
+
+
+def test_udev_rule_is_well_formed() -> None:
+    rule = UNITS / "99-callnext-printer.rules"
+    lines = [line.strip() for line in rule.read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert lines
+    for line in lines:
+        pairs = [pair.strip() for pair in line.split(",")]
+        assert all(_UDEV_PAIR.match(pair) for pair in pairs), line
+        assert 'GROUP="lp"' in pairs and 'MODE="0660"' in pairs, line
