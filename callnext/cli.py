@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from callnext.errors import CallnextError
+from protocol.node_security import add_security_args
 
 log = logging.getLogger("callnext")
 
@@ -44,8 +45,12 @@ def _broker(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from callnext.status import print_status
+    from config.load import load_hall
+    from protocol.node_security import socket_setup_for
 
-    return print_status(args.config, endpoint=args.endpoint, as_json=args.json)
+    setup = socket_setup_for(args, load_hall(args.config), "admin")
+    return print_status(args.config, endpoint=args.endpoint, as_json=args.json,
+                        socket_setup=setup)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--config", required=True, help="hall TOML file")
     status.add_argument("--endpoint", help="broker command endpoint (default from config)")
     status.add_argument("--json", action="store_true", help="print the raw snapshot as JSON")
+    add_security_args(status)
     status.set_defaults(run=_status)
 
     report = sub.add_parser("report", help="a day's figures from the journal")

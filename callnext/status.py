@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
+
+import zmq
 
 from callnext.text import pad
 from config.load import load_hall
@@ -67,15 +69,16 @@ def format_status(hall: Hall, snapshot: dict[str, Any], now: float | None = None
 
 
 def print_status(config_path: str, *, endpoint: str | None = None, as_json: bool = False,
-                 out: TextIO = sys.stdout) -> int:
-    """Fetch a snapshot from the broker and print it; returns the exit status.
+                 out: TextIO = sys.stdout,
+                 socket_setup: Callable[[zmq.Socket], None] | None = None) -> int:
+    """Fetch a snapshot from the broker (as the ``admin`` node) and print it.
 
     Raises:
         BrokerUnreachable: the broker did not answer (the message says what to check).
     """
     hall = load_hall(config_path)
-    with RequestClient(endpoint or hall.broker.command_endpoint(), "status-cli",
-                       timeout_ms=1500, retries=2) as client:
+    with RequestClient(endpoint or hall.broker.command_endpoint(), "admin",
+                       timeout_ms=1500, retries=2, socket_setup=socket_setup) as client:
         snapshot = client.request("snapshot", {})
     if as_json:
         print(json.dumps(snapshot, ensure_ascii=False, indent=2), file=out)

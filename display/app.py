@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Any, Callable
 
+import zmq
+
 from callnext.errors import CallnextError
 from config.display_node import DisplayNode
 from config.schema import Hall
@@ -278,8 +280,14 @@ def build_renderer(hall: Hall, node: DisplayNode) -> AnnouncementRenderer:
     return AnnouncementRenderer(hall, node.speech, speech)
 
 
-def run_display(hall: Hall, node: DisplayNode) -> int:
+def run_display(hall: Hall, node: DisplayNode,
+                socket_setup: Callable[[zmq.Socket], None] | None = None) -> int:
     """Run the display node until its window is closed.
+
+    Args:
+        hall: the hall's configuration.
+        node: this display's settings.
+        socket_setup: CURVE keys for its broker sockets (None: insecure broker).
 
     Returns:
         The exit status.
@@ -287,14 +295,15 @@ def run_display(hall: Hall, node: DisplayNode) -> int:
     from display.ui import run_window
 
     command_ep, event_ep = hall.broker.command_endpoint(), hall.broker.event_endpoint()
-    reporter = HealthReporter(RequestClient(command_ep, node.id, timeout_ms=1000, retries=2))
+    reporter = HealthReporter(RequestClient(command_ep, node.id, timeout_ms=1000, retries=2,
+                                            socket_setup=socket_setup))
     announcer: Announcer | None = None
     if node.speech.enabled:
         renderer = build_renderer(hall, node)
         announcer = Announcer(renderer.render, build_audio(node), repeat=node.speech.repeat,
                               pileup_threshold=node.speech.pileup_threshold,
                               on_health=reporter.report)
-    mirror = StateMirror(command_ep, event_ep, node.id)
+    mirror = StateMirror(command_ep, event_ep, node.id, socket_setup=socket_setup)
     core = DisplayCore(hall, node, mirror, announcer)
     reporter.start()
     if announcer is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from callnext.errors import CallnextError
+from protocol.node_security import add_security_args
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def _display(args: argparse.Namespace) -> int:
         return _screenshot(hall, node, args)
     if args.state:
         raise CallnextError("--state is only used with --screenshot")
-    return run_display(hall, node)
+    from protocol.node_security import socket_setup_for
+
+    return run_display(hall, node, socket_setup_for(args, hall, node.id))
 
 
 def _screenshot(hall: Any, node: Any, args: argparse.Namespace) -> int:
@@ -117,6 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     display = subparsers.add_parser(
         "display", help="run the wall display (live board and spoken calls)")
     display.add_argument("--config", required=True, help="hall TOML file")
+    add_security_args(display)
     display.add_argument("--node", help="this display's id in [[displays]] "
                          "(may be left out when the hall has at most one)")
     display.add_argument("--screenshot", metavar="FILE",

@@ -117,7 +117,8 @@ class PrinterPoller:
         self._stop.set()
 
 
-def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True) -> int:
+def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
+              socket_setup: Callable[[Any], None] | None = None) -> int:
     """Run the kiosk until its window closes.
 
     Raises:
@@ -137,9 +138,12 @@ def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True) -> int:
 
     register_fonts()
     endpoint = hall.broker.command_endpoint()
-    client = RequestClient(endpoint, node.id, timeout_ms=1200, retries=3)
-    health_client = RequestClient(endpoint, node.id, timeout_ms=1000, retries=1)
-    mirror = StateMirror(endpoint, hall.broker.event_endpoint(), node.id)
+    client = RequestClient(endpoint, node.id, timeout_ms=1200, retries=3,
+                           socket_setup=socket_setup)
+    health_client = RequestClient(endpoint, node.id, timeout_ms=1000, retries=1,
+                                  socket_setup=socket_setup)
+    mirror = StateMirror(endpoint, hall.broker.event_endpoint(), node.id,
+                         socket_setup=socket_setup)
     health = PrinterHealth(health_client)
     clock = BrokerClock()
 

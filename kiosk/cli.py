@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from protocol.node_security import add_security_args
+
 
 def _kiosk(args: argparse.Namespace) -> int:
     from config.load import load_hall
@@ -21,7 +23,10 @@ def _kiosk(args: argparse.Namespace) -> int:
         path = render_screenshot(screen, Path(args.screenshot), node.window_size)
         print(f"screenshot of {args.screen}: {path}")
         return 0
-    return run_kiosk(hall, node, fullscreen=not args.windowed)
+    from protocol.node_security import socket_setup_for
+
+    return run_kiosk(hall, node, fullscreen=not args.windowed,
+                     socket_setup=socket_setup_for(args, hall, node.id))
 
 
 def _ticket_preview(args: argparse.Namespace) -> int:
@@ -56,13 +61,21 @@ def _appointments_import(args: argparse.Namespace) -> int:
     from config.load import load_hall
     from kiosk.appointments import AppointmentImportError, import_csv
 
+    from protocol.client import RequestClient
+    from protocol.node_security import socket_setup_for
+
     hall = load_hall(args.config)
     endpoint = args.endpoint or hall.broker.command_endpoint()
+    # Importing bookings is an admin act: it signs with the admin key.
+    client = RequestClient(endpoint, args.node, timeout_ms=3000, retries=3,
+                           socket_setup=socket_setup_for(args, hall, args.node))
     try:
-        booked = import_csv(Path(args.file), hall, endpoint, node=args.node)
+        booked = import_csv(Path(args.file), hall, endpoint, node=args.node, client=client)
     except AppointmentImportError as err:
         print(str(err), file=sys.stderr)
         return 1
+    finally:
+        client.close()
     print(f"已导入 {booked} 条预约 / {booked} booking(s) imported from {args.file}")
     return 0
 
@@ -73,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     kiosk = subparsers.add_parser("kiosk", help="run the ticket kiosk (touch screen + printer)")
     kiosk.add_argument("--config", required=True, help="hall TOML file")
+    add_security_args(kiosk)
     kiosk.add_argument("--node", help="the [[kiosks]] id (needed when there are several)")
     kiosk.add_argument("--windowed", action="store_true", help="not fullscreen (bench setups)")
     kiosk.add_argument("--screenshot", metavar="FILE",
@@ -99,5 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     imp.add_argument("file", help="CSV with the header code,service,start,end")
     imp.add_argument("--config", required=True, help="hall TOML file")
     imp.add_argument("--endpoint", help="broker command endpoint (default from config)")
-    imp.add_argument("--node", default="appointments-import", help="node id sent with the request")
+    imp.add_argument("--node", default="admin",
+                     help="node (and key) the request is sent as (default: admin)")
+    add_security_args(imp)
     imp.set_defaults(run=_appointments_import)

@@ -37,8 +37,8 @@ class RequestClient:
         node: this node's id, sent with every request.
         timeout_ms: how long one attempt waits for its reply.
         retries: how many attempts before giving up (at least 1).
-        context: the ZeroMQ context to use; by default the client makes (and
-            on ``close`` terminates) its own.
+        context: the ZeroMQ context to use; by default the process-wide
+            ``zmq.Context.instance()``, which ``close`` leaves open.
         socket_setup: called on each new DEALER socket before ``connect``
             (e.g. to apply CURVE keys).
     """
@@ -54,8 +54,9 @@ class RequestClient:
         self.node = node
         self.timeout_ms = timeout_ms
         self.retries = retries
-        self._own_context = context is None
-        self._context: zmq.Context = zmq.Context() if context is None else context
+        # The process-wide context by default: a private one left unclosed would be
+        # destroyed by the garbage collector, and zmq's term() can then hang the process.
+        self._context: zmq.Context = zmq.Context.instance() if context is None else context
         self._socket_setup = socket_setup
         self._socket: zmq.Socket | None = None
         self._lock = threading.Lock()
@@ -143,14 +144,12 @@ class RequestClient:
             self._socket = None
 
     def close(self) -> None:
-        """Close the socket (and the context, if the client made it). Idempotent."""
+        """Close the socket (the context is shared and stays). Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._drop_socket()
-            if self._own_context:
-                self._context.term()
 
     def __enter__(self) -> RequestClient:
         return self

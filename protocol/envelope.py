@@ -137,10 +137,34 @@ def _loads_object(raw: bytes, what: str) -> dict[str, Any]:
     except ValueError as err:
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} is not valid JSON ({err}); expected one JSON object") from err
+    except RecursionError as err:
+        raise ProtocolError(errors.BAD_JSON,
+                            f"{what} nests too deeply; expected a flat JSON object") from err
+    if _has_lone_surrogate(obj):
+        # "\ud800" is valid JSON but not text: it cannot be encoded back to UTF-8.
+        raise ProtocolError(errors.BAD_JSON,
+                            f"{what} holds a lone UTF-16 surrogate escape; send real characters")
     if not isinstance(obj, dict):
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} must be a JSON object, got {_json_type(obj)}")
     return obj
+
+
+def _has_lone_surrogate(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k, depth + 1) or _has_lone_surrogate(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v, depth + 1) for v in value)
+    return False
 
 
 def _json_type(value: Any) -> str:

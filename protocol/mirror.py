@@ -84,7 +84,7 @@ class StateMirror:
         node: this node's id.
         silence_s: how long without any message (events or heartbeats) before
             the mirror counts as lost.
-        context: the ZeroMQ context; by default the mirror makes its own.
+        context: the ZeroMQ context; by default the process-wide ``zmq.Context.instance()``.
         socket_setup: called on every new socket before it connects (CURVE keys);
             also passed to the internal request client.
         client: the request client for snapshots; by default one is made with
@@ -109,8 +109,8 @@ class StateMirror:
         self.event_endpoint = event_endpoint
         self.node = node
         self._silence_s = silence_s
-        self._own_context = context is None
-        self._context: zmq.Context = zmq.Context() if context is None else context
+        # Shared process-wide context by default, for the reason given in protocol.client.
+        self._context: zmq.Context = zmq.Context.instance() if context is None else context
         self._socket_setup = socket_setup
         self._own_client = client is None
         self._client = client if client is not None else RequestClient(
@@ -273,8 +273,6 @@ class StateMirror:
             self._sub = None
         if self._own_client:
             self._client.close()
-        if self._own_context:
-            self._context.term()
         self._set_synced(False)
 
     def __enter__(self) -> StateMirror:

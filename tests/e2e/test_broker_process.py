@@ -147,7 +147,7 @@ def test_status_command_prints_the_live_hall(broker: Broker) -> None:
         client.request("issue_ticket", {"service": "general"})
     result = subprocess.run(
         [sys.executable, "-m", "callnext", "status", "--config", CONFIG,
-         "--endpoint", broker.endpoints["commands"]],
+         "--endpoint", broker.endpoints["commands"], "--insecure"],
         capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     assert "综合业务 General Services" in result.stdout
@@ -157,7 +157,7 @@ def test_status_command_prints_the_live_hall(broker: Broker) -> None:
 def test_status_without_a_broker_says_so_and_exits_non_zero(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "callnext", "status", "--config", CONFIG,
-         "--endpoint", f"tcp://127.0.0.1:{free_port()}"],
+         "--endpoint", f"tcp://127.0.0.1:{free_port()}", "--insecure"],
         capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "broker" in result.stderr.lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,8 +99,12 @@ def test_kiosk_behaviour_per_status(hall: Any, fake: FakeNetworkPrinter, paper: 
         if not prints:
             assert screen.body[0].primary == "请记住您的号码"
         printer.close()
-        received = bytes(fake.received)
-        assert (b"A001" in received) is prints
+        # The fake printer's thread reads from its socket on its own time: wait for
+        # the bytes (bounded) rather than race it.
+        deadline = time.monotonic() + 3.0
+        while b"A001" not in bytes(fake.received) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (b"A001" in bytes(fake.received)) is prints
     finally:
         printer.close()
 

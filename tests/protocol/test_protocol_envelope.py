@@ -281,3 +281,16 @@ def test_importing_error_codes_loads_neither_zmq_nor_pydantic() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_deeply_nested_json_is_bad_json_not_a_crash() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode_request(b"[" * 30000 + b"]" * 30000)
+    assert caught.value.code == "bad_json"
+
+
+def test_a_lone_surrogate_escape_is_bad_json() -> None:
+    frame = b'{"v": 1, "id": "\\ud800", "op": "snapshot", "node": "n", "args": {}}'
+    with pytest.raises(ProtocolError) as caught:
+        decode_request(frame)
+    assert caught.value.code == "bad_json" and "surrogate" in caught.value.message

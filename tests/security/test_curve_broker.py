@@ -119,3 +119,16 @@ def test_the_broker_refuses_to_start_without_keys_unless_told_insecure(tmp_path:
     finally:
         stop_broker(process)
     assert process.stderr is not None and "INSECURE MODE" in process.stderr.read()
+
+
+def test_status_reads_a_keyed_broker_with_the_admin_key(broker: dict[str, str],
+                                                        keys: Path) -> None:
+    command = [sys.executable, "-m", "callnext", "status", "--config", CONFIG,
+               "--endpoint", broker["commands"]]
+    ok = subprocess.run([*command, "--keys", str(keys)], capture_output=True, text=True,
+                        timeout=30, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "综合业务 General Services" in ok.stdout
+    without = subprocess.run([*command, "--keys", str(keys / "missing")], capture_output=True,
+                             text=True, timeout=30, check=False)
+    assert without.returncode == 2 and "callnext keys init" in without.stderr
