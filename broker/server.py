@@ -17,6 +17,7 @@ from broker.service import BrokerService
 from broker.security import Access, CurveSecurity, listed_grants
 from broker.sockets import bind_sockets
 from config.schema import Hall
+from hw import sdnotify
 from protocol import envelope, errors
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,12 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
              endpoints.commands, endpoints.events, journal.path, service.seq)
     if on_ready is not None:
         on_ready(Endpoints(endpoints.commands, endpoints.events))
+    # systemd (Type=notify) starts the nodes only once the journal is replayed and bound.
+    sdnotify.notify(ready=True, status=f"serving {hall.name.en}, seq {service.seq}")
     try:
         _loop(service, router, pub, stop, security)
     finally:
+        sdnotify.notify(stopping=True)
         router.close(linger=0)
         pub.close(linger=200)
         if security is not None:
@@ -114,7 +118,10 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
     poller.register(router, zmq.POLLIN)
     next_beat = time.monotonic()
     next_tick = time.monotonic() + TICK_S
+    watchdog = sdnotify.Watchdog()
     while not stop.is_set():
+        # Petting from the loop itself: a wedged loop stops the pets and systemd restarts us.
+        watchdog.pet()
         timeout_ms = max(0.0, min(next_beat, next_tick) - time.monotonic()) * 1000
         try:
             ready = dict(poller.poll(min(timeout_ms, 250)))

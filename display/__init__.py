@@ -1,1 +1,1 @@
-"""display node (see its issue); nothing here yet."""
+"""The wall display (叫号显示屏): the live board and the spoken calls."""

@@ -1,1 +1,1 @@
-"""kiosk node (see its issue); nothing here yet."""
+"""The ticket kiosk (取号机): touch screen, thermal printer, appointment check-in."""
