@@ -321,8 +321,14 @@ class Journal:
 
     def reply_for(self, request_id: str) -> bytes | None:
         """The reply already given to ``request_id``, if any."""
-        row = self._db.execute("SELECT reply FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return None if row is None else str(row[0]).encode("utf-8")
+        found = self.request(request_id)
+        return None if found is None else found[2]
+
+    def request(self, request_id: str) -> tuple[str, str, bytes] | None:
+        """The op, node and reply stored for ``request_id``, if any."""
+        row = self._db.execute("SELECT op, node, reply FROM requests WHERE id = ?",
+                               (request_id,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]).encode("utf-8"))
 
     def last_seq(self) -> int:
         """The sequence number of the newest event (0 for an empty journal)."""

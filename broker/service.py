@@ -137,12 +137,25 @@ class BrokerService:
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         if request.op in READ_ONLY_OPS:
+            try:
+                validate_args(request.op, request.args)
+            except ProtocolError as err:
+                return Handled(envelope.error_reply(request.id, err.code, err.message))
             return Handled(envelope.ok_reply(request.id, self.snapshot()))
-        stored = self.journal.reply_for(request.id)
+        stored = self.journal.request(request.id)
         if stored is not None:
+            op, node, reply = stored
+            if (op, node) != (request.op, request.node):
+                # Answering with the other command's reply would silently drop this one.
+                log.warning("request id %s reused by %s for %s (first %s by %s)", request.id,
+                            request.node, request.op, op, node)
+                return Handled(envelope.error_reply(
+                    request.id, errors.BAD_ENVELOPE,
+                    f"request id {request.id} was already used for {op} by {node}; "
+                    "make a new id for each new command"))
             log.info("request %s retried by %s: answered from the journal", request.id,
                      request.node)
-            return Handled(stored)
+            return Handled(reply)
         try:
             args = validate_args(request.op, request.args)
         except ProtocolError as err:

@@ -72,10 +72,16 @@ def _show_config(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from callnext.demo import run_demo
+    from callnext.demo import choose_mode, run_demo
 
-    return run_demo(args.config, minutes=args.minutes, speed=args.speed, seed=args.seed,
-                    out=Path(args.out) if args.out else None)
+    windowed, message = choose_mode(args.headless)
+    print(message, flush=True)
+    out = Path(args.out) if args.out else None
+    if windowed:
+        from callnext.hall_demo import run_hall_demo
+
+        return run_hall_demo(args.config, out=out)
+    return run_demo(args.config, minutes=args.minutes, speed=args.speed, seed=args.seed, out=out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,13 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("file")
     show.set_defaults(run=_show_config)
 
-    demo = sub.add_parser("demo", help="a broker and a scripted hall day in the terminal")
+    demo = sub.add_parser("demo", help="the whole hall on this machine: windows for the display, "
+                          "kiosk and counters; --headless: a scripted day in the terminal")
     demo.add_argument("--config", default="config/hall.example.toml", help="hall TOML file")
-    demo.add_argument("--minutes", type=float, default=240.0, help="simulated minutes of hall time")
+    demo.add_argument("--headless", action="store_true",
+                      help="no windows: play a scripted, accelerated hall day and print its report "
+                           "(also chosen when there is no screen)")
+    demo.add_argument("--minutes", type=float, default=240.0,
+                      help="headless: simulated minutes of hall time")
     demo.add_argument("--speed", type=float, default=120.0,
-                      help="simulated seconds per real second")
-    demo.add_argument("--seed", type=int, default=7, help="random seed of the scripted day")
-    demo.add_argument("--out", help="keep the journal in this folder (default: a temporary one)")
+                      help="headless: simulated seconds per real second")
+    demo.add_argument("--seed", type=int, default=7, help="headless: seed of the scripted day")
+    demo.add_argument("--out", help="keep the journal (and, with windows, printed tickets and "
+                      "speech) in this folder (default: a temporary one)")
     demo.set_defaults(run=_demo)
 
     importlib.import_module("callnext.keys").register(sub)

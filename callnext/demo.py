@@ -1,9 +1,13 @@
-"""``callnext demo``: a real broker process and a scripted hall day, shown live in the terminal.
+"""``callnext demo --headless``: a real broker process and a scripted hall day in the terminal.
 
 The day runs on an accelerated clock: visitors arrive with a morning peak,
 counters call, serve, recall, mark no-shows, transfer and collect ratings,
 one counter takes a break. Everything goes through the real protocol to a real
 broker; the board is drawn from a state mirror fed by the broker's events.
+
+``callnext demo`` without ``--headless`` opens the whole hall in windows
+(``callnext.hall_demo``) when this machine has a screen; ``choose_mode``
+decides, and says so when it falls back to the terminal.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import heapq
 import itertools
 import json
 import math
+import os
 import random
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 from callnext.errors import CallnextError
 from callnext.keys import ADMIN, default_names, init_keys
@@ -41,6 +47,56 @@ class DemoError(CallnextError):
     """The demo could not start its broker or lost it."""
 
 
+def screen_available(environ: Mapping[str, str] | None = None,
+                     model_file: Path = Path("/proc/device-tree/model"),
+                     dri_dir: Path = Path("/dev/dri")) -> str | None:
+    """Why this machine can open windows, or None when it cannot.
+
+    A desktop session announces itself with ``DISPLAY`` or ``WAYLAND_DISPLAY``;
+    a Raspberry Pi console without a desktop has no such variable, but Kivy
+    draws there through KMS/DRM when a GPU device exists.
+
+    Args:
+        environ: the environment (default: this process's).
+        model_file: where the device tree names the board.
+        dri_dir: where the GPU's DRM devices appear.
+
+    Returns:
+        A short reason such as ``DISPLAY=:0``, or None for no screen.
+    """
+    env = os.environ if environ is None else environ
+    for name in ("WAYLAND_DISPLAY", "DISPLAY"):
+        if env.get(name):
+            return f"{name}={env[name]}"
+    try:
+        model = model_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "Raspberry Pi" in model and any(dri_dir.glob("card*")):
+        return "Raspberry Pi console (KMS/DRM)"
+    return None
+
+
+def choose_mode(headless: bool, environ: Mapping[str, str] | None = None) -> tuple[bool, str]:
+    """Windowed or headless, and the sentence the demo prints about it.
+
+    Args:
+        headless: ``--headless`` was given.
+        environ: the environment (default: this process's).
+
+    Returns:
+        (windowed, message).
+    """
+    if headless:
+        return False, "callnext demo: headless (--headless): a scripted hall day in this terminal."
+    reason = screen_available(environ)
+    if reason is None:
+        return False, ("callnext demo: 未检测到显示器，改为无窗口模式 / no screen found (DISPLAY and "
+                       "WAYLAND_DISPLAY unset, not a Pi console): running headless, a scripted "
+                       "hall day in this terminal.")
+    return True, f"callnext demo: windows on {reason}."
+
+
 @dataclass(order=True)
 class _Action:
     at: float
@@ -58,6 +114,20 @@ def _demo_day(hall: Hall) -> datetime:
             break
     first = min(hall.hours.periods, key=lambda p: p.start)
     return datetime.combine(day, first.start_time(), tzinfo=zone)
+
+
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM raise ``KeyboardInterrupt`` in the main thread, as Ctrl-C does.
+
+    Does nothing outside the main thread (Python only lets it set handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def start_broker(config: str, data: Path, *, clock_start: str | None = None,
@@ -86,6 +156,22 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
     if clock_start:
         command += ["--clock-start", clock_start, "--clock-speed", str(speed)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        ready = _await_ready(process)
+    except BaseException:
+        # Ctrl-C or SIGTERM while waiting: never leave the new broker behind.
+        process.kill()
+        process.wait(timeout=5)
+        raise
+    if ready is not None:
+        return process, ready
+    process.kill()
+    process.wait(timeout=5)
+    raise DemoError(f"the broker did not start (exit {process.returncode}); see its log above")
+
+
+def _await_ready(process: subprocess.Popen[str]) -> dict[str, str] | None:
+    """The endpoints of the broker's ready line; None if it exited or took too long."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     if process.stdout is None:  # pragma: no cover - PIPE always gives a stream
         raise DemoError("the broker's output could not be read")
@@ -98,10 +184,8 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
         except json.JSONDecodeError:
             continue
         if isinstance(message, dict) and "ready" in message:
-            return process, dict(message["ready"])
-    process.kill()
-    process.wait(timeout=5)
-    raise DemoError(f"the broker did not start (exit {process.returncode}); see its log above")
+            return dict(message["ready"])
+    return None
 
 
 def stop_broker(process: subprocess.Popen[str]) -> int:
@@ -298,6 +382,9 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         # and the board with a display's key (read only).
         keys = data / "keys"
         init_keys(keys, [*default_names(hall_path=config), "display-1"])
+        # SIGTERM (a service manager, `timeout`, a test) stops the day like Ctrl-C,
+        # so the broker below is always stopped by the ``finally``.
+        interrupt_on_sigterm()
         process, endpoints = start_broker(
             config, data, clock_start=opening.replace(tzinfo=None).isoformat(), speed=speed,
             keys_dir=keys)
@@ -344,7 +431,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
             _draw(stream, hall, mirror, start + minutes * 60.0, recent, interactive)
             print(f"\nissued {script.issued} tickets, {script.refused} refused.", file=stream)
         except KeyboardInterrupt:
-            print("\ncallnext demo: stopped by Ctrl-C.", file=stream)
+            print("\ncallnext demo: stopped (Ctrl-C) / 已停止.", file=stream)
             status = 130
         finally:
             mirror.stop()

@@ -145,3 +145,17 @@ def test_tick_publishes_time_based_alerts_only_when_something_changes(
     frames = service.tick()
     assert [envelope.decode_event(f).type for f in frames] == ["alert_raised"]
     assert service.tick() == []
+
+
+def test_a_request_id_reused_for_another_command_is_refused_not_swallowed(
+        service: BrokerService) -> None:
+    service.handle(request("issue_ticket", "dup", service="general"))
+    answer = reply(service, request("call_next", "dup", counter=1))
+    assert answer["ok"] is False and answer["error"]["code"] == "bad_envelope"
+    assert "already used for issue_ticket" in answer["error"]["message"]
+    assert service.state.counters[1].serving is None
+
+
+def test_snapshot_args_are_checked_like_every_other_op(service: BrokerService) -> None:
+    answer = reply(service, request("snapshot", "s1", full=True))
+    assert answer["ok"] is False and answer["error"]["code"] == "bad_args"
