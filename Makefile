@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Debian / Raspberry Pi OS packages the nodes need: speech, a Chinese font, audio tools,
 # and the GL/input libraries Kivy loads (offscreen in tests, KMS/DRM on a Pi).
 APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
-	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1
+	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1 systemd
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
 .PHONY: demo test bench deps system-deps clean help

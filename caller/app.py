@@ -235,8 +235,12 @@ class CounterCaller:
             logger.info("rating button %d ignored at counter %d: %s", button, self.counter,
                         decision.reason)
             return decision.reason
-        result = self._submit(RATING_KEY, "rate", {"counter": self.counter,
-                                                   "score": decision.score})
+        args: dict[str, Any] = {"counter": self.counter, "score": decision.score}
+        if decision.ticket is not None:
+            # Name the ticket the pad lit up for: if the clerk calls the next visitor
+            # before this press arrives, the rating still lands on the right visit.
+            args["ticket"] = decision.ticket
+        result = self._submit(RATING_KEY, "rate", args)
         if result is SubmitResult.QUEUED:
             self._rating_ticket = decision.ticket
             self._thanks = (button, self._monotonic() + self.node.rating.thanks_seconds)

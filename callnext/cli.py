@@ -74,7 +74,7 @@ def _show_config(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from callnext.demo import choose_mode, run_demo
 
-    windowed, message = choose_mode(args.headless)
+    windowed, message = choose_mode(args.headless, args.windowed)
     print(message, flush=True)
     out = Path(args.out) if args.out else None
     if windowed:
@@ -130,9 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole hall on this machine: windows for the display, "
                           "kiosk and counters; --headless: a scripted day in the terminal")
     demo.add_argument("--config", default="config/hall.example.toml", help="hall TOML file")
-    demo.add_argument("--headless", action="store_true",
+    mode = demo.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true",
                       help="no windows: play a scripted, accelerated hall day and print its report "
                            "(also chosen when there is no screen)")
+    mode.add_argument("--windowed", action="store_true",
+                      help="open the windows even where no screen was detected")
     demo.add_argument("--minutes", type=float, default=240.0,
                       help="headless: simulated minutes of hall time")
     demo.add_argument("--speed", type=float, default=120.0,

@@ -77,16 +77,21 @@ def screen_available(environ: Mapping[str, str] | None = None,
     return None
 
 
-def choose_mode(headless: bool, environ: Mapping[str, str] | None = None) -> tuple[bool, str]:
+def choose_mode(headless: bool, windowed: bool = False,
+                environ: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """Windowed or headless, and the sentence the demo prints about it.
 
     Args:
         headless: ``--headless`` was given.
+        windowed: ``--windowed`` was given (windows even where no screen was detected,
+            e.g. under ``SDL_VIDEODRIVER=offscreen``).
         environ: the environment (default: this process's).
 
     Returns:
         (windowed, message).
     """
+    if windowed and not headless:
+        return True, "callnext demo: windows (--windowed)."
     if headless:
         return False, "callnext demo: headless (--headless): a scripted hall day in this terminal."
     reason = screen_available(environ)
@@ -104,7 +109,7 @@ class _Action:
     run: Callable[[], None] = field(compare=False)
 
 
-def _demo_day(hall: Hall) -> datetime:
+def demo_day(hall: Hall) -> datetime:
     """The opening of the latest day the hall is open, today included (hall-local)."""
     zone = hall.hours.zone()
     today = datetime.now(zone).date()
@@ -374,7 +379,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         stream: where the board is printed.
     """
     hall = load_hall(config)
-    opening = _demo_day(hall) - timedelta(minutes=5)
+    opening = demo_day(hall) - timedelta(minutes=5)
     with tempfile.TemporaryDirectory(prefix="callnext-demo-") as tmp:
         data = out or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,10 @@ class KioskPrinter(ConfigModel):
     """Bound on every printer read/write (escpos' Usb default waits forever)."""
     status_poll_s: Annotated[float, Field(ge=0, le=3600)] = 15.0
     """Seconds between paper status polls; 0 turns polling off."""
+    preview_dir: str | None = None
+    """Also keep every printed ticket in this folder, as ``<ticket>.png`` (a picture of
+    the paper) and ``<ticket>.bin`` (its ESC/POS bytes): for the demo and for checking
+    a layout. Unset (the default) keeps nothing."""
 
     @model_validator(mode="after")
     def _template_known(self) -> KioskPrinter:

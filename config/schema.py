@@ -247,6 +247,25 @@ class Hall(_Model):
                     problems.append((loc, f"kiosk {kiosk.id} offers unknown service {service_id!r}"
                                      + (f"; did you mean {hint!r}?" if hint else
                                         f"; known services: {', '.join(sorted(seen_ids))}")))
+        for index, caller in enumerate(self.callers):
+            for position, number in enumerate(caller.counters):
+                if number not in numbers:
+                    problems.append((("callers", index, "counters", position),
+                                     f"caller {caller.id} is for counter {number}, which is not "
+                                     f"in [[counters]] ({', '.join(map(str, sorted(numbers)))})"))
+            for position, service_id in enumerate(caller.transfer.services):
+                if service_id not in seen_ids:
+                    hint = _closest(service_id, sorted(seen_ids))
+                    problems.append((("callers", index, "transfer", "services", position),
+                                     f"caller {caller.id} transfers to unknown service "
+                                     f"{service_id!r}" + (f"; did you mean {hint!r}?" if hint
+                                                          else "")))
+            fitted = len(caller.rating.buttons)
+            if fitted and fitted != self.policies.rating_scale:
+                problems.append((("callers", index, "rating", "buttons"),
+                                 f"caller {caller.id} has {fitted} rating buttons but "
+                                 f"policies.rating_scale is {self.policies.rating_scale}; "
+                                 "fit one button per level"))
         for index, display in enumerate(self.displays):
             for position, number in enumerate(display.counters):
                 if number not in numbers:

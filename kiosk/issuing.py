@@ -16,14 +16,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from config.kiosk_node import KioskNode
+from config.kiosk_node import KioskNode, KioskPrinter
 from config.schema import Hall
 from hw.printer import PrinterFault, TicketPrinter
 from hw.printer_status import PrinterStatus
 from kiosk.presenter import IssuedTicket, local_time
-from kiosk.ticket import TicketDoc, compose_ticket, qr_payload
+from kiosk.ticket import TicketDoc, compose_ticket, qr_payload, ticket_picture
 from protocol.envelope import new_request_id
 from protocol.errors import BrokerUnreachable, CommandRefused
 
@@ -145,7 +146,8 @@ class IssueFlow:
             # of its own, so the report clears as soon as paper is back.
             return _STATUS_PROBLEM[status]
         try:
-            data = self.ticket_bytes(result)
+            doc = ticket_doc(self.hall, self.node, result)
+            data = compose_ticket(doc, self.node.printer)
             self.printer.print_bytes(data)
         except PrinterFault as err:
             problem = str(err)
@@ -158,7 +160,29 @@ class IssueFlow:
             self._on_print_fault(problem)
             return problem
         self._on_print_ok()
+        if self.node.printer.preview_dir:
+            keep_preview(Path(self.node.printer.preview_dir), doc, data, self.node.printer)
         return None
+
+
+def keep_preview(folder: Path, doc: TicketDoc, data: bytes, settings: KioskPrinter) -> None:
+    """Save a printed ticket as ``<ticket>.png`` and ``<ticket>.bin`` in ``folder``.
+
+    A preview that cannot be written is logged and skipped: the ticket itself
+    was printed, and the visitor must not wait on a demo aid.
+
+    Args:
+        folder: the ``printer.preview_dir`` folder (created when missing).
+        doc: what the ticket says.
+        data: the ESC/POS bytes that were sent to the printer.
+        settings: the printer table (paper width, QR mode).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{doc.ticket}.bin").write_bytes(data)
+        ticket_picture(doc, settings).save(folder / f"{doc.ticket}.png")
+    except Exception:  # noqa: BLE001 - disk full, bad folder, a drawing bug: all non-fatal
+        logger.exception("preview of ticket %s not saved in %s", doc.ticket, folder)
 
 
 _STATUS_PROBLEM = {

@@ -273,11 +273,11 @@ def test_one_rating_per_ticket(rig: Harness) -> None:
     rig.settle()
     rig.press(RATE_PINS[0])
     rig.settle()
-    assert rig.sent == [("rate", {"counter": 3, "score": 1})]
+    assert rig.sent == [("rate", {"counter": 3, "score": 1, "ticket": "A001"})]
     rig.view = view_of(serving="A002")
     rig.press(RATE_PINS[0])
     rig.settle()
-    assert rig.sent[-1] == ("rate", {"counter": 3, "score": 3})
+    assert rig.sent[-1] == ("rate", {"counter": 3, "score": 3, "ticket": "A002"})
 
 
 def test_a_rating_the_broker_refused_as_already_rated_stays_refused(rig: Harness) -> None:
@@ -288,4 +288,4 @@ def test_a_rating_the_broker_refused_as_already_rated_stays_refused(rig: Harness
     del rig.refuse["rate"]
     rig.press(RATE_PINS[0])
     rig.settle()
-    assert rig.sent == [("rate", {"counter": 3, "score": 3})]
+    assert rig.sent == [("rate", {"counter": 3, "score": 3, "ticket": "A001"})]

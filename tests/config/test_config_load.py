@@ -540,3 +540,14 @@ def test_a_display_zone_naming_an_unknown_counter_is_reported() -> None:
     keys = [p.key for p in err.value.problems if p.key.startswith("displays")]
     assert len(keys) == 1 and keys[0].endswith("].counters[0]")
     assert "not in [[counters]]" in str(err.value)
+
+
+def test_a_caller_transferring_to_an_unknown_service_is_reported() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    text = example.read_text(encoding="utf-8") + (
+        '\n[[callers]]\nid = "caller-x"\ncounters = [77]\n[callers.transfer]\nservices = ["enroll"]\n')
+    with pytest.raises(ConfigError) as err:
+        load_hall_text(text, "hall.toml")
+    report = str(err.value)
+    assert "counter 77, which is not in [[counters]]" in report
+    assert "did you mean 'enrol'" in report

@@ -1,0 +1,243 @@
+"""``callnext demo`` with windows: the whole hall on one machine, no hardware needed.
+
+A small process supervisor. It writes a demo copy of the hall file into the
+demo folder (loopback ports; the kiosk's printer is the real python-escpos
+``File`` printer writing to ``printer.bin``, with a PNG and the bytes of every
+ticket kept in ``tickets/``; the display speaks through aplay when the machine
+has a sound card, else into WAV files in ``speech/``), makes CURVE keys for
+every node, and starts as child processes:
+
+* the broker (``callnext broker``),
+* the wall display (``callnext display --node display-1``),
+* the ticket kiosk (``callnext kiosk --node kiosk-1 --windowed``),
+* the caller panel, one row of buttons per counter (``python -m caller.panel``).
+
+Ctrl-C, SIGTERM or closing any window stops them all: each node gets SIGINT,
+then SIGTERM, then SIGKILL for its whole process group (espeak-ng and aplay
+included), and the broker is stopped last so no node loses it while closing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import tomli_w
+
+from callnext.demo import demo_day, start_broker, stop_broker
+from callnext.keys import default_names, init_keys
+from config.load import load_hall
+
+DISPLAY_ID = "display-1"
+KIOSK_ID = "kiosk-1"
+STOP_GRACE_S = 4.0
+"""Seconds a node has to close its window after SIGINT before SIGTERM, and again before SIGKILL."""
+
+
+@dataclass
+class Child:
+    """One node process of the demo."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def sound_card_present(cards: Path = Path("/proc/asound/cards")) -> bool:
+    """Whether ALSA lists a sound card and aplay exists (else speech goes to WAV files).
+
+    Args:
+        cards: ALSA's card list.
+    """
+    try:
+        listed = cards.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "no soundcards" not in listed and bool(listed.strip()) and bool(shutil.which("aplay"))
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port: int,
+              speakers: bool) -> Path:
+    """Write the demo's copy of the hall file into ``folder`` and return its path.
+
+    Only what a single machine needs is changed: loopback ports, one display
+    in a window (the first ``[[displays]]`` block, renamed ``display-1``), one
+    kiosk in a window (likewise ``kiosk-1``) printing through escpos ``File``,
+    and the speech output.
+
+    Args:
+        config: the hall file the demo is about.
+        folder: the demo folder.
+        command_port: the broker's command port.
+        event_port: the broker's event port.
+        speakers: speak through aplay; False writes WAV files into ``folder/speech``.
+    """
+    data: dict[str, Any] = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    data["broker"] = {**data.get("broker", {}), "host": "127.0.0.1", "bind": "127.0.0.1",
+                      "command_port": command_port, "event_port": event_port}
+    display: dict[str, Any] = dict((data.get("displays") or [{}])[0])
+    speech = dict(display.get("speech", {}))
+    speech["audio"] = ({"backend": "aplay", "device": "default"} if speakers
+                       else {"backend": "wav_dir", "wav_dir": str(folder / "speech")})
+    display.update(id=DISPLAY_ID, counters=[], orientation="landscape", resolution=[1280, 720],
+                   fullscreen=False, speech=speech)
+    data["displays"] = [display]
+    kiosk: dict[str, Any] = dict((data.get("kiosks") or [{}])[0])
+    printer = dict(kiosk.get("printer", {}))
+    printer.update(type="file", device=str(folder / "printer.bin"),
+                   preview_dir=str(folder / "tickets"), status_poll_s=0.0)
+    kiosk.update(id=KIOSK_ID, window_size=[1024, 640], printer=printer)
+    data["kiosks"] = [kiosk]
+    path = folder / "hall.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    load_hall(path)  # the nodes will refuse a broken file: refuse it here first, clearly
+    return path
+
+
+def _spawn(name: str, argv: list[str], log: Path) -> Child:
+    # Each node leads its own process group: the terminal's Ctrl-C reaches only the
+    # supervisor, which then stops the nodes in order, and a group kill also takes
+    # their espeak-ng / aplay helpers.
+    with log.open("ab") as sink:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    return Child(name, process)
+
+
+def _signal_group(child: Child, signum: int) -> None:
+    try:
+        os.killpg(child.process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_children(children: list[Child]) -> None:
+    """Stop every node: SIGINT, then SIGTERM, then SIGKILL, each to its process group."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        running = [c for c in children if c.process.poll() is None]
+        if not running:
+            break
+        for child in running:
+            _signal_group(child, signum)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for child in running:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+    for child in children:
+        # Helpers a node left behind (its group outlives it): nothing may stay.
+        _signal_group(child, signal.SIGKILL)
+
+
+def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.stdout) -> int:
+    """Run the windowed hall until Ctrl-C, SIGTERM or a closed window.
+
+    Args:
+        config: the hall TOML file.
+        out: the demo folder (default: a new temporary folder, kept and named).
+        stream: where the demo reports.
+
+    Returns:
+        0 after a clean stop, 1 when a node failed.
+
+    Raises:
+        DemoError: the broker did not start (the nodes are not started then).
+        ConfigError: the hall file cannot be used.
+    """
+    hall = load_hall(config)
+    folder = (out or Path(tempfile.mkdtemp(prefix="callnext-demo-"))).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    speakers = sound_card_present()
+    command_port, event_port = free_port(), free_port()
+    path = demo_hall(config, folder, command_port=command_port, event_port=event_port,
+                     speakers=speakers)
+    keys = folder / "keys"
+    init_keys(keys, default_names(hall_path=str(path)))
+    logs = folder / "logs"
+    logs.mkdir(exist_ok=True)
+    opening = demo_day(hall) + timedelta(minutes=30)
+    from broker.rules.hours import is_open
+
+    # Outside opening hours the hall would refuse tickets: the demo then replays the
+    # latest opening day from 30 minutes after opening, in real time.
+    clock = None if is_open(hall, time.time()) else opening.replace(tzinfo=None).isoformat()
+
+    print(f"callnext demo: folder {folder}\n"
+          f"  printed tickets (PNG + ESC/POS bytes) -> {folder / 'tickets'}\n"
+          + ("  speech -> speakers (aplay, ALSA 'default') / 语音从扬声器播放\n" if speakers else
+             f"  speech -> WAV files in {folder / 'speech'} (no sound card found) / "
+             "未检测到声卡，语音写入 WAV 文件\n")
+          + (f"  hall clock starts at {clock} (the hall is closed now)\n" if clock else "")
+          + "  Ctrl-C (or closing any window) stops everything / 按 Ctrl-C 结束",
+          file=stream, flush=True)
+
+    stop = threading.Event()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    if threading.current_thread() is threading.main_thread():
+        for signum in previous:
+            signal.signal(signum, lambda *_: stop.set())
+    children: list[Child] = []
+    broker: subprocess.Popen[str] | None = None
+    status = 0
+    try:
+        broker, _ = start_broker(str(path), folder, clock_start=clock, speed=1.0,
+                                 command_port=command_port, event_port=event_port,
+                                 keys_dir=keys)
+        python = [sys.executable, "-m"]
+        common = ["--config", str(path), "--keys", str(keys)]
+        for name, argv in (
+                ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
+                ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID,
+                           "--windowed"]),
+                ("callers", [*python, "caller.panel", *common])):
+            if stop.is_set():
+                break
+            children.append(_spawn(name, argv, logs / f"{name}.log"))
+        pids = ", ".join(f"{c.name} {c.process.pid}" for c in children)
+        print(f"callnext demo: running (broker {broker.pid}, {pids}); logs in {logs}",
+              file=stream, flush=True)
+        while not stop.is_set():
+            ended = [c for c in children if c.process.poll() is not None]
+            if broker.poll() is not None:
+                print(f"callnext demo: the broker stopped ({broker.returncode}); see {logs}",
+                      file=stream)
+                status = 1
+                break
+            if ended:
+                child = ended[0]
+                code = child.process.returncode
+                print(f"callnext demo: the {child.name} window closed (exit {code}); "
+                      "stopping the hall", file=stream)
+                status = 0 if code == 0 else 1
+                break
+            stop.wait(0.2)
+    finally:
+        stop_children(children)
+        if broker is not None:
+            stop_broker(broker)
+        for signum, handler in previous.items():
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signum, handler)
+        printed = sorted((folder / "tickets").glob("*.png"))
+        print(f"callnext demo: stopped / 已停止. {len(printed)} ticket(s) printed in "
+              f"{folder / 'tickets'}; journal in {folder}", file=stream, flush=True)
+    return status

@@ -1,0 +1,63 @@
+"""The demo's caller panel: each row acts as its own counter's caller against a real broker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from caller.panel import CallerPanel
+from callnext.demo import start_broker, stop_broker
+from config.load import load_hall
+from protocol.client import RequestClient
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
+
+
+def wait_for(condition: Callable[[], bool], limit_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[dict[str, str]]:
+    process, endpoints = start_broker(CONFIG, tmp_path, clock_start="2026-11-25T09:00")
+    yield endpoints
+    stop_broker(process)
+
+
+def test_each_row_calls_for_its_own_counter_under_its_own_name(broker: dict[str, str]) -> None:
+    hall = load_hall(CONFIG)
+    panel = CallerPanel(hall, broker["commands"], broker["events"], lambda name: None)
+    try:
+        with RequestClient(broker["commands"], "kiosk-1") as kiosk:
+            first = kiosk.request("issue_ticket", {"service": "enrol"})["ticket"]
+            second = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
+            panel.start()
+            assert wait_for(lambda: panel.mirror.connected)
+            panel.press(3, "call_next")  # counter 3 serves enrol first
+            assert panel.callers[3].worker.wait_idle(5)
+            panel.press(1, "call_next")
+            assert panel.callers[1].worker.wait_idle(5)
+            counters = kiosk.request("snapshot")["view"]["counters"]
+        assert (counters["3"]["serving"], counters["1"]["serving"]) == (first, second)
+        # Every row is its counter's own node (the name its CURVE key carries in a hall).
+        assert [c.node for c in panel.clients] == [f"caller-{n}" for n in range(1, 7)]
+        assert wait_for(lambda: (panel.tick() or True) and second in panel.rows[1].text)
+        assert panel.rows[1].text.startswith("1号窗口 Counter 1")
+        assert first in panel.rows[3].text and second not in panel.rows[3].text
+
+        panel.press(2, "finish")  # counter 2 serves nobody: refused, and the row says so
+        assert panel.callers[2].worker.wait_idle(5)
+        assert [o.status for o in panel.callers[2].outcomes] == ["refused"]
+        assert wait_for(lambda: (panel.tick() or True) and "finish" in panel.rows[2].text)
+    finally:
+        panel.close()
