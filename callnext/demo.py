@@ -121,18 +121,26 @@ def demo_day(hall: Hall) -> datetime:
     return datetime.combine(day, first.start_time(), tzinfo=zone)
 
 
-def interrupt_on_sigterm() -> None:
+def interrupt_on_sigterm() -> Callable[[], None]:
     """Make SIGTERM raise ``KeyboardInterrupt`` in the main thread, as Ctrl-C does.
 
     Does nothing outside the main thread (Python only lets it set handlers).
+
+    Returns:
+        A function that puts the previous SIGTERM handler back.
     """
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def start_broker(config: str, data: Path, *, clock_start: str | None = None,
@@ -389,7 +397,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         init_keys(keys, [*default_names(hall_path=config), "display-1"])
         # SIGTERM (a service manager, `timeout`, a test) stops the day like Ctrl-C,
         # so the broker below is always stopped by the ``finally``.
-        interrupt_on_sigterm()
+        restore_sigterm = interrupt_on_sigterm()
         process, endpoints = start_broker(
             config, data, clock_start=opening.replace(tzinfo=None).isoformat(), speed=speed,
             keys_dir=keys)
@@ -442,6 +450,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
             mirror.stop()
             client.close()
             stop_broker(process)
+            restore_sigterm()
         if status == 0:
             from broker.report import print_report
 
