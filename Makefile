@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 .PHONY: demo test bench deps system-deps clean help
 
 help:
-	@echo "make demo   - start a broker on the example hall and play a scripted hall day"
+	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
 	@echo "make test   - run the whole test suite"
 	@echo "make bench  - print latency / throughput / memory figures"
 	@echo "make clean  - remove the virtual environment and caches"

@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "caller": "bench.caller_bench",
     "hall": "bench.hall_bench",
     "polling": "bench.polling_bench",
+    "chain": "bench.chain_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 
