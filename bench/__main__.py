@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "hall": "bench.hall_bench",
     "polling": "bench.polling_bench",
     "chain": "bench.chain_bench",
+    "rss": "bench.rss_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from broker.rules.hours import parse_local
+from config.hours import parse_local
 from config.schema import Hall
 
 

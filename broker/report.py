@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
 
 from broker.journal import Journal, StoredEvent
-from broker.rules import hours
+from config import hours
 from broker.server import JOURNAL_NAME
 from callnext.errors import CallnextError
 from config.load import load_hall

@@ -189,7 +189,7 @@ class BrokerService:
             self._remember_refusal(command, request_id, reply, now)
             return Handled(reply)
         reply = envelope.ok_reply(request_id or "", outcome.result)
-        entries = [Entry(event, day) for event, day in zip(outcome.events, days)]
+        entries = [Entry(event, day) for event, day in zip(outcome.events, days, strict=True)]
         try:
             seqs = self.journal.append(entries, op=command.op, node=command.node,
                                        request_id=request_id, reply=reply, at=now)
@@ -199,7 +199,7 @@ class BrokerService:
         self.state = outcome.state
         frames = []
         previous = self.view
-        for event, seq, view in zip(outcome.events, seqs, views):
+        for event, seq, view in zip(outcome.events, seqs, views, strict=True):
             frames.append(envelope.encode_event(envelope.Event(
                 seq=seq, type=event.type, at=event.at, data=dict(event.data),
                 view=view_changes(previous, view))))

@@ -175,7 +175,7 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
     logs = folder / "logs"
     logs.mkdir(exist_ok=True)
     opening = demo_day(hall) + timedelta(minutes=30)
-    from broker.rules.hours import is_open
+    from config.hours import is_open
 
     # Outside opening hours the hall would refuse tickets: the demo then replays the
     # latest opening day from 30 minutes after opening, in real time.

@@ -6,11 +6,12 @@ Plain Python, no Kivy: every screen can be built and checked in a unit test.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from config.kiosk_node import KioskNode
-from config.schema import WEEKDAYS, Hall, Service
+from config import hours
+from config.schema import Hall, Service
 from kiosk.screens import Action, Screen, Text
 from kiosk.ticket import wait_text
 
@@ -71,33 +72,11 @@ def text(language: Language, zh: str, en: str, size: Any = "normal", tone: Any =
     return Text(primary, secondary, size, tone)
 
 
-# --- opening hours (hall config, read against the broker's clock) ----------------------------
+# --- opening hours: the hall's, read against the broker's clock (config.hours) -----------------
 
-def local_time(hall: Hall, now: float) -> datetime:
-    """``now`` (epoch seconds) on the hall's wall clock."""
-    return datetime.fromtimestamp(now, hall.hours.zone())
-
-
-def is_open(hall: Hall, now: float) -> bool:
-    """Whether tickets are issued at ``now`` by the hall's hours."""
-    moment = local_time(hall, now)
-    if WEEKDAYS[moment.weekday()] not in hall.hours.days:
-        return False
-    return any(p.start_time() <= moment.time() < p.end_time() for p in hall.hours.periods)
-
-
-def next_opening(hall: Hall, now: float) -> datetime | None:
-    """The start of the next opening period after ``now`` (within a fortnight)."""
-    moment = local_time(hall, now)
-    for days_ahead in range(15):
-        day = (moment + timedelta(days=days_ahead)).date()
-        if WEEKDAYS[day.weekday()] not in hall.hours.days:
-            continue
-        for period in sorted(hall.hours.periods, key=lambda p: p.start):
-            start = datetime.combine(day, period.start_time(), tzinfo=moment.tzinfo)
-            if start > moment:
-                return start
-    return None
+local_time = hours.local
+is_open = hours.is_open
+next_opening = hours.next_opening
 
 
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")

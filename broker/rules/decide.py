@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from broker.rules import hours
+from config import hours
 from broker.rules.alerts import alert_events, raised_data
 from broker.rules.estimates import estimate_s
 from broker.rules.evolve import evolve

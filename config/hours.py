@@ -1,4 +1,8 @@
-"""Hall-local time: which day a moment belongs to and whether the hall is open."""
+"""Hall-local time: which day a moment belongs to and whether the hall is open.
+
+Pure functions of the hall's configuration and a time, shared by the broker's rules and
+the kiosk (which reads them against the broker's clock).
+"""
 
 from __future__ import annotations
 
