@@ -228,6 +228,7 @@ class ScriptedDay:
         self.issued = 0
         self.refused = 0
         self._now = start
+        self._calls = 0
 
     def at(self, when: float, run: Callable[[], None]) -> None:
         """Schedule ``run`` at demo time ``when``."""
@@ -314,7 +315,14 @@ class ScriptedDay:
             return
         number, service = result["ticket"], result["service"]
         self.log(f"  叫号 {number} → {counter}号窗口 / Counter {counter}")
+        self._calls += 1
         roll = self.random.random()
+        # The second call of the day always misses its visitor and the fifth is always
+        # transferred, so even a short demo shows recalls, a no-show and 一票到底.
+        if self._calls == 2:
+            roll = 0.0
+        elif self._calls == 5:
+            roll = 0.08
         if roll < 0.07:
             self.at(now + 60.0, lambda: self._recall(counter, number))
             return

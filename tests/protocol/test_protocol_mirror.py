@@ -337,7 +337,9 @@ def test_garbage_on_the_event_socket_is_ignored(
 
 
 def test_background_thread_follows_and_stops(ctx: zmq.Context, broker: FakeBroker) -> None:
-    mirror = StateMirror(broker.command_endpoint, broker.event_endpoint, NODE, context=ctx,
+    # A node name no other test uses, so another test's leftover thread cannot confuse this one.
+    node = "display-thread-check"
+    mirror = StateMirror(broker.command_endpoint, broker.event_endpoint, node, context=ctx,
                          poll_s=0.05)
     rec = Recorder()
     mirror.add_listener(rec)
@@ -351,8 +353,8 @@ def test_background_thread_follows_and_stops(ctx: zmq.Context, broker: FakeBroke
         assert mirror.view["served"] == 5
     finally:
         mirror.stop(timeout_s=5.0)
-    assert not [t for t in threading.enumerate() if t.name == f"state-mirror-{NODE}"]
-    assert rec.threads == {f"state-mirror-{NODE}"}
+    assert not [t for t in threading.enumerate() if t.name == f"state-mirror-{node}"]
+    assert rec.threads == {f"state-mirror-{node}"}
     assert not mirror.connected
     with pytest.raises(RuntimeError, match="closed"):
         mirror.step(0)
