@@ -41,6 +41,7 @@ Listener = Callable[[str, Any], None]
 
 The "state" view is shared, not copied: listeners must treat it as read-only."""
 
+_STALE_HEARTBEAT_S = 2.5  # beats come every 1 s; an older one cannot still be in flight
 _MAX_BATCH = 1000  # messages handled per step, so one step stays bounded
 _MAX_BUFFER = 10_000  # events kept while waiting for a snapshot; older ones are dropped
 
@@ -135,6 +136,7 @@ class StateMirror:
         self._replaying = False
         self._buffer: collections.deque[Event] = collections.deque(maxlen=_MAX_BUFFER)
         self._last_message_at = 0.0
+        self._synced_at = 0.0
         self._failures = 0
         self._next_snapshot_at = -math.inf
         self._dirty = False
@@ -333,7 +335,7 @@ class StateMirror:
             self._seq = seq
         self._dirty = True
         self._synced_internal = True
-        self._last_message_at = self._monotonic()
+        self._last_message_at = self._synced_at = self._monotonic()
         logger.info("state mirror synchronised at seq %d", seq)
         buffered = list(self._buffer)
         self._buffer.clear()
@@ -387,7 +389,13 @@ class StateMirror:
                        f"was {self._seq}")
         elif heartbeat.seq == self._seq:
             self._failures = 0
-        # A lower seq is a heartbeat sent before the snapshot was taken: stale, not news.
+        elif self._monotonic() - self._synced_at > _STALE_HEARTBEAT_S:
+            # Heartbeats come every second: one sent before the snapshot cannot still be
+            # arriving now. The broker's seq went back, so its journal was replaced or
+            # restored and everything we hold may be wrong.
+            self._lose(f"the broker is back at seq {heartbeat.seq}, behind the {self._seq} "
+                       "already applied (journal replaced or restored?)")
+        # Otherwise a lower seq is a heartbeat sent before the snapshot was taken: stale.
 
     def _apply(self, event: Event) -> bool:
         """Apply one event in order; False when it revealed a gap (and the mirror is lost)."""

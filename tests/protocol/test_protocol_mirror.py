@@ -218,6 +218,23 @@ def test_heartbeat_ahead_triggers_resnapshot_and_stale_ones_do_not(
     assert (mirror.seq, mirror.view) == (7, view7)
 
 
+def test_a_broker_whose_seq_went_back_is_resynchronised(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker, clock: FakeClock) -> None:
+    """A journal restored from a backup: the broker's heartbeats carry a lower seq for good."""
+    mirror = make_mirror()
+    synced(mirror, broker)
+    broker.publish(3)
+    assert step_until(mirror, lambda: mirror.seq == 3)
+    restored = {"served": 1}
+    broker.set_state(1, restored)
+    clock.advance(3.0)
+    broker.heartbeat(1)
+    assert step_until(mirror, lambda: not mirror.connected)
+    clock.advance(1.0)
+    assert step_until(mirror, lambda: mirror.connected)
+    assert (mirror.seq, mirror.view) == (1, restored)
+
+
 def test_silence_marks_lost_then_reconnection_flips_connected_back(
         make_mirror: Callable[..., StateMirror], broker: FakeBroker, clock: FakeClock) -> None:
     mirror = make_mirror(silence_s=3.0)
