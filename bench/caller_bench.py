@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summarize
+from bench.stats import latency_rows, summarize
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"
 CALL_NEXT_PIN = 17
@@ -94,10 +94,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     how = (f"{summary['count']} CALL NEXT presses on a MockFactory pin, drive_low() to the "
            f"broker's ok in the command worker; real broker on loopback (journal fsync'd)")
     return [
-        {"figure": "caller press → broker ack p50", "value": summary["p50_ms"], "unit": "ms",
-         "how": how},
-        {"figure": "caller press → broker ack p99", "value": summary["p99_ms"], "unit": "ms",
-         "how": how},
+        *latency_rows("caller press → broker ack", summary, how),
         {"figure": "caller presses lost or refused", "value": failures, "unit": "presses",
          "how": f"of {samples}; should be 0"},
     ]

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summarize
+from bench.stats import latency_rows, summarize
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"
 CALL_NEXT_PIN = 17
@@ -168,14 +168,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     how_audio = (f"{audio['count']} presses, drive_low() to the announcer's clip rendered by "
                  "espeak-ng (zh + en + chime), ready to play")
     return [
-        {"figure": "caller press → display state p50", "value": state["p50_ms"], "unit": "ms",
-         "how": how_state},
-        {"figure": "caller press → display state p99", "value": state["p99_ms"], "unit": "ms",
-         "how": how_state},
-        {"figure": "caller press → announcement audio ready p50", "value": audio["p50_ms"],
-         "unit": "ms", "how": how_audio},
-        {"figure": "caller press → announcement audio ready p99", "value": audio["p99_ms"],
-         "unit": "ms", "how": how_audio},
+        *latency_rows("caller press → display state", state, how_state),
+        *latency_rows("caller press → announcement audio ready", audio, how_audio),
         {"figure": "chain presses lost", "value": failures, "unit": "presses",
          "how": f"of {state_samples + audio_samples} (refused, unanswered or unheard); "
                 "should be 0"},

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summarize
+from bench.stats import latency_rows, summarize
 from callnext.demo import start_broker, stop_broker
 from config.display_node import DisplayNode
 from config.load import load_hall
@@ -53,7 +53,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
         announcer = Announcer(renderer.render, RecordingAudio(speed=1000.0),
                               clock=time.perf_counter, pileup_threshold=50)
         mirror = StateMirror(endpoints["commands"], endpoints["events"], node.id)
-        core = DisplayCore(hall, node, mirror, announcer)
+        # Not used directly: it hooks the mirror to the announcer, as on a real display.
+        _core = DisplayCore(hall, node, mirror, announcer)
         seen: dict[str, float] = {}
         lock = threading.Lock()
 
@@ -92,16 +93,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
     state, audio = summarize(state_s), summarize(audio_s)
     how = (f"{samples} sequential call_next on loopback, real broker process, "
            "display mirror in-process")
-    return [
-        {"figure": "display: call → state updated p50", "value": state["p50_ms"], "unit": "ms",
-         "how": how},
-        {"figure": "display: call → state updated p99", "value": state["p99_ms"], "unit": "ms",
-         "how": how},
-        {"figure": "display: call → first audio ready p50", "value": audio["p50_ms"],
-         "unit": "ms", "how": how + "; chime + zh + en rendered by espeak-ng"},
-        {"figure": "display: call → first audio ready p99", "value": audio["p99_ms"],
-         "unit": "ms", "how": how + "; chime + zh + en rendered by espeak-ng"},
-    ]
+    return (latency_rows("display: call → state updated", state, how)
+            + latency_rows("display: call → first audio ready", audio,
+                           how + "; chime + zh + en rendered by espeak-ng"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class LatencySummary(TypedDict):
@@ -62,6 +62,12 @@ def summarize(seconds: Sequence[float]) -> LatencySummary:
         max_ms=round(values[-1] * 1000.0, 3),
         mean_ms=round(sum(values) / len(values) * 1000.0, 3),
     )
+
+
+def latency_rows(figure: str, summary: LatencySummary, how: str) -> list[dict[str, Any]]:
+    """The p50 and p99 rows of one latency, as the node benchmarks report them."""
+    return [{"figure": f"{figure} {q}", "value": summary[f"{q}_ms"], "unit": "ms", "how": how}
+            for q in ("p50", "p99")]
 
 
 def throughput(count: int, seconds: float, threads: int = 1) -> Throughput:

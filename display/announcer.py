@@ -21,7 +21,7 @@ import collections
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from config.display_node import Speech as SpeechConfig

@@ -13,11 +13,9 @@ from typing import Literal
 
 from config.display_node import Speech
 from config.schema import Hall
+from hw.speech import spoken_ticket
 
 Language = Literal["zh", "en"]
-
-_ZH_DIGITS = "零一二三四五六七八九"
-
 
 @dataclass(frozen=True)
 class Phrase:
@@ -36,26 +34,6 @@ class Phrase:
     voice: str
     rate: int
     volume: float
-
-
-def spoken_ticket(ticket: str, language: Language, *, say_yao: bool = False) -> str:
-    """The ticket number as it must be spoken, one symbol at a time.
-
-    Args:
-        ticket: e.g. ``"A012"``.
-        language: "zh" gives Chinese digits, "en" Arabic digits (read by an English voice).
-        say_yao: in Chinese, say 幺 instead of 一 for 1.
-
-    Returns:
-        e.g. ``"A 零 一 二"`` or ``"A 0 1 2"``.
-    """
-    parts: list[str] = []
-    for char in ticket:
-        if char.isdigit() and language == "zh":
-            parts.append("幺" if char == "1" and say_yao else _ZH_DIGITS[int(char)])
-        else:
-            parts.append(char)
-    return " ".join(parts)
 
 
 def counter_name(hall: Hall, counter: int, language: Language) -> str:

@@ -342,7 +342,7 @@ class BoardView:
         self._paint_flash()
 
     def _show_tiles(self, board: Board) -> None:
-        k, u = _widgets(), self.u
+        u = self.u
         wanted = [tile.counter for tile in board.tiles]
         if list(self.tile_widgets) != wanted:
             self.tile_grid.clear_widgets()

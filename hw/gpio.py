@@ -124,14 +124,7 @@ def open_led(pin: int | None, pin_factory: Any) -> Any:
     Raises:
         GpioError: the pin cannot be opened.
     """
-    if pin is None:
-        return None
-    from gpiozero import LED, GPIOZeroError
-
-    try:
-        return LED(pin, pin_factory=pin_factory)
-    except (GPIOZeroError, OSError) as err:
-        raise GpioError(f"cannot open the LED on GPIO{pin}: {err}") from err
+    return _open_output("LED", "the LED", pin, pin_factory)
 
 
 def open_buzzer(pin: int | None, pin_factory: Any) -> Any:
@@ -147,11 +140,15 @@ def open_buzzer(pin: int | None, pin_factory: Any) -> Any:
     Raises:
         GpioError: the pin cannot be opened.
     """
+    return _open_output("Buzzer", "the buzzer", pin, pin_factory)
+
+
+def _open_output(kind: str, what: str, pin: int | None, pin_factory: Any) -> Any:
     if pin is None:
         return None
-    from gpiozero import Buzzer, GPIOZeroError
+    import gpiozero
 
     try:
-        return Buzzer(pin, pin_factory=pin_factory)
-    except (GPIOZeroError, OSError) as err:
-        raise GpioError(f"cannot open the buzzer on GPIO{pin}: {err}") from err
+        return getattr(gpiozero, kind)(pin, pin_factory=pin_factory)
+    except (gpiozero.GPIOZeroError, OSError) as err:
+        raise GpioError(f"cannot open {what} on GPIO{pin}: {err}") from err

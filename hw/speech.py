@@ -15,12 +15,37 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from callnext.errors import CallnextError
 from hw.audio import AudioError, Pcm
 
 logger = logging.getLogger(__name__)
+
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def spoken_ticket(ticket: str, language: Literal["zh", "en"], *, say_yao: bool = False) -> str:
+    """The ticket number as espeak-ng must be given it, one symbol at a time.
+
+    espeak-ng reads "012" as 零十二 ("zero twelve"); spaced digits are read one by one.
+
+    Args:
+        ticket: e.g. ``"A012"``.
+        language: "zh" gives Chinese digits, "en" Arabic digits (read by an English voice).
+        say_yao: in Chinese, say 幺 instead of 一 for 1.
+
+    Returns:
+        e.g. ``"A 零 一 二"`` or ``"A 0 1 2"``.
+    """
+    parts: list[str] = []
+    for char in ticket:
+        if char.isdigit() and language == "zh":
+            parts.append("幺" if char == "1" and say_yao else _ZH_DIGITS[int(char)])
+        else:
+            parts.append(char)
+    return " ".join(parts)
 
 
 class SpeechError(CallnextError):

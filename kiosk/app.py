@@ -214,12 +214,19 @@ def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
 
 
 def _speaker(node: KioskNode) -> Callable[[IssuedTicket], None]:
-    """Spoken confirmation through espeak-ng (never blocks the UI), or nothing."""
+    """Spoken confirmation through espeak-ng and aplay (never blocks the UI), or nothing.
+
+    Raises:
+        SpeechError, AudioError: switched on but espeak-ng or aplay is missing (a
+            start-up error, not a silent kiosk).
+    """
     if not node.spoken_confirmation:
         return lambda ticket: None
-    from kiosk.speech import speak_ticket
+    from hw.audio import AplayAudio
+    from hw.speech import EspeakSpeech
+    from kiosk.speech import TicketSpeaker
 
-    return lambda ticket: threading.Thread(target=speak_ticket, args=(ticket,), daemon=True).start()
+    return TicketSpeaker(EspeakSpeech(), AplayAudio()).say_in_background
 
 
 # --- headless screenshots ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hw.printer_status import PrinterStatus
-from kiosk.issuing import IssueFlow, IssueRequest, Kind, Outcome, Refused, Unreachable
+from kiosk.issuing import IssueFlow, IssueRequest, Outcome, Refused, Unreachable
 from kiosk.presenter import (MAX_CODE_CHARS, IssuedTicket, KioskPresenter, Language, is_open,
                              refusal_words)
 from kiosk.screens import Screen

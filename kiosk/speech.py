@@ -1,39 +1,60 @@
-"""Spoken confirmation of an issued ticket (for visually impaired visitors), via espeak-ng.
+"""Spoken confirmation of an issued ticket (for visually impaired visitors).
 
-espeak-ng's ``cmn`` voice reads pinyin as English; ``cmn-latn-pinyin`` is
-correct Mandarin. Digits are spaced so "012" is read "零 一 二", not "零十二".
+The kiosk speaks through the same ports as the wall display: espeak-ng renders
+each phrase (``hw.speech``), an audio sink plays it (``hw.audio``). Only the
+number is said, never anything personal.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
+import threading
 
+from hw.audio import AudioError, AudioOut
+from hw.speech import Speech, SpeechError, spoken_ticket
 from kiosk.presenter import IssuedTicket
 
 logger = logging.getLogger(__name__)
 
-
-def spaced(ticket: str) -> str:
-    """``A012`` -> ``A 0 1 2``."""
-    return " ".join(ticket)
+VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+"""espeak-ng 1.51's ``cmn`` voice reads pinyin as English; ``cmn-latn-pinyin`` is Mandarin."""
+RATE = 140
+"""Words per minute: slower than the display, the visitor is close and may hear poorly."""
 
 
 def ticket_phrases(ticket: IssuedTicket) -> tuple[str, str]:
     """What is said, Chinese then English; no personal data, only the number."""
-    return (f"您的号码是 {spaced(ticket.ticket)} 号，请留意叫号",
-            f"Your number is {spaced(ticket.ticket)}. Please watch for your number.")
+    return (f"您的号码是 {spoken_ticket(ticket.ticket, 'zh')} 号，请留意叫号",
+            f"Your number is {spoken_ticket(ticket.ticket, 'en')}. "
+            "Please watch for your number.")
 
 
-def speak_ticket(ticket: IssuedTicket, timeout_s: float = 20.0) -> bool:
-    """Say the ticket in Mandarin then English; False when speech failed (logged)."""
-    zh, en = ticket_phrases(ticket)
-    ok = True
-    for voice, phrase in (("cmn-latn-pinyin", zh), ("en-us", en)):
-        try:
-            subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "--stdin"], input=phrase,
-                           text=True, timeout=timeout_s, check=True, capture_output=True)
-        except (OSError, subprocess.SubprocessError) as err:
-            logger.warning("spoken confirmation failed (%s): %s", voice, err)
-            ok = False
-    return ok
+class TicketSpeaker:
+    """Says each issued ticket once, one visitor after another, never overlapping.
+
+    Args:
+        speech: renders a phrase to audio.
+        audio: plays it.
+    """
+
+    def __init__(self, speech: Speech, audio: AudioOut) -> None:
+        self._speech = speech
+        self._audio = audio
+        self._lock = threading.Lock()
+
+    def say(self, ticket: IssuedTicket) -> bool:
+        """Say ``ticket`` in Mandarin then English; False when speech failed (logged)."""
+        with self._lock:
+            for voice, phrase in zip(("zh", "en"), ticket_phrases(ticket), strict=True):
+                try:
+                    self._audio.play(self._speech.render(phrase, voice=VOICES[voice], rate=RATE,
+                                                         volume=1.0))
+                except (SpeechError, AudioError) as err:
+                    logger.warning("spoken confirmation of %s failed: %s", ticket.ticket, err)
+                    return False
+        return True
+
+    def say_in_background(self, ticket: IssuedTicket) -> None:
+        """``say`` on a worker thread, so the touch screen never waits for speech."""
+        threading.Thread(target=self.say, args=(ticket,), name="kiosk-speech",
+                         daemon=True).start()

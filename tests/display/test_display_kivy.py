@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]

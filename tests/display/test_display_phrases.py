@@ -7,7 +7,8 @@ from display_fixtures import named_hall
 from pydantic import ValidationError
 
 from config.display_node import DisplayNode, Speech
-from display.phrases import phrases, spoken_ticket
+from display.phrases import phrases
+from hw.speech import spoken_ticket
 
 
 def test_ticket_digits_are_spoken_one_by_one() -> None:
