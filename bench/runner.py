@@ -22,7 +22,7 @@ from bench.broker_bench import (
 )
 from bench.replay_bench import all_day_hall, build_journal, replay_in_fresh_process
 from bench.stats import summarize
-from broker.server import JOURNAL_NAME
+from broker.journal import JOURNAL_NAME
 from protocol.client import RequestClient
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"

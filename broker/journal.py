@@ -29,9 +29,12 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from broker.rules import Event
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 log = logging.getLogger(__name__)
+
+JOURNAL_NAME = "journal.sqlite3"
+"""The journal's file name inside the broker's data directory."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

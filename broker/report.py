@@ -46,10 +46,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
 
-from broker.journal import Journal, StoredEvent
+from broker.journal import JOURNAL_NAME, Journal, StoredEvent
 from config import hours
-from broker.server import JOURNAL_NAME
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.load import load_hall
 from config.schema import Hall
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 import zmq
 
 from broker.limits import RateLimiter
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.schema import Hall
 from config.security import Grant, Security, derived_grant
 from protocol import errors

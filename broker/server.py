@@ -12,19 +12,18 @@ from typing import Callable
 
 import zmq
 
-from broker.journal import Journal
+from broker.journal import JOURNAL_NAME, Journal
 from broker.service import BrokerService
 from broker.security import Access, CurveSecurity, listed_grants
 from broker.sockets import bind_sockets
 from config.schema import Hall
-from hw import sdnotify
+from foundation import sdnotify
 from protocol import envelope, errors
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
 TICK_S = 5.0
-JOURNAL_NAME = "journal.sqlite3"
 
 
 @dataclass(frozen=True)

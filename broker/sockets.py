@@ -8,7 +8,7 @@ from typing import Protocol
 
 import zmq
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 HARD_FRAME_LIMIT = 1024 * 1024
 """Frames above this are dropped by libzmq itself (the peer is disconnected); frames

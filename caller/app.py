@@ -26,7 +26,7 @@ from caller.presses import PressFilter
 from caller.rating import BrokerClock, RatingGate
 from caller.transfer import TransferChoice
 from caller.worker import CommandWorker, Outcome, Send, SubmitResult
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.caller_node import CallerNode
 from config.schema import Hall
 from protocol import errors

@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Any, Protocol, TextIO
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.caller_node import LcdSettings
 
 logger = logging.getLogger(__name__)

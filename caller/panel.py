@@ -165,7 +165,7 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
     from kivy.uix.button import Button
     from kivy.uix.label import Label
 
-    from kiosk.ui import register_fonts
+    from runtime.kivy_setup import register_fonts
 
     register_fonts()
     labels: dict[int, Any] = {}
@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from callnext.errors import CallnextError
+    from foundation.errors import CallnextError
     from config.load import load_hall
 
     try:

@@ -21,7 +21,7 @@ from caller.keyboard import decode_key, help_text, raw_terminal, read_keys
 from caller.lcd import TextOutput, open_text_output
 from config.caller_node import CallerNode
 from config.schema import Hall
-from hw import sdnotify
+from foundation import sdnotify
 from hw.gpio import ButtonBank, open_buzzer, open_led
 from protocol.client import RequestClient
 from protocol.mirror import StateMirror

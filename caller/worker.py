@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from protocol.errors import BrokerUnreachable, CommandRefused
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from protocol.node_security import add_security_args
 
 log = logging.getLogger("callnext")

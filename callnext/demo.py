@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from callnext.keys import ADMIN, default_names, init_keys
 from callnext.status import format_status
 from config.load import load_hall

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.security import derived_grant
 
 BROKER = "broker"

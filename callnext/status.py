@@ -9,7 +9,7 @@ from typing import Any, Callable, TextIO
 
 import zmq
 
-from callnext.text import pad
+from foundation.text import pad
 from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient

@@ -23,8 +23,8 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from callnext.errors import CallnextError
-from callnext.text import width as text_width
+from foundation.errors import CallnextError
+from foundation.text import width as text_width
 from config.schema import Bilingual, Hall, InconsistentHallError, Loc
 
 __all__ = [

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.base import Bilingual, ConfigModel
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode

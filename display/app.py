@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import zmq
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from config.schema import Hall
 from display.announcer import AnnouncementRenderer, Announcer, CallRequest

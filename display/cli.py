@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from protocol.node_security import add_security_args
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
 

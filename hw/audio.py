@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 logger = logging.getLogger(__name__)
 

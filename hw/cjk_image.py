@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont

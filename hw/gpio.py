@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.kiosk_node import KioskPrinter
 from hw.printer_status import DLE_EOT_PAPER, DLE_EOT_PRINTER, PrinterStatus, parse_online, parse_paper
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal, Protocol
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from hw.audio import AudioError, Pcm
 
 logger = logging.getLogger(__name__)

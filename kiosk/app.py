@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.kiosk_node import KioskNode
 from config.schema import Hall
 from hw.printer import TicketPrinter, open_printer
@@ -134,7 +134,8 @@ def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
     from kivy.core.window import Window
 
     from kiosk.controller import KioskController
-    from kiosk.ui import KioskView, register_fonts
+    from kiosk.ui import KioskView
+    from runtime.kivy_setup import register_fonts
 
     register_fonts()
     endpoint = hall.broker.command_endpoint()
@@ -284,7 +285,9 @@ def render_screenshot(screen: Screen, out: Path, size: tuple[int, int]) -> Path:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.ui import KioskView, register_fonts
+    from kiosk.ui import KioskView
+
+    from runtime.kivy_setup import register_fonts
 
     register_fonts()
     out = out.resolve()

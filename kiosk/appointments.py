@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.schema import Hall
 from protocol.client import RequestClient
 from protocol.errors import BrokerUnreachable, CommandRefused

@@ -11,14 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
-from hw.cjk_image import cjk_font_path
 from kiosk.screens import Action, Screen, Text
 
 logger = logging.getLogger(__name__)
@@ -34,11 +32,6 @@ BUTTONS = {"service": (0.05, 0.42, 0.78, 1), "priority": (0.80, 0.38, 0.0, 1),
 DISABLED = (0.18, 0.2, 0.24, 1)
 # Font heights as fractions of the window height (800 px: huge 150, title 40, large 36...).
 SIZES = {"huge": 0.19, "title": 0.05, "large": 0.045, "normal": 0.032, "small": 0.026}
-
-
-def register_fonts() -> None:
-    """Make WenQuanYi (Simplified glyph forms) the default font of every label."""
-    LabelBase.register(DEFAULT_FONT, cjk_font_path())
 
 
 def _paint(widget: Any, rgba: tuple[float, ...]) -> None:

@@ -8,7 +8,7 @@ code listed there.
 
 from __future__ import annotations
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 # --- envelope / codec ------------------------------------------------------------------------
 BAD_JSON = "bad_json"

@@ -17,7 +17,7 @@ from typing import Callable
 
 import zmq
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 
 BROKER_KEY_NAME = "broker"
 

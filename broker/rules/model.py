@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Mapping
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config.schema import Hall
 
 TicketKind = Literal["walkin", "priority", "appointment"]

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from broker.journal import Journal, StoredEvent
+from broker.journal import JOURNAL_NAME, Journal, StoredEvent
 from broker.report import (
     Figures,
     Report,
@@ -48,7 +48,6 @@ from broker.report import (
     print_report,
     write_csv,
 )
-from broker.server import JOURNAL_NAME
 from broker.service import BrokerService
 from config.load import effective_toml
 from config.schema import Hall

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callnext.errors import CallnextError
+from foundation.errors import CallnextError
 from config import ConfigError, Hall, Problem, effective_toml, load_hall, load_hall_text
 from config.load import format_problems
 from config.schema import Bilingual, Counter, Policies, Service

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.journal import Journal, StoredEvent
+from broker.journal import JOURNAL_NAME, Journal, StoredEvent
 from broker.report import build_report
 from broker.rules.evolve import replay
-from broker.server import JOURNAL_NAME
 from config.load import load_hall
 
 pytestmark = pytest.mark.e2e

@@ -88,7 +88,8 @@ class HallChainTest(GraphicUnitTest):
         cls.stack.close()
 
     def test_touched_ticket_is_printed_called_shown_and_announced_at_that_counter(self) -> None:
-        from kiosk.ui import KioskView, register_fonts
+        from kiosk.ui import KioskView
+        from runtime.kivy_setup import register_fonts
 
         hall = load_hall(self.folder / "hall.toml")
         commands, events = self.endpoints["commands"], self.endpoints["events"]

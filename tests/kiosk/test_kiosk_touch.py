@@ -50,7 +50,8 @@ class KioskTouchTest(GraphicUnitTest):
         cls.stack.close()
 
     def build(self, endpoint: str) -> tuple[Any, KioskController, MemoryPrinter, RequestClient]:
-        from kiosk.ui import KioskView, register_fonts
+        from kiosk.ui import KioskView
+        from runtime.kivy_setup import register_fonts
 
         register_fonts()
         hall = load_hall(self.broker["config"])

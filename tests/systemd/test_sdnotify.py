@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from hw.sdnotify import Watchdog, notify, watchdog_interval
+from foundation.sdnotify import Watchdog, notify, watchdog_interval
 
 
 @pytest.fixture
