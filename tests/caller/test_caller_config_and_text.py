@@ -7,12 +7,12 @@ import io
 import pytest
 from pydantic import ValidationError
 
-from caller.app import CallerSetupError, select_caller
 from caller.keyboard import KeyPress, decode_key
 from caller.lcd import TerminalText, caller_lines
 from callnext.cli import build_parser
 from config.caller_node import CallerNode
 from hw.gpio import GpioError, make_pin_factory
+from runtime.blocks import NodeSetupError, caller_block
 from tests.conftest import small_hall
 
 
@@ -32,12 +32,12 @@ def test_transfer_button_needs_targets_and_long_press_needs_its_button() -> None
 def test_block_selection_by_counter_and_unknown_counter() -> None:
     hall = small_hall().model_copy(update={"callers": (
         CallerNode(id="caller-2", counters=(2,)), CallerNode(id="caller"))})
-    assert select_caller(hall, 2) == (hall.callers[0], "caller-2")
-    assert select_caller(hall, 1) == (hall.callers[1], "caller-1")
-    with pytest.raises(CallerSetupError, match="counter 9 is not configured"):
-        select_caller(hall, 9)
-    with pytest.raises(CallerSetupError, match=r"add one with\s+counters = \[1\]"):
-        select_caller(small_hall(), 1)
+    assert caller_block(hall, 2) == (hall.callers[0], "caller-2")
+    assert caller_block(hall, 1) == (hall.callers[1], "caller-1")
+    with pytest.raises(NodeSetupError, match="counter 9 is not configured"):
+        caller_block(hall, 9)
+    with pytest.raises(NodeSetupError, match=r"add one with\s+counters = \[1\]"):
+        caller_block(small_hall(), 1)
 
 
 def test_unknown_gpio_backend_is_a_start_up_error_not_a_fallback() -> None:

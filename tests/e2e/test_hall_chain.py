@@ -12,10 +12,9 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
-import time
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -29,7 +28,8 @@ from caller.run import CallerNodeRuntime  # noqa: E402
 from callnext.demo import start_broker, stop_broker  # noqa: E402
 from config.load import load_hall  # noqa: E402
 from display.announcer import AnnouncementRenderer, Announcer  # noqa: E402
-from display.app import DisplayCore, find_node  # noqa: E402
+from display.app import DisplayCore  # noqa: E402
+from runtime.blocks import display_block  # noqa: E402
 from hw.audio import RecordingAudio  # noqa: E402
 from hw.printer import open_printer  # noqa: E402
 from hw.speech import EspeakSpeech  # noqa: E402
@@ -39,21 +39,13 @@ from kiosk.presenter import KioskPresenter  # noqa: E402
 from protocol.client import RequestClient  # noqa: E402
 from protocol.mirror import StateMirror  # noqa: E402
 from tests.kiosk.kiosk_escpos_decoder import decode  # noqa: E402 - the kiosk tests' own decoder
+from tests.conftest import wait_for  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
 CALL_NEXT_PIN = 17  # [[callers]].buttons.call_next in the example hall
 COUNTER = 3  # serves enrol first: the touched service's ticket is its first choice
-
-
-def wait_for(condition: Callable[[], bool], limit_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def write_hall(folder: Path) -> Path:
@@ -95,7 +87,7 @@ class HallChainTest(GraphicUnitTest):
         commands, events = self.endpoints["commands"], self.endpoints["events"]
         with contextlib.ExitStack() as stack:
             # The display node: mirror → board, calls → espeak-ng → recording sink.
-            display_node = find_node(hall, "display-1")
+            display_node = display_block(hall, "display-1")
             sink = RecordingAudio(speed=40.0)
             announcer = Announcer(AnnouncementRenderer(hall, display_node.speech,
                                                        EspeakSpeech()).render, sink)
