@@ -87,7 +87,7 @@ def run_kiosk(hall: Hall, node: KioskNode, security: NodeSecurity, *,
         runtime = NodeRuntime.open(hall, node.id, security, timeout_ms=1200, retries=3)
         try:
             health = PrinterHealth(runtime.health)
-            controller = _controller(hall, node, runtime, printer, health)
+            controller = kiosk_controller(hall, node, runtime, printer, health)
             poller = PrinterPoller(printer, health, node.printer.status_poll_s)
             runtime.start()
             poller.start()
@@ -102,9 +102,10 @@ def run_kiosk(hall: Hall, node: KioskNode, security: NodeSecurity, *,
     return 0
 
 
-def _controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer: TicketPrinter,
-                health: PrinterHealth) -> KioskController:
-    """The kiosk's state machine wired to the broker, the printer and Kivy's thread."""
+def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer: TicketPrinter,
+                     health: PrinterHealth) -> KioskController:
+    """The kiosk's state machine wired to the node runtime (requests, mirror, the broker's
+    clock), the printer and Kivy's thread (issuing runs on a thread of its own)."""
     from kivy.clock import Clock
 
     # The health reporter sends from its own thread: reporting a fault never holds a visitor.
