@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import threading
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from caller.keyboard import KeyPress, decode_key
 from caller.lcd import TerminalText, caller_lines
+from caller.run import run_caller
 from callnext.cli import build_parser
 from config.caller_node import CallerNode
 from hw.gpio import GpioError, make_pin_factory
+from protocol.security import KeysMissing
 from runtime.blocks import NodeSetupError, caller_block
 from tests.conftest import small_hall
 
@@ -75,3 +79,24 @@ def test_caller_subcommand_is_registered() -> None:
     args = build_parser().parse_args(["caller", "--config", "x.toml", "--counter", "3",
                                       "--keyboard"])
     assert (args.command, args.counter, args.keyboard) == ("caller", 3, True)
+
+
+def test_the_caller_takes_its_security_from_the_hall_file(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    keys = tmp_path / "keys-of-the-hall-file"
+    hall = tmp_path / "hall.toml"
+    hall.write_text(example.read_text(encoding="utf-8")
+                    + f'\n[security]\nkeys_dir = "{keys.as_posix()}"\n', encoding="utf-8")
+    with pytest.raises(KeysMissing, match="keys-of-the-hall-file"):
+        run_caller(hall, 1, keyboard=True, stdin=io.StringIO("q"))
+    bench = tmp_path / "bench.toml"
+    bench.write_text(example.read_text(encoding="utf-8") + "\n[security]\ninsecure = true\n",
+                     encoding="utf-8")
+    # No --keys, no --insecure: the hall file says this is a test bench. (Off the main
+    # thread, so the caller leaves pytest's signal handlers alone.)
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(
+        run_caller(bench, 1, keyboard=True, stdin=io.StringIO("q"))))
+    worker.start()
+    worker.join(15)
+    assert result == [0]
