@@ -46,16 +46,17 @@ def run(quick: bool) -> list[dict[str, Any]]:
     from callnext.demo import start_broker, stop_broker
     from config.load import load_hall
     from display.announcer import AnnouncementRenderer, Announcer
-    from display.app import DisplayCore, find_node
+    from display.app import DisplayCore
     from hw.audio import RecordingAudio
     from hw.speech import EspeakSpeech
     from protocol.client import RequestClient
     from protocol.mirror import StateMirror
+    from runtime.blocks import display_block
 
     state_samples, audio_samples = (20, 3) if quick else (1000, 40)
     hall = load_hall(CONFIG)
     caller_node = hall.callers[0].model_copy(update={"gpio": "mock"})
-    display_node = find_node(hall, "display-1")
+    display_node = display_block(hall, "display-1")
     shift = [0.0]
     state_s: list[float] = []
     audio_s: list[float] = []

@@ -8,8 +8,9 @@
 * ``tick`` from the main loop: long presses, a settling TRANSFER choice, LEDs,
   the rating pad's lights, the text output, the buzzer.
 
-``open_caller`` builds one with real parts (state mirror, request client,
-gpiozero devices on the given pin factory); ``run_caller`` is the process.
+``caller.run.CallerNodeRuntime`` builds one with real parts (the node runtime's
+mirror, request client and broker clock; gpiozero devices on the given pin
+factory); ``caller.run.run_caller`` is the process.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from typing import Any, Callable
 from caller.lcd import TextOutput, caller_lines
 from caller.leds import LedDriver, QueueWatch, plan_leds, waiting_for
 from caller.presses import PressFilter
-from caller.rating import BrokerClock, RatingGate
+from caller.rating import RatingGate
 from caller.transfer import TransferChoice
 from caller.worker import CommandWorker, Outcome, Send, SubmitResult
-from foundation.errors import CallnextError
 from config.caller_node import CallerNode
 from config.schema import Hall
 from protocol import errors
+from runtime.blocks import NodeSetupError
 
 logger = logging.getLogger(__name__)
 
@@ -37,53 +38,8 @@ RATING_KEY = "rate"
 """The worker key of every rating button: one rating in flight at a time."""
 
 
-class CallerSetupError(CallnextError, ValueError):
+class CallerSetupError(NodeSetupError):
     """The caller node cannot start with this configuration."""
-
-
-def select_caller(hall: Hall, counter: int, node_id: str | None = None,
-                  *, need_block: bool = True) -> tuple[CallerNode, str]:
-    """Pick the ``[[callers]]`` block for ``counter`` and the node id to use on the wire.
-
-    Args:
-        hall: the hall.
-        counter: the counter number (must be configured in the hall).
-        node_id: pick the block with this id instead.
-        need_block: False for keyboard mode, which works without any block.
-
-    Returns:
-        The block and the wire node id (the block id, suffixed with the
-        counter when the block serves several counters).
-
-    Raises:
-        CallerSetupError: the counter is unknown or no block fits.
-    """
-    numbers = [c.number for c in hall.counters]
-    if counter not in numbers:
-        raise CallerSetupError(f"counter {counter} is not configured in this hall (counters: "
-                               f"{', '.join(map(str, numbers))}); fix --counter")
-    blocks = hall.callers
-    if node_id is not None:
-        chosen = [b for b in blocks if b.id == node_id]
-        if not chosen:
-            raise CallerSetupError(f"no [[callers]] block has id {node_id!r} (ids: "
-                                   f"{', '.join(b.id for b in blocks) or 'none'})")
-        block = chosen[0]
-    else:
-        listed = [b for b in blocks if counter in b.counters]
-        general = [b for b in blocks if not b.counters]
-        if listed or general:
-            block = (listed or general)[0]
-        elif need_block:
-            raise CallerSetupError(f"no [[callers]] block is for counter {counter}; add one with "
-                                   f"counters = [{counter}] (or none) and its pins")
-        else:
-            block = CallerNode(id="caller", counters=(counter,))
-    if block.counters and counter not in block.counters:
-        raise CallerSetupError(f"[[callers]] block {block.id!r} lists counters "
-                               f"{list(block.counters)}, not {counter}")
-    wire = block.id if len(block.counters) == 1 else f"{block.id}-{counter}"
-    return block, wire[:32]
 
 
 @dataclass(frozen=True)
@@ -105,8 +61,10 @@ class CounterCaller:
         node: the caller block.
         counter: the counter number.
         send: the blocking request function (``RequestClient.request``).
-        view: returns the mirrored public view.
+        view: returns the mirrored public view (read-only; called every tick, so it must
+            not copy it).
         link_ok: whether the mirror is current.
+        broker_now: the broker's time (``NodeRuntime.broker_now``), for the rating window.
         devices: the output devices.
         text: the small text output, or None.
         monotonic: the clock of presses, LEDs and staleness.
@@ -114,6 +72,7 @@ class CounterCaller:
 
     def __init__(self, hall: Hall, node: CallerNode, counter: int, *, send: Send,
                  view: Callable[[], dict[str, Any]], link_ok: Callable[[], bool],
+                 broker_now: Callable[[], float | None] = lambda: None,
                  devices: Devices = Devices(), text: TextOutput | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.hall = hall
@@ -121,6 +80,7 @@ class CounterCaller:
         self.counter = counter
         self._view = view
         self._link_ok = link_ok
+        self._broker_now = broker_now
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self.presses = PressFilter(long_actions=dict(node.long_press.actions),
@@ -128,7 +88,6 @@ class CounterCaller:
                                    hold_s=node.long_press.hold_seconds)
         self.worker = CommandWorker(send, link_ok=link_ok, on_done=self._on_outcome,
                                     monotonic=monotonic)
-        self.clock = BrokerClock()
         scale = hall.policies.rating_scale
         if node.rating.buttons and len(node.rating.buttons) != scale:
             raise CallerSetupError(
@@ -230,7 +189,7 @@ class CounterCaller:
 
     def _rate(self, button: int) -> SubmitResult | str:
         view = self._view()
-        decision = self.rating.press(button, view, self.clock.now(self._monotonic()))
+        decision = self.rating.press(button, view, self._broker_now())
         if not decision.send:
             logger.info("rating button %d ignored at counter %d: %s", button, self.counter,
                         decision.reason)
@@ -248,33 +207,10 @@ class CounterCaller:
             self.rating.failed(decision.ticket)
         return result
 
-    def on_mirror(self, kind: str, payload: Any) -> None:
-        """State-mirror listener: anchors the broker clock on event times.
-
-        Args:
-            kind: ``event``, ``state`` or ``connection``.
-            payload: the Event, view or flag.
-        """
-        if kind == "event":
-            self.clock.anchor(float(payload.at), self._monotonic())
-        elif kind == "state" and isinstance(payload, dict) and payload.get("clock"):
-            # The view's clock is the time of the last event: a lower bound of "now".
-            self.clock.anchor(float(payload["clock"]), self._monotonic())
-
-    def anchor_clock(self, broker_now: float) -> None:
-        """Anchor the broker clock on a snapshot's ``now``.
-
-        Args:
-            broker_now: the ``now`` of a snapshot result.
-        """
-        self.clock.anchor(broker_now, self._monotonic())
-
     # --- outcomes ----------------------------------------------------------------------------
 
     def _on_outcome(self, outcome: Outcome) -> None:
         command = outcome.command
-        if command.op == "snapshot" and outcome.result:
-            self.anchor_clock(float(outcome.result.get("now", 0.0)))
         if outcome.status != "ok":
             if command.op == "rate":
                 self._thanks = None
@@ -344,7 +280,7 @@ class CounterCaller:
             wanted = tuple("blink" if i == self._thanks[0] else "off" for i in range(len(leds)))
         else:
             self._thanks = None
-            open_ticket = self.rating.open_ticket(view, self.clock.now(now))
+            open_ticket = self.rating.open_ticket(view, self._broker_now())
             wanted = tuple(("on" if open_ticket else "off") for _ in leds)
         if wanted == self._pad_applied:
             return
@@ -366,8 +302,7 @@ class CounterCaller:
         Returns:
             True while a not-yet-rated ticket is within its rating window.
         """
-        return self.rating.open_ticket(self._view(),
-                                       self.clock.now(self._monotonic())) is not None
+        return self.rating.open_ticket(self._view(), self._broker_now()) is not None
 
     def start(self) -> None:
         """Start the command worker."""

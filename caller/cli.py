@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from runtime.security import add_security_args
+
 
 def _caller(args: argparse.Namespace) -> int:
     # gpiozero, zmq and the node code load only when this command runs.
@@ -26,7 +28,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     caller.add_argument("--keyboard", action="store_true",
                         help="drive it from this keyboard instead of GPIO buttons")
     caller.add_argument("--node", help="the [[callers]] block id (default: by counter)")
-    caller.add_argument("--keys", help="CURVE keys directory (NODE.key_secret, broker.key)")
-    caller.add_argument("--insecure", action="store_true",
-                        help="no CURVE (closed test networks; the broker must match)")
+    add_security_args(caller)
     caller.set_defaults(run=_caller)

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from caller.app import CounterCaller, select_caller
-from config.schema import Hall
+from caller.app import CounterCaller
+from config.schema import Counter, Hall
 from protocol.client import RequestClient
-from protocol.mirror import StateMirror
+from runtime.blocks import caller_block
+from runtime.kivy_setup import configure_window, register_fonts
+from runtime.node import NodeRuntime
+from runtime.security import add_security_args, security_from_args
 
 logger = logging.getLogger(__name__)
 
@@ -85,38 +87,43 @@ class CallerPanel:
         self.hall = hall
         numbers = [c.number for c in hall.counters]
         # One mirror feeds every row; it reads the public view under the first caller's name.
-        first = select_caller(hall, numbers[0], need_block=False)[1]
-        self.mirror = StateMirror(command_endpoint, event_endpoint, first, silence_s=3.0,
-                                  socket_setup=socket_setup_for(first))
+        first = caller_block(hall, numbers[0], need_block=False)[1]
+        self.runtime = NodeRuntime(hall, first, socket_setup=socket_setup_for(first),
+                                   endpoints=(command_endpoint, event_endpoint),
+                                   timeout_ms=800, retries=2, silence_s=3.0)
         self.clients: list[RequestClient] = []
         self.callers: dict[int, CounterCaller] = {}
         self.rows: dict[int, RowText] = {}
         try:
             for counter in hall.counters:
-                node, wire = select_caller(hall, counter.number, need_block=False)
-                client = RequestClient(command_endpoint, wire, timeout_ms=800, retries=2,
-                                       socket_setup=socket_setup_for(wire))
-                self.clients.append(client)
-                name = counter.name
-                title = (f"{name.zh} {name.en}" if name
-                         else f"{counter.number}号窗口 Counter {counter.number}")
-                row = RowText(title)
-                # The row shows what a terminal LCD would (Chinese allowed), plus a note line.
-                lcd = node.lcd.model_copy(update={"kind": "terminal", "columns": 40, "rows": 3})
-                caller = CounterCaller(hall, node.model_copy(update={"lcd": lcd}), counter.number,
-                    send=client.request, view=lambda: self.mirror.view,
-                    link_ok=lambda: self.mirror.connected, text=row)
-                self.callers[counter.number] = caller
-                self.rows[counter.number] = row
+                self._add_row(counter, command_endpoint, socket_setup_for)
         except BaseException:
             self.close()
             raise
+
+    def _add_row(self, counter: Counter, command_endpoint: str,
+                 socket_setup_for: Callable[[str], Callable[[Any], None] | None]) -> None:
+        node, wire = caller_block(self.hall, counter.number, need_block=False)
+        client = RequestClient(command_endpoint, wire, timeout_ms=800, retries=2,
+                               socket_setup=socket_setup_for(wire))
+        self.clients.append(client)
+        name = counter.name
+        title = (f"{name.zh} {name.en}" if name
+                 else f"{counter.number}号窗口 Counter {counter.number}")
+        row = RowText(title)
+        # The row shows what a terminal LCD would (Chinese allowed), plus a note line.
+        lcd = node.lcd.model_copy(update={"kind": "terminal", "columns": 40, "rows": 3})
+        self.callers[counter.number] = CounterCaller(
+            self.hall, node.model_copy(update={"lcd": lcd}), counter.number,
+            send=client.request, view=self.runtime.view,
+            link_ok=lambda: self.runtime.connected, broker_now=self.runtime.broker_now, text=row)
+        self.rows[counter.number] = row
 
     def start(self) -> None:
         """Start every caller's command worker and the mirror."""
         for caller in self.callers.values():
             caller.start()
-        self.mirror.start()
+        self.runtime.start()
 
     def press(self, counter: int, action: str) -> None:
         """A clerk's button press at ``counter`` (returns at once; the worker sends it).
@@ -136,8 +143,7 @@ class CallerPanel:
         """Stop the workers and the mirror, close every socket."""
         for caller in self.callers.values():
             caller.stop()
-        self.mirror.stop()
-        self.mirror.close()
+        self.runtime.close()
         for client in self.clients:
             client.close()
 
@@ -152,22 +158,14 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
     Returns:
         0.
     """
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    configure_window(size)
+    register_fonts()
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.uix.boxlayout import BoxLayout
     from kivy.uix.button import Button
     from kivy.uix.label import Label
 
-    from runtime.kivy_setup import register_fonts
-
-    register_fonts()
     labels: dict[int, Any] = {}
 
     class PanelApp(App):  # type: ignore[misc]
@@ -209,9 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m caller.panel",
                                      description="Buttons for every counter's caller (demo).")
     parser.add_argument("--config", required=True, help="hall TOML file")
-    parser.add_argument("--keys",
-                        help="CURVE keys directory with caller-N.key_secret and broker.key")
-    parser.add_argument("--insecure", action="store_true", help="the broker runs without keys")
+    add_security_args(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -220,18 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         hall = load_hall(args.config)
-        if args.insecure:
-            def setup(name: str) -> Callable[[Any], None] | None:
-                return None
-        else:
-            from protocol.security import client_socket_setup
-
-            keys = args.keys or hall.security.keys_dir
-
-            def setup(name: str) -> Callable[[Any], None] | None:
-                return client_socket_setup(keys, name)
         panel = CallerPanel(hall, hall.broker.command_endpoint(), hall.broker.event_endpoint(),
-                            setup)
+                            security_from_args(args, hall).socket_setup)
     except CallnextError as err:
         print(f"caller panel: {err}", file=sys.stderr)
         return 2

@@ -4,9 +4,9 @@ The broker is the authority (it refuses ``rating_closed`` and
 ``already_rated``); this module only keeps the pad honest to the visitor:
 its buttons are live (and lit) from the moment the counter serves a ticket
 until ``rating_window_seconds`` after that ticket finished, once per ticket.
-The window is measured on the broker's clock, estimated from the times the
-broker stamps on its events and snapshots, never from the Pi's own clock
-(a Pi without a real-time clock may be hours off).
+The window is measured on the broker's clock (``NodeRuntime.broker_now``,
+from the broker's heartbeats), never on the Pi's own clock (a Pi without a
+real-time clock may be hours off).
 
 Scores on the wire: 1..scale, higher is better. Buttons are numbered from the
 best level, so button ``i`` means score ``scale - i``.
@@ -14,6 +14,7 @@ best level, so button ``i`` means score ``scale - i``.
 
 from __future__ import annotations
 
+import collections
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ LEVELS: dict[int, tuple[Bilingual, ...]] = {
 }
 """The levels of each national scale, best first (the order of the pad's buttons)."""
 
+RATED_KEPT = 500
+"""Tickets remembered as rated: far more than one counter serves in a day."""
+
 
 def score_for(button: int, scale: int) -> int:
     """The wire score of the ``button``-th button (0 = best level).
@@ -49,43 +53,6 @@ def score_for(button: int, scale: int) -> int:
     if scale not in LEVELS or not 0 <= button < scale:
         raise ValueError(f"button {button} does not exist on a {scale}-level pad")
     return scale - button
-
-
-class BrokerClock:
-    """An estimate of the broker's clock: the latest broker time seen, run on locally.
-
-    Each broker timestamp is anchored to the local monotonic time it arrived;
-    the estimate only moves forward, so a late event never winds it back.
-    Before the first anchor it knows nothing (``now`` returns None).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._offset: float | None = None
-
-    def anchor(self, broker_time: float, local_monotonic: float) -> None:
-        """Record that the broker's clock read ``broker_time`` at ``local_monotonic``.
-
-        Args:
-            broker_time: epoch seconds on the broker.
-            local_monotonic: this node's monotonic seconds at the same moment.
-        """
-        offset = broker_time - local_monotonic
-        with self._lock:
-            if self._offset is None or offset > self._offset:
-                self._offset = offset
-
-    def now(self, local_monotonic: float) -> float | None:
-        """The broker time now, or None before any anchor.
-
-        Args:
-            local_monotonic: this node's monotonic seconds now.
-
-        Returns:
-            Estimated epoch seconds on the broker.
-        """
-        with self._lock:
-            return None if self._offset is None else local_monotonic + self._offset
 
 
 def ratable_ticket(view: dict[str, Any], counter: int, broker_now: float | None,
@@ -149,7 +116,8 @@ class RatingGate:
         self.scale = scale
         self.window_s = window_s
         self._lock = threading.Lock()
-        self._rated: set[str] = set()
+        # Insertion-ordered and bounded: the oldest ticket is forgotten first.
+        self._rated: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     def open_ticket(self, view: dict[str, Any], broker_now: float | None) -> str | None:
         """The ticket the pad is open for now (not yet rated), or None.
@@ -187,7 +155,9 @@ class RatingGate:
         with self._lock:
             if ticket in self._rated:
                 return RatingDecision(False, ticket, score, "already_rated")
-            self._rated.add(ticket)
+            self._rated[ticket] = None
+            while len(self._rated) > RATED_KEPT:
+                self._rated.popitem(last=False)
         return RatingDecision(True, ticket, score)
 
     def failed(self, ticket: str) -> None:
@@ -198,4 +168,4 @@ class RatingGate:
                 a reason other than ``already_rated``.
         """
         with self._lock:
-            self._rated.discard(ticket)
+            self._rated.pop(ticket, None)

@@ -1,8 +1,9 @@
 """The caller process: build the real parts, run the main loop, tear down.
 
-``CallerNodeRuntime`` wires a ``CounterCaller`` to a real state mirror, a real
-request client and gpiozero devices on the pin factory it is given (tests and
-benchmarks pass a ``MockFactory``; the process builds the configured one).
+``CallerNodeRuntime`` wires a ``CounterCaller`` to the node runtime (state
+mirror, request client, broker clock) and gpiozero devices on the pin factory
+it is given (tests and benchmarks pass a ``MockFactory``; the process builds
+the configured one).
 The main loop ticks the caller and pets the systemd watchdog; READY=1 is sent
 once config, GPIO and sockets are up.
 """
@@ -16,15 +17,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from caller.app import CallerSetupError, CounterCaller, Devices, select_caller
+from caller.app import CounterCaller, Devices
 from caller.keyboard import decode_key, help_text, raw_terminal, read_keys
 from caller.lcd import TextOutput, open_text_output
 from config.caller_node import CallerNode
 from config.schema import Hall
 from foundation import sdnotify
 from hw.gpio import ButtonBank, open_buzzer, open_led
-from protocol.client import RequestClient
-from protocol.mirror import StateMirror
+from runtime.blocks import caller_block
+from runtime.node import NodeRuntime
+from runtime.security import node_security
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ TICK_S = 0.02
 
 
 class CallerNodeRuntime:
-    """A running caller node: mirror, client, worker, devices.
+    """A running caller node: the node runtime (mirror, client, broker clock), worker, devices.
 
     Args:
         hall: the hall.
@@ -55,30 +57,22 @@ class CallerNodeRuntime:
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         # A short timeout and two attempts: a press is answered or shown as failed
         # within ~2 s, and a dropped socket never delivers a stale press later.
-        self.client = RequestClient(command_endpoint, wire_node, timeout_ms=800, retries=2,
-                                    socket_setup=socket_setup)
-        self.mirror = StateMirror(command_endpoint, event_endpoint, wire_node, silence_s=3.0,
-                                  socket_setup=socket_setup)
+        self.runtime = NodeRuntime(hall, wire_node, socket_setup=socket_setup,
+                                endpoints=(command_endpoint, event_endpoint),
+                                timeout_ms=800, retries=2, silence_s=3.0)
+        self.client = self.runtime.client
+        self.mirror = self.runtime.mirror
         self.buttons: ButtonBank | None = None
         opened: list[Any] = []
         try:
-            devices = Devices()
-            if pin_factory is not None:
-                devices = Devices(
-                    status=open_led(node.leds.status, pin_factory),
-                    fault=open_led(node.leds.fault, pin_factory),
-                    waiting=open_led(node.leds.waiting, pin_factory),
-                    buzzer=open_buzzer(node.leds.buzzer, pin_factory),
-                    rating_leds=tuple(open_led(p, pin_factory) for p in node.rating.leds))
-                opened = [d for d in (devices.status, devices.fault, devices.waiting,
-                                      devices.buzzer, *devices.rating_leds) if d is not None]
+            devices = _open_devices(node, pin_factory)
+            opened = [d for d in (devices.status, devices.fault, devices.waiting,
+                                  devices.buzzer, *devices.rating_leds) if d is not None]
             self.devices = devices
-            self.caller = CounterCaller(hall, node, counter, send=self.client.request,
-                                        view=lambda: self.mirror.view,
-                                        link_ok=lambda: self.mirror.connected,
-                                        devices=devices, text=text, monotonic=monotonic)
-            self.mirror.add_listener(self.caller.on_mirror)
-            self.mirror.add_listener(self._on_connection)
+            self.caller = CounterCaller(
+                hall, node, counter, send=self.client.request, view=self.runtime.view,
+                link_ok=lambda: self.runtime.connected, broker_now=self.runtime.broker_now,
+                devices=devices, text=text, monotonic=monotonic)
             if pin_factory is not None:
                 pins: dict[str, int] = dict(node.buttons.fitted())
                 pins.update({f"rate{i}": pin for i, pin in enumerate(node.rating.buttons)})
@@ -87,22 +81,15 @@ class CallerNodeRuntime:
         except BaseException:
             for device in opened:
                 device.close()
-            self.mirror.close()
-            self.client.close()
+            self.runtime.close()
             raise
         self._opened = opened
         self._text = text
 
-    def _on_connection(self, kind: str, payload: Any) -> None:
-        if kind == "connection" and payload:
-            # A fresh snapshot's "now" anchors the rating window on the broker's clock;
-            # through the worker, so the mirror thread never waits on it.
-            self.caller.worker.submit("clock", "snapshot", {})
-
     def start(self) -> None:
         """Start the mirror thread and the command worker."""
         self.caller.start()
-        self.mirror.start()
+        self.runtime.start()
 
     def close(self) -> None:
         """Stop threads and release every device and socket."""
@@ -111,11 +98,20 @@ class CallerNodeRuntime:
             self.buttons.close()
         for device in self._opened:
             device.close()
-        self.mirror.stop()  # joins its thread, then closes its sockets
-        self.mirror.close()
-        self.client.close()
+        self.runtime.close()
         if self._text is not None:
             self._text.close()
+
+
+def _open_devices(node: CallerNode, pin_factory: Any | None) -> Devices:
+    """The caller's LEDs and buzzer on ``pin_factory`` (none without one: keyboard mode)."""
+    if pin_factory is None:
+        return Devices()
+    return Devices(status=open_led(node.leds.status, pin_factory),
+                   fault=open_led(node.leds.fault, pin_factory),
+                   waiting=open_led(node.leds.waiting, pin_factory),
+                   buzzer=open_buzzer(node.leds.buzzer, pin_factory),
+                   rating_leds=tuple(open_led(p, pin_factory) for p in node.rating.leds))
 
 
 def main_loop(runtime: CallerNodeRuntime, stop: threading.Event,
@@ -153,30 +149,23 @@ def run_caller(config: Path | str, counter: int, *, keyboard: bool = False,
         keyboard: drive it from the keyboard instead of GPIO buttons.
         node_id: the ``[[callers]]`` block id to use (default: by counter).
         keys: the CURVE keys directory (holding ``<node id>.key_secret`` and
-            ``broker.key``); required unless ``insecure``.
-        insecure: no CURVE (closed test networks; the broker must run --insecure too).
+            ``broker.key``) instead of the hall file's ``security.keys_dir``.
+        insecure: no CURVE (closed test networks; the broker must run --insecure too),
+            whatever the hall file's ``security.insecure`` says.
         stdin: the keyboard input (standard input by default).
 
     Returns:
         0 after a clean stop.
 
     Raises:
-        CallnextError: the config, GPIO or LCD cannot be used.
+        CallnextError: the config, keys, GPIO or LCD cannot be used.
     """
     from config.load import load_hall
     from hw.gpio import make_pin_factory
 
     hall = load_hall(config)
-    node, wire = select_caller(hall, counter, node_id, need_block=not keyboard)
-    socket_setup = None
-    if not insecure:
-        from protocol.security import client_socket_setup
-
-        if keys is None:
-            raise CallerSetupError(f"no CURVE keys given: pass --keys DIR (with {wire}.key_secret "
-                                   f"and broker.key, made by `callnext keys init`), or "
-                                   f"--insecure on a closed test network")
-        socket_setup = client_socket_setup(keys, wire)
+    node, wire = caller_block(hall, counter, node_id, need_block=not keyboard)
+    socket_setup = node_security(hall, keys=keys, insecure=insecure).socket_setup(wire)
     pin_factory = None if keyboard else make_pin_factory(node.gpio)
     text = open_text_output(node.lcd) if not keyboard else open_text_output(
         node.lcd.model_copy(update={"kind": "terminal"}))

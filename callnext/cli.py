@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from foundation.errors import CallnextError
-from protocol.node_security import add_security_args
+from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
@@ -46,7 +46,7 @@ def _broker(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from callnext.status import print_status
     from config.load import load_hall
-    from protocol.node_security import socket_setup_for
+    from runtime.security import socket_setup_for
 
     setup = socket_setup_for(args, load_hall(args.config), "admin")
     return print_status(args.config, endpoint=args.endpoint, as_json=args.json,

@@ -166,6 +166,10 @@ class AnnouncementRenderer:
         return clip
 
 
+HISTORY_KEPT = 200
+"""Announcements kept in ``Announcer.history``: a wall display runs for months."""
+
+
 @dataclass
 class Spoken:
     """What happened to one announcement (for tests, benchmarks and logs).
@@ -217,6 +221,7 @@ class Announcer:
         self._thread: threading.Thread | None = None
         self._health: str | None = None
         self.history: list[Spoken] = []
+        """The latest announcements, oldest first (at most ``HISTORY_KEPT``)."""
         self.current: CallRequest | None = None
 
     def submit(self, request: CallRequest) -> bool:
@@ -326,6 +331,7 @@ class Announcer:
             self.current = None
             with self._condition:
                 self.history.append(record)
+                del self.history[:-HISTORY_KEPT]
         return record
 
     def _report(self, status: str, message: str) -> None:

@@ -10,24 +10,23 @@ output and the Kivy window.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import threading
 import time
 from typing import Any, Callable
 
-import zmq
-
-from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from config.schema import Hall
 from display.announcer import AnnouncementRenderer, Announcer, CallRequest
 from display.presenter import Board, BoardPresenter
+from foundation.errors import CallnextError
 from hw.audio import AplayAudio, AudioOut, WavDirAudio
 from hw.speech import EspeakSpeech
-from protocol.client import RequestClient
 from protocol.envelope import Event
-from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
 from protocol.mirror import StateMirror
+from runtime.node import NodeRuntime
+from runtime.security import NodeSecurity
 
 logger = logging.getLogger(__name__)
 
@@ -35,105 +34,11 @@ _HEARD_KEPT = 500  # call keys remembered for de-duplication; the broker lists o
 
 
 class DisplayError(CallnextError):
-    """The display cannot start: unknown node, a counter not in the hall, missing parts."""
+    """The display cannot start: an unknown audio backend."""
 
 
-def find_node(hall: Hall, node_id: str | None) -> DisplayNode:
-    """The ``[[displays]]`` entry of this node, checked against the hall.
-
-    Args:
-        hall: the hall.
-        node_id: the node's id; None takes the only display configured, or
-            built-in defaults (id "display") when none is.
-
-    Raises:
-        DisplayError: unknown id, or a zone naming counters the hall lacks.
-    """
-    if node_id is None:
-        if len(hall.displays) > 1:
-            raise DisplayError("the hall has several displays; choose one with --node "
-                               f"({', '.join(d.id for d in hall.displays)})")
-        node = hall.displays[0] if hall.displays else DisplayNode(id="display")
-    else:
-        matches = [d for d in hall.displays if d.id == node_id]
-        if not matches:
-            known = ", ".join(d.id for d in hall.displays) or "none"
-            raise DisplayError(f"no [[displays]] entry with id = {node_id!r} in the hall file "
-                               f"(configured: {known})")
-        node = matches[0]
-    numbers = {c.number for c in hall.counters}
-    unknown = [n for n in node.counters if n not in numbers]
-    if unknown:
-        raise DisplayError(f"display {node.id!r} lists counters {unknown} that the hall does not "
-                           f"have (counters: {sorted(numbers)})")
-    return node
-
-
-class HealthReporter:
-    """Sends the latest audio health to the broker from its own thread.
-
-    Only the newest status matters; it is retried until the broker takes it,
-    so a fault found while the broker is away is reported when it is back.
-
-    Args:
-        client: the request client (its own: used only from this thread, closed by ``stop``).
-        component: the health component name.
-        retry_s: pause after the broker could not be reached.
-    """
-
-    def __init__(self, client: RequestClient, component: str = "audio",
-                 retry_s: float = 2.0) -> None:
-        self._client = client
-        self._component = component
-        self._retry_s = retry_s
-        self._latest: tuple[str, str] | None = None
-        self._wake = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="health-reporter", daemon=True)
-        self.sent: list[tuple[str, str]] = []
-
-    def start(self) -> None:
-        """Start the sending thread."""
-        self._thread.start()
-
-    def report(self, status: str, message: str) -> None:
-        """Queue a status (replacing any unsent one); never blocks."""
-        with self._wake:
-            self._latest = (status, message)
-            self._wake.notify_all()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the thread and close the client; an unsent status is dropped."""
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-        if not self._thread.is_alive():
-            # An unclosed client's context blocks in term() when garbage-collected.
-            self._client.close()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._latest is None and not self._stopping:
-                    self._wake.wait()
-                if self._stopping:
-                    return
-                status, message = self._latest  # type: ignore[misc]
-                self._latest = None
-            try:
-                self._client.request("report_health", {
-                    "component": self._component, "status": status, "message": message})
-                self.sent.append((status, message))
-                logger.info("reported %s health %s", self._component, status)
-            except BrokerUnreachable:
-                with self._wake:
-                    if self._latest is None:
-                        self._latest = (status, message)
-                    self._wake.wait(self._retry_s)
-            except (CommandRefused, ProtocolError) as err:
-                logger.error("the broker refused the %s health report: %s", self._component, err)
+AUDIO = "audio"
+"""The health component of the display's speakers."""
 
 
 class DisplayCore:
@@ -144,20 +49,20 @@ class DisplayCore:
         node: this display's settings.
         mirror: the state mirror (started and stopped by the caller).
         announcer: the announcer (None: a silent display).
-        wall_clock: epoch seconds, for the board's clock.
+        broker_now: the broker's time for the board's clock (default: the mirror's).
         monotonic: for the flash.
     """
 
     def __init__(self, hall: Hall, node: DisplayNode, mirror: StateMirror,
                  announcer: Announcer | None, *,
-                 wall_clock: Callable[[], float] = time.time,
+                 broker_now: Callable[[], float | None] | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.hall = hall
         self.node = node
         self.mirror = mirror
         self.announcer = announcer
         self.presenter = BoardPresenter(hall, node)
-        self._wall_clock = wall_clock
+        self._broker_now = mirror.broker_now if broker_now is None else broker_now
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._view: dict[str, Any] = {}
@@ -178,7 +83,12 @@ class DisplayCore:
         """The board to show now."""
         with self._lock:
             view, connected = self._view, self._connected
-        return self.presenter.present(view, connected, self._wall_clock(), self._monotonic())
+        now = self._broker_now()
+        if now is None:
+            # The broker was never heard: the board says "connecting", and only until then
+            # does the clock come from this machine.
+            now = time.time()
+        return self.presenter.present(view, connected, now, self._monotonic())
 
     @property
     def view(self) -> dict[str, Any]:
@@ -280,42 +190,38 @@ def build_renderer(hall: Hall, node: DisplayNode) -> AnnouncementRenderer:
     return AnnouncementRenderer(hall, node.speech, speech)
 
 
-def run_display(hall: Hall, node: DisplayNode,
-                socket_setup: Callable[[zmq.Socket], None] | None = None) -> int:
+def run_display(hall: Hall, node: DisplayNode, security: NodeSecurity) -> int:
     """Run the display node until its window is closed.
 
     Args:
         hall: the hall's configuration.
         node: this display's settings.
-        socket_setup: CURVE keys for its broker sockets (None: insecure broker).
+        security: CURVE keys for its broker sockets (or an insecure broker).
 
     Returns:
         The exit status.
     """
     from display.ui import run_window
 
-    command_ep, event_ep = hall.broker.command_endpoint(), hall.broker.event_endpoint()
-    reporter = HealthReporter(RequestClient(command_ep, node.id, timeout_ms=1000, retries=2,
-                                            socket_setup=socket_setup))
-    announcer: Announcer | None = None
-    if node.speech.enabled:
-        renderer = build_renderer(hall, node)
-        announcer = Announcer(renderer.render, build_audio(node), repeat=node.speech.repeat,
-                              pileup_threshold=node.speech.pileup_threshold,
-                              on_health=reporter.report)
-    mirror = StateMirror(command_ep, event_ep, node.id, socket_setup=socket_setup)
-    core = DisplayCore(hall, node, mirror, announcer)
-    reporter.start()
-    if announcer is not None:
-        announcer.start()
-    mirror.start()
-    logger.info("display %s: broker %s, zone %s", node.id, command_ep,
-                sorted(core.presenter.zone))
+    runtime = NodeRuntime.open(hall, node.id, security, timeout_ms=1000, retries=2)
     try:
-        run_window(core, node)
-    finally:
-        mirror.stop()
+        announcer: Announcer | None = None
+        if node.speech.enabled:
+            renderer = build_renderer(hall, node)
+            announcer = Announcer(renderer.render, build_audio(node), repeat=node.speech.repeat,
+                                  pileup_threshold=node.speech.pileup_threshold,
+                                  on_health=functools.partial(runtime.health.report, AUDIO))
+        core = DisplayCore(hall, node, runtime.mirror, announcer, broker_now=runtime.broker_now)
+        runtime.start()
         if announcer is not None:
-            announcer.stop()
-        reporter.stop()
+            announcer.start()
+        logger.info("display %s: broker %s, zone %s", node.id, runtime.client.endpoint,
+                    sorted(core.presenter.zone))
+        try:
+            run_window(core, node)
+        finally:
+            if announcer is not None:
+                announcer.stop()
+    finally:
+        runtime.close()
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation.errors import CallnextError
-from protocol.node_security import add_security_args
+from runtime.security import add_security_args
 
 logger = logging.getLogger(__name__)
 
@@ -54,28 +54,30 @@ def load_state(path: str) -> dict[str, Any]:
 
 def _display(args: argparse.Namespace) -> int:
     from config.load import load_hall
-    from display.app import find_node, run_display
+    from display.app import run_display
+    from runtime.blocks import display_block
 
     hall = load_hall(args.config)
-    node = find_node(hall, args.node)
+    node = display_block(hall, args.node)
     if args.orientation:
         node = node.model_copy(update={"orientation": args.orientation})
     if args.screenshot:
         return _screenshot(hall, node, args)
     if args.state:
         raise CallnextError("--state is only used with --screenshot")
-    from protocol.node_security import socket_setup_for
+    from runtime.security import security_from_args
 
-    return run_display(hall, node, socket_setup_for(args, hall, node.id))
+    return run_display(hall, node, security_from_args(args, hall))
 
 
 def _screenshot(hall: Any, node: Any, args: argparse.Namespace) -> int:
     from display.presenter import BoardPresenter
-    from display.ui import BoardView, configure_window, register_font, render_png
+    from display.ui import BoardView, configure_display_window, render_png
+    from runtime.kivy_setup import register_fonts
 
     state = load_state(args.state) if args.state else {"view": {}, "now": time.time()}
-    width, height = configure_window(node, args.size, headless=True)
-    register_font()
+    width, height = configure_display_window(node, args.size, headless=True)
+    register_fonts()
     presenter = BoardPresenter(hall, node)
     board = presenter.present(state["view"], bool(state.get("connected", True)),
                               float(state.get("now") or time.time()), time.monotonic())
@@ -89,11 +91,12 @@ def _screenshot(hall: Any, node: Any, args: argparse.Namespace) -> int:
 def _announce(args: argparse.Namespace) -> int:
     from config.load import load_hall
     from display.announcer import CallRequest
-    from display.app import build_renderer, find_node
+    from display.app import build_renderer
     from display.phrases import phrases
+    from runtime.blocks import display_block
 
     hall = load_hall(args.config)
-    node = find_node(hall, args.node)
+    node = display_block(hall, args.node)
     if hall.counter(args.counter) is None:
         raise CallnextError(f"the hall has no counter {args.counter} "
                             f"(counters: {[c.number for c in hall.counters]})")

@@ -1,15 +1,13 @@
 """The Kivy layer of the wall display: copies a ``Board`` onto widgets, nothing more.
 
-Import this module only after the window size is configured (``configure_window``)
+Import this module only after the window size is configured (``configure_display_window``)
 and never from the mirror thread: ``BoardView.show`` must run on Kivy's thread.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
+from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
 
 logger = logging.getLogger(__name__)
-
-FONT_NAME = "CallnextCJK"
-WQY_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 # Colours (RGBA): dark board, white text, amber for the call, muted when stale.
 BACKGROUND = (0.04, 0.08, 0.15, 1)
@@ -38,34 +34,9 @@ STATE_COLOURS = {"serving": (0.35, 0.85, 0.45, 1), "open": (0.6, 0.75, 0.95, 1),
 LOST_RED = (0.78, 0.1, 0.1, 1)
 
 
-class FontMissingError(CallnextError):
-    """No Chinese font with Simplified Chinese glyph forms is installed."""
-
-
-def find_cjk_font() -> str:
-    """The WenQuanYi Micro Hei file (Simplified Chinese forms; never Noto's JP face 0).
-
-    Raises:
-        FontMissingError: the font is not installed.
-    """
-    if shutil.which("fc-match"):
-        try:
-            done = subprocess.run(["fc-match", "-f", "%{file}", "WenQuanYi Micro Hei"],
-                                  capture_output=True, text=True, timeout=10, check=False)
-            found = done.stdout.strip()
-            if done.returncode == 0 and "wqy-microhei" in found and os.path.exists(found):
-                return found
-        except (OSError, subprocess.TimeoutExpired) as err:
-            logger.warning("fc-match failed (%s); trying the usual path", err)
-    if os.path.exists(WQY_PATH):
-        return WQY_PATH
-    raise FontMissingError("the Chinese font WenQuanYi Micro Hei is not installed; install it with "
-                           "'apt-get install fonts-wqy-microhei'")
-
-
-def configure_window(node: DisplayNode, size: tuple[int, int] | None = None, *,
-                     headless: bool = False) -> tuple[int, int]:
-    """Set Kivy's window size (must run before ``kivy.core.window`` is imported).
+def configure_display_window(node: DisplayNode, size: tuple[int, int] | None = None, *,
+                             headless: bool = False) -> tuple[int, int]:
+    """Set Kivy's window for this display (before ``kivy.core.window`` is imported).
 
     Args:
         node: the display settings (resolution, orientation, fullscreen).
@@ -75,29 +46,8 @@ def configure_window(node: DisplayNode, size: tuple[int, int] | None = None, *,
     Returns:
         The window size.
     """
-    width, height = size or node.window_size()
-    if headless:
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(width))
-    Config.set("graphics", "height", str(height))
-    Config.set("graphics", "resizable", "0")
-    Config.set("graphics", "fullscreen", "auto" if node.fullscreen and not headless else "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    return width, height
-
-
-def register_font() -> None:
-    """Register the CJK font under ``FONT_NAME``.
-
-    Raises:
-        FontMissingError: the font is not installed.
-    """
-    from kivy.core.text import LabelBase
-
-    LabelBase.register(name=FONT_NAME, fn_regular=find_cjk_font())
+    return configure_window(size or node.window_size(), fullscreen=node.fullscreen,
+                            resizable=False, exit_on_escape=True, headless=headless)
 
 
 def _widgets() -> dict[str, Any]:
@@ -445,8 +395,8 @@ def render_png(view: BoardView, out: Path, frames: int = 6) -> Path:
 
 def run_window(core: DisplayCore, node: DisplayNode) -> None:
     """Open the display window and keep it in step with ``core`` until it is closed."""
-    width, height = configure_window(node)
-    register_font()
+    width, height = configure_display_window(node)
+    register_fonts()
     from kivy.app import App
     from kivy.clock import Clock
 

@@ -6,75 +6,31 @@ Also renders single screens headless to PNG (``--screenshot``) from sample data.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from foundation.errors import CallnextError
 from config.kiosk_node import KioskNode
 from config.schema import Hall
+from foundation.errors import CallnextError
 from hw.printer import TicketPrinter, open_printer
 from hw.printer_status import PrinterStatus
-from kiosk.clock import BrokerClock
+from kiosk.controller import KioskController
 from kiosk.health import PrinterHealth
 from kiosk.issuing import IssueFlow
 from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
+from runtime.kivy_setup import configure_window, register_fonts
+from runtime.node import NodeRuntime
+from runtime.security import NodeSecurity
 
 logger = logging.getLogger(__name__)
 
-CLOCK_SYNC_S = 60.0
-
 
 class KioskSetupError(CallnextError):
-    """The kiosk cannot start with this config."""
-
-
-def find_node(hall: Hall, node_id: str | None) -> KioskNode:
-    """The ``[[kiosks]]`` block of this node (the only one when ``node_id`` is None).
-
-    Raises:
-        KioskSetupError: no such block, or a service id it names is unknown.
-    """
-    if not hall.kiosks:
-        raise KioskSetupError("the hall file has no [[kiosks]] block; add one "
-                              "(see config/hall.example.toml)")
-    if node_id is None:
-        if len(hall.kiosks) > 1:
-            raise KioskSetupError("several [[kiosks]] blocks: choose one with --node "
-                                  + ", ".join(k.id for k in hall.kiosks))
-        node = hall.kiosks[0]
-    else:
-        matches = [k for k in hall.kiosks if k.id == node_id]
-        if not matches:
-            raise KioskSetupError(f"no [[kiosks]] block with id {node_id!r}; known: "
-                                  + ", ".join(k.id for k in hall.kiosks))
-        node = matches[0]
-    known = {s.id for s in hall.services}
-    for service_id in (*node.services, *filter(None, [node.priority_service])):
-        if service_id not in known:
-            import difflib
-
-            hint = difflib.get_close_matches(service_id, sorted(known), n=1)
-            raise KioskSetupError(f"kiosk {node.id}: unknown service {service_id!r}"
-                                  + (f"; did you mean {hint[0]!r}?" if hint else
-                                     f"; known: {', '.join(sorted(known))}"))
-    return node
-
-
-def configure_window(size: tuple[int, int], *, fullscreen: bool = False) -> None:
-    """Window settings; must run before ``kivy.core.window`` is imported."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    """The kiosk cannot do what it was asked (an unknown sample screen, no screenshot)."""
 
 
 class PrinterPoller:
@@ -117,45 +73,44 @@ class PrinterPoller:
         self._stop.set()
 
 
-def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
-              socket_setup: Callable[[Any], None] | None = None) -> int:
+def run_kiosk(hall: Hall, node: KioskNode, security: NodeSecurity, *,
+              fullscreen: bool = True) -> int:
     """Run the kiosk until its window closes.
 
     Raises:
-        KioskSetupError, PrinterSetupError: a config or hardware problem at start.
+        PrinterSetupError, KeysMissing: a config or hardware problem at start.
     """
-    from protocol.client import RequestClient
-    from protocol.mirror import StateMirror
-
     printer = open_printer(node.printer)  # a bad printer config stops the start here
-    configure_window(node.window_size, fullscreen=fullscreen)
-    from kivy.app import App
+    try:
+        configure_window(node.window_size, fullscreen=fullscreen)
+        register_fonts()
+        runtime = NodeRuntime.open(hall, node.id, security, timeout_ms=1200, retries=3)
+        try:
+            health = PrinterHealth(runtime.health)
+            controller = kiosk_controller(hall, node, runtime, printer, health)
+            poller = PrinterPoller(printer, health, node.printer.status_poll_s)
+            runtime.start()
+            poller.start()
+            try:
+                _kiosk_app(node, controller).run()
+            finally:
+                poller.stop()
+        finally:
+            runtime.close()
+    finally:
+        printer.close()
+    return 0
+
+
+def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer: TicketPrinter,
+                     health: PrinterHealth) -> KioskController:
+    """The kiosk's state machine wired to the node runtime (requests, mirror, the broker's
+    clock), the printer and Kivy's thread (issuing runs on a thread of its own)."""
     from kivy.clock import Clock
-    from kivy.core.window import Window
 
-    from kiosk.controller import KioskController
-    from kiosk.ui import KioskView
-    from runtime.kivy_setup import register_fonts
-
-    register_fonts()
-    endpoint = hall.broker.command_endpoint()
-    client = RequestClient(endpoint, node.id, timeout_ms=1200, retries=3,
-                           socket_setup=socket_setup)
-    health_client = RequestClient(endpoint, node.id, timeout_ms=1000, retries=1,
-                                  socket_setup=socket_setup)
-    mirror = StateMirror(endpoint, hall.broker.event_endpoint(), node.id,
-                         socket_setup=socket_setup)
-    health = PrinterHealth(health_client)
-    clock = BrokerClock()
-
-    def report_fault(message: str) -> None:
-        threading.Thread(target=health.print_failed, args=(message,), daemon=True).start()
-
-    def report_ok() -> None:
-        threading.Thread(target=health.print_ok, daemon=True).start()
-
-    flow = IssueFlow(hall, node, client, printer, printer_status=lambda: health.status,
-                     on_print_fault=report_fault, on_print_ok=report_ok)
+    # The health reporter sends from its own thread: reporting a fault never holds a visitor.
+    flow = IssueFlow(hall, node, runtime.client, printer, printer_status=lambda: health.status,
+                     on_print_fault=health.print_failed, on_print_ok=health.print_ok)
 
     def run_background(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
         def worker() -> None:
@@ -163,28 +118,28 @@ def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
             Clock.schedule_once(lambda dt: done(outcome), 0)
         threading.Thread(target=worker, name="issue", daemon=True).start()
 
-    speaker = _speaker(node)
     controller = KioskController(KioskPresenter(hall, node), flow,
-                                 printer_status=lambda: health.status, now=clock.now,
-                                 run_background=run_background, on_issued=speaker)
+                                 printer_status=lambda: health.status, now=runtime.broker_now,
+                                 run_background=run_background, on_issued=_speaker(node))
 
     def on_mirror(kind: str, payload: Any) -> None:
+        # The mirror's thread only schedules; the controller lives on Kivy's thread.
         if kind == "state":
             Clock.schedule_once(lambda dt: controller.set_view(payload), 0)
         elif kind == "connection":
             Clock.schedule_once(lambda dt: controller.set_connected(bool(payload)), 0)
 
-    mirror.add_listener(on_mirror)
-    poller = PrinterPoller(printer, health, node.printer.status_poll_s)
-    stop_sync = threading.Event()
+    runtime.add_listener(on_mirror)
+    return controller
 
-    def sync_clock() -> None:
-        while not stop_sync.is_set():
-            try:
-                clock.sync(float(health_client.request("snapshot")["now"]))
-            except Exception as err:  # noqa: BLE001 - unreachable broker: keep the old offset
-                logger.debug("clock sync failed: %s", err)
-            stop_sync.wait(CLOCK_SYNC_S if clock.now() is not None else 2.0)
+
+def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
+    """The Kivy app: the kiosk's view, touches and keys to the controller, a tick a second."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.ui import KioskView
 
     class KioskApp(App):  # type: ignore[misc]
         title = f"callnext kiosk {node.id}"
@@ -199,19 +154,7 @@ def run_kiosk(hall: Hall, node: KioskNode, *, fullscreen: bool = True,
             Clock.schedule_once(lambda dt: view.show(controller.screen()), 0)
             return view
 
-    threading.Thread(target=sync_clock, name="clock-sync", daemon=True).start()
-    mirror.start()
-    poller.start()
-    try:
-        KioskApp().run()
-    finally:
-        stop_sync.set()
-        poller.stop()
-        mirror.stop()
-        client.close()
-        health_client.close()
-        printer.close()
-    return 0
+    return KioskApp()
 
 
 def _speaker(node: KioskNode) -> Callable[[IssuedTicket], None]:
@@ -281,15 +224,13 @@ def render_screenshot(screen: Screen, out: Path, size: tuple[int, int]) -> Path:
     Kivy appends a counter to screenshot names; the file is moved to ``out``.
     """
     configure_window(size)
+    register_fonts()
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
 
     from kiosk.ui import KioskView
 
-    from runtime.kivy_setup import register_fonts
-
-    register_fonts()
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     taken: list[str] = []

@@ -9,36 +9,37 @@ import argparse
 import sys
 from pathlib import Path
 
-from protocol.node_security import add_security_args
+from runtime.security import add_security_args
 
 
 def _kiosk(args: argparse.Namespace) -> int:
     from config.load import load_hall
-    from kiosk.app import find_node, render_screenshot, run_kiosk, sample_screen
+    from kiosk.app import render_screenshot, run_kiosk, sample_screen
+    from runtime.blocks import kiosk_block
 
     hall = load_hall(args.config)
-    node = find_node(hall, args.node)
+    node = kiosk_block(hall, args.node)
     if args.screenshot:
         screen = sample_screen(hall, node, args.screen, args.language)
         path = render_screenshot(screen, Path(args.screenshot), node.window_size)
         print(f"screenshot of {args.screen}: {path}")
         return 0
-    from protocol.node_security import socket_setup_for
+    from runtime.security import security_from_args
 
-    return run_kiosk(hall, node, fullscreen=not args.windowed,
-                     socket_setup=socket_setup_for(args, hall, node.id))
+    return run_kiosk(hall, node, security_from_args(args, hall), fullscreen=not args.windowed)
 
 
 def _ticket_preview(args: argparse.Namespace) -> int:
     import time
 
     from config.load import load_hall
-    from kiosk.app import KioskSetupError, find_node
+    from kiosk.app import KioskSetupError
     from kiosk.issuing import ticket_doc
     from kiosk.ticket import compose_ticket, ticket_picture
+    from runtime.blocks import kiosk_block
 
     hall = load_hall(args.config)
-    node = find_node(hall, args.node)
+    node = kiosk_block(hall, args.node)
     service = hall.service(args.service)
     if service is None:
         raise KioskSetupError(f"unknown service {args.service!r}; known: "
@@ -62,7 +63,7 @@ def _appointments_import(args: argparse.Namespace) -> int:
     from kiosk.appointments import AppointmentImportError, import_csv
 
     from protocol.client import RequestClient
-    from protocol.node_security import socket_setup_for
+    from runtime.security import socket_setup_for
 
     hall = load_hall(args.config)
     endpoint = args.endpoint or hall.broker.command_endpoint()

@@ -1,20 +1,19 @@
 """Tell the broker how the printer is, so staff hear of it before a visitor does.
 
-Only changes are sent; a report that could not be delivered is sent again
-with the next change or poll. ``UNKNOWN`` never changes what was reported:
+This module decides what the printer's state means for staff (paper, a
+failed print); the node's ``runtime.health.HealthReporter`` sends it: only
+changes, again until delivered. ``UNKNOWN`` never changes what was reported:
 many printers do not answer status queries at all.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from hw.printer_status import PrinterStatus
-from kiosk.issuing import Requester
-from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from runtime.health import HealthReporter
 
-logger = logging.getLogger(__name__)
+COMPONENT = "printer"
 
 _REPORT = {
     PrinterStatus.READY: ("ok", ""),
@@ -25,17 +24,16 @@ _REPORT = {
 
 
 class PrinterHealth:
-    """Keeps the last known printer status and reports changes to the broker.
+    """Keeps the last known printer status and reports what it means for staff.
 
     Args:
-        client: the broker request client.
+        reporter: the node's health reporter.
     """
 
-    def __init__(self, client: Requester) -> None:
-        self._client = client
+    def __init__(self, reporter: HealthReporter) -> None:
+        self._reporter = reporter
         self._lock = threading.Lock()
         self._status = PrinterStatus.UNKNOWN
-        self._sent: tuple[str, str] | None = None
         self._wanted: tuple[str, str] | None = None
         self._print_fault = False
 
@@ -46,7 +44,7 @@ class PrinterHealth:
             return self._status
 
     def observe(self, status: PrinterStatus) -> None:
-        """Record a polled status and report it if it changed what staff should know."""
+        """Record a polled status and report what it means for staff."""
         with self._lock:
             self._status = status
             if status is PrinterStatus.UNKNOWN:
@@ -57,14 +55,14 @@ class PrinterHealth:
             else:
                 wanted = _REPORT[status]
             self._wanted = wanted
-        self.flush()
+        self._report(wanted)
 
     def print_failed(self, message: str) -> None:
         """A ticket was not printed: a fault until a later ticket prints."""
         with self._lock:
             self._print_fault = True
-            self._wanted = ("fault", message[:200])
-        self.flush()
+            self._wanted = wanted = ("fault", message[:200])
+        self._report(wanted)
 
     def print_ok(self) -> None:
         """A ticket printed: clears a print fault."""
@@ -72,22 +70,10 @@ class PrinterHealth:
             if not self._print_fault:
                 return
             self._print_fault = False
-            self._wanted = _REPORT.get(self._status, ("ok", ""))
-        self.flush()
+            self._wanted = wanted = _REPORT.get(self._status, ("ok", ""))
+        self._report(wanted)
 
-    def flush(self) -> None:
-        """Send the wanted report if it differs from the last one delivered."""
-        with self._lock:
-            wanted = self._wanted
-            if wanted is None or wanted == self._sent:
-                return
-        status, message = wanted
-        try:
-            self._client.request("report_health", {"component": "printer", "status": status,
-                                                   "message": message})
-        except (BrokerUnreachable, CommandRefused, ProtocolError) as err:
-            logger.warning("printer health %s not reported yet: %s", status, err)
-            return
-        with self._lock:
-            self._sent = wanted
-        logger.info("printer health reported: %s %s", status, message)
+    def _report(self, wanted: tuple[str, str] | None) -> None:
+        # Repeating an unchanged report is how an undelivered one is retried on each poll.
+        if wanted is not None:
+            self._reporter.report(COMPONENT, *wanted)

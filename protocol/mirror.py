@@ -30,6 +30,7 @@ from typing import Any, Callable
 import zmq
 
 from protocol import errors
+from protocol.broker_clock import BrokerClock
 from protocol.client import RequestClient, SocketSetup
 from protocol.envelope import Event, Heartbeat, decode_event
 from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
@@ -127,6 +128,7 @@ class StateMirror:
         self._seq = 0
         self._synced = False
         self._listeners: tuple[Listener, ...] = ()
+        self._clock = BrokerClock(monotonic)
 
         # Everything below is touched only by the thread running step().
         self._sub: zmq.Socket | None = None
@@ -168,6 +170,11 @@ class StateMirror:
         snapshot and from a loss until the next successful snapshot."""
         with self._lock:
             return self._synced
+
+    def broker_now(self) -> float | None:
+        """The broker's time (epoch seconds) from its heartbeats and snapshots, run on with
+        the monotonic clock (never this Pi's wall clock); None before the first one."""
+        return self._clock.now()
 
     def state(self) -> tuple[int, dict[str, Any]]:
         """The seq and a deep copy of the view, read consistently together.
@@ -320,7 +327,8 @@ class StateMirror:
 
     def _resnapshot(self) -> None:
         try:
-            seq, view = _parse_snapshot(self._client.request("snapshot", {}))
+            result = self._client.request("snapshot", {})
+            seq, view = _parse_snapshot(result)
         except (BrokerUnreachable, CommandRefused, ProtocolError) as err:
             # Warn once per outage; a display left without its broker for a night
             # must not fill the journal with the same line.
@@ -330,6 +338,7 @@ class StateMirror:
             logger.log(level, "snapshot failed (next try in %.1f s): %s", self._backoff_s(), err)
             return
         self._snapshot_warned = False
+        self._clock.observe_reported(result.get("now"))
         with self._lock:
             self._view = view
             self._seq = seq
@@ -375,6 +384,7 @@ class StateMirror:
             return
         self._last_message_at = self._monotonic()
         if isinstance(message, Heartbeat):
+            self._clock.observe(message.at)
             self._on_heartbeat(message)
         elif self._synced_internal:
             self._apply(message)

@@ -1,16 +1,57 @@
-"""Kivy set-up shared by every node with a screen; Kivy is imported only when called."""
+"""Kivy set-up shared by every node with a screen; Kivy is imported only when called.
+
+``configure_window`` must run before anything imports ``kivy.core.window``;
+``register_fonts`` after it, before the first label is drawn.
+"""
 
 from __future__ import annotations
 
+import os
+
 from hw.cjk_image import cjk_font_path
+
+FONT_NAME = "CallnextCJK"
+"""The name the CJK font is registered under, for widgets that name their font."""
+
+
+def configure_window(size: tuple[int, int], *, fullscreen: bool = False, resizable: bool = True,
+                     exit_on_escape: bool = False, headless: bool = False) -> tuple[int, int]:
+    """Set Kivy's window before it opens.
+
+    Args:
+        size: (width, height) in pixels.
+        fullscreen: fill the screen (a production kiosk or wall display).
+        resizable: whether the window may be resized.
+        exit_on_escape: whether the Escape key closes the app.
+        headless: draw offscreen (screenshots, tests): never fullscreen, SDL offscreen.
+
+    Returns:
+        The window size.
+    """
+    if headless:
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "1" if resizable else "0")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen and not headless else "0")
+    Config.set("kivy", "exit_on_escape", "1" if exit_on_escape else "0")
+    # One finger is one touch: a mouse on a bench machine must not make red multitouch dots.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    return size
 
 
 def register_fonts() -> None:
-    """Make WenQuanYi (Simplified glyph forms) the default font of every label.
+    """Make WenQuanYi (Simplified glyph forms) the default font of every label, also
+    registered as ``FONT_NAME``.
 
     Raises:
         hw.cjk_image.FontMissing: the font is not installed.
     """
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    LabelBase.register(DEFAULT_FONT, cjk_font_path())
+    path = cjk_font_path()
+    LabelBase.register(DEFAULT_FONT, path)
+    LabelBase.register(FONT_NAME, path)

@@ -1,7 +1,9 @@
-"""Shared fixtures: a small hall built in code, and a fixed hall-local clock."""
+"""Shared fixtures: a small hall built in code, a fixed hall-local clock, a bounded wait."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +18,16 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def at(hhmm: str, day: str = "2026-11-25") -> float:
     """Epoch seconds of a hall-local time on a Wednesday."""
     return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=SHANGHAI).timestamp()
+
+
+def wait_for(predicate: Callable[[], Any], limit_s: float = 15.0) -> bool:
+    """Poll ``predicate`` until it holds or ``limit_s`` passed (then one last look)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
 
 
 def small_hall(**policies: Any) -> Hall:

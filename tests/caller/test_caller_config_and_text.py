@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+import threading
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from caller.app import CallerSetupError, select_caller
 from caller.keyboard import KeyPress, decode_key
 from caller.lcd import TerminalText, caller_lines
+from caller.run import run_caller
 from callnext.cli import build_parser
 from config.caller_node import CallerNode
 from hw.gpio import GpioError, make_pin_factory
+from protocol.security import KeysMissing
+from runtime.blocks import NodeSetupError, caller_block
 from tests.conftest import small_hall
 
 
@@ -32,12 +36,12 @@ def test_transfer_button_needs_targets_and_long_press_needs_its_button() -> None
 def test_block_selection_by_counter_and_unknown_counter() -> None:
     hall = small_hall().model_copy(update={"callers": (
         CallerNode(id="caller-2", counters=(2,)), CallerNode(id="caller"))})
-    assert select_caller(hall, 2) == (hall.callers[0], "caller-2")
-    assert select_caller(hall, 1) == (hall.callers[1], "caller-1")
-    with pytest.raises(CallerSetupError, match="counter 9 is not configured"):
-        select_caller(hall, 9)
-    with pytest.raises(CallerSetupError, match=r"add one with\s+counters = \[1\]"):
-        select_caller(small_hall(), 1)
+    assert caller_block(hall, 2) == (hall.callers[0], "caller-2")
+    assert caller_block(hall, 1) == (hall.callers[1], "caller-1")
+    with pytest.raises(NodeSetupError, match="counter 9 is not configured"):
+        caller_block(hall, 9)
+    with pytest.raises(NodeSetupError, match=r"add one with\s+counters = \[1\]"):
+        caller_block(small_hall(), 1)
 
 
 def test_unknown_gpio_backend_is_a_start_up_error_not_a_fallback() -> None:
@@ -75,3 +79,24 @@ def test_caller_subcommand_is_registered() -> None:
     args = build_parser().parse_args(["caller", "--config", "x.toml", "--counter", "3",
                                       "--keyboard"])
     assert (args.command, args.counter, args.keyboard) == ("caller", 3, True)
+
+
+def test_the_caller_takes_its_security_from_the_hall_file(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    keys = tmp_path / "keys-of-the-hall-file"
+    hall = tmp_path / "hall.toml"
+    hall.write_text(example.read_text(encoding="utf-8")
+                    + f'\n[security]\nkeys_dir = "{keys.as_posix()}"\n', encoding="utf-8")
+    with pytest.raises(KeysMissing, match="keys-of-the-hall-file"):
+        run_caller(hall, 1, keyboard=True, stdin=io.StringIO("q"))
+    bench = tmp_path / "bench.toml"
+    bench.write_text(example.read_text(encoding="utf-8") + "\n[security]\ninsecure = true\n",
+                     encoding="utf-8")
+    # No --keys, no --insecure: the hall file says this is a test bench. (Off the main
+    # thread, so the caller leaves pytest's signal handlers alone.)
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(
+        run_caller(bench, 1, keyboard=True, stdin=io.StringIO("q"))))
+    worker.start()
+    worker.join(15)
+    assert result == [0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -14,20 +13,12 @@ from caller.run import CallerNodeRuntime
 from callnext.demo import start_broker, stop_broker
 from config.load import load_hall
 from protocol.client import RequestClient
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
 CALL_NEXT, RATE_BEST, STATUS = 17, 16, 5
-
-
-def wait_for(predicate, timeout_s: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

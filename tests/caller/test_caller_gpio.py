@@ -33,6 +33,7 @@ class Harness:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.refuse: dict[str, str] = {}
         self.now = [1000.0]
+        self.broker_offset: list[float | None] = [None]  # broker time - fake monotonic time
         self.link = [True]
         self.view: dict[str, Any] = view_of()
         settings: dict[str, Any] = {
@@ -49,12 +50,17 @@ class Harness:
                                rating_leds=tuple(open_led(p, factory) for p in RATE_LEDS))
         self.caller = CounterCaller(small_hall(rating_window_seconds=60), self.node, 3,
                                     send=self.send, view=lambda: self.view,
-                                    link_ok=lambda: self.link[0], devices=self.devices,
+                                    link_ok=lambda: self.link[0], broker_now=self.broker_now,
+                                    devices=self.devices,
                                     monotonic=lambda: self.now[0])
         pins = dict(self.node.buttons.fitted())
         pins.update({f"rate{i}": p for i, p in enumerate(self.node.rating.buttons)})
         self.bank = ButtonBank(pins, factory, self.caller.edge)
         self.caller.start()
+
+    def broker_now(self) -> float | None:
+        offset = self.broker_offset[0]
+        return None if offset is None else self.now[0] + offset
 
     def send(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         self.sent.append((op, args))
@@ -249,7 +255,7 @@ def test_buzzer_beeps_when_the_queue_goes_from_empty_to_non_empty(rig: Harness) 
 
 
 def test_rating_buttons_count_only_in_the_window(rig: Harness) -> None:
-    rig.caller.anchor_clock(5000.0)
+    rig.broker_offset[0] = 5000.0 - rig.now[0]  # the broker's clock reads 5000 now
     rig.press(RATE_PINS[0])  # nobody served yet
     rig.settle()
     assert rig.sent == []

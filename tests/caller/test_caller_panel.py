@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -12,19 +11,11 @@ from caller.panel import CallerPanel
 from callnext.demo import start_broker, stop_broker
 from config.load import load_hall
 from protocol.client import RequestClient
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
-
-
-def wait_for(condition: Callable[[], bool], limit_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture
@@ -42,7 +33,7 @@ def test_each_row_calls_for_its_own_counter_under_its_own_name(broker: dict[str,
             first = kiosk.request("issue_ticket", {"service": "enrol"})["ticket"]
             second = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
             panel.start()
-            assert wait_for(lambda: panel.mirror.connected)
+            assert wait_for(lambda: panel.runtime.connected)
             panel.press(3, "call_next")  # counter 3 serves enrol first
             assert panel.callers[3].worker.wait_idle(5)
             panel.press(1, "call_next")

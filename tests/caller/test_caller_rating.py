@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from caller.rating import LEVELS, BrokerClock, RatingGate, score_for
+from caller.rating import LEVELS, RATED_KEPT, RatingGate, score_for
 
 
 def view(serving: str | None = None, last: str | None = None,
@@ -21,15 +21,6 @@ def test_scores_run_best_first_higher_is_better() -> None:
     assert [lvl.zh for lvl in LEVELS[5]] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
     with pytest.raises(ValueError):
         score_for(3, 3)
-
-
-def test_broker_clock_runs_on_from_the_latest_anchor_and_never_back() -> None:
-    clock = BrokerClock()
-    assert clock.now(5.0) is None
-    clock.anchor(1000.0, 5.0)
-    assert clock.now(7.0) == 1002.0
-    clock.anchor(990.0, 8.0)  # a late, older timestamp
-    assert clock.now(8.0) == 1003.0
 
 
 def test_pad_is_open_while_serving_and_the_window_after_finishing() -> None:
@@ -59,3 +50,13 @@ def test_one_rating_per_ticket_and_a_lost_one_can_be_given_again() -> None:
     assert gate.press(0, view(serving="A001"), 1000.0).send
     # The next visitor is a new ticket: the pad opens again.
     assert gate.press(1, view(serving="A002"), 1100.0).score == 2
+
+
+def test_the_gate_remembers_a_bounded_number_of_rated_tickets() -> None:
+    gate = RatingGate(3, 3, window_s=60.0)
+    for number in range(RATED_KEPT + 1):
+        assert gate.press(0, view(serving=f"A{number:04d}"), 1000.0).send
+    # The oldest is forgotten; the newest are still refused a second rating.
+    assert gate.open_ticket(view(serving="A0000"), 1000.0) == "A0000"
+    assert gate.open_ticket(view(serving=f"A{RATED_KEPT:04d}"), 1000.0) is None
+    assert len(gate._rated) == RATED_KEPT

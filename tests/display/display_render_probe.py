@@ -15,7 +15,8 @@ from config.display_node import DisplayNode
 from config.load import load_hall
 from display.cli import load_state
 from display.presenter import BoardPresenter
-from display.ui import BoardView, configure_window, register_font, render_png
+from display.ui import BoardView, configure_display_window, render_png
+from runtime.kivy_setup import register_fonts
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
 
@@ -26,8 +27,8 @@ def main() -> None:
     hall = load_hall(str(CONFIG))
     node = DisplayNode(id="probe", orientation=orientation, counters=tuple(zone))
     width, height = (int(n) for n in size.split("x"))
-    configure_window(node, (width, height), headless=True)
-    register_font()
+    configure_display_window(node, (width, height), headless=True)
+    register_fonts()
     state = load_state(state_path)
     board = BoardPresenter(hall, node).present(state["view"], state.get("connected", True),
                                                state["now"], time.monotonic())

@@ -9,7 +9,8 @@ import pytest
 from display_fixtures import named_hall
 
 from config.display_node import Speech
-from display.announcer import (AnnouncementQueue, AnnouncementRenderer, Announcer, CallRequest)
+from display.announcer import (HISTORY_KEPT, AnnouncementQueue, AnnouncementRenderer, Announcer,
+                               CallRequest)
 from hw.audio import AplayAudio, AudioError, Pcm, RecordingAudio, WavDirAudio, chime
 from hw.speech import EspeakSpeech, SpeechError
 
@@ -170,3 +171,15 @@ def test_submit_from_many_threads_never_overlaps(renderer: AnnouncementRenderer)
     assert sorted(p.clip.label.split()[1] for p in sink.played) == tickets
     for before, after in zip(sink.played, sink.played[1:]):
         assert after.start >= before.end
+
+
+def test_history_keeps_only_the_latest_announcements() -> None:
+    sink = RecordingAudio(speed=1e6)
+    silence = Pcm(b"\x00\x00" * 22, label="silence")
+    announcer = Announcer(lambda request, repeats: silence, sink)
+    for number in range(HISTORY_KEPT + 5):
+        announcer.submit(CallRequest(f"A{number:03d}", 1))
+        announcer.run_once()
+    assert len(announcer.history) == HISTORY_KEPT
+    assert announcer.history[-1].request.ticket == f"A{HISTORY_KEPT + 4:03d}"
+    assert announcer.history[0].request.ticket == "A005"

@@ -7,7 +7,6 @@ import signal
 import socket
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from display_fixtures import named_hall  # noqa: F401 - keeps helpers importable
@@ -16,11 +15,13 @@ from callnext.demo import start_broker, stop_broker
 from config.display_node import DisplayNode
 from config.load import load_hall
 from display.announcer import AnnouncementRenderer, Announcer
-from display.app import DisplayCore, HealthReporter
+from display.app import AUDIO, DisplayCore
 from hw.audio import RecordingAudio
 from hw.speech import EspeakSpeech
 from protocol.client import RequestClient
 from protocol.mirror import StateMirror
+from runtime.health import HealthReporter
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +32,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], limit_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def newest_ticket(core: DisplayCore) -> str | None:
@@ -66,10 +58,11 @@ def test_call_reaches_board_and_voice_and_display_recovers_from_broker_restart(
     hall = load_hall(CONFIG)
     node = DisplayNode(id="display-e2e", counters=(1, 2, 3))
     sink = RecordingAudio(speed=40.0, fail=1)  # the first announcement meets a broken device
-    reporter = HealthReporter(RequestClient(endpoints["commands"], node.id, timeout_ms=500,
-                                            retries=2), retry_s=0.3)
+    health_client = RequestClient(endpoints["commands"], node.id, timeout_ms=500, retries=2)
+    reporter = HealthReporter(health_client.request, retry_s=0.3)
     renderer = AnnouncementRenderer(hall, node.speech, EspeakSpeech())
-    announcer = Announcer(renderer.render, sink, on_health=reporter.report)
+    announcer = Announcer(renderer.render, sink,
+                          on_health=lambda status, message: reporter.report(AUDIO, status, message))
     mirror = StateMirror(endpoints["commands"], endpoints["events"], node.id)
     core = DisplayCore(hall, node, mirror, announcer)
     clerk = RequestClient(endpoints["commands"], "e2e-clerk", timeout_ms=1000, retries=3)
@@ -80,6 +73,9 @@ def test_call_reaches_board_and_voice_and_display_recovers_from_broker_restart(
         for _ in range(4):
             clerk.request("issue_ticket", {"service": "general"})
         assert wait_for(lambda: core.board().banner is None)
+        # The wall shows the broker's day and time (09:00 on 25 Nov), not this machine's.
+        board = core.board()
+        assert board.date_zh == "2026年11月25日 星期三" and board.clock.startswith("09:0")
 
         clerk.request("call_next", {"counter": 1})
         assert wait_for(lambda: newest_ticket(core) == "A001")
@@ -115,5 +111,6 @@ def test_call_reaches_board_and_voice_and_display_recovers_from_broker_restart(
         mirror.stop()
         announcer.stop()
         reporter.stop()
+        health_client.close()
         clerk.close()
         stop_broker(process)  # type: ignore[arg-type]

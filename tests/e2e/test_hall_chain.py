@@ -12,10 +12,9 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
-import time
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -29,15 +28,16 @@ from caller.run import CallerNodeRuntime  # noqa: E402
 from callnext.demo import start_broker, stop_broker  # noqa: E402
 from config.load import load_hall  # noqa: E402
 from display.announcer import AnnouncementRenderer, Announcer  # noqa: E402
-from display.app import DisplayCore, find_node  # noqa: E402
+from display.app import DisplayCore  # noqa: E402
 from hw.audio import RecordingAudio  # noqa: E402
 from hw.printer import open_printer  # noqa: E402
 from hw.speech import EspeakSpeech  # noqa: E402
-from kiosk.controller import KioskController  # noqa: E402
-from kiosk.issuing import IssueFlow  # noqa: E402
-from kiosk.presenter import KioskPresenter  # noqa: E402
-from protocol.client import RequestClient  # noqa: E402
+from kiosk.app import kiosk_controller  # noqa: E402
+from kiosk.health import PrinterHealth  # noqa: E402
 from protocol.mirror import StateMirror  # noqa: E402
+from runtime.blocks import display_block  # noqa: E402
+from runtime.node import NodeRuntime  # noqa: E402
+from tests.conftest import wait_for  # noqa: E402
 from tests.kiosk.kiosk_escpos_decoder import decode  # noqa: E402 - the kiosk tests' own decoder
 
 pytestmark = pytest.mark.e2e
@@ -45,15 +45,6 @@ pytestmark = pytest.mark.e2e
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
 CALL_NEXT_PIN = 17  # [[callers]].buttons.call_next in the example hall
 COUNTER = 3  # serves enrol first: the touched service's ticket is its first choice
-
-
-def wait_for(condition: Callable[[], bool], limit_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def write_hall(folder: Path) -> Path:
@@ -95,7 +86,7 @@ class HallChainTest(GraphicUnitTest):
         commands, events = self.endpoints["commands"], self.endpoints["events"]
         with contextlib.ExitStack() as stack:
             # The display node: mirror → board, calls → espeak-ng → recording sink.
-            display_node = find_node(hall, "display-1")
+            display_node = display_block(hall, "display-1")
             sink = RecordingAudio(speed=40.0)
             announcer = Announcer(AnnouncementRenderer(hall, display_node.speech,
                                                        EspeakSpeech()).render, sink)
@@ -126,24 +117,24 @@ class HallChainTest(GraphicUnitTest):
             kiosk_node = hall.kiosks[0]
             printer = open_printer(kiosk_node.printer)
             stack.callback(printer.close)
-            client = stack.enter_context(
-                RequestClient(commands, kiosk_node.id, timeout_ms=1000, retries=2))
-            controller = KioskController(KioskPresenter(hall, kiosk_node),
-                                         IssueFlow(hall, kiosk_node, client, printer),
-                                         now=lambda: None)
+            # Wired as `callnext kiosk` wires it: the node runtime, Kivy's clock, a thread
+            # for each issue.
+            kiosk = stack.enter_context(NodeRuntime(hall, kiosk_node.id, endpoints=(commands,
+                                                                                    events)))
+            controller = kiosk_controller(hall, kiosk_node, kiosk, printer,
+                                          PrinterHealth(kiosk.health))
             view = KioskView(controller.press)
             controller.listeners.append(view.show)
             self.render(view)
-            with StateMirror(commands, events, kiosk_node.id) as kiosk_mirror:
-                kiosk_mirror.step(0.5)
-                controller.set_view(kiosk_mirror.view)
-                controller.set_connected(kiosk_mirror.connected)
-            self.advance_frames(2)
+            kiosk.start()
+            assert wait_for(lambda: self.frame() and controller.connected)
             assert wait_for(lambda: display_mirror.connected and caller.mirror.connected)
+            # The kiosk's corner clock is the broker's (09:00 on the demo day), not this machine's.
+            assert wait_for(lambda: self.frame() and view.screen.clock.startswith("09:0"))
 
             # 1. A visitor touches "参保登记 Enrolment" on the kiosk.
             self.touch(view, "service:enrol")
-            assert view.screen.name == "issued"
+            assert wait_for(lambda: self.frame() and view.screen.name == "issued")
             assert controller.ticket is not None and controller.ticket.printed
             ticket = controller.ticket.ticket
 
@@ -171,6 +162,11 @@ class HallChainTest(GraphicUnitTest):
                     for s in announcer.history] == [(ticket, COUNTER, None)]
             ok = [o for o in caller.caller.outcomes if o.command.op == "call_next"]
             assert [(o.status, (o.result or {}).get("ticket")) for o in ok] == [("ok", ticket)]
+
+    def frame(self) -> bool:
+        """Let Kivy run one frame (scheduled callbacks included); always true."""
+        self.advance_frames(1)
+        return True
 
     def touch(self, view: Any, action_id: str) -> None:
         button = view.buttons[action_id]

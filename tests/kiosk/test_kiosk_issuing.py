@@ -14,6 +14,7 @@ from config.load import load_hall
 from hw.printer import MemoryPrinter
 from hw.printer_status import PrinterStatus
 from kiosk.health import PrinterHealth
+from runtime.health import HealthReporter
 from kiosk.issuing import IssueFlow, IssueRequest, Refused, Unreachable
 from kiosk.presenter import IssuedTicket
 from protocol.client import RequestClient
@@ -36,7 +37,7 @@ def client(broker: dict[str, Any]) -> Iterator[RequestClient]:
 def make_flow(broker: dict[str, Any], client: Any, printer: MemoryPrinter,
               health: PrinterHealth | None = None) -> IssueFlow:
     hall = load_hall(broker["config"])
-    health = health or PrinterHealth(client)
+    health = health or PrinterHealth(HealthReporter(client.request))
     return IssueFlow(hall, hall.kiosks[0], client, printer, printer_status=lambda: health.status,
                      on_print_fault=health.print_failed, on_print_ok=health.print_ok)
 
@@ -90,7 +91,7 @@ def test_retry_after_unreachable_reuses_the_request_id(broker: dict[str, Any],
 def test_paper_out_keeps_the_number_and_tells_staff(broker: dict[str, Any],
                                                     client: RequestClient) -> None:
     printer = MemoryPrinter()
-    health = PrinterHealth(client)
+    health = PrinterHealth(HealthReporter(client.request))
     health.observe(PrinterStatus.PAPER_OUT)
     outcome = make_flow(broker, client, printer, health).issue(
         IssueRequest(kind="walkin", service="general"))
@@ -108,7 +109,7 @@ def test_failed_print_keeps_the_number_until_a_print_works(broker: dict[str, Any
                                                            client: RequestClient) -> None:
     printer = MemoryPrinter()
     printer.fail_next = 1
-    health = PrinterHealth(client)
+    health = PrinterHealth(HealthReporter(client.request))
     flow = make_flow(broker, client, printer, health)
     failed = flow.issue(IssueRequest(kind="walkin", service="general"))
     assert isinstance(failed, IssuedTicket) and not failed.printed
@@ -125,7 +126,7 @@ def test_failed_print_keeps_the_number_until_a_print_works(broker: dict[str, Any
 
 def test_near_end_is_a_warning_and_unknown_changes_nothing(broker: dict[str, Any],
                                                           client: RequestClient) -> None:
-    health = PrinterHealth(client)
+    health = PrinterHealth(HealthReporter(client.request))
     health.observe(PrinterStatus.PAPER_LOW)
     printer_health = [h for h in client.request("snapshot")["view"]["health"].values()
                       if h["component"] == "printer"]

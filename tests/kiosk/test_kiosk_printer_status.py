@@ -17,6 +17,7 @@ from hw.printer_status import PrinterStatus, parse_paper
 from kiosk.app import PrinterPoller
 from kiosk.controller import KioskController
 from kiosk.health import PrinterHealth
+from runtime.health import HealthReporter
 from kiosk.issuing import IssueFlow, IssueRequest
 from kiosk.presenter import IssuedTicket, KioskPresenter
 
@@ -79,7 +80,7 @@ def test_kiosk_behaviour_per_status(hall: Any, fake: FakeNetworkPrinter, paper: 
                             profile="TM-T20II")
     printer = open_printer(settings)
     broker = RecordingBroker()
-    health = PrinterHealth(broker)
+    health = PrinterHealth(HealthReporter(broker.request))
     node = hall.kiosks[0].model_copy(update={"printer": settings})
     try:
         assert PrinterPoller(printer, health, 0).poll_once() is status
@@ -114,7 +115,7 @@ def test_unreachable_network_printer_is_offline_and_a_print_is_a_fault(hall: Any
     printer = open_printer(KioskPrinter(type="network", host="127.0.0.1", port=port, timeout_s=0.3))
     assert printer.status() is PrinterStatus.OFFLINE
     broker = RecordingBroker()
-    health = PrinterHealth(broker)
+    health = PrinterHealth(HealthReporter(broker.request))
     flow = IssueFlow(hall, hall.kiosks[0], broker, printer, on_print_fault=health.print_failed)
     outcome = flow.issue(IssueRequest(kind="walkin", service="general"))
     assert isinstance(outcome, IssuedTicket) and not outcome.printed

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import zmq
 
+from protocol.broker_clock import WINDOW_S, BrokerClock
 from protocol.client import RequestClient
-from protocol.envelope import Event
+from protocol.envelope import Event, encode_heartbeat, ok_reply
 from protocol.mirror import StateMirror, merge_view
 from protocol_fakes import FakeBroker, FakeClock
 
@@ -380,3 +381,47 @@ def test_background_thread_follows_and_stops(ctx: zmq.Context, broker: FakeBroke
 def test_constructor_rejects_nonsense(ctx: zmq.Context) -> None:
     with pytest.raises(ValueError):
         StateMirror("tcp://127.0.0.1:9", "tcp://127.0.0.1:10", NODE, silence_s=0, context=ctx)
+
+
+# --- the broker's clock ----------------------------------------------------------------------
+
+HOURS_OFF = 5 * 3600.0  # the broker's clock is hours from this machine's wall clock
+
+
+def test_heartbeats_give_the_broker_time_run_on_by_the_monotonic_clock(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker, clock: FakeClock) -> None:
+    mirror = make_mirror()
+    assert mirror.broker_now() is None  # nothing heard yet: unknown, not the local time
+    synced(mirror, broker)
+    broker_time = time.time() + HOURS_OFF
+    broker.pub.send_multipart(encode_heartbeat(2, broker_time))
+    assert step_until(mirror, lambda: mirror.broker_now() == broker_time)
+    clock.advance(42.5)  # no message for a while: the estimate runs on
+    assert mirror.broker_now() == broker_time + 42.5
+    assert abs(mirror.broker_now() - time.time()) > HOURS_OFF - 60  # type: ignore[operator]
+
+
+def test_a_snapshot_sets_the_broker_clock(make_mirror: Callable[..., StateMirror],
+                                          broker: FakeBroker, clock: FakeClock) -> None:
+    broker_time = time.time() - HOURS_OFF
+    broker.handler = lambda req: [ok_reply(req.id, {"seq": 2, "now": broker_time, "view": VIEW})]
+    mirror = make_mirror()
+    mirror.step(0)
+    assert mirror.connected
+    clock.advance(2.0)
+    assert mirror.broker_now() == broker_time + 2.0
+
+
+def test_a_late_message_does_not_wind_the_clock_back_but_a_reset_broker_clock_is_followed(
+        clock: FakeClock) -> None:
+    estimate = BrokerClock(clock)
+    estimate.observe(5000.0)
+    clock.advance(1.0)
+    estimate.observe(5000.5)  # sat in a queue for half a second
+    assert estimate.now() == 5001.0
+    clock.advance(WINDOW_S + 1.0)
+    estimate.observe(4000.0)  # the broker's clock was set back an hour, for good
+    assert estimate.now() == 4000.0
+    estimate.observe_reported(None)  # an older broker's snapshot without "now"
+    estimate.observe_reported(True)
+    assert estimate.now() == 4000.0
