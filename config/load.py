@@ -132,7 +132,7 @@ def load_hall(path: str | os.PathLike[str]) -> Hall:
     except FileNotFoundError as err:
         raise _file_error(
             file, f"file not found: {os.path.abspath(file)}",
-            "check the path; config/hall.example.toml is a starting point",
+            "check the path; `callnext example-hall --out FILE` writes a starting point",
         ) from err
     except IsADirectoryError as err:
         raise _file_error(file, "is a directory, not a TOML file", None) from err
