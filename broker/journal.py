@@ -200,13 +200,10 @@ class Journal:
 
     @classmethod
     def open_read_only(cls, path: str | Path) -> Journal:
-        """Open an existing journal only to read it (``callnext report``), even while a broker writes.
+        """Open an existing journal only to read it, even while a broker writes it.
 
-        Nothing is created, written, checkpointed or moved aside, see ``_read_only_connection``.
-        A damaged file is refused, never repaired: repairing is the broker's start-up.
-
-        Raises:
-            JournalError: the file is missing, unreadable or damaged.
+        Nothing is created, written, checkpointed or moved aside (``_read_only_connection``);
+        a damaged file is refused, not repaired. Raises JournalError.
         """
         journal = cls.__new__(cls)
         journal.path = Path(path)
@@ -375,31 +372,26 @@ class Journal:
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:
-    """A connection that can only read ``path`` and leaves no file behind in its folder.
+    """A connection that only reads ``path`` and leaves no file behind in its folder.
 
     With a write-ahead log beside the file (a running broker, or one stopped by a power cut)
-    SQLite reads through that log and its ``-shm`` index in ``mode=ro``. Without one, ``mode=ro``
-    would create both (owned by whoever runs the report, which can lock the broker's user out,
-    and impossible in a read-only folder), so the file is read ``immutable``: no writer is
-    active then, and nothing waits in a log.
-
-    Raises:
-        JournalError: the file cannot be opened, or ``quick_check`` finds it damaged.
+    SQLite reads through it in ``mode=ro``. Without one, ``mode=ro`` would create ``-wal`` and
+    ``-shm`` files (owned by whoever reads, locking the broker's user out; impossible in a
+    read-only folder), so the file is read ``immutable``: no writer is active then.
     """
     live = Path(f"{path}-wal").exists()
     uri = path.absolute().as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
+    unreadable = "check that this user may read it (and its -wal and -shm files, if any)"
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as err:
-        raise JournalError(f"cannot open the journal {path} for reading: {err}; check the path "
-                           "and that this user may read it") from err
+        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
         db.execute("SELECT MAX(seq) FROM events").fetchone()
     except sqlite3.OperationalError as err:
         db.close()
-        raise JournalError(f"cannot read the journal {path}: {err}; check that this user may "
-                           f"read it (and its -wal and -shm files, if any)") from err
+        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
     except sqlite3.DatabaseError as err:
         rows = [(str(err),)]
     found = "; ".join(str(row[0]) for row in rows)

@@ -349,11 +349,11 @@ def _journal_copy(data_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def _without_write_rights() -> list[str]:
-    """A command prefix under which this user cannot write where the file modes forbid it.
+def _bound_by_file_modes() -> list[str]:
+    """A command prefix under which file modes bind this user, root included.
 
-    Root writes anywhere, so as root the report runs without the capabilities that
-    override file modes (it stays root, so it can still read the interpreter and the tree).
+    Root reads and writes anywhere, so as root the command runs without the capabilities
+    that override file modes (it stays root, so it can still read the interpreter and the tree).
     """
     if os.geteuid() != 0:
         return []
@@ -369,7 +369,7 @@ def test_the_report_reads_a_journal_in_a_read_only_folder(
     before = _files(folder)
     (folder / JOURNAL_NAME).chmod(0o444)
     folder.chmod(0o555)
-    prefix = _without_write_rights()
+    prefix = _bound_by_file_modes()
     try:
         probe = subprocess.run([*prefix, sys.executable, "-c",
                                 f"open({str(folder / 'probe')!r}, 'x')"], capture_output=True)
@@ -382,6 +382,18 @@ def test_the_report_reads_a_journal_in_a_read_only_folder(
     assert done.returncode == 0, done.stderr
     assert f"Daily report {DAY}" in done.stdout and "Out-of-order calls: 1" in done.stdout
     assert _files(folder) == before
+
+
+def test_a_journal_this_user_cannot_read_is_a_clear_error(
+        data_dir: Path, config_file: Path, tmp_path: Path) -> None:
+    folder = _journal_copy(data_dir, tmp_path / "locked")
+    (folder / JOURNAL_NAME).chmod(0)
+    done = subprocess.run([*_bound_by_file_modes(), sys.executable, "-m", "callnext", "report",
+                           "--config", str(config_file), "--data", str(folder)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"cannot read the journal {folder / JOURNAL_NAME}" in done.stderr
+    assert "may read it" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_report_leaves_no_file_behind_in_the_brokers_folder(
