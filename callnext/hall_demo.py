@@ -191,7 +191,7 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
                                  command_port=command_port, event_port=event_port,
                                  keys_dir=keys)
         common = ["--config", str(path), "--keys", str(keys)]
-        children = _start_nodes(common, logs, stop)
+        _start_nodes(children, common, logs, stop)
         pids = ", ".join(f"{c.name} {c.process.pid}" for c in children)
         print(f"callnext demo: running (broker {broker.pid}, {pids}); logs in {logs}",
               file=stream, flush=True)
@@ -232,10 +232,11 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
-def _start_nodes(common: list[str], logs: Path, stop: threading.Event) -> list[Child]:
-    """The display, the kiosk and the caller panel, each logging into ``logs``."""
+def _start_nodes(children: list[Child], common: list[str], logs: Path,
+                 stop: threading.Event) -> None:
+    """Start the display, the kiosk and the caller panel into ``children`` (each one as soon as
+    it runs, so a failure part-way still stops those started), each logging into ``logs``."""
     python = [sys.executable, "-m"]
-    children: list[Child] = []
     for name, argv in (
             ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
             ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"]),
@@ -243,7 +244,6 @@ def _start_nodes(common: list[str], logs: Path, stop: threading.Event) -> list[C
         if stop.is_set():
             break
         children.append(_spawn(name, argv, logs / f"{name}.log"))
-    return children
 
 
 def _supervise(broker: subprocess.Popen[str], children: list[Child], logs: Path,
