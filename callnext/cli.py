@@ -73,7 +73,6 @@ def _show_config(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from callnext.demo import choose_mode, run_demo
-
     from config.example import example_path
 
     windowed, message = choose_mode(args.headless, args.windowed)
