@@ -8,12 +8,13 @@ APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
 	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1 systemd
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test bench deps system-deps clean help
+.PHONY: demo test bench deps system-deps clean help wheel
 
 help:
 	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
 	@echo "make test   - run the whole test suite"
 	@echo "make bench  - print latency / throughput / memory figures"
+	@echo "make wheel  - build dist/callnext-*.whl, the package make install puts on a Pi"
 	@echo "make clean  - remove the virtual environment and caches"
 
 system-deps:
@@ -36,8 +37,11 @@ demo: deps
 bench: deps
 	$(BIN)/python -m bench
 
+wheel: deps
+	PYTHON=$(BIN)/python sh scripts/build-wheel.sh dist --no-build-isolation
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info build dist
 
 # Appliance install on a Raspberry Pi (never part of `make test`):
 #     sudo make install NODE=broker|kiosk|display|caller [COUNTER=3]

@@ -198,6 +198,19 @@ class Journal:
                 "exists, is writable by the broker's user and has free space."
             ) from err
 
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Journal:
+        """Open an existing journal only to read it, even while a broker writes it.
+
+        Nothing is created, written, checkpointed or moved aside (``_read_only_connection``);
+        a damaged file is refused, not repaired. Raises JournalError.
+        """
+        journal = cls.__new__(cls)
+        journal.path = Path(path)
+        journal.recovered = []
+        journal._db = _read_only_connection(journal.path)
+        return journal
+
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None)
@@ -356,6 +369,39 @@ class Journal:
     def close(self) -> None:
         """Close the file; further use raises."""
         self._db.close()
+
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that only reads ``path`` and leaves no file behind in its folder.
+
+    With a write-ahead log beside the file (a running broker, or one stopped by a power cut)
+    SQLite reads through it in ``mode=ro``. Without one, ``mode=ro`` would create ``-wal`` and
+    ``-shm`` files (owned by whoever reads, locking the broker's user out; impossible in a
+    read-only folder), so the file is read ``immutable``: no writer is active then.
+    """
+    live = Path(f"{path}-wal").exists()
+    uri = path.absolute().as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
+    unreadable = "check that this user may read it (and its -wal and -shm files, if any)"
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error as err:
+        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+        db.execute("SELECT MAX(seq) FROM events").fetchone()
+    except sqlite3.OperationalError as err:
+        db.close()
+        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
+    except sqlite3.DatabaseError as err:
+        rows = [(str(err),)]
+    found = "; ".join(str(row[0]) for row in rows)
+    if found != "ok":
+        db.close()
+        raise JournalError(
+            f"the journal {path} is damaged ({found}); it was left exactly as it is. "
+            "Starting the broker on it sets the damaged file aside and rebuilds a journal from "
+            "the events still readable; report from that, or from a backup copy.")
+    return db
 
 
 def _salvage(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], str | None]:

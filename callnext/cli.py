@@ -18,8 +18,8 @@ from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
-NODE_CLI_MODULES = ("display.cli", "kiosk.cli", "caller.cli")
-"""Each node package adds its own subcommands through ``register(subparsers)``."""
+COMMAND_MODULES = ("callnext.keys", "display.cli", "kiosk.cli", "caller.cli")
+"""Modules that add their own subcommands through ``register(subparsers)``."""
 
 
 def _broker(args: argparse.Namespace) -> int:
@@ -73,15 +73,29 @@ def _show_config(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from callnext.demo import choose_mode, run_demo
+    from config.example import example_path
 
     windowed, message = choose_mode(args.headless, args.windowed)
     print(message, flush=True)
     out = Path(args.out) if args.out else None
+    config = args.config or str(example_path())
     if windowed:
         from callnext.hall_demo import run_hall_demo
 
-        return run_hall_demo(args.config, out=out)
-    return run_demo(args.config, minutes=args.minutes, speed=args.speed, seed=args.seed, out=out)
+        return run_hall_demo(config, out=out)
+    return run_demo(config, minutes=args.minutes, speed=args.speed, seed=args.seed, out=out)
+
+
+def _example_hall(args: argparse.Namespace) -> int:
+    from config.example import example_path, write_example
+
+    kind = "minimal" if args.minimal else "full"
+    if args.out is None:
+        sys.stdout.write(example_path(kind).read_text(encoding="utf-8"))
+        return 0
+    written = write_example(args.out, kind, force=args.force)
+    print(f"wrote {written}; edit it, then run: callnext check-config {written}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_broker, _add_status, _add_report, _add_config_commands, _add_demo):
+        add(sub)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
 
+
+def _add_broker(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     broker = sub.add_parser("broker", help="run the queue broker (the single writer)")
     broker.add_argument("--config", required=True, help="hall TOML file")
     broker.add_argument("--data", required=True, help="directory for the journal")
@@ -106,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--clock-speed", type=float, default=1.0, help=argparse.SUPPRESS)
     broker.set_defaults(run=_broker)
 
+
+def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status = sub.add_parser("status", help="show the live hall from a running broker")
     status.add_argument("--config", required=True, help="hall TOML file")
     status.add_argument("--endpoint", help="broker command endpoint (default from config)")
@@ -113,23 +136,40 @@ def build_parser() -> argparse.ArgumentParser:
     add_security_args(status)
     status.set_defaults(run=_status)
 
-    report = sub.add_parser("report", help="a day's figures from the journal")
+
+def _add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = sub.add_parser("report", help="a day's figures from the journal (read only)")
     report.add_argument("--config", required=True, help="hall TOML file")
     report.add_argument("--data", required=True, help="the broker's data directory")
     report.add_argument("--date", help="YYYY-MM-DD (default: the newest day in the journal)")
     report.add_argument("--csv", help="also write the figures to this CSV file")
     report.set_defaults(run=_report)
 
+
+def _add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = sub.add_parser("check-config", help="validate a hall TOML file")
     check.add_argument("file")
     check.set_defaults(run=_check_config)
     show = sub.add_parser("show-config", help="print the effective configuration")
     show.add_argument("file")
     show.set_defaults(run=_show_config)
+    example = sub.add_parser(
+        "example-hall", help="the example hall file shipped with callnext, a starting point",
+        description="Print the commented example hall (a municipal medical insurance hall), "
+                    "or write it to --out; edit it, then run callnext check-config.")
+    example.add_argument("--out", help="write it to this file (an existing file is kept "
+                         "unless --force); default: print it")
+    example.add_argument("--minimal", action="store_true",
+                         help="the smallest valid hall instead: one service, one counter")
+    example.add_argument("--force", action="store_true", help="replace an existing --out file")
+    example.set_defaults(run=_example_hall)
 
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = sub.add_parser("demo", help="the whole hall on this machine: windows for the display, "
                           "kiosk and counters; --headless: a scripted day in the terminal")
-    demo.add_argument("--config", default="config/hall.example.toml", help="hall TOML file")
+    demo.add_argument("--config", help="hall TOML file (default: the example hall shipped with "
+                      "callnext, see `callnext example-hall`)")
     mode = demo.add_mutually_exclusive_group()
     mode.add_argument("--headless", action="store_true",
                       help="no windows: play a scripted, accelerated hall day and print its report "
@@ -144,12 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", help="keep the journal (and, with windows, printed tickets and "
                       "speech) in this folder (default: a temporary one)")
     demo.set_defaults(run=_demo)
-
-    importlib.import_module("callnext.keys").register(sub)
-
-    for module in NODE_CLI_MODULES:
-        importlib.import_module(module).register(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,31 +12,26 @@ decides, and says so when it falls back to the terminal.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
-import math
 import os
-import random
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from foundation.errors import CallnextError
+from callnext.demo_script import ScriptedDay
 from callnext.keys import ADMIN, default_names, init_keys
 from callnext.status import format_status
 from config.load import load_hall
 from config.schema import WEEKDAYS, Hall
+from foundation.errors import CallnextError
 from protocol.client import RequestClient
 from protocol.envelope import Event
-from protocol.errors import CommandRefused
 from protocol.mirror import StateMirror
 from protocol.security import client_socket_setup
 
@@ -100,14 +95,6 @@ def choose_mode(headless: bool, windowed: bool = False,
                        "WAYLAND_DISPLAY unset, not a Pi console): running headless, a scripted "
                        "hall day in this terminal.")
     return True, f"callnext demo: windows on {reason}."
-
-
-@dataclass(order=True)
-class _Action:
-    at: float
-    order: int
-    run: Callable[[], None] = field(compare=False)
-
 
 def demo_day(hall: Hall) -> datetime:
     """The opening of the latest day the hall is open, today included (hall-local)."""
@@ -212,174 +199,45 @@ def stop_broker(process: subprocess.Popen[str]) -> int:
             process.wait(timeout=5)
     return process.returncode or 0
 
+class _Board:
+    """The terminal side of the headless demo: the live board and the latest actions.
 
-class ScriptedDay:
-    """Arrivals, clerks and visitors of one hall day, driven on the demo clock."""
+    On a terminal the board is redrawn in place every second with the last lines under it;
+    into a pipe or file every line is printed once and a board every 15 seconds.
+    """
 
-    def __init__(self, hall: Hall, client: RequestClient, start: float, seed: int,
-                 log: Callable[[str], None]) -> None:
+    def __init__(self, hall: Hall, stream: TextIO) -> None:
         self.hall = hall
-        self.client = client
-        self.start = start
-        self.random = random.Random(seed)
-        self.log = log
-        self.queue: list[_Action] = []
-        self._order = itertools.count()
-        self.issued = 0
-        self.refused = 0
-        self._now = start
-        self._calls = 0
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.every_s = 1.0 if self.interactive else 15.0
+        self.recent: list[str] = []
 
-    def at(self, when: float, run: Callable[[], None]) -> None:
-        """Schedule ``run`` at demo time ``when``."""
-        heapq.heappush(self.queue, _Action(when, next(self._order), run))
+    def log(self, line: str) -> None:
+        """Note one action of the day."""
+        self.recent.append(line)
+        del self.recent[:-12]
+        if not self.interactive:
+            print(line, file=self.stream)
 
-    def run_due(self, now: float) -> None:
-        """Run every action due by ``now``."""
-        while self.queue and self.queue[0].at <= now:
-            heapq.heappop(self.queue).run()
+    def on_event(self, kind: str, payload: Any) -> None:
+        """Mirror listener: show the hall's alerts among the actions."""
+        if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
+            self.log(f"  ! {payload.data['message']['zh']} / {payload.data['message']['en']}")
 
-    def send(self, op: str, **args: Any) -> dict[str, Any] | None:
-        """One command; a refusal is shown, not fatal (the clerk would see it too)."""
-        try:
-            return self.client.request(op, args)
-        except CommandRefused as refusal:
-            self.log(f"  ✗ {op} {args}: {refusal.message}")
-            return None
-
-    # -- visitors -----------------------------------------------------------------------------
-
-    def plan(self, minutes: float) -> None:
-        """Schedule arrivals over ``minutes`` and the clerks' first calls."""
-        rng = self.random
-        services = [s for s in self.hall.services if s.kiosk and s.id != "appointment"]
-        weights = [3.0 if s.id == "general" else 1.0 for s in services]
-        t = self.start + 60.0
-        end = self.start + minutes * 60.0
-        while t < end:
-            hour = datetime.fromtimestamp(t, self.hall.hours.zone()).hour
-            per_minute = 1.6 if 9 <= hour < 11 else 0.7  # the morning peak
-            t += rng.expovariate(per_minute) * 60.0
-            service = rng.choices(services, weights)[0]
-            kind = "priority" if not service.priority and rng.random() < 0.07 else "walkin"
-            self.at(t, lambda s=service.id, k=kind: self._arrive(s, k))
-        for counter in self.hall.counters:
-            self.at(self.start + 90.0 + counter.number * 20.0,
-                    lambda n=counter.number: self._call_next(n))
-        pause_counter = self.hall.counters[min(3, len(self.hall.counters) - 1)].number
-        self.at(self.start + 95 * 60.0, lambda: self._pause(pause_counter))
-        self._book_appointments()
-
-    def _book_appointments(self) -> None:
-        if self.hall.service("appointment") is None:
+    def draw(self, mirror: StateMirror, now: float) -> None:
+        """The board as the mirror sees it at demo time ``now``."""
+        if mirror.seq <= 0:
             return
-        zone = self.hall.hours.zone()
-        for i, offset_min in enumerate((40, 75, 130)):
-            begin = datetime.fromtimestamp(self.start + offset_min * 60.0, zone)
-            code = f"DEMO-{i + 1:02d}"
-            self.send("book_appointment", code=code, service="appointment",
-                      start=begin.replace(tzinfo=None).isoformat(timespec="minutes"),
-                      end=(begin + timedelta(minutes=30)).replace(tzinfo=None)
-                      .isoformat(timespec="minutes"))
-            self.at(self.start + (offset_min - 10) * 60.0,
-                    lambda c=code: self._check_in(c))
-
-    def _arrive(self, service: str, kind: str) -> None:
-        result = self.send("issue_ticket", service=service, kind=kind)
-        if result is None:
-            self.refused += 1
-            return
-        self.issued += 1
-        self.log(f"  取号 {result['ticket']} ({service}{', 优先' if kind == 'priority' else ''})"
-                 f" ahead {result['ahead']}, est {result['estimate_min']} min")
-
-    def _check_in(self, code: str) -> None:
-        result = self.send("issue_ticket", service="appointment", kind="appointment",
-                           appointment=code)
-        if result is not None:
-            self.issued += 1
-            self.log(f"  预约签到 {code} → {result['ticket']}")
-
-    # -- clerks ---------------------------------------------------------------------------------
-
-    def _service_minutes(self, service: str) -> float:
-        configured = self.hall.service(service)
-        mean = configured.expected_minutes if configured else 8.0
-        return max(1.0, self.random.lognormvariate(math.log(mean) - 0.08, 0.4))
-
-    def _call_next(self, counter: int) -> None:
-        result = self.send("call_next", counter=counter)
-        now = self._now_hint()
-        if result is None or result.get("ticket") is None:
-            self.at(now + 45.0, lambda: self._call_next(counter))
-            return
-        number, service = result["ticket"], result["service"]
-        self.log(f"  叫号 {number} → {counter}号窗口 / Counter {counter}")
-        self._calls += 1
-        roll = self.random.random()
-        # The second call of the day always misses its visitor and the fifth is always
-        # transferred, so even a short demo shows recalls, a no-show and 一票到底.
-        if self._calls == 2:
-            roll = 0.0
-        elif self._calls == 5:
-            roll = 0.08
-        if roll < 0.07:
-            self.at(now + 60.0, lambda: self._recall(counter, number))
-            return
-        self.at(now + 30.0, lambda: self.send("start", counter=counter))
-        if roll < 0.10:
-            other = [s.id for s in self.hall.services if s.id not in (service, "appointment")]
-            self.at(now + 4 * 60.0, lambda: self._transfer(counter, self.random.choice(other)))
-            return
-        self.at(now + self._service_minutes(service) * 60.0,
-                lambda: self._finish(counter, number))
-
-    def _recall(self, counter: int, number: str) -> None:
-        result = self.send("recall", counter=counter)
-        if result is None or result.get("status") == "no_show":
-            self.log(f"  过号 {number} at counter {counter}")
-            self.at(self._now_hint() + 20.0, lambda: self._call_next(counter))
-            return
-        if result["recalls"] >= 2:
-            self.at(self._now_hint() + 60.0, lambda: self._no_show(counter, number))
+        board = format_status(self.hall, {"seq": mirror.seq, "now": now, "view": mirror.view})
+        clock = datetime.fromtimestamp(now, self.hall.hours.zone()).strftime("%H:%M")
+        connection = "" if mirror.connected else "  [连接中断 / connection lost]"
+        if self.interactive:
+            self.stream.write("\x1b[2J\x1b[H")
+            print(f"hall time {clock}{connection}\n{board}\n\nlatest:", file=self.stream)
+            print("\n".join(self.recent), file=self.stream, flush=True)
         else:
-            self.at(self._now_hint() + 60.0, lambda: self._recall(counter, number))
-
-    def _no_show(self, counter: int, number: str) -> None:
-        self.send("no_show", counter=counter)
-        self.log(f"  过号 {number} at counter {counter}")
-        self._call_next(counter)
-
-    def _transfer(self, counter: int, service: str) -> None:
-        result = self.send("transfer", counter=counter, service=service)
-        if result is not None:
-            self.log(f"  转移 {result['ticket']} → {service}")
-        self._call_next(counter)
-
-    def _finish(self, counter: int, number: str) -> None:
-        self.send("finish", counter=counter)
-        if self.random.random() < 0.7:
-            score = self.random.choices([3, 2, 1], [0.8, 0.15, 0.05])[0]
-            self.send("rate", counter=counter, score=score)
-        self.at(self._now_hint() + 15.0, lambda: self._call_next(counter))
-
-    def _pause(self, counter: int) -> None:
-        self.send("pause", counter=counter)
-        self.log(f"  暂停 counter {counter} (15 min break)")
-        self.at(self._now_hint() + 15 * 60.0, lambda: self._resume(counter))
-
-    def _resume(self, counter: int) -> None:
-        self.send("resume", counter=counter)
-        self.log(f"  恢复 counter {counter}")
-        self._call_next(counter)
-
-    def _now_hint(self) -> float:
-        return self._now
-
-    def advance(self, now: float) -> None:
-        """Move the script's clock to ``now`` and run what is due."""
-        self._now = now
-        self.run_due(now)
+            print(f"--- hall time {clock}{connection}\n{board}", file=self.stream, flush=True)
 
 
 def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed: int = 7,
@@ -409,24 +267,11 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         process, endpoints = start_broker(
             config, data, clock_start=opening.replace(tzinfo=None).isoformat(), speed=speed,
             keys_dir=keys)
-        began = time.monotonic()
-        start = opening.timestamp()
-        recent: list[str] = []
-        interactive = stream.isatty()
-
-        def log(line: str) -> None:
-            recent.append(line)
-            del recent[:-12]
-            if not interactive:
-                print(line, file=stream)
-
-        def on_event(kind: str, payload: Any) -> None:
-            if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
-                log(f"  ! {payload.data['message']['zh']} / {payload.data['message']['en']}")
-
+        began = time.monotonic()  # the broker's accelerated hall clock runs from about now
+        board = _Board(hall, stream)
         mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
                              socket_setup=client_socket_setup(keys, "display-1"))
-        mirror.add_listener(on_event)
+        mirror.add_listener(board.on_event)
         client = RequestClient(endpoints["commands"], ADMIN, timeout_ms=3000,
                                socket_setup=client_socket_setup(keys, ADMIN))
         print(f"callnext demo: {hall.name.zh} / {hall.name.en}, {minutes:g} hall minutes at "
@@ -435,21 +280,8 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         status = 0
         try:
             mirror.start()
-            script = ScriptedDay(hall, client, start, seed, log)
-            script.plan(minutes)
-            last_board = 0.0
-            while True:
-                now = start + (time.monotonic() - began) * speed
-                if now > start + minutes * 60.0:
-                    break
-                if process.poll() is not None:
-                    raise DemoError(f"the broker exited unexpectedly ({process.returncode})")
-                script.advance(now)
-                if time.monotonic() - last_board >= (1.0 if interactive else 15.0):
-                    last_board = time.monotonic()
-                    _draw(stream, hall, mirror, now, recent, interactive)
-                time.sleep(0.05)
-            _draw(stream, hall, mirror, start + minutes * 60.0, recent, interactive)
+            script = ScriptedDay(hall, client, opening.timestamp(), seed, board.log)
+            _play(script, process, mirror, board, began=began, minutes=minutes, speed=speed)
             print(f"\nissued {script.issued} tickets, {script.refused} refused.", file=stream)
         except KeyboardInterrupt:
             print("\ncallnext demo: stopped (Ctrl-C) / 已停止.", file=stream)
@@ -466,16 +298,22 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
         return status
 
 
-def _draw(stream: TextIO, hall: Hall, mirror: StateMirror, now: float, recent: list[str],
-          interactive: bool) -> None:
-    if mirror.seq <= 0:
-        return
-    board = format_status(hall, {"seq": mirror.seq, "now": now, "view": mirror.view})
-    clock = datetime.fromtimestamp(now, hall.hours.zone()).strftime("%H:%M")
-    connection = "" if mirror.connected else "  [连接中断 / connection lost]"
-    if interactive:
-        stream.write("\x1b[2J\x1b[H")
-        print(f"hall time {clock}{connection}\n{board}\n\nlatest:", file=stream)
-        print("\n".join(recent), file=stream, flush=True)
-    else:
-        print(f"--- hall time {clock}{connection}\n{board}", file=stream, flush=True)
+def _play(script: ScriptedDay, process: subprocess.Popen[str], mirror: StateMirror,
+          board: _Board, *, began: float, minutes: float, speed: float) -> None:
+    """Play ``minutes`` of hall time from the script's start (at monotonic ``began``), ``speed``
+    times faster."""
+    end = script.start + minutes * 60.0
+    script.plan(minutes)
+    last_board = 0.0
+    while True:
+        now = script.start + (time.monotonic() - began) * speed
+        if now > end:
+            break
+        if process.poll() is not None:
+            raise DemoError(f"the broker exited unexpectedly ({process.returncode})")
+        script.advance(now)
+        if time.monotonic() - last_board >= board.every_s:
+            last_board = time.monotonic()
+            board.draw(mirror, now)
+        time.sleep(0.05)
+    board.draw(mirror, end)

@@ -32,7 +32,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import tomli_w
 
@@ -180,7 +180,33 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
     # Outside opening hours the hall would refuse tickets: the demo then replays the
     # latest opening day from 30 minutes after opening, in real time.
     clock = None if is_open(hall, time.time()) else opening.replace(tzinfo=None).isoformat()
+    _announce(folder, speakers, clock, stream)
 
+    stop = threading.Event()
+    restore_signals = _stop_on_signals(stop)
+    children: list[Child] = []
+    broker: subprocess.Popen[str] | None = None
+    try:
+        broker, _ = start_broker(str(path), folder, clock_start=clock, speed=1.0,
+                                 command_port=command_port, event_port=event_port,
+                                 keys_dir=keys)
+        common = ["--config", str(path), "--keys", str(keys)]
+        _start_nodes(children, common, logs, stop)
+        pids = ", ".join(f"{c.name} {c.process.pid}" for c in children)
+        print(f"callnext demo: running (broker {broker.pid}, {pids}); logs in {logs}",
+              file=stream, flush=True)
+        return _supervise(broker, children, logs, stop, stream)
+    finally:
+        stop_children(children)
+        if broker is not None:
+            stop_broker(broker)
+        restore_signals()
+        printed = sorted((folder / "tickets").glob("*.png"))
+        print(f"callnext demo: stopped / 已停止. {len(printed)} ticket(s) printed in "
+              f"{folder / 'tickets'}; journal in {folder}", file=stream, flush=True)
+
+
+def _announce(folder: Path, speakers: bool, clock: str | None, stream: TextIO) -> None:
     print(f"callnext demo: folder {folder}\n"
           f"  printed tickets (PNG + ESC/POS bytes) -> {folder / 'tickets'}\n"
           + ("  speech -> speakers (aplay, ALSA 'default') / 语音从扬声器播放\n" if speakers else
@@ -190,54 +216,49 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
           + "  Ctrl-C (or closing any window) stops everything / 按 Ctrl-C 结束",
           file=stream, flush=True)
 
-    stop = threading.Event()
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop`` (main thread only); returns what puts the handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    if threading.current_thread() is threading.main_thread():
-        for signum in previous:
-            signal.signal(signum, lambda *_: stop.set())
-    children: list[Child] = []
-    broker: subprocess.Popen[str] | None = None
-    status = 0
-    try:
-        broker, _ = start_broker(str(path), folder, clock_start=clock, speed=1.0,
-                                 command_port=command_port, event_port=event_port,
-                                 keys_dir=keys)
-        python = [sys.executable, "-m"]
-        common = ["--config", str(path), "--keys", str(keys)]
-        for name, argv in (
-                ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
-                ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID,
-                           "--windowed"]),
-                ("callers", [*python, "caller.panel", *common])):
-            if stop.is_set():
-                break
-            children.append(_spawn(name, argv, logs / f"{name}.log"))
-        pids = ", ".join(f"{c.name} {c.process.pid}" for c in children)
-        print(f"callnext demo: running (broker {broker.pid}, {pids}); logs in {logs}",
-              file=stream, flush=True)
-        while not stop.is_set():
-            ended = [c for c in children if c.process.poll() is not None]
-            if broker.poll() is not None:
-                print(f"callnext demo: the broker stopped ({broker.returncode}); see {logs}",
-                      file=stream)
-                status = 1
-                break
-            if ended:
-                child = ended[0]
-                code = child.process.returncode
-                print(f"callnext demo: the {child.name} window closed (exit {code}); "
-                      "stopping the hall", file=stream)
-                status = 0 if code == 0 else 1
-                break
-            stop.wait(0.2)
-    finally:
-        stop_children(children)
-        if broker is not None:
-            stop_broker(broker)
+    for signum in previous:
+        signal.signal(signum, lambda *_: stop.set())
+
+    def restore() -> None:
         for signum, handler in previous.items():
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signum, handler)
-        printed = sorted((folder / "tickets").glob("*.png"))
-        print(f"callnext demo: stopped / 已停止. {len(printed)} ticket(s) printed in "
-              f"{folder / 'tickets'}; journal in {folder}", file=stream, flush=True)
-    return status
+            signal.signal(signum, handler)
+
+    return restore
+
+
+def _start_nodes(children: list[Child], common: list[str], logs: Path,
+                 stop: threading.Event) -> None:
+    """Start the display, the kiosk and the caller panel into ``children`` (each one as soon as
+    it runs, so a failure part-way still stops those started), each logging into ``logs``."""
+    python = [sys.executable, "-m"]
+    for name, argv in (
+            ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
+            ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"]),
+            ("callers", [*python, "caller.panel", *common])):
+        if stop.is_set():
+            break
+        children.append(_spawn(name, argv, logs / f"{name}.log"))
+
+
+def _supervise(broker: subprocess.Popen[str], children: list[Child], logs: Path,
+               stop: threading.Event, stream: TextIO) -> int:
+    """Wait for a stop signal, a closed window or a dead broker; the demo's exit status."""
+    while not stop.is_set():
+        if broker.poll() is not None:
+            print(f"callnext demo: the broker stopped ({broker.returncode}); see {logs}",
+                  file=stream)
+            return 1
+        ended = [c for c in children if c.process.poll() is not None]
+        if ended:
+            code = ended[0].process.returncode
+            print(f"callnext demo: the {ended[0].name} window closed (exit {code}); "
+                  "stopping the hall", file=stream)
+            return 0 if code == 0 else 1
+        stop.wait(0.2)
+    return 0

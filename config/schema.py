@@ -199,79 +199,8 @@ class Hall(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:
-        problems: list[tuple[Loc, str]] = []
-        seen_ids: set[str] = set()
-        seen_prefixes: dict[str, str] = {}
-        for index, service in enumerate(self.services):
-            if service.id in seen_ids:
-                problems.append((
-                    ("services", index, "id"),
-                    f"service id {service.id!r} is used twice; give each service its own id",
-                ))
-            seen_ids.add(service.id)
-            if service.prefix in seen_prefixes:
-                problems.append((
-                    ("services", index, "prefix"),
-                    f"prefix {service.prefix!r} is used by {seen_prefixes[service.prefix]!r} and "
-                    f"{service.id!r}; ticket numbers would collide, pick another letter",
-                ))
-            else:
-                seen_prefixes[service.prefix] = service.id
-        numbers: set[int] = set()
-        for index, counter in enumerate(self.counters):
-            if counter.number in numbers:
-                problems.append((
-                    ("counters", index, "number"),
-                    f"counter number {counter.number} is used twice; give each counter its own number",
-                ))
-            numbers.add(counter.number)
-            for position, service_id in enumerate(counter.services):
-                if service_id not in seen_ids:
-                    hint = _closest(service_id, sorted(seen_ids))
-                    problems.append((
-                        ("counters", index, "services", position),
-                        f"counter {counter.number} serves unknown service {service_id!r}"
-                        + (
-                            f"; did you mean {hint!r}?"
-                            if hint
-                            else f"; known services: {', '.join(sorted(seen_ids))}"
-                        ),
-                    ))
-        for index, kiosk in enumerate(self.kiosks):
-            named = [(("kiosks", index, "services", i), sid) for i, sid in enumerate(kiosk.services)]
-            if kiosk.priority_service is not None:
-                named.append((("kiosks", index, "priority_service"), kiosk.priority_service))
-            for loc, service_id in named:
-                if service_id not in seen_ids:
-                    hint = _closest(service_id, sorted(seen_ids))
-                    problems.append((loc, f"kiosk {kiosk.id} offers unknown service {service_id!r}"
-                                     + (f"; did you mean {hint!r}?" if hint else
-                                        f"; known services: {', '.join(sorted(seen_ids))}")))
-        for index, caller in enumerate(self.callers):
-            for position, number in enumerate(caller.counters):
-                if number not in numbers:
-                    problems.append((("callers", index, "counters", position),
-                                     f"caller {caller.id} is for counter {number}, which is not "
-                                     f"in [[counters]] ({', '.join(map(str, sorted(numbers)))})"))
-            for position, service_id in enumerate(caller.transfer.services):
-                if service_id not in seen_ids:
-                    hint = _closest(service_id, sorted(seen_ids))
-                    problems.append((("callers", index, "transfer", "services", position),
-                                     f"caller {caller.id} transfers to unknown service "
-                                     f"{service_id!r}" + (f"; did you mean {hint!r}?" if hint
-                                                          else "")))
-            fitted = len(caller.rating.buttons)
-            if fitted and fitted != self.policies.rating_scale:
-                problems.append((("callers", index, "rating", "buttons"),
-                                 f"caller {caller.id} has {fitted} rating buttons but "
-                                 f"policies.rating_scale is {self.policies.rating_scale}; "
-                                 "fit one button per level"))
-        for index, display in enumerate(self.displays):
-            for position, number in enumerate(display.counters):
-                if number not in numbers:
-                    problems.append((("displays", index, "counters", position),
-                                     f"display {display.id} shows counter {number}, which is not "
-                                     f"in [[counters]] ({', '.join(map(str, sorted(numbers)))})"))
+        problems = [*_service_problems(self), *_counter_problems(self), *_kiosk_problems(self),
+                    *_caller_problems(self), *_display_problems(self)]
         if self.broker.command_port == self.broker.event_port:
             problems.append((
                 ("broker", "event_port"),
@@ -294,6 +223,115 @@ class Hall(_Model):
             if counter.number == number:
                 return counter
         return None
+
+
+# --- cross-references between the tables of a hall (each list in file order) -----------------
+
+_Problems = list[tuple[Loc, str]]
+
+
+def _service_problems(hall: Hall) -> _Problems:
+    problems: _Problems = []
+    seen_ids: set[str] = set()
+    seen_prefixes: dict[str, str] = {}
+    for index, service in enumerate(hall.services):
+        if service.id in seen_ids:
+            problems.append((
+                ("services", index, "id"),
+                f"service id {service.id!r} is used twice; give each service its own id",
+            ))
+        seen_ids.add(service.id)
+        if service.prefix in seen_prefixes:
+            problems.append((
+                ("services", index, "prefix"),
+                f"prefix {service.prefix!r} is used by {seen_prefixes[service.prefix]!r} and "
+                f"{service.id!r}; ticket numbers would collide, pick another letter",
+            ))
+        else:
+            seen_prefixes[service.prefix] = service.id
+    return problems
+
+
+def _unknown_service_hint(service_id: str, known: list[str]) -> str:
+    hint = _closest(service_id, known)
+    return f"; did you mean {hint!r}?" if hint else f"; known services: {', '.join(known)}"
+
+
+def _counter_problems(hall: Hall) -> _Problems:
+    problems: _Problems = []
+    known = sorted({service.id for service in hall.services})
+    numbers: set[int] = set()
+    for index, counter in enumerate(hall.counters):
+        if counter.number in numbers:
+            problems.append((
+                ("counters", index, "number"),
+                f"counter number {counter.number} is used twice; give each counter its own number",
+            ))
+        numbers.add(counter.number)
+        for position, service_id in enumerate(counter.services):
+            if service_id not in known:
+                problems.append((
+                    ("counters", index, "services", position),
+                    f"counter {counter.number} serves unknown service {service_id!r}"
+                    + _unknown_service_hint(service_id, known),
+                ))
+    return problems
+
+
+def _kiosk_problems(hall: Hall) -> _Problems:
+    problems: _Problems = []
+    known = sorted({service.id for service in hall.services})
+    for index, kiosk in enumerate(hall.kiosks):
+        named = [(("kiosks", index, "services", i), sid) for i, sid in enumerate(kiosk.services)]
+        if kiosk.priority_service is not None:
+            named.append((("kiosks", index, "priority_service"), kiosk.priority_service))
+        for loc, service_id in named:
+            if service_id not in known:
+                problems.append((loc, f"kiosk {kiosk.id} offers unknown service {service_id!r}"
+                                 + _unknown_service_hint(service_id, known)))
+    return problems
+
+
+def _not_a_counter(numbers: set[int]) -> str:
+    return f"which is not in [[counters]] ({', '.join(map(str, sorted(numbers)))})"
+
+
+def _caller_problems(hall: Hall) -> _Problems:
+    problems: _Problems = []
+    known = sorted({service.id for service in hall.services})
+    numbers = {counter.number for counter in hall.counters}
+    for index, caller in enumerate(hall.callers):
+        for position, number in enumerate(caller.counters):
+            if number not in numbers:
+                problems.append((("callers", index, "counters", position),
+                                 f"caller {caller.id} is for counter {number}, "
+                                 + _not_a_counter(numbers)))
+        for position, service_id in enumerate(caller.transfer.services):
+            if service_id not in known:
+                hint = _closest(service_id, known)
+                problems.append((("callers", index, "transfer", "services", position),
+                                 f"caller {caller.id} transfers to unknown service "
+                                 f"{service_id!r}" + (f"; did you mean {hint!r}?" if hint
+                                                      else "")))
+        fitted = len(caller.rating.buttons)
+        if fitted and fitted != hall.policies.rating_scale:
+            problems.append((("callers", index, "rating", "buttons"),
+                             f"caller {caller.id} has {fitted} rating buttons but "
+                             f"policies.rating_scale is {hall.policies.rating_scale}; "
+                             "fit one button per level"))
+    return problems
+
+
+def _display_problems(hall: Hall) -> _Problems:
+    problems: _Problems = []
+    numbers = {counter.number for counter in hall.counters}
+    for index, display in enumerate(hall.displays):
+        for position, number in enumerate(display.counters):
+            if number not in numbers:
+                problems.append((("displays", index, "counters", position),
+                                 f"display {display.id} shows counter {number}, "
+                                 + _not_a_counter(numbers)))
+    return problems
 
 
 def _closest(word: str, choices: list[str]) -> str | None:

@@ -147,12 +147,6 @@ class MemoryPrinter:
         self._lock = threading.Lock()
         self.name = "memory"
 
-    def set_status(self, status: PrinterStatus) -> None:
-        """Answer ``status`` from now on."""
-        with self._lock:
-            self._statuses.clear()
-            self._last = status
-
     def print_bytes(self, data: bytes) -> None:
         """Record the job, or raise ``PrinterFault`` if told to fail."""
         with self._lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,6 @@ def parse_bookings(text: str, hall: Hall, source: str = "<csv>") -> list[dict[st
     Raises:
         AppointmentImportError: listing every bad row with its CSV line number.
     """
-    import re
-
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a BOM
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
@@ -65,31 +64,9 @@ def parse_bookings(text: str, hall: Hall, source: str = "<csv>") -> list[dict[st
         if empty:
             problems.append(f"line {line}: missing {', '.join(empty)}")
             continue
-        code = values["code"]
-        row_problems = []
-        if not re.match(BOOKING_CODE_PATTERN, code):
-            row_problems.append(f"code {code!r} must be 4-32 letters, digits or '-'")
-        elif code in seen:
-            row_problems.append(f"code {code} already on line {seen[code]}")
-        else:
-            seen[code] = line
-        if values["service"] not in services:
-            row_problems.append(f"unknown service {values['service']!r} "
-                                f"(known: {', '.join(sorted(services))})")
-        times: list[datetime] = []
-        for key in ("start", "end"):
-            try:
-                moment = datetime.fromisoformat(values[key])
-            except ValueError:
-                row_problems.append(f"{key} {values[key]!r} is not a date-time like 2026-11-25T10:00")
-                continue
-            if moment.tzinfo is not None:
-                row_problems.append(f"{key} {values[key]!r} must be hall-local, without a time zone")
-            times.append(moment)
-        if len(times) == 2 and times[1] <= times[0]:
-            row_problems.append("end must be after start")
+        row_problems = _row_problems(values, line, services, seen)
         if row_problems:
-            problems.append(f"line {line} ({code}): " + "; ".join(row_problems))
+            problems.append(f"line {line} ({values['code']}): " + "; ".join(row_problems))
             continue
         rows.append({**values, "start": _minute(values["start"]), "end": _minute(values["end"])})
     if problems:
@@ -99,6 +76,35 @@ def parse_bookings(text: str, hall: Hall, source: str = "<csv>") -> list[dict[st
     if not rows:
         raise AppointmentImportError(f"{source}: no bookings in the file")
     return rows
+
+
+def _row_problems(values: dict[str, str], line: int, services: set[str],
+                  seen: dict[str, int]) -> list[str]:
+    """What is wrong with one complete row; ``seen`` (code -> line) learns its code."""
+    code = values["code"]
+    problems = []
+    if not re.match(BOOKING_CODE_PATTERN, code):
+        problems.append(f"code {code!r} must be 4-32 letters, digits or '-'")
+    elif code in seen:
+        problems.append(f"code {code} already on line {seen[code]}")
+    else:
+        seen[code] = line
+    if values["service"] not in services:
+        problems.append(f"unknown service {values['service']!r} "
+                        f"(known: {', '.join(sorted(services))})")
+    times: list[datetime] = []
+    for key in ("start", "end"):
+        try:
+            moment = datetime.fromisoformat(values[key])
+        except ValueError:
+            problems.append(f"{key} {values[key]!r} is not a date-time like 2026-11-25T10:00")
+            continue
+        if moment.tzinfo is not None:
+            problems.append(f"{key} {values[key]!r} must be hall-local, without a time zone")
+        times.append(moment)
+    if len(times) == 2 and times[1] <= times[0]:
+        problems.append("end must be after start")
+    return problems
 
 
 def _minute(text: str) -> str:

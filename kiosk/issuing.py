@@ -135,10 +135,6 @@ class IssueFlow:
         problem = self._print(result)
         return IssuedTicket.from_result(result, printed=problem is None, print_problem=problem)
 
-    def ticket_bytes(self, result: dict[str, Any]) -> bytes:
-        """The ESC/POS bytes of an ``issue_ticket`` result."""
-        return compose_ticket(ticket_doc(self.hall, self.node, result), self.node.printer)
-
     def _print(self, result: dict[str, Any]) -> str | None:
         status = self._printer_status()
         if status.can_print is False:

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Install one callnext node as a Raspberry Pi appliance (run by `sudo make install NODE=...`).
 #   systemd/install.sh NODE [COUNTER]
-# Creates the "callnext" system user, copies the source to $PREFIX/src, builds the venv
-# $PREFIX/venv with the node's extras, puts /etc/callnext/hall.toml in place (only if
-# absent), installs the systemd units (and the printer udev rule) and enables the node.
-# Safe to run again: it upgrades the code and keeps the hall file.
+# Creates the "callnext" system user, builds the callnext wheel (scripts/build-wheel.sh, the
+# wheel `make test` installs and checks) and installs it with its [all] extra into the venv
+# $PREFIX/venv, puts /etc/callnext/hall.toml in place from the example inside that wheel (only
+# if absent), installs the docs, the systemd units (and the printer udev rule) and enables the
+# node. Safe to run again: it upgrades the code and keeps the hall file.
 set -eu
 NODE=${1:?usage: install.sh broker|kiosk|display|caller [COUNTER]}
 COUNTER=${2:-1}
@@ -17,10 +18,10 @@ USER_NAME=callnext
 SRC=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 
 case "$NODE" in
-    broker)  extras="";            unit=callnext-broker.service ;;
-    kiosk)   extras="[ui,printer]"; unit=callnext-kiosk.service ;;
-    display) extras="[ui,speech]";  unit=callnext-display.service ;;
-    caller)  extras="[gpio]";       unit="callnext-caller@${COUNTER}.service" ;;
+    broker)  unit=callnext-broker.service ;;
+    kiosk)   unit=callnext-kiosk.service ;;
+    display) unit=callnext-display.service ;;
+    caller)  unit="callnext-caller@${COUNTER}.service" ;;
     *) echo "install: NODE must be broker, kiosk, display or caller, got '$NODE'" >&2; exit 2 ;;
 esac
 case "$COUNTER" in
@@ -45,23 +46,36 @@ for group in gpio i2c lp audio video render input; do
     fi
 done
 
-# 2. Code and virtual environment.
-say "copying the source to $PREFIX/src"
-install -d -m 0755 "$PREFIX" "$PREFIX/src"
-tar -C "$SRC" --exclude=./.venv --exclude=./.git --exclude='*.egg-info' \
-    --exclude=__pycache__ --exclude=./bench/out -cf - . | tar -C "$PREFIX/src" -xf -
+# 2. The wheel and the virtual environment: every node gets the same package, with the [all]
+#    extra, exactly as tests/packaging installs and runs it.
 if [ ! -x "$PREFIX/venv/bin/python" ]; then
     say "creating $PREFIX/venv"
+    install -d -m 0755 "$PREFIX"
     "$PYTHON" -m venv "$PREFIX/venv"
 fi
-say "installing callnext$extras into $PREFIX/venv"
-"$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check "$PREFIX/src$extras"
+vpip() { "$PREFIX/venv/bin/pip" --quiet --disable-pip-version-check "$@"; }
+say "building the callnext wheel into $PREFIX/wheels"
+built=$(PYTHON="$PREFIX/venv/bin/python" sh "$SRC/scripts/build-wheel.sh" "$PREFIX/wheels")
+wheel=$(printf '%s\n' "$built" | tail -n 1)
+say "installing $(basename "$wheel")[all] into $PREFIX/venv"
+vpip install "$wheel[all]"
+# The version number may be unchanged: replace the code whatever pip thinks is installed.
+vpip install --force-reinstall --no-deps "$wheel"
+install -d -m 0755 "$PREFIX/docs"
+cp -R "$SRC/docs/." "$PREFIX/docs/"
+if [ -d "$PREFIX/src" ]; then
+    say "removing $PREFIX/src, the source copy of an older install (the wheel replaces it)"
+    rm -rf "$PREFIX/src"
+fi
 
 # 3. Configuration: never overwrite an edited hall file.
 install -d -m 0750 -g "$USER_NAME" "$ETC"
 if [ ! -e "$ETC/hall.toml" ]; then
     say "creating $ETC/hall.toml from the example; edit it, then run callnext check-config"
-    install -m 0640 -g "$USER_NAME" "$SRC/config/hall.example.toml" "$ETC/hall.toml"
+    example=$(mktemp)
+    "$PREFIX/venv/bin/callnext" example-hall > "$example"
+    install -m 0640 -g "$USER_NAME" "$example" "$ETC/hall.toml"
+    rm -f "$example"
 else
     say "keeping the existing $ETC/hall.toml"
 fi

@@ -32,22 +32,20 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from broker.journal import JOURNAL_NAME, Journal, StoredEvent
-from broker.report import (
-    Figures,
-    Report,
-    ReportError,
-    build_report,
-    format_report,
-    nearest_rank,
-    print_report,
-    write_csv,
-)
+from broker.report import print_report
+from callnext.cli import main
+from broker.report_figures import Figures, Report, ReportError, build_report, nearest_rank
+from broker.report_render import format_report, write_csv
 from broker.service import BrokerService
 from config.load import effective_toml
 from config.schema import Hall
@@ -337,3 +335,114 @@ def test_missing_journal_names_the_file_and_the_data_option(config_file: Path,
     message = str(raised.value)
     assert str(empty / JOURNAL_NAME) in message and "--data" in message
     assert not (empty / JOURNAL_NAME).exists()
+
+
+# --- the journal is only read ------------------------------------------------------------------
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def _journal_copy(data_dir: Path, folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copyfile(data_dir / JOURNAL_NAME, folder / JOURNAL_NAME)
+    return folder
+
+
+def _bound_by_file_modes() -> list[str]:
+    """A command prefix under which file modes bind this user, root included.
+
+    Root reads and writes anywhere, so as root the command runs without the capabilities
+    that override file modes (it stays root, so it can still read the interpreter and the tree).
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot drop write rights")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+def test_the_report_reads_a_journal_in_a_read_only_folder(
+        data_dir: Path, config_file: Path, tmp_path: Path) -> None:
+    folder = _journal_copy(data_dir, tmp_path / "ro")
+    before = _files(folder)
+    (folder / JOURNAL_NAME).chmod(0o444)
+    folder.chmod(0o555)
+    prefix = _bound_by_file_modes()
+    try:
+        probe = subprocess.run([*prefix, sys.executable, "-c",
+                                f"open({str(folder / 'probe')!r}, 'x')"], capture_output=True)
+        assert probe.returncode != 0, "the folder must really be read-only for the report"
+        done = subprocess.run([*prefix, sys.executable, "-m", "callnext", "report", "--config",
+                               str(config_file), "--data", str(folder), "--date", DAY],
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert f"Daily report {DAY}" in done.stdout and "Out-of-order calls: 1" in done.stdout
+    assert _files(folder) == before
+
+
+def test_a_journal_this_user_cannot_read_is_a_clear_error(
+        data_dir: Path, config_file: Path, tmp_path: Path) -> None:
+    folder = _journal_copy(data_dir, tmp_path / "locked")
+    (folder / JOURNAL_NAME).chmod(0)
+    done = subprocess.run([*_bound_by_file_modes(), sys.executable, "-m", "callnext", "report",
+                           "--config", str(config_file), "--data", str(folder)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"cannot read the journal {folder / JOURNAL_NAME}" in done.stderr
+    assert "may read it" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_report_leaves_no_file_behind_in_the_brokers_folder(
+        data_dir: Path, config_file: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # No write-ahead log: a plain read-only open would create -wal and -shm files here,
+    # owned by whoever ran the report.
+    folder = _journal_copy(data_dir, tmp_path / "stopped")
+    before = _files(folder)
+    assert print_report(str(config_file), folder, DAY) == 0
+    assert _files(folder) == before
+
+
+def test_the_report_reads_a_live_journal_through_its_log_without_a_checkpoint(
+        config_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "live"
+    script = Script(small_hall(), folder)
+    try:
+        for minute in range(3):
+            script.do(minute, "issue_ticket", service="general")
+        log = folder / f"{JOURNAL_NAME}-wal"
+        assert log.stat().st_size > 0, "the events must still be in the write-ahead log"
+        database, frames = (folder / JOURNAL_NAME).read_bytes(), log.read_bytes()
+        done = subprocess.run([sys.executable, "-m", "callnext", "report", "--config",
+                               str(config_file), "--data", str(folder)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert f"Daily report {DAY}" in done.stdout
+        total = next(line for line in done.stdout.splitlines() if "合计 Total" in line)
+        assert total.split()[2] == "3", "the three tickets in the log are counted"
+        assert (folder / JOURNAL_NAME).read_bytes() == database
+        assert log.read_bytes() == frames, "the report must not checkpoint the broker's log"
+    finally:
+        script.journal.close()
+
+
+def test_a_damaged_journal_is_refused_and_left_where_it_is(
+        data_dir: Path, config_file: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _journal_copy(data_dir, tmp_path / "damaged")
+    path = folder / JOURNAL_NAME
+    with open(path, "r+b") as file:
+        file.truncate(path.stat().st_size // 2)
+    before = _files(folder)
+    assert main(["report", "--config", str(config_file), "--data", str(folder)]) != 0
+    error = capsys.readouterr().err
+    assert f"the journal {path} is damaged" in error and "left exactly as it is" in error
+    assert _files(folder) == before
+    # The premise: the broker's start-up would have set this very file aside.
+    writer = Journal(_journal_copy(folder, tmp_path / "writer") / JOURNAL_NAME)
+    writer.close()
+    assert any("was damaged" in note for note in writer.recovered)
