@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping, TextIO
 
 from foundation.errors import CallnextError
 from callnext.keys import ADMIN, default_names, init_keys
-from callnext.status import format_status
+from callnext.status import alert_line, format_status
 from config.load import load_hall
 from config.schema import WEEKDAYS, Hall
 from protocol.client import RequestClient
@@ -422,7 +422,8 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
 
         def on_event(kind: str, payload: Any) -> None:
             if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
-                log(f"  ! {payload.data['message']['zh']} / {payload.data['message']['en']}")
+                code = str(payload.data.get("code") or payload.data["kind"])
+                log(f"  ! {alert_line(hall, code, payload.data.get('params'))}")
 
         mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
                              socket_setup=client_socket_setup(keys, "display-1"))

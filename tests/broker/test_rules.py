@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from broker.rules import Command, HallState, RuleRefusal, apply, execute, initial_state, replay
+from broker.rules import (Command, Event, HallState, RuleRefusal, apply, execute, initial_state,
+                          public_view, replay)
 from config.schema import Hall
 from tests.conftest import at, small_hall
 
@@ -426,3 +427,29 @@ def test_rating_after_call_next_goes_to_the_visitor_who_just_left(h: Hall_) -> N
     with pytest.raises(RuleRefusal) as other:
         h.do("rate", counter=2, score=3, ticket="A002")
     assert other.value.code == "not_rateable_here"
+
+
+def test_replay_accepts_alerts_journaled_with_bilingual_messages(h: Hall_) -> None:
+    """Journals written before alerts carried code + params hold ``message`` {zh, en}."""
+    h.do("close_counter", counter=3)
+    h.do("issue_ticket", service="priority")
+    old = [e for e in h.events if e.type != "alert_raised"] + [
+        Event("alert_raised", h.now, {
+            "key": "unserved:priority", "kind": "unserved", "service": "priority",
+            "counter": None, "value": 1.0, "threshold": 0.0, "sticky": True,
+            "message": {"zh": "优先办理 有人等候但无窗口受理",
+                        "en": "Priority: visitors waiting but no open counter serves it"}}),
+        Event("alert_raised", h.now, {
+            "key": "node:kiosk-1/printer", "kind": "node_fault", "service": None,
+            "counter": None, "value": 0.0, "threshold": 0.0, "sticky": True,
+            "node": "kiosk-1", "component": "printer",
+            "message": {"zh": "kiosk-1 printer: paper out", "en": "kiosk-1 printer: paper out"}}),
+    ]
+    state = replay(h.state.hall, old)
+    assert state.alerts["unserved:priority"].params == {"service": "priority", "waiting": 1}
+    assert state.alerts["node:kiosk-1/printer"].params == {
+        "node": "kiosk-1", "component": "printer", "detail": ""}
+    alerts = {a["key"]: a for a in public_view(state)["alerts"]}
+    assert alerts["unserved:priority"]["code"] == "unserved"
+    # Replayed from the old journal, the live state's alert is the same as a fresh one.
+    assert state.alerts["unserved:priority"] == h.state.alerts["unserved:priority"]
