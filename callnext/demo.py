@@ -422,8 +422,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
 
         def on_event(kind: str, payload: Any) -> None:
             if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
-                code = str(payload.data.get("code") or payload.data["kind"])
-                log(f"  ! {alert_line(hall, code, payload.data.get('params'))}")
+                log(f"  ! {alert_line(hall, payload.data)}")
 
         mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
                              socket_setup=client_socket_setup(keys, "display-1"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import zmq
 
@@ -24,16 +24,17 @@ def _estimate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def alert_line(hall: Hall, code: str, params: dict[str, Any] | None) -> str:
-    """One alert as staff read it: the catalogue's words in Chinese, then English."""
+def alert_line(hall: Hall, alert: Mapping[str, Any]) -> str:
+    """One alert (a view entry or ``alert_raised`` data) as staff read it: the catalogue's
+    words in Chinese, then English."""
+    code, params = str(alert.get("code") or alert["kind"]), alert.get("params")
     return (f"{alert_text(code, params, 'zh', hall=hall)} / "
             f"{alert_text(code, params, 'en', hall=hall)}")
 
 
 def _alert_row(hall: Hall, alert: dict[str, Any]) -> str:
     if isinstance(alert.get("params"), dict):
-        code = str(alert.get("code") or alert["kind"])
-        return f"  ! {alert_line(hall, code, alert['params'])}"
+        return f"  ! {alert_line(hall, alert)}"
     # A broker from before alerts carried parameters: its facts as they are.
     return (f"  ! {alert['kind']} {alert.get('service') or ''} "
             f"(value {alert['value']:g}, threshold {alert['threshold']:g})")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from caller.lcd import caller_lines, note_words, refusal_note
+import io
+from typing import Any
+
+from caller.app import CounterCaller
+from caller.lcd import TerminalText, caller_lines, note_words, refusal_note
+from config.caller_node import CallerNode
 from tests.conftest import small_hall
 
 
@@ -34,3 +39,27 @@ def test_an_english_note_fits_an_ascii_lcd() -> None:
     lines = caller_lines({}, 1, link_ok=True, waiting=0, columns=20, rows=2, ascii_only=True,
                          note=note)
     assert lines[-1] == note[:20] and lines[-1].isascii()
+
+
+def _caller_showing(result: dict[str, Any], lcd: dict[str, Any]) -> list[str]:
+    """Press CALL NEXT on a caller whose broker answers ``result``; the text lines shown."""
+    stream = io.StringIO()
+    node = CallerNode.model_validate({"id": "caller-1", "counters": [1], "gpio": "mock",
+                                      "lcd": lcd})
+    caller = CounterCaller(small_hall(), node, 1, send=lambda op, args: result,
+                           view=lambda: {"counters": {}}, link_ok=lambda: True,
+                           text=TerminalText(stream))
+    caller.start()
+    try:
+        caller.act("call_next")
+        assert caller.worker.wait_idle(5)
+        caller.tick()
+    finally:
+        caller.stop()
+    return stream.getvalue().splitlines()
+
+
+def test_nobody_waiting_is_worded_on_the_callers_text_output() -> None:
+    result = {"ticket": None, "finished": None, "waiting": 0, "note": "nobody_waiting"}
+    lines = _caller_showing(result, {"kind": "terminal", "columns": 20, "rows": 3})
+    assert lines and lines[-1].endswith("| 无人等候")
