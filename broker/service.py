@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from broker.journal import Entry, Journal, JournalError
+from broker.refusals import wire_error
 from broker.security import Access
 from broker.rules import (
     COMMAND_OPS,
@@ -184,8 +185,10 @@ class BrokerService:
         try:
             outcome = execute(self.state, command, now, observe)
         except RuleRefusal as refusal:
-            reply = envelope.error_reply(request_id, refusal.code, refusal.message)
-            log.info("refused %s from %s: %s", command.op, command.node, refusal.message)
+            code, message, params = wire_error(refusal)
+            reply = envelope.error_reply(request_id, code, message, params)
+            log.info("refused %s from %s (%s): %s", command.op, command.node, refusal.code,
+                     message)
             self._remember_refusal(command, request_id, reply, now)
             return Handled(reply)
         reply = envelope.ok_reply(request_id or "", outcome.result)

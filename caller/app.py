@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from caller.lcd import TextOutput, caller_lines
+from caller.lcd import TextOutput, caller_lines, note_words, refusal_note
 from caller.leds import LedDriver, QueueWatch, plan_leds, waiting_for
 from caller.presses import PressFilter
 from caller.rating import RatingGate
@@ -99,6 +99,8 @@ class CounterCaller:
         self._leds = LedDriver(devices.status, devices.fault, devices.waiting)
         self._devices = devices
         self._text = text
+        # Character LCDs have no Chinese glyphs: their notes are worded in English.
+        self._ascii_only = node.lcd.kind == "i2c"
         self._queue_watch = QueueWatch()
         self._fault_until = float("-inf")
         self._note = ""
@@ -166,7 +168,8 @@ class CounterCaller:
         op = action
         if action == "transfer":
             if self.transfer is None:
-                self._refused("no transfer target configured / 未配置转移业务")
+                self._refused(note_words("caller.no_transfer_target",
+                                         ascii_only=self._ascii_only))
                 return "no_target"
             target = self.transfer.press(self._monotonic())
             if target is None:
@@ -184,7 +187,7 @@ class CounterCaller:
     def _submit(self, key: str, op: str, args: dict[str, Any]) -> SubmitResult:
         result = self.worker.submit(key, op, args)
         if result is SubmitResult.OFFLINE:
-            self._refused("broker unreachable, press again / 网络断开，请重按")
+            self._refused(note_words("caller.offline", ascii_only=self._ascii_only))
         return result
 
     def _rate(self, button: int) -> SubmitResult | str:
@@ -217,10 +220,13 @@ class CounterCaller:
                 if outcome.code != errors.ALREADY_RATED and self._rating_ticket is not None:
                     # The rating did not count: let the visitor press again.
                     self.rating.failed(self._rating_ticket)
-            text = outcome.code or outcome.status
-            self._refused(f"{command.op}: {text}")
+            self._refused(refusal_note(command.op, outcome.code, outcome.params, outcome.status,
+                                       ascii_only=self._ascii_only, hall=self.hall))
         elif command.op == "transfer":
             self._set_note(f"-> {command.args.get('service')} OK")
+        elif outcome.result and outcome.result.get("note"):
+            self._set_note(note_words(f"note.{outcome.result['note']}",
+                                      ascii_only=self._ascii_only))
         self.outcomes.append(outcome)
         del self.outcomes[:-200]
         if self.on_outcome is not None:

@@ -14,6 +14,8 @@ from typing import Any, Protocol, TextIO
 
 from foundation.errors import CallnextError
 from config.caller_node import LcdSettings
+from config.schema import Hall
+from runtime.messages import refusal_text, render
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,32 @@ def caller_lines(view: dict[str, Any], counter: int, *, link_ok: bool, waiting: 
         lines = lines[:rows - 1] + [lines[-1]] if rows > 1 else [lines[-1] if note else first]
     lines += [""] * (rows - len(lines))
     return [line[:columns] for line in lines]
+
+
+def note_words(key: str, params: dict[str, Any] | None = None, *, ascii_only: bool,
+               hall: Hall | None = None) -> str:
+    """A catalogue sentence for the note line: Chinese, or English on ASCII-only LCDs."""
+    return render(key, params, "en" if ascii_only else "zh", hall=hall)
+
+
+def refusal_note(op: str, code: str | None, params: dict[str, Any] | None, status: str, *,
+                 ascii_only: bool, hall: Hall | None = None) -> str:
+    """The note for a command that did not go through: the op, then why.
+
+    Args:
+        op: the command's op.
+        code: the wire error code when the broker refused, else None.
+        params: the refusal's parameters (with the rule's ``reason``).
+        status: the outcome's status (``refused``, ``unreachable``, ``stale``, ``error``).
+        ascii_only: English for character LCDs, Chinese otherwise.
+        hall: the hall, for service names.
+    """
+    if code is None:
+        why = note_words("caller.offline", ascii_only=ascii_only) if status == "unreachable" \
+            else status
+    else:
+        why = refusal_text(code, params, "en" if ascii_only else "zh", hall=hall)
+    return f"{op}: {why}"
 
 
 class TerminalText:

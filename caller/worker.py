@@ -67,6 +67,7 @@ class Outcome:
         result: the broker's result when ``ok``.
         code: the refusal's error code when ``refused``.
         message: a human-readable explanation when not ``ok``.
+        params: the refusal's parameters when ``refused`` (for the message catalogue).
         answered_at: monotonic seconds when the outcome was known.
     """
 
@@ -76,6 +77,7 @@ class Outcome:
     code: str | None = None
     message: str = ""
     answered_at: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class CommandWorker:
@@ -203,7 +205,7 @@ class CommandWorker:
         except CommandRefused as err:
             logger.info("%s refused: %s", command.op, err)
             return Outcome(command, "refused", code=err.code, message=err.message,
-                           answered_at=self._monotonic())
+                           answered_at=self._monotonic(), params=err.params)
         except BrokerUnreachable as err:
             logger.warning("%s: %s", command.op, err)
             return Outcome(command, "unreachable", message=str(err),

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, TextIO
 
 from callnext.demo_script import ScriptedDay
 from callnext.keys import ADMIN, default_names, init_keys
-from callnext.status import format_status
+from callnext.status import alert_line, format_status
 from config.load import load_hall
 from config.schema import WEEKDAYS, Hall
 from foundation.errors import CallnextError
@@ -223,7 +223,7 @@ class _Board:
     def on_event(self, kind: str, payload: Any) -> None:
         """Mirror listener: show the hall's alerts among the actions."""
         if kind == "event" and isinstance(payload, Event) and payload.type == "alert_raised":
-            self.log(f"  ! {payload.data['message']['zh']} / {payload.data['message']['en']}")
+            self.log(f"  ! {alert_line(self.hall, payload.data)}")
 
     def draw(self, mirror: StateMirror, now: float) -> None:
         """The board as the mirror sees it at demo time ``now``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import zmq
 
@@ -13,6 +13,7 @@ from foundation.text import pad
 from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient
+from runtime.messages import alert_text
 
 
 def _minutes(since: float | None, now: float) -> str:
@@ -21,6 +22,22 @@ def _minutes(since: float | None, now: float) -> str:
 
 def _estimate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def alert_line(hall: Hall, alert: Mapping[str, Any]) -> str:
+    """One alert (a view entry or ``alert_raised`` data) as staff read it: the catalogue's
+    words in Chinese, then English."""
+    code, params = str(alert.get("code") or alert["kind"]), alert.get("params")
+    return (f"{alert_text(code, params, 'zh', hall=hall)} / "
+            f"{alert_text(code, params, 'en', hall=hall)}")
+
+
+def _alert_row(hall: Hall, alert: dict[str, Any]) -> str:
+    if isinstance(alert.get("params"), dict):
+        return f"  ! {alert_line(hall, alert)}"
+    # A broker from before alerts carried parameters: its facts as they are.
+    return (f"  ! {alert['kind']} {alert.get('service') or ''} "
+            f"(value {alert['value']:g}, threshold {alert['threshold']:g})")
 
 
 _COUNTER_COLS = (14, 14, 14, 0)
@@ -62,9 +79,7 @@ def format_status(hall: Hall, snapshot: dict[str, Any], now: float | None = None
                           _SERVICE_COLS))
     alerts = view.get("alerts") or []
     lines += ["", f"告警 Alerts: {len(alerts)}"]
-    for alert in alerts:
-        lines.append(f"  ! {alert['kind']} {alert.get('service') or ''} "
-                     f"(value {alert['value']:g}, threshold {alert['threshold']:g})")
+    lines += [_alert_row(hall, alert) for alert in alerts]
     return "\n".join(lines)
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from hw.printer_status import PrinterStatus
 from kiosk.issuing import IssueFlow, IssueRequest, Outcome, Refused, Unreachable
-from kiosk.presenter import (MAX_CODE_CHARS, IssuedTicket, KioskPresenter, Language, is_open,
-                             refusal_words)
+from kiosk.presenter import (MAX_CODE_CHARS, MIN_CODE_CHARS, IssuedTicket, KioskPresenter,
+                             Language, is_open)
 from kiosk.screens import Screen
+from runtime.messages import both, refusal_both
 
 logger = logging.getLogger(__name__)
 
@@ -183,10 +184,10 @@ class KioskController:
         if key == "del":
             self.code = self.code[:-1]
         elif key == "ok":
-            if len(self.code) >= 4:
+            if len(self.code) >= MIN_CODE_CHARS:
                 self._start(IssueRequest(kind="appointment", appointment=self.code))
                 return
-            self.code_message = ("预约码至少 4 位", "A booking code has at least 4 characters")
+            self.code_message = both("kiosk.code_too_short", {"min": MIN_CODE_CHARS})
         elif len(self.code) < MAX_CODE_CHARS:
             self.code += key
         self._changed()
@@ -210,7 +211,7 @@ class KioskController:
             self.mode = "home"
         elif isinstance(outcome, Refused):
             self.pending = None
-            words = refusal_words(outcome.code, outcome.message)
+            words = refusal_both(outcome.code, outcome.params, hall=self.presenter.hall)
             if outcome.request.kind == "appointment" and outcome.code != "closed_for_day":
                 self.mode, self.code_message = "appointment", words
                 if outcome.code != "too_early":

@@ -17,10 +17,13 @@ COMPONENT = "printer"
 
 _REPORT = {
     PrinterStatus.READY: ("ok", ""),
-    PrinterStatus.PAPER_LOW: ("warning", "打印纸将用完 / printer paper near end"),
-    PrinterStatus.PAPER_OUT: ("fault", "打印机缺纸 / printer out of paper"),
-    PrinterStatus.OFFLINE: ("fault", "打印机离线 / printer offline"),
+    PrinterStatus.PAPER_LOW: ("warning", "paper_low"),
+    PrinterStatus.PAPER_OUT: ("fault", "paper_out"),
+    PrinterStatus.OFFLINE: ("fault", "printer_offline"),
 }
+"""The health report for each printer status. The message is a short detail for logs
+that starts with a catalogue code (``health.<code>`` in ``runtime.messages``), which
+staff screens word in their own language."""
 
 
 class PrinterHealth:
@@ -61,7 +64,7 @@ class PrinterHealth:
         """A ticket was not printed: a fault until a later ticket prints."""
         with self._lock:
             self._print_fault = True
-            self._wanted = wanted = ("fault", message[:200])
+            self._wanted = wanted = ("fault", f"print_failed: {message}"[:200])
         self._report(wanted)
 
     def print_ok(self) -> None:

@@ -76,6 +76,8 @@ class Refused:
     request: IssueRequest
     code: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    """The refusal's parameters (``reason`` and its facts), for the message catalogue."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class IssueFlow:
                                          request_id=request.request_id)
         except CommandRefused as refusal:
             logger.info("ticket refused: %s %s", refusal.code, refusal.message)
-            return Refused(request, refusal.code, refusal.message)
+            return Refused(request, refusal.code, refusal.message, refusal.params)
         except BrokerUnreachable as err:
             logger.warning("broker unreachable while issuing (request %s): %s",
                            request.request_id, err)

@@ -18,6 +18,7 @@ from kiosk.ticket import wait_text
 Language = Literal["zh", "en"]
 
 KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok")
+MIN_CODE_CHARS = 4
 MAX_CODE_CHARS = 32
 
 
@@ -204,7 +205,7 @@ class KioskPresenter:
                 keys.append(Action("key:del", *pair(language, "删除", "Delete"), style="key"))
             elif key == "ok":
                 keys.append(Action("key:ok", *pair(language, "确认", "OK"), style="confirm",
-                                   enabled=len(code) >= 4))
+                                   enabled=len(code) >= MIN_CODE_CHARS))
             else:
                 keys.append(Action(f"key:{key}", key, style="key"))
         body = [text(language, "请输入预约码或扫描预约二维码", "Type your booking code or scan its QR code",
@@ -298,27 +299,3 @@ def offered_services(hall: Hall, node: KioskNode) -> tuple[Service, ...]:
     if not node.priority:
         chosen = [s for s in chosen if not s.priority]
     return tuple(chosen)
-
-
-REFUSAL_WORDS: dict[str, tuple[str, str]] = {
-    "unknown_appointment": ("预约码无效，请核对后重新输入，或取普通号",
-                            "This booking code is not known; check it or take a normal ticket"),
-    "invalid_state": ("该预约已签到取号", "This booking has already been checked in"),
-    "unknown_service": ("该业务暂不可取号，请咨询工作人员",
-                        "This service is not available; please ask a member of staff"),
-}
-"""Visitor words for refusal codes whose broker message is meant for staff."""
-
-
-def refusal_words(code: str, message: str) -> tuple[str, str]:
-    """The (zh, en) words a visitor reads for a refusal.
-
-    closed_for_day and too_early carry the time in the broker's bilingual
-    message ("中文 / English"), which is shown as it is.
-    """
-    if code in REFUSAL_WORDS:
-        return REFUSAL_WORDS[code]
-    if " / " in message:
-        zh, en = message.split(" / ", 1)
-        return zh, en
-    return "暂时无法取号，请咨询工作人员", f"No number could be issued ({code}); please ask a member of staff"

@@ -95,7 +95,7 @@ class RequestClient:
                         result: dict[str, Any] = reply["result"]
                         return result
                     error = reply["error"]
-                    raise CommandRefused(error["code"], error["message"], rid)
+                    raise CommandRefused(error["code"], error["message"], rid, error["params"])
                 logger.info("no reply from %s to %r (request %s), attempt %d of %d",
                             self.endpoint, op, rid, attempt, self.retries)
         raise BrokerUnreachable(self.endpoint, op, rid, self.retries, self.timeout_ms)

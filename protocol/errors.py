@@ -8,6 +8,8 @@ code listed there.
 
 from __future__ import annotations
 
+from typing import Any
+
 from foundation.errors import CallnextError
 
 # --- envelope / codec ------------------------------------------------------------------------
@@ -22,7 +24,6 @@ BAD_ARGS = "bad_args"
 UNKNOWN_SERVICE = "unknown_service"
 UNKNOWN_COUNTER = "unknown_counter"
 UNKNOWN_TICKET = "unknown_ticket"
-NOTHING_WAITING = "nothing_waiting"
 NOT_SERVING = "not_serving"
 COUNTER_CLOSED = "counter_closed"
 COUNTER_PAUSED = "counter_paused"
@@ -33,6 +34,9 @@ UNKNOWN_APPOINTMENT = "unknown_appointment"
 TOO_EARLY = "too_early"
 ALREADY_RATED = "already_rated"
 RATING_CLOSED = "rating_closed"
+ALREADY_CHECKED_IN = "already_checked_in"
+NUMBERS_USED_UP = "numbers_used_up"
+BOOKING_EXISTS = "booking_exists"
 
 # --- broker health and access ----------------------------------------------------------------
 JOURNAL_UNAVAILABLE = "journal_unavailable"
@@ -50,7 +54,6 @@ ERROR_CODES: dict[str, str] = {
     UNKNOWN_SERVICE: "no service with that id is configured in this hall",
     UNKNOWN_COUNTER: "no counter with that number is configured in this hall",
     UNKNOWN_TICKET: "no ticket with that number has been issued today",
-    NOTHING_WAITING: "no ticket is waiting for the services this counter serves",
     NOT_SERVING: "the counter has no current ticket to act on",
     COUNTER_CLOSED: "the counter is closed; open it first",
     COUNTER_PAUSED: "the counter is paused; resume it first",
@@ -61,6 +64,9 @@ ERROR_CODES: dict[str, str] = {
     TOO_EARLY: "the appointment cannot be checked in yet",
     ALREADY_RATED: "the ticket has already been rated",
     RATING_CLOSED: "the rating window for that ticket has closed",
+    ALREADY_CHECKED_IN: "the booking has already been checked in; its ticket is in params",
+    NUMBERS_USED_UP: "the service has issued every number it may issue today",
+    BOOKING_EXISTS: "a booking with that code exists already",
     JOURNAL_UNAVAILABLE: "the broker cannot write its journal; nothing was changed, retry later",
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",
@@ -115,12 +121,17 @@ class CommandRefused(CallnextError):
 
     Attributes:
         code: the stable error code from the reply (see ``ERROR_CODES``).
-        message: the broker's human-readable explanation.
+        message: the broker's English explanation, for logs.
         request_id: the id of the refused request.
+        params: the facts behind the refusal (the reply's ``error.params``; for a
+            queue-rule refusal ``reason`` is the rule's own code). Nodes word
+            ``code`` and ``params`` with the message catalogue (``runtime.messages``).
     """
 
-    def __init__(self, code: str, message: str, request_id: str) -> None:
+    def __init__(self, code: str, message: str, request_id: str,
+                 params: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.request_id = request_id
+        self.params: dict[str, Any] = dict(params or {})

@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from broker.rules.estimates import open_counters
 from broker.rules.model import Event, HallState
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "queue_length": ("{service} 等候 {value:.0f} 人，请增开窗口",
-                     "{service}: {value:.0f} waiting - please open more counters"),
-    "longest_wait": ("{service} 最长等候 {value:.0f} 分钟",
-                     "{service}: longest wait {value:.0f} min"),
-    "unserved": ("{service} 有人等候但无窗口受理",
-                 "{service}: visitors waiting but no open counter serves it"),
-    "node_warning": ("{service}设备提醒", "device warning"),
-    "node_fault": ("{service}设备故障", "device fault"),
-    "negative_rating": ("{counter} 号窗口收到差评",
-                        "Counter {counter} received a negative rating"),
+ALERT_CODES: dict[str, tuple[str, ...]] = {
+    "queue_length": ("service", "waiting", "threshold"),
+    "longest_wait": ("service", "minutes", "threshold"),
+    "unserved": ("service", "waiting"),
+    "negative_rating": ("counter", "ticket", "score"),
+    "node_warning": ("node", "component", "detail"),
+    "node_fault": ("node", "component", "detail"),
 }
+"""Every alert code (an alert's ``kind``) and the parameters its ``alert_raised`` carries.
+``detail`` is the node's own short report (English, for logs), possibly empty."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,8 @@ def alert_events(state: HallState, now: float) -> list[Event]:
     events: list[Event] = []
     for key, alert in current.items():
         if key not in state.alerts:
-            events.append(Event("alert_raised", now, raised_data(state, alert.kind, alert.service,
-                                                                   alert.value, alert.threshold,
-                                                                   key=key)))
+            events.append(Event("alert_raised", now, raised_data(
+                alert.kind, alert.service, alert.value, alert.threshold, key=key)))
     for key in state.alerts:
         # Node alerts are raised and cleared by the nodes' own health reports.
         if key not in current and not key.startswith("node:"):
@@ -84,16 +81,42 @@ def alert_events(state: HallState, now: float) -> list[Event]:
     return events
 
 
-def raised_data(state: HallState, kind: str, service: str | None, value: float, threshold: float,
-                *, key: str, counter: int | None = None, sticky: bool = True) -> dict[str, object]:
-    """The data of an ``alert_raised`` event, with its bilingual message."""
-    configured = state.hall.service(service) if service else None
-    zh_name = configured.name.zh if configured else (service or "")
-    en_name = configured.name.en if configured else (service or "")
-    zh, en = MESSAGES[kind]
+def alert_params(kind: str, service: str | None, value: float, threshold: float,
+                 **extra: object) -> dict[str, object]:
+    """The parameters an alert of ``kind`` carries, from its measured value and threshold.
+
+    Also rebuilds them for alerts journaled before alerts carried parameters.
+    """
+    if kind == "queue_length":
+        return {"service": service, "waiting": round(value), "threshold": round(threshold)}
+    if kind == "longest_wait":
+        return {"service": service, "minutes": round(value), "threshold": threshold}
+    if kind == "unserved":
+        return {"service": service, "waiting": round(value)}
+    if kind == "negative_rating":
+        return {"counter": extra.get("counter"), "ticket": extra.get("ticket"),
+                "score": round(value)}
+    return {"node": extra.get("node", ""), "component": extra.get("component", ""),
+            "detail": extra.get("detail", "")}
+
+
+def raised_data(kind: str, service: str | None, value: float, threshold: float, *, key: str,
+                counter: int | None = None, sticky: bool = True,
+                **extra: object) -> dict[str, object]:
+    """The data of an ``alert_raised`` event: the alert's code and parameters, no words.
+
+    Args:
+        kind: the alert code (a key of ``ALERT_CODES``).
+        service: the service concerned, if any.
+        value: the measured value (waiting count, minutes, score).
+        threshold: the configured limit it crossed.
+        key: the stable key it is cleared by.
+        counter: the counter concerned, if any.
+        sticky: False for one-off alerts that never stay raised.
+        extra: further parameters (``ticket``, ``node``, ``component``, ``detail``).
+    """
     return {
-        "key": key, "kind": kind, "service": service, "counter": counter,
+        "key": key, "kind": kind, "code": kind, "service": service, "counter": counter,
         "value": value, "threshold": threshold, "sticky": sticky,
-        "message": {"zh": zh.format(service=zh_name, value=value, counter=counter),
-                    "en": en.format(service=en_name, value=value, counter=counter)},
+        "params": alert_params(kind, service, value, threshold, counter=counter, **extra),
     }

@@ -8,8 +8,9 @@ policies in the config have changed since the events were written.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
+from broker.rules.alerts import alert_params
 from broker.rules.model import (
     RECENT_CALLS_KEPT,
     Alert,
@@ -242,10 +243,16 @@ def _alert_raised(state: HallState, event: Event) -> None:
     if not data.get("sticky", True):
         return
     key = str(data["key"])
-    state.alerts[key] = Alert(
-        key=key, kind=str(data["kind"]), service=data.get("service"),
-        value=float(data["value"]), threshold=float(data["threshold"]),
-    )
+    kind, value, threshold = str(data["kind"]), float(data["value"]), float(data["threshold"])
+    params = data.get("params")
+    if not isinstance(params, Mapping):
+        # Journals written before alerts carried parameters hold a bilingual
+        # "message" instead; the parameters are rebuilt from the alert's facts.
+        params = alert_params(kind, data.get("service"), value, threshold,
+                              counter=data.get("counter"), node=data.get("node", ""),
+                              component=data.get("component", ""))
+    state.alerts[key] = Alert(key=key, kind=kind, service=data.get("service"), value=value,
+                              threshold=threshold, params=dict(params))
 
 
 def _alert_cleared(state: HallState, event: Event) -> None:

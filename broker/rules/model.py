@@ -22,14 +22,15 @@ class RuleRefusal(CallnextError):
     """A command the queue rules refuse; nothing changed.
 
     Attributes:
-        code: stable machine-readable code (see ``protocol.errors``).
-        message: what was wrong and what to do, for people.
+        code: why, as a stable code from ``broker.rules.refusals``.
+        params: the facts behind it (JSON-ready values, no sentences), e.g.
+            ``{"counter": 9, "counters": [1, 2, 3]}``.
     """
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, /, **params: Any) -> None:
+        super().__init__(f"{code} {params}" if params else code)
         self.code = code
-        self.message = message
+        self.params: dict[str, Any] = params
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class Alert:
     service: str | None
     value: float
     threshold: float
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The alert's parameters for the message catalogue (see ``alerts.ALERT_CODES``)."""
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def public_view(state: HallState) -> dict[str, Any]:
         },
         "alerts": [
             {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
-             "threshold": a.threshold}
+             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
             for a in state.alerts.values()
         ],
     }

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from broker.rules import Command, HallState, RuleRefusal, apply, execute, initial_state, replay
+from broker.rules import (Command, Event, HallState, RuleRefusal, apply, execute, initial_state,
+                          public_view, replay)
 from config.schema import Hall
 from tests.conftest import at, small_hall
 
@@ -117,12 +118,13 @@ def test_appointment_too_early_refused_late_falls_back_to_walk_in(h: Hall_) -> N
          start="2026-11-25T08:00", end="2026-11-25T08:30")
     with pytest.raises(RuleRefusal) as refused:
         h.do("issue_ticket", kind="appointment", appointment="EARLY")
-    assert refused.value.code == "too_early" and "10:30" in refused.value.message
+    assert refused.value.code == "too_early" and refused.value.params["opens"] == "10:30"
     late = h.do("issue_ticket", kind="appointment", appointment="LATE")
     assert late["kind"] == "walkin" and late["late"] is True
     with pytest.raises(RuleRefusal) as again:
         h.do("issue_ticket", kind="appointment", appointment="LATE")
-    assert again.value.code == "invalid_state"
+    assert again.value.code == "already_checked_in"
+    assert again.value.params == {"code": "LATE", "ticket": late["ticket"]}
     with pytest.raises(RuleRefusal) as unknown:
         h.do("issue_ticket", kind="appointment", appointment="NOPE")
     assert unknown.value.code == "unknown_appointment"
@@ -195,7 +197,7 @@ def test_call_ticket_out_of_order_needs_a_reason_and_is_audited(h: Hall_) -> Non
         h.do("issue_ticket", service="general")
     with pytest.raises(RuleRefusal) as refused:
         h.do("call_ticket", counter=1, ticket="A003", reason="  ")
-    assert refused.value.code == "bad_args"
+    assert refused.value.code == "reason_required"
     result = h.do("call_ticket", counter=1, ticket="A003", reason="wheelchair user at the door")
     assert result["out_of_order"] is True
     called = [e for e in h.events if e.type == "called"][-1]
@@ -246,7 +248,9 @@ def test_service_nobody_serves_raises_an_alert_and_clears_it(h: Hall_) -> None:
     h.do("issue_ticket", service="priority")
     raised = [e for e in h.events if e.type == "alert_raised"]
     assert [e.data["key"] for e in raised] == ["unserved:priority"]
-    assert raised[0].data["message"]["en"].startswith("Priority")
+    assert raised[0].data["code"] == "unserved"
+    assert raised[0].data["params"] == {"service": "priority", "waiting": 1}
+    assert "message" not in raised[0].data
     h.do("open_counter", counter=3)
     assert h.events[-1].type == "alert_cleared"
     assert h.state.alerts == {}
@@ -277,8 +281,8 @@ def test_after_hours_refused_with_the_next_opening() -> None:
     h = Hall_(hall, start="12:30")
     with pytest.raises(RuleRefusal) as refused:
         h.do("issue_ticket", service="general")
-    assert refused.value.code == "closed_for_day"
-    assert "11-26 08:30" in refused.value.message
+    assert refused.value.code == "ticketing_closed"
+    assert refused.value.params["opens"] == "11-26 08:30"
 
 
 def test_after_hours_may_issue_with_a_warning() -> None:
@@ -293,7 +297,7 @@ def test_ratings_one_per_ticket_in_the_window_and_negative_alerts(h: Hall_) -> N
     h.do("issue_ticket", service="general")
     with pytest.raises(RuleRefusal) as nobody:
         h.do("rate", counter=1, score=3)
-    assert nobody.value.code == "rating_closed"
+    assert nobody.value.code == "nobody_to_rate"
     h.do("call_next", counter=1)
     h.do("finish", counter=1)
     assert h.do("rate", counter=1, score=1)["negative"] is True
@@ -306,7 +310,7 @@ def test_ratings_one_per_ticket_in_the_window_and_negative_alerts(h: Hall_) -> N
     h.do("finish", counter=1)
     with pytest.raises(RuleRefusal) as late:
         h.do("rate", counter=1, score=3, advance_min=5)
-    assert late.value.code == "rating_closed"
+    assert late.value.code == "nobody_to_rate"
 
 
 def test_apply_never_changes_the_state_it_is_given(h: Hall_) -> None:
@@ -335,10 +339,11 @@ def test_clock_jumping_back_neither_reorders_nor_makes_negative_waits(h: Hall_) 
 def test_unknown_counter_and_service_are_refused_with_what_exists(h: Hall_) -> None:
     with pytest.raises(RuleRefusal) as counter:
         h.do("call_next", counter=42)
-    assert counter.value.code == "unknown_counter" and "1, 2, 3" in counter.value.message
+    assert counter.value.code == "unknown_counter"
+    assert counter.value.params == {"counter": 42, "counters": [1, 2, 3]}
     with pytest.raises(RuleRefusal) as service:
         h.do("issue_ticket", service="nope")
-    assert service.value.code == "unknown_service" and "general" in service.value.message
+    assert service.value.code == "unknown_service" and "general" in service.value.params["services"]
 
 
 def test_replay_of_the_events_gives_the_live_state(h: Hall_) -> None:
@@ -399,9 +404,11 @@ def test_booking_import_is_all_or_nothing_and_lists_every_bad_row(h: Hall_) -> N
             {**good, "code": "BK-0003", "end": "2026-11-25T09:00"}]
     with pytest.raises(RuleRefusal) as refused:
         h.do("book_appointments", bookings=rows)
-    message = refused.value.message
-    assert "row 2 (BK-0002)" in message and "row 3 (BK-0001)" in message
-    assert "row 4 (BK-0003)" in message and "row 1" not in message
+    assert refused.value.code == "bad_bookings" and refused.value.params["count"] == 3
+    assert [(r["row"], r["code"], r["reason"]) for r in refused.value.params["rows"]] == [
+        (2, "BK-0002", "unknown_service"), (3, "BK-0001", "duplicate_in_import"),
+        (4, "BK-0003", "slot_ends_before_start")]
+    assert refused.value.params["rows"][0]["params"]["service"] == "nope"
     assert h.state.appointments == {}
     assert h.do("book_appointments", bookings=[good, {**good, "code": "BK-0002"}]) == {"booked": 2}
     assert sorted(h.state.appointments) == ["BK-0001", "BK-0002"]
@@ -419,4 +426,30 @@ def test_rating_after_call_next_goes_to_the_visitor_who_just_left(h: Hall_) -> N
     assert named.value.code == "already_rated"
     with pytest.raises(RuleRefusal) as other:
         h.do("rate", counter=2, score=3, ticket="A002")
-    assert other.value.code == "rating_closed"
+    assert other.value.code == "not_rateable_here"
+
+
+def test_replay_accepts_alerts_journaled_with_bilingual_messages(h: Hall_) -> None:
+    """Journals written before alerts carried code + params hold ``message`` {zh, en}."""
+    h.do("close_counter", counter=3)
+    h.do("issue_ticket", service="priority")
+    old = [e for e in h.events if e.type != "alert_raised"] + [
+        Event("alert_raised", h.now, {
+            "key": "unserved:priority", "kind": "unserved", "service": "priority",
+            "counter": None, "value": 1.0, "threshold": 0.0, "sticky": True,
+            "message": {"zh": "优先办理 有人等候但无窗口受理",
+                        "en": "Priority: visitors waiting but no open counter serves it"}}),
+        Event("alert_raised", h.now, {
+            "key": "node:kiosk-1/printer", "kind": "node_fault", "service": None,
+            "counter": None, "value": 0.0, "threshold": 0.0, "sticky": True,
+            "node": "kiosk-1", "component": "printer",
+            "message": {"zh": "kiosk-1 printer: paper out", "en": "kiosk-1 printer: paper out"}}),
+    ]
+    state = replay(h.state.hall, old)
+    assert state.alerts["unserved:priority"].params == {"service": "priority", "waiting": 1}
+    assert state.alerts["node:kiosk-1/printer"].params == {
+        "node": "kiosk-1", "component": "printer", "detail": ""}
+    alerts = {a["key"]: a for a in public_view(state)["alerts"]}
+    assert alerts["unserved:priority"]["code"] == "unserved"
+    # Replayed from the old journal, the live state's alert is the same as a fresh one.
+    assert state.alerts["unserved:priority"] == h.state.alerts["unserved:priority"]

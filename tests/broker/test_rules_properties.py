@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.rules import Command, Event, HallState, RuleRefusal, execute, initial_state, replay
+from broker.rules.refusals import REFUSAL_PARAMS
 from tests.conftest import at, small_hall
 
 SERVICES = ("general", "reimburse", "priority", "appointment")
@@ -54,7 +56,10 @@ def run(hall_policies: dict[str, Any], steps: list[Any]) -> tuple[HallState, lis
         now += advance
         try:
             outcome = execute(state, Command(op, args), now)
-        except RuleRefusal:
+        except RuleRefusal as refusal:
+            # Refusals are codes with exactly their documented, JSON-ready parameters.
+            assert set(refusal.params) == set(REFUSAL_PARAMS[refusal.code]), refusal.code
+            json.dumps(refusal.params, allow_nan=False)
             continue
         state = outcome.state
         events.extend(outcome.events)

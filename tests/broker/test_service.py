@@ -159,3 +159,20 @@ def test_a_request_id_reused_for_another_command_is_refused_not_swallowed(
 def test_snapshot_args_are_checked_like_every_other_op(service: BrokerService) -> None:
     answer = reply(service, request("snapshot", "s1", full=True))
     assert answer["ok"] is False and answer["error"]["code"] == "bad_args"
+
+
+def test_a_rule_refusal_travels_as_its_wire_code_with_params_and_is_stored(
+        service: BrokerService) -> None:
+    first = reply(service, request("call_next", "r9", counter=9))
+    assert first["error"]["code"] == "unknown_counter"
+    assert first["error"]["params"] == {"counter": 9, "counters": [1, 2, 3],
+                                        "reason": "unknown_counter"}
+    assert "counter 9" in first["error"]["message"]
+    assert reply(service, request("call_next", "r9", counter=9)) == first
+    service.handle(request("issue_ticket", "r10", service="general"))
+    service.state.next_number["general"] = 99999
+    used_up = reply(service, request("issue_ticket", "r11", service="general"))["error"]
+    # Once conflated with "booking already checked in" as invalid_state.
+    assert used_up["code"] == "numbers_used_up"
+    assert used_up["params"] == {"service": "general", "limit": 99999,
+                                 "reason": "numbers_used_up"}

@@ -221,7 +221,7 @@ def test_a_press_while_lost_is_not_queued_and_the_red_led_says_so(rig: Harness) 
 
 
 def test_a_refused_command_blinks_red_for_a_while(rig: Harness) -> None:
-    rig.refuse["call_next"] = "nothing_waiting"
+    rig.refuse["call_next"] = "counter_paused"
     rig.press(PINS["call_next"])
     rig.settle()
     rig.caller.tick()

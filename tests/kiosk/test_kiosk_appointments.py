@@ -72,7 +72,7 @@ def test_import_then_check_in_on_time_early_and_late(broker: dict[str, Any],
         assert isinstance(on_time, IssuedTicket)
         assert on_time.kind == "appointment" and on_time.ticket.startswith("A") and not on_time.late
         again = flow.issue(IssueRequest(kind="appointment", appointment="1234"))
-        assert isinstance(again, Refused) and again.code == "invalid_state"
+        assert isinstance(again, Refused) and again.code == "already_checked_in"
         early = flow.issue(IssueRequest(kind="appointment", appointment="5555"))
         assert isinstance(early, Refused) and early.code == "too_early" and "10:30" in early.message
         late = flow.issue(IssueRequest(kind="appointment", appointment="7777"))

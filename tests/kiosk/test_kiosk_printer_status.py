@@ -67,10 +67,10 @@ def test_status_bytes() -> None:
 
 @pytest.mark.parametrize("paper,online,status,report,prints", [
     (0x12, 0x12, PrinterStatus.READY, [("ok", "")], True),
-    (0x1E, 0x12, PrinterStatus.PAPER_LOW, [("warning", "打印纸将用完 / printer paper near end")], True),
-    (0x72, 0x12, PrinterStatus.PAPER_OUT, [("fault", "打印机缺纸 / printer out of paper")], False),
+    (0x1E, 0x12, PrinterStatus.PAPER_LOW, [("warning", "paper_low")], True),
+    (0x72, 0x12, PrinterStatus.PAPER_OUT, [("fault", "paper_out")], False),
     (None, None, PrinterStatus.UNKNOWN, [], True),
-    (0x12, 0x1A, PrinterStatus.OFFLINE, [("fault", "打印机离线 / printer offline")], False),
+    (0x12, 0x1A, PrinterStatus.OFFLINE, [("fault", "printer_offline")], False),
 ])
 def test_kiosk_behaviour_per_status(hall: Any, fake: FakeNetworkPrinter, paper: int | None,
                                     online: int | None, status: PrinterStatus,

@@ -104,13 +104,14 @@ def test_no_broker_gives_broker_unreachable_within_bound(ctx: zmq.Context) -> No
 
 
 def test_refusal_raises_command_refused(ctx: zmq.Context, broker: FakeBroker) -> None:
-    broker.handler = lambda req: [error_reply(req.id, errors.NOTHING_WAITING,
-                                              "no ticket is waiting")]
+    broker.handler = lambda req: [error_reply(req.id, errors.COUNTER_PAUSED,
+                                              "counter 1 is paused", {"counter": 1})]
     with RequestClient(broker.command_endpoint, "caller-1", context=ctx) as client:
         with pytest.raises(CommandRefused) as caught:
             client.request("call_next", {"counter": 1}, request_id="r-1")
     assert (caught.value.code, caught.value.message, caught.value.request_id) == (
-        "nothing_waiting", "no ticket is waiting", "r-1")
+        "counter_paused", "counter 1 is paused", "r-1")
+    assert caught.value.params == {"counter": 1}
 
 
 def test_replies_for_other_ids_are_discarded(ctx: zmq.Context, broker: FakeBroker) -> None:

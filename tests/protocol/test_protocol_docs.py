@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from broker.refusals import WIRE_CODES
 from broker.rules import EVENT_TYPES
+from broker.rules.alerts import ALERT_CODES
+from broker.rules.refusals import REFUSAL_PARAMS
 from protocol.errors import ERROR_CODES
 from protocol.ops import OPS
 
@@ -65,6 +68,28 @@ def test_every_error_code_has_a_table_row(doc: str) -> None:
     rows = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.MULTILINE))
     missing = [code for code in ERROR_CODES if code not in rows]
     assert not missing, f"no row in the error table of {DOC.name} for: {missing}"
+
+
+def test_every_refusal_reason_has_a_row_with_its_wire_code_and_params(doc: str) -> None:
+    rows = {reason: (wire, params) for reason, wire, params in re.findall(
+        r"^\| `([a-z_]+)` \| [^|]+ \| `([a-z_]+)` \| ([^|]*) \|$", doc, re.MULTILINE)}
+    wrong = [reason for reason, wire in WIRE_CODES.items()
+             if reason not in rows or rows[reason][0] != wire
+             or set(re.findall(r"`([a-z_]+)`", rows[reason][1])) != set(REFUSAL_PARAMS[reason])]
+    assert not wrong, f"refusal reasons without a right row (reason, wire code, params): {wrong}"
+
+
+def test_every_alert_code_and_its_params_are_documented(doc: str) -> None:
+    rows = dict(re.findall(r"^\| `([a-z_]+)`(?:, `[a-z_]+`)? \| .* \| ([^|]*) \|$", doc,
+                           re.MULTILINE))
+    rows |= {"node_fault": rows.get("node_warning", "")}
+    wrong = [code for code, params in ALERT_CODES.items()
+             if set(re.findall(r"`([a-z_]+)`", rows.get(code, ""))) != set(params)]
+    assert not wrong, f"alert codes without their params in {DOC.name}: {wrong}"
+
+
+def test_error_replies_document_params(doc: str) -> None:
+    assert "`error.params`" in doc and "params.reason" in doc
 
 
 def test_every_json_block_parses(doc: str) -> None:

@@ -170,9 +170,14 @@ def test_new_request_ids_differ() -> None:
 def test_replies_round_trip() -> None:
     assert decode_reply(ok_reply("r1", {"ticket": "A001"})) == {
         "v": 1, "id": "r1", "ok": True, "result": {"ticket": "A001"}}
-    assert decode_reply(error_reply("r1", errors.NOTHING_WAITING, "队列为空")) == {
+    assert decode_reply(error_reply("r1", errors.NOT_SERVING, "idle", {"counter": 2})) == {
         "v": 1, "id": "r1", "ok": False,
-        "error": {"code": "nothing_waiting", "message": "队列为空"}}
+        "error": {"code": "not_serving", "message": "idle", "params": {"counter": 2}}}
+    # A broker from before error params: the node sees empty params.
+    older = b'{"v":1,"id":"r1","ok":false,"error":{"code":"not_serving","message":"idle"}}'
+    assert decode_reply(older)["error"]["params"] == {}
+    with pytest.raises(ProtocolError, match="params"):
+        decode_reply(b'{"v":1,"id":"r1","ok":false,"error":{"code":"x","message":"","params":[]}}')
     assert json.loads(error_reply(None, errors.BAD_JSON, "x"))["id"] is None
 
 
@@ -265,7 +270,8 @@ def test_error_codes_are_all_listed_with_a_meaning() -> None:
     constants = {value for name, value in vars(errors).items()
                  if name.isupper() and isinstance(value, str)}
     assert constants == set(errors.ERROR_CODES)
-    assert len(errors.ERROR_CODES) == 24
+    assert len(errors.ERROR_CODES) == 26
+    assert "nothing_waiting" not in errors.ERROR_CODES
     assert all(meaning.strip() for meaning in errors.ERROR_CODES.values())
     assert errors.CLOSED_FOR_DAY == "closed_for_day"
     assert "opening hours" in errors.ERROR_CODES[errors.CLOSED_FOR_DAY]

@@ -1,0 +1,68 @@
+"""What visitors and devices tell the hall: ratings (好差评) and node health reports."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from broker.rules import refusals as why
+from broker.rules.alerts import raised_data
+from broker.rules.model import RuleRefusal
+from broker.rules.transaction import Tx, counter_of
+
+
+def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A visitor's rating of the visit just served at a counter; a bad one alerts staff."""
+    counter = counter_of(tx, args)
+    policies = tx.state.hall.policies
+    score = int(args["score"])
+    if not 1 <= score <= policies.rating_scale:
+        raise RuleRefusal(why.SCORE_OUT_OF_RANGE, score=score, scale=policies.rating_scale)
+    state = tx.state.counter(counter)
+    recent = None
+    if state.last_finished is not None and state.last_finished_at is not None and \
+            tx.now - state.last_finished_at <= policies.rating_window_seconds:
+        recent = state.last_finished
+    asked = args.get("ticket")
+    if asked is not None:
+        if asked not in (state.serving, recent):
+            raise RuleRefusal(why.NOT_RATEABLE_HERE, ticket=asked, counter=counter)
+        number = asked
+    elif recent is not None and tx.state.tickets[recent].rating is None:
+        # CALL NEXT finishes one visitor and calls the next in the same press; the
+        # visitor who just left is the one at the pad, not the one walking up.
+        number = recent
+    else:
+        number = state.serving or recent
+    if number is None:
+        raise RuleRefusal(why.NOBODY_TO_RATE, counter=counter)
+    ticket = tx.state.tickets[number]
+    if ticket.rating is not None:
+        raise RuleRefusal(why.ALREADY_RATED, ticket=number)
+    negative = score <= (1 if policies.rating_scale == 3 else 2)
+    tx.emit("rated", ticket=number, counter=counter, score=score, scale=policies.rating_scale,
+            negative=negative)
+    if negative:
+        tx.emit("alert_raised", **raised_data("negative_rating", ticket.service, float(score),
+                                              0.0, key=f"rating:{number}", counter=counter,
+                                              sticky=False, ticket=number))
+    return {"ticket": number, "score": score, "negative": negative}
+
+
+def report_health(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A node reports a part's health; staff are alerted while it is not ok."""
+    node = tx.node or "unknown"
+    component = str(args["component"])
+    status = str(args["status"])
+    message = str(args.get("message") or "")
+    key = f"node:{node}/{component}"
+    previous = tx.state.health.get(f"{node}/{component}")
+    if previous is None or (previous.status, previous.message) != (status, message):
+        tx.emit("node_health", node=node, component=component, status=status, message=message)
+    if status == "ok" and key in tx.state.alerts:
+        tx.emit("alert_cleared", key=key)
+    elif status != "ok" and (key not in tx.state.alerts or previous is None
+                             or previous.status != status):
+        data = raised_data("node_" + status, None, 0.0, 0.0, key=key, node=node,
+                           component=component, detail=message)
+        tx.emit("alert_raised", **data, node=node, component=component)
+    return {"node": node, "component": component, "status": status}
