@@ -1,0 +1,139 @@
+"""The op registry is the one table of ops: the rules, the access rules and every reply agree
+with it. Each op is driven through the real BrokerService (real journal) and its result is
+checked against the op's result model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broker.journal import Journal
+from broker.rules import COMMAND_OPS
+from broker.security import Access
+from broker.service import BrokerService
+from config.schema import Hall
+from config.security import Security
+from protocol import envelope, errors
+from protocol.registry import COUNTER_SCOPED_OPS, OPS, READ_ONLY_OPS, REGISTRY, ops_for_role
+from protocol.results import OpResult, SnapshotTaken
+from tests.conftest import at
+
+ROLES = ("kiosk", "display", "caller")
+
+
+def test_the_rules_handle_exactly_the_registrys_state_changing_ops() -> None:
+    changing = {name for name, spec in REGISTRY.items() if not spec.read_only}
+    # ``tick`` is the broker's own clock, never a request: it must not be in the registry.
+    assert "tick" in COMMAND_OPS and "tick" not in REGISTRY
+    assert set(COMMAND_OPS) - {"tick"} == changing
+    assert READ_ONLY_OPS == {"snapshot"}
+
+
+def test_every_op_has_args_result_and_roles_that_fit_together() -> None:
+    assert set(OPS) == set(REGISTRY)
+    for name, spec in REGISTRY.items():
+        assert spec.name == name and OPS[name] is spec.args
+        assert issubclass(spec.result, OpResult), name
+        assert spec.result.__doc__ and name in spec.result.__doc__, name
+        assert "admin" in spec.roles, name
+        if spec.counter_scoped:
+            assert "counter" in spec.args.model_fields and "caller" in spec.roles, name
+    # A caller acts for its own counter: every op it may use that names a counter is scoped.
+    for name in ops_for_role("caller"):
+        assert ("counter" in OPS[name].model_fields) == (name in COUNTER_SCOPED_OPS), name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_broker_grants_each_role_exactly_the_registrys_ops(role: str) -> None:
+    access = Access(Security(), authenticated=False)
+    node = f"{role}-1"
+    for name, spec in REGISTRY.items():
+        request = envelope.Request("r1", name, node, {})
+        _grant, refusal = access.grant(None, request)
+        allowed = refusal is None
+        assert allowed == (role in spec.roles), (role, name, refusal)
+        if not allowed:
+            assert refusal is not None and refusal.code == errors.FORBIDDEN
+
+
+# --- every op through the real broker ---------------------------------------------------------
+
+SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("call_next", {"counter": 1}),  # nobody waiting: the other shape of call_next's result
+    ("book_appointment", {"code": "BK-0001", "service": "appointment",
+                          "start": "2026-11-25T09:20", "end": "2026-11-25T09:40"}),
+    ("book_appointments", {"bookings": [{"code": "BK-0002", "service": "appointment",
+                                         "start": "2026-11-25T10:00",
+                                         "end": "2026-11-25T10:20"}]}),
+    ("issue_ticket", {"service": "general"}),
+    ("issue_ticket", {"service": "general"}),
+    ("issue_ticket", {"service": "reimburse"}),
+    ("issue_ticket", {"kind": "appointment", "appointment": "BK-0001"}),
+    ("call_next", {"counter": 1}),
+    ("recall", {"counter": 1}),
+    ("start", {"counter": 1}),
+    ("hold", {"counter": 1}),
+    ("call_back", {"counter": 1, "ticket": "A001"}),
+    ("transfer", {"counter": 1, "service": "reimburse"}),
+    ("call_ticket", {"counter": 1, "ticket": "A002", "reason": "returning visitor"}),
+    ("no_show", {"counter": 1}),
+    ("revive", {"ticket": "A002"}),
+    ("call_next", {"counter": 2}),
+    ("finish", {"counter": 2}),
+    ("rate", {"counter": 2, "score": 3}),
+    ("call_next", {"counter": 2}),
+    ("recall", {"counter": 2}),
+    ("recall", {"counter": 2}),
+    ("recall", {"counter": 2}),  # over the recall cap: the no-show shape of recall's result
+    ("pause", {"counter": 2}),
+    ("resume", {"counter": 2}),
+    ("close_counter", {"counter": 1}),
+    ("open_counter", {"counter": 1}),
+    ("report_health", {"component": "printer", "status": "warning", "message": "paper low"}),
+    ("snapshot", {}),
+]
+
+
+def _drive(hall: Hall, tmp_path: Path) -> list[tuple[str, dict[str, Any]]]:
+    broker = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: at("09:00"))
+    results = []
+    for index, (op, args) in enumerate(SCRIPT):
+        raw = envelope.encode_request(envelope.Request(f"r{index}", op, "admin", args))
+        reply = json.loads(broker.handle(raw).reply)
+        assert reply["ok"], (op, args, reply)
+        results.append((op, reply["result"]))
+    return results
+
+
+def test_every_op_answers_with_its_result_model(hall: Hall, tmp_path: Path) -> None:
+    results = _drive(hall, tmp_path)
+    assert {op for op, _ in results} == set(REGISTRY), "the script must drive every op"
+    for op, result in results:
+        model = REGISTRY[op].result
+        parsed = REGISTRY[op].parse_result(result)
+        assert isinstance(parsed, model)
+        # The models ignore unknown keys for compatibility; the broker must send none.
+        unknown = set(result) - set(model.model_fields)
+        assert not unknown, f"{op} answered keys its result model lacks: {sorted(unknown)}"
+    shapes = {(op, result.get("ticket") is None, result.get("status")) for op, result in results}
+    assert ("call_next", True, None) in shapes and ("recall", False, "no_show") in shapes
+
+
+def test_snapshot_result_carries_the_typed_view(hall: Hall, tmp_path: Path) -> None:
+    op, result = _drive(hall, tmp_path)[-1]
+    snapshot = REGISTRY[op].parse_result(result)
+    assert isinstance(snapshot, SnapshotTaken)
+    view = snapshot.view
+    assert view.counters[1].number == 1 and view.services["general"].id == "general"
+    assert view.health["admin/printer"].status == "warning"
+
+
+def test_the_security_guide_lists_each_roles_ops_as_the_registry_grants_them() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text("utf-8")
+    for role in ROLES:
+        row = next(line for line in guide.splitlines() if line.startswith(f"| `{role}-"))
+        listed = {name for name in row.split("`")[1::2] if name in REGISTRY}
+        assert listed == ops_for_role(role), role
