@@ -13,10 +13,12 @@ from typing import Any, Callable, Mapping
 
 from config import hours
 from broker.rules.alerts import alert_events, raised_data
-from broker.rules.estimates import estimate_s
+from broker.rules.estimates import estimate_s, wait_minutes
 from broker.rules.evolve import evolve
 from broker.rules.model import Command, Event, HallState, RuleRefusal, Ticket
+from broker.rules.rating import rating_target, recently_finished
 from broker.rules.select import choose, is_priority
+from broker.rules.ticketing import ticketing_events
 from protocol import errors
 
 Observer = Callable[[HallState, Event], None]
@@ -82,7 +84,7 @@ def execute(state: HallState, command: Command, now: float,
     tx = _Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
     result = handler(tx, command.args)
-    for event in alert_events(tx.state, tx.now):
+    for event in alert_events(tx.state, tx.now) + ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
     return Outcome(tx.state, tx.events, result)
 
@@ -240,8 +242,8 @@ def _issue_ticket(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
             appointment=str(code) if code else None, due_at=due_at, late=late, ahead=ahead,
             estimate_min=_minutes(estimate), after_hours=after_hours)
     return {"ticket": number, "service": service.id, "kind": kind, "ahead": ahead,
-            "estimate_min": _minutes(estimate), "issued_at": tx.now, "late": late,
-            "after_hours": after_hours,
+            "estimate_min": _minutes(estimate), "wait_min": wait_minutes(_minutes(estimate)),
+            "issued_at": tx.now, "late": late, "after_hours": after_hours,
             "expected_at": None if estimate is None else tx.now + estimate}
 
 
@@ -406,22 +408,16 @@ def _rate(tx: _Tx, args: Mapping[str, Any]) -> dict[str, Any]:
         raise RuleRefusal(errors.BAD_ARGS,
                           f"score must be 1..{policies.rating_scale} in this hall, got {score}")
     state = tx.state.counter(counter)
-    recent = None
-    if state.last_finished is not None and state.last_finished_at is not None and \
-            tx.now - state.last_finished_at <= policies.rating_window_seconds:
-        recent = state.last_finished
+    recent = recently_finished(tx.state, counter, tx.now)
     asked = args.get("ticket")
     if asked is not None:
         if asked not in (state.serving, recent):
             raise RuleRefusal(errors.RATING_CLOSED,
                               f"ticket {asked} cannot be rated at counter {counter} now")
         number = asked
-    elif recent is not None and tx.state.tickets[recent].rating is None:
-        # CALL NEXT finishes one visitor and calls the next in the same press; the
-        # visitor who just left is the one at the pad, not the one walking up.
-        number = recent
     else:
-        number = state.serving or recent
+        # The published rule (broker.rules.rating); else whom to name in the refusal.
+        number = rating_target(tx.state, counter, tx.now) or state.serving or recent
     if number is None:
         raise RuleRefusal(errors.RATING_CLOSED,
                           f"no visitor to rate at counter {counter} right now")
