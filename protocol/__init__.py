@@ -22,12 +22,12 @@ if TYPE_CHECKING:
                                    decode_request_id, encode_event, encode_heartbeat,
                                    encode_request, error_reply, new_request_id, ok_reply)
     from protocol.errors import ERROR_CODES, BrokerUnreachable, CommandRefused, ProtocolError
-    from protocol.mirror import StateMirror, merge_view
+    from protocol.mirror import StateMirror
     from protocol.ops import validate_args
     from protocol.registry import (COUNTER_SCOPED_OPS, OPS, READ_ONLY_OPS, REGISTRY, OpSpec,
                                    ops_for_role)
     from protocol.results import OpResult
-    from protocol.view import CounterView, PublicView, ServiceView, TicketingView
+    from protocol.view import CounterView, PublicView, ServiceView, TicketingView, merge_view
 
 _EXPORTS: dict[str, str] = {
     "RequestClient": "protocol.client",
@@ -51,7 +51,6 @@ _EXPORTS: dict[str, str] = {
     "CommandRefused": "protocol.errors",
     "ProtocolError": "protocol.errors",
     "StateMirror": "protocol.mirror",
-    "merge_view": "protocol.mirror",
     "validate_args": "protocol.ops",
     "COUNTER_SCOPED_OPS": "protocol.registry",
     "OPS": "protocol.registry",
@@ -64,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "PublicView": "protocol.view",
     "ServiceView": "protocol.view",
     "TicketingView": "protocol.view",
+    "merge_view": "protocol.view",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,17 +1,18 @@
-"""The broker's public view, typed: what a node may know of the hall, parsed once.
+"""The broker's public view: the merge rule, and the view typed, parsed once.
 
+``merge_view`` folds an event's partial view into the dict view.
 ``PublicView.parse`` reads a whole view (a snapshot's ``view``);
 ``PublicView.merged`` folds in one event's partial view by the same one-level
-rule as ``protocol.mirror.merge_view``, parsing only the entries the event
-changed. Counters are keyed by their number as an ``int`` here (the JSON keys
-are strings). The models ignore keys they do not know and give defaults for
-keys an older broker does not send, as docs/protocol.md §7 asks of nodes.
-Models are frozen; their dicts are shared between versions of the view, so
-treat them as read-only.
+rule, parsing only the entries the event changed. Counters are keyed by their
+number as an ``int`` here (the JSON keys are strings). The models ignore keys
+they do not know and give defaults for keys an older broker does not send, as
+docs/protocol.md §7 asks of nodes. Models are frozen; their dicts are shared
+between versions of the view, so treat them as read-only.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any, Literal, Mapping
 
@@ -19,6 +20,33 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 CounterMode = Literal["open", "paused", "closed"]
 HealthStatus = Literal["ok", "warning", "fault"]
+
+
+def merge_view(view: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
+    """Return ``view`` with an event's partial view merged in, one level deep.
+
+    A top-level value that is an object in both is updated key by key (the
+    event's ``counters["3"]`` replaces ``counters["3"]``, other counters stay);
+    any other top-level value (list, number, string, null) is replaced whole.
+    Neither argument is modified.
+
+    Args:
+        view: the current full view.
+        partial: the event's ``view``.
+
+    Returns:
+        The merged view (a new dict sharing no mutable parts with ``partial``).
+    """
+    merged = dict(view)
+    for key, value in partial.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            inner = dict(current)
+            inner.update(copy.deepcopy(value))
+            merged[key] = inner
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 class ViewModel(BaseModel):

@@ -5,15 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import zmq
 
+from broker.journal import Journal
+from broker.service import BrokerService
+from config.schema import Hall
 from protocol.client import RequestClient
-from protocol.envelope import Event
+from protocol.envelope import Event, Request, decode_event, encode_request, new_request_id
 from protocol.mirror import StateMirror, merge_view
+from protocol.view import PublicView
 from protocol_fakes import FakeBroker, FakeClock
+from tests.conftest import at
 
 NODE = "display-1"
 VIEW: dict[str, Any] = {
@@ -380,3 +386,42 @@ def test_background_thread_follows_and_stops(ctx: zmq.Context, broker: FakeBroke
 def test_constructor_rejects_nonsense(ctx: zmq.Context) -> None:
     with pytest.raises(ValueError):
         StateMirror("tcp://127.0.0.1:9", "tcp://127.0.0.1:10", NODE, silence_s=0, context=ctx)
+
+
+# --- the typed view ----------------------------------------------------------------------------
+
+def test_the_mirror_keeps_the_broker_view_typed_and_tells_listeners(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker, hall: Hall,
+        tmp_path: Path) -> None:
+    service = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: at("09:00"))
+
+    def command(op: str, **args: Any) -> list[Event]:
+        handled = service.handle(encode_request(Request(new_request_id(), op, "admin", args)))
+        return [decode_event(frames) for frames in handled.publish]
+
+    command("issue_ticket", service="general")
+    broker.set_state(service.seq, service.view)
+    mirror = make_mirror()
+    rec = Recorder()
+    mirror.add_listener(rec)
+    assert mirror.model is None
+    synced(mirror, broker)
+    first = mirror.model
+    assert first is not None and first.services["general"].next == ("A001",)
+    assert rec.of("model") == [first]
+
+    for event in command("call_next", counter=1):
+        broker.publish(event.seq, event.type, data=dict(event.data), view=event.view)
+    assert step_until(mirror, lambda: mirror.seq == service.seq)
+    model = mirror.model
+    assert model is not None and model.counters[1].serving == "A001"
+    assert model == PublicView.parse(service.view)
+    assert rec.of("model")[-1] is model
+    assert [kind for kind, _ in rec.calls][-2:] == ["state", "model"]
+
+
+def test_a_view_the_models_cannot_read_leaves_the_dict_view_working(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker) -> None:
+    mirror = make_mirror()
+    synced(mirror, broker)  # VIEW's counters have no "number": not a broker's view
+    assert mirror.view == VIEW and mirror.model is None

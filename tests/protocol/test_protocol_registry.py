@@ -4,22 +4,18 @@ checked against the op's result model."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from broker.journal import Journal
 from broker.rules import COMMAND_OPS
 from broker.security import Access
-from broker.service import BrokerService
 from config.schema import Hall
 from config.security import Security
 from protocol import envelope, errors
 from protocol.registry import COUNTER_SCOPED_OPS, OPS, READ_ONLY_OPS, REGISTRY, ops_for_role
 from protocol.results import OpResult, SnapshotTaken
-from tests.conftest import at
+from hall_script import run_script
 
 ROLES = ("kiosk", "display", "caller")
 
@@ -61,55 +57,8 @@ def test_the_broker_grants_each_role_exactly_the_registrys_ops(role: str) -> Non
 
 # --- every op through the real broker ---------------------------------------------------------
 
-SCRIPT: list[tuple[str, dict[str, Any]]] = [
-    ("call_next", {"counter": 1}),  # nobody waiting: the other shape of call_next's result
-    ("book_appointment", {"code": "BK-0001", "service": "appointment",
-                          "start": "2026-11-25T09:20", "end": "2026-11-25T09:40"}),
-    ("book_appointments", {"bookings": [{"code": "BK-0002", "service": "appointment",
-                                         "start": "2026-11-25T10:00",
-                                         "end": "2026-11-25T10:20"}]}),
-    ("issue_ticket", {"service": "general"}),
-    ("issue_ticket", {"service": "general"}),
-    ("issue_ticket", {"service": "reimburse"}),
-    ("issue_ticket", {"kind": "appointment", "appointment": "BK-0001"}),
-    ("call_next", {"counter": 1}),
-    ("recall", {"counter": 1}),
-    ("start", {"counter": 1}),
-    ("hold", {"counter": 1}),
-    ("call_back", {"counter": 1, "ticket": "A001"}),
-    ("transfer", {"counter": 1, "service": "reimburse"}),
-    ("call_ticket", {"counter": 1, "ticket": "A002", "reason": "returning visitor"}),
-    ("no_show", {"counter": 1}),
-    ("revive", {"ticket": "A002"}),
-    ("call_next", {"counter": 2}),
-    ("finish", {"counter": 2}),
-    ("rate", {"counter": 2, "score": 3}),
-    ("call_next", {"counter": 2}),
-    ("recall", {"counter": 2}),
-    ("recall", {"counter": 2}),
-    ("recall", {"counter": 2}),  # over the recall cap: the no-show shape of recall's result
-    ("pause", {"counter": 2}),
-    ("resume", {"counter": 2}),
-    ("close_counter", {"counter": 1}),
-    ("open_counter", {"counter": 1}),
-    ("report_health", {"component": "printer", "status": "warning", "message": "paper low"}),
-    ("snapshot", {}),
-]
-
-
-def _drive(hall: Hall, tmp_path: Path) -> list[tuple[str, dict[str, Any]]]:
-    broker = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: at("09:00"))
-    results = []
-    for index, (op, args) in enumerate(SCRIPT):
-        raw = envelope.encode_request(envelope.Request(f"r{index}", op, "admin", args))
-        reply = json.loads(broker.handle(raw).reply)
-        assert reply["ok"], (op, args, reply)
-        results.append((op, reply["result"]))
-    return results
-
-
 def test_every_op_answers_with_its_result_model(hall: Hall, tmp_path: Path) -> None:
-    results = _drive(hall, tmp_path)
+    results = run_script(hall, tmp_path).results
     assert {op for op, _ in results} == set(REGISTRY), "the script must drive every op"
     for op, result in results:
         model = REGISTRY[op].result
@@ -123,7 +72,7 @@ def test_every_op_answers_with_its_result_model(hall: Hall, tmp_path: Path) -> N
 
 
 def test_snapshot_result_carries_the_typed_view(hall: Hall, tmp_path: Path) -> None:
-    op, result = _drive(hall, tmp_path)[-1]
+    op, result = run_script(hall, tmp_path).results[-1]
     snapshot = REGISTRY[op].parse_result(result)
     assert isinstance(snapshot, SnapshotTaken)
     view = snapshot.view
