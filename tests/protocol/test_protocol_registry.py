@@ -80,9 +80,15 @@ def test_snapshot_result_carries_the_typed_view(hall: Hall, tmp_path: Path) -> N
     assert view.health["admin/printer"].status == "warning"
 
 
-def test_the_security_guide_lists_each_roles_ops_as_the_registry_grants_them() -> None:
-    guide = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text("utf-8")
+@pytest.mark.parametrize(("doc", "row_start"), [
+    ("security.md", "| `{role}-"),  # | `kiosk-*` | kiosk | ...
+    ("protocol.md", "| {role} "),  # | kiosk | ... in the ops' introduction
+])
+def test_the_docs_list_each_roles_ops_as_the_registry_grants_them(doc: str,
+                                                                   row_start: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text("utf-8")
     for role in ROLES:
-        row = next(line for line in guide.splitlines() if line.startswith(f"| `{role}-"))
+        row = next(line for line in text.splitlines()
+                   if line.strip().startswith(row_start.format(role=role)))
         listed = {name for name in row.split("`")[1::2] if name in REGISTRY}
-        assert listed == ops_for_role(role), role
+        assert listed == ops_for_role(role), (doc, role)
