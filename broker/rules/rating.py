@@ -23,43 +23,46 @@ class RatingWindow:
     until: float | None
 
 
-def recently_finished(state: HallState, counter: int, now: float) -> str | None:
-    """The ticket ``counter`` finished within the rating window before ``now``, if any."""
+def _last_finished(state: HallState, counter: int) -> tuple[str, float] | None:
+    """The ticket ``counter`` finished last and when its rating window ends."""
     current = state.counter(counter)
     if current.last_finished is None or current.last_finished_at is None:
         return None
-    if now - current.last_finished_at > state.hall.policies.rating_window_seconds:
-        return None
-    return current.last_finished
+    return current.last_finished, (current.last_finished_at
+                                   + state.hall.policies.rating_window_seconds)
 
 
-def _unrated(state: HallState, number: str | None) -> bool:
-    ticket = state.tickets.get(number) if number is not None else None
+def _unrated(state: HallState, number: str) -> bool:
+    ticket = state.tickets.get(number)
     return ticket is not None and ticket.rating is None
 
 
-def rating_target(state: HallState, counter: int, now: float) -> str | None:
-    """The ticket a ``rate`` without ``ticket`` records at ``now``, or None (pad dark)."""
-    recent = recently_finished(state, counter, now)
-    if _unrated(state, recent):
-        return recent
-    serving = state.counter(counter).serving
-    return serving if _unrated(state, serving) else None
+def recently_finished(state: HallState, counter: int, now: float) -> str | None:
+    """The ticket ``counter`` finished within the rating window before ``now``, if any."""
+    finished = _last_finished(state, counter)
+    return finished[0] if finished is not None and now <= finished[1] else None
 
 
 def rating_windows(state: HallState, counter: int) -> tuple[RatingWindow, ...]:
-    """``rating_target`` for every future moment until the next event, as windows in order.
+    """Whom the pad rates from the state's clock on, until the next event: windows in order.
 
     At a time ``t`` the pad rates the first window with ``until`` None or ``t <= until``;
-    windows already over at the state's clock (its last event) are left out.
+    a window already over at the state's clock (its last event) is left out.
     """
-    current = state.counter(counter)
     windows: list[RatingWindow] = []
-    finished, finished_at = current.last_finished, current.last_finished_at
-    if finished is not None and finished_at is not None and _unrated(state, finished):
-        until = finished_at + state.hall.policies.rating_window_seconds
-        if until >= state.clock:
-            windows.append(RatingWindow(finished, until))
-    if current.serving is not None and _unrated(state, current.serving):
-        windows.append(RatingWindow(current.serving, None))
+    finished = _last_finished(state, counter)
+    if finished is not None and finished[1] >= state.clock and _unrated(state, finished[0]):
+        windows.append(RatingWindow(*finished))
+    serving = state.counter(counter).serving
+    if serving is not None and _unrated(state, serving):
+        windows.append(RatingWindow(serving, None))
     return tuple(windows)
+
+
+def rating_target(state: HallState, counter: int, now: float) -> str | None:
+    """The ticket a ``rate`` without ``ticket`` records at ``now`` (not before the state's
+    clock), or None: the pad is dark."""
+    for window in rating_windows(state, counter):
+        if window.until is None or now <= window.until:
+            return window.ticket
+    return None
