@@ -84,7 +84,9 @@ def execute(state: HallState, command: Command, now: float,
     tx = _Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
     result = handler(tx, command.args)
-    for event in alert_events(tx.state, tx.now) + ticketing_events(tx.state, tx.now, tx.events):
+    for event in alert_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
+    for event in ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
     return Outcome(tx.state, tx.events, result)
 

@@ -56,12 +56,12 @@ def ticketing_at(hall: Hall, now: float) -> Ticketing:
 
 def ticketing_events(state: HallState, now: float, decided: Sequence[Event]) -> list[Event]:
     """A ``ticketing_changed`` event when ticketing changed since the last event and the
-    command itself decided nothing (its events would carry the change to the view).
+    command decided no other event (any other would carry the change to the view).
 
     Args:
-        state: the state after the command's own events.
+        state: the state after the command's other events.
         now: the command's time.
-        decided: the events the command decided so far.
+        decided: the command's other events (alerts included).
     """
     if decided or state.day is None:
         return []
