@@ -30,25 +30,15 @@ from config.schema import Hall
 from config.security import Grant, Security, derived_grant
 from protocol import errors
 from protocol.envelope import Request
+from protocol.registry import COUNTER_SCOPED_OPS, ops_for_role
 
 log = logging.getLogger(__name__)
 
 BROKER_KEY_NAME = "broker"
 
-COUNTER_OPS: frozenset[str] = frozenset({
-    "call_next", "recall", "no_show", "hold", "call_back", "transfer", "call_ticket",
-    "start", "finish", "pause", "resume", "rate",
-})
-"""Ops a caller may use, each for its own counter only (the op's ``counter`` argument)."""
-
 ROLE_OPS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"issue_ticket", "report_health", "snapshot"}),
-    "display": frozenset({"report_health", "snapshot"}),
-    # revive names a ticket, not a counter: the clerk whose visitor came back late
-    # puts the ticket back in the queue, wherever it was called.
-    "caller": COUNTER_OPS | {"revive", "report_health", "snapshot"},
-}
-"""Ops per role; ``admin`` may use every op."""
+    role: ops_for_role(role) for role in ("kiosk", "display", "caller")}
+"""Ops per role, from the op registry; ``admin`` may use every op."""
 
 
 class SecurityError(CallnextError):
@@ -239,7 +229,7 @@ class Access:
     def check_counter(self, grant: Grant | None, request: Request,
                       args: dict[str, Any]) -> Refusal | None:
         """A caller acts for its own counter only (checked on validated args)."""
-        if grant is None or grant.role != "caller" or request.op not in COUNTER_OPS:
+        if grant is None or grant.role != "caller" or request.op not in COUNTER_SCOPED_OPS:
             return None
         counter = args.get("counter")
         if counter == grant.counter:

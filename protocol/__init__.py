@@ -1,8 +1,10 @@
-"""The callnext wire protocol: envelope codec, op catalogue, request client, state mirror.
+"""The callnext wire protocol: envelope codec, op registry, typed view and results,
+request client, state mirror.
 
-The only package that knows the wire format. The broker uses the codec and
-``validate_args`` on its side; nodes use ``RequestClient`` for commands and
-``StateMirror`` to follow the broker's public view. Nodes never import ``broker``.
+The only package that knows the wire format. The broker uses the codec, the
+registry and ``validate_args`` on its side; nodes use ``RequestClient`` for
+commands and ``StateMirror`` to follow the broker's public view (as a dict, and
+typed as ``PublicView``). Nodes never import ``broker``.
 
 The names below are re-exported lazily: ``from protocol import errors`` (as
 the pure queue rules do) must not drag in pyzmq or pydantic.
@@ -20,8 +22,12 @@ if TYPE_CHECKING:
                                    decode_request_id, encode_event, encode_heartbeat,
                                    encode_request, error_reply, new_request_id, ok_reply)
     from protocol.errors import ERROR_CODES, BrokerUnreachable, CommandRefused, ProtocolError
-    from protocol.mirror import StateMirror, merge_view
-    from protocol.ops import OPS, READ_ONLY_OPS, validate_args
+    from protocol.mirror import StateMirror
+    from protocol.ops import validate_args
+    from protocol.registry import (COUNTER_SCOPED_OPS, OPS, READ_ONLY_OPS, REGISTRY, OpSpec,
+                                   ops_for_role)
+    from protocol.results import OpResult
+    from protocol.view import CounterView, PublicView, ServiceView, TicketingView, merge_view
 
 _EXPORTS: dict[str, str] = {
     "RequestClient": "protocol.client",
@@ -45,10 +51,19 @@ _EXPORTS: dict[str, str] = {
     "CommandRefused": "protocol.errors",
     "ProtocolError": "protocol.errors",
     "StateMirror": "protocol.mirror",
-    "merge_view": "protocol.mirror",
-    "OPS": "protocol.ops",
-    "READ_ONLY_OPS": "protocol.ops",
     "validate_args": "protocol.ops",
+    "COUNTER_SCOPED_OPS": "protocol.registry",
+    "OPS": "protocol.registry",
+    "READ_ONLY_OPS": "protocol.registry",
+    "REGISTRY": "protocol.registry",
+    "OpSpec": "protocol.registry",
+    "ops_for_role": "protocol.registry",
+    "OpResult": "protocol.results",
+    "CounterView": "protocol.view",
+    "PublicView": "protocol.view",
+    "ServiceView": "protocol.view",
+    "TicketingView": "protocol.view",
+    "merge_view": "protocol.view",
 }
 
 __all__ = sorted(_EXPORTS)

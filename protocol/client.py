@@ -13,12 +13,17 @@ import logging
 import threading
 import time
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import zmq
+from pydantic import ValidationError
 
+from protocol import errors
+from protocol.args import OpArgs
 from protocol.envelope import Request, decode_reply, encode_request, new_request_id
 from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from protocol.registry import REGISTRY
+from protocol.results import OpResult
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +104,40 @@ class RequestClient:
                 logger.info("no reply from %s to %r (request %s), attempt %d of %d",
                             self.endpoint, op, rid, attempt, self.retries)
         raise BrokerUnreachable(self.endpoint, op, rid, self.retries, self.timeout_ms)
+
+    def call(self, op: str, args: OpArgs | Mapping[str, Any] | None = None, *,
+             request_id: str | None = None) -> OpResult:
+        """Like ``request``, with the result parsed by the op's result model.
+
+        Args:
+            op: an op of ``protocol.registry.REGISTRY``.
+            args: the op's args, as its args model (only the fields set are sent, so
+                an older broker never sees a newer optional arg) or a plain mapping.
+            request_id: as for ``request``.
+
+        Returns:
+            The op's result model (``protocol.results``), e.g. ``TicketIssued``.
+
+        Raises:
+            ProtocolError: ``unknown_op`` for an op the registry lacks (nothing is
+                sent), ``bad_envelope`` for a result without the op's shape; and
+                whatever ``request`` raises.
+        """
+        spec = REGISTRY.get(op)
+        if spec is None:
+            raise ProtocolError(errors.UNKNOWN_OP, f"unknown op {op!r}; known ops: "
+                                f"{', '.join(REGISTRY)}")
+        if isinstance(args, OpArgs):
+            plain = args.model_dump(exclude_unset=True)
+        else:
+            plain = dict(args or {})
+        result = self.request(op, plain, request_id=request_id)
+        try:
+            return spec.parse_result(result)
+        except ValidationError as err:
+            raise ProtocolError(errors.BAD_ENVELOPE,
+                                f"the broker's result for {op} does not have its shape: "
+                                f"{err}") from err
 
     def _attempt(self, frame: bytes, rid: str) -> dict[str, Any] | None:
         """One send and wait; None on timeout (the socket is then discarded)."""

@@ -28,50 +28,27 @@ from types import TracebackType
 from typing import Any, Callable
 
 import zmq
+from pydantic import ValidationError
 
 from protocol import errors
 from protocol.broker_clock import BrokerClock
 from protocol.client import RequestClient, SocketSetup
 from protocol.envelope import Event, Heartbeat, decode_event
 from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from protocol.view import PublicView, merge_view
 
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, Any], None]
-"""``callback(kind, payload)``: ("event", Event), ("state", view), ("connection", bool).
+"""``callback(kind, payload)``: ("event", Event), ("state", view), ("model", PublicView),
+("connection", bool).
 
-The "state" view is shared, not copied: listeners must treat it as read-only."""
+The "state" view is shared, not copied: listeners must treat it as read-only. "model"
+follows every "state" whose view parsed: the same view, typed (``protocol.view``)."""
 
 _STALE_HEARTBEAT_S = 2.5  # beats come every 1 s; an older one cannot still be in flight
 _MAX_BATCH = 1000  # messages handled per step, so one step stays bounded
 _MAX_BUFFER = 10_000  # events kept while waiting for a snapshot; older ones are dropped
-
-
-def merge_view(view: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
-    """Return ``view`` with an event's partial view merged in, one level deep.
-
-    A top-level value that is an object in both is updated key by key (the
-    event's ``counters["3"]`` replaces ``counters["3"]``, other counters stay);
-    any other top-level value (list, number, string, null) is replaced whole.
-    Neither argument is modified.
-
-    Args:
-        view: the current full view.
-        partial: the event's ``view``.
-
-    Returns:
-        The merged view (a new dict sharing no mutable parts with ``partial``).
-    """
-    merged = dict(view)
-    for key, value in partial.items():
-        current = merged.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
-            inner = dict(current)
-            inner.update(copy.deepcopy(value))
-            merged[key] = inner
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 class StateMirror:
@@ -125,6 +102,8 @@ class StateMirror:
 
         self._lock = threading.Lock()  # guards _view, _seq, _synced, _listeners
         self._view: dict[str, Any] = {}
+        # The same view typed, parsed once per change (None until a snapshot parses).
+        self._model: PublicView | None = None
         self._seq = 0
         self._synced = False
         self._listeners: tuple[Listener, ...] = ()
@@ -159,6 +138,13 @@ class StateMirror:
             return copy.deepcopy(self._view)
 
     @property
+    def model(self) -> PublicView | None:
+        """The current view, typed; None before the first snapshot, and while the view
+        does not parse (logged). Frozen and shared: do not change it."""
+        with self._lock:
+            return self._model
+
+    @property
     def seq(self) -> int:
         """The seq of the last event reflected in ``view``."""
         with self._lock:
@@ -189,8 +175,9 @@ class StateMirror:
         """Register ``callback(kind, payload)``.
 
         Kinds, in the order they happen within a step: ``"event"`` with the
-        ``Event`` for each applied event; ``"state"`` with a copy of the new
-        view after a snapshot or a batch of events; ``"connection"`` with the
+        ``Event`` for each applied event; ``"state"`` with the new view after a
+        snapshot or a batch of events, then ``"model"`` with the same view typed
+        (``PublicView``, unless it did not parse); ``"connection"`` with the
         new ``connected`` value when it flips. Called from the mirror thread.
         A listener that raises is logged and does not stop the mirror.
 
@@ -339,8 +326,10 @@ class StateMirror:
             return
         self._snapshot_warned = False
         self._clock.observe_reported(result.get("now"))
+        model = self._parsed(lambda: PublicView.parse(view))
         with self._lock:
             self._view = view
+            self._model = model
             self._seq = seq
         self._dirty = True
         self._synced_internal = True
@@ -414,8 +403,13 @@ class StateMirror:
         if event.seq != self._seq + 1:
             self._lose(f"expected event seq {self._seq + 1}, got {event.seq}")
             return False
+        view, current = merge_view(self._view, event.view), self._model
+        # Only the changed parts are parsed; after a view that did not parse, the whole.
+        model = self._parsed(lambda: PublicView.parse(view) if current is None
+                             else current.merged(event.view))
         with self._lock:
-            self._view = merge_view(self._view, event.view)
+            self._view = view
+            self._model = model
             self._seq = event.seq
         self._dirty = True
         self._failures = 0
@@ -447,8 +441,21 @@ class StateMirror:
             # the current view can be handed out as is; a deep copy per batch cost
             # 1.5 ms on a 200-counter hall and dominated a display's CPU.
             with self._lock:
-                view = self._view
+                view, model = self._view, self._model
             self._pending.append(("state", view))
+            if model is not None:
+                self._pending.append(("model", model))
+
+    def _parsed(self, parse: Callable[[], PublicView]) -> PublicView | None:
+        """The typed view, or None (logged) when the broker sent a part it cannot read;
+        the dict view goes on regardless, and the next change tries again."""
+        try:
+            return parse()
+        except ValidationError as err:
+            level = logging.DEBUG if "view" in self._warned else logging.WARNING
+            self._warned.add("view")
+            logger.log(level, "the typed view is unavailable: %s", err)
+            return None
 
     def _set_synced(self, value: bool) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from broker.rules import bookings, calling, counters, feedback, issuing
 from broker.rules import refusals as why
 from broker.rules.alerts import alert_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
+from broker.rules.ticketing import ticketing_events
 from broker.rules.transaction import Observer, Tx
 
 
@@ -60,6 +61,8 @@ def execute(state: HallState, command: Command, now: float,
     _roll_day(tx)
     result = handler(tx, command.args)
     for event in alert_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
+    for event in ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
     return Outcome(tx.state, tx.events, result)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from broker.rules.model import HallState
 
 PRIOR_WEIGHT = 3
@@ -36,3 +38,14 @@ def estimate_s(state: HallState, service: str, ahead: int) -> float | None:
     if counters == 0:
         return None
     return (ahead + 1) * mean_service_s(state, service) / counters
+
+
+def wait_minutes(estimate_min: float | None) -> int | None:
+    """The estimate as the whole minutes people are told: rounded up, at least 1.
+
+    One rule for the wall display, the kiosk and the ticket. Up, because a visitor
+    told "8 minutes" for an 8.3-minute estimate is kept waiting past the promise;
+    from the published one-decimal ``estimate_min``, so 8.0 stays 8 next to it.
+    None (nobody serves the line) stays None.
+    """
+    return None if estimate_min is None else max(1, math.ceil(estimate_min))

@@ -267,6 +267,10 @@ def _node_health(state: HallState, event: Event) -> None:
         at=event.at)
 
 
+def _ticketing_changed(state: HallState, event: Event) -> None:
+    """Nothing to fold: the view computes ticketing from the clock this event moves."""
+
+
 _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "day_started": _day_started,
     "ticket_issued": _ticket_issued,
@@ -285,6 +289,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "alert_raised": _alert_raised,
     "alert_cleared": _alert_cleared,
     "node_health": _node_health,
+    "ticketing_changed": _ticketing_changed,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

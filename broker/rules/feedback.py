@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from broker.rules import refusals as why
 from broker.rules.alerts import raised_data
 from broker.rules.model import RuleRefusal
+from broker.rules.rating import rating_target, recently_finished
 from broker.rules.transaction import Tx, counter_of
 
 
@@ -18,21 +19,15 @@ def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     if not 1 <= score <= policies.rating_scale:
         raise RuleRefusal(why.SCORE_OUT_OF_RANGE, score=score, scale=policies.rating_scale)
     state = tx.state.counter(counter)
-    recent = None
-    if state.last_finished is not None and state.last_finished_at is not None and \
-            tx.now - state.last_finished_at <= policies.rating_window_seconds:
-        recent = state.last_finished
+    recent = recently_finished(tx.state, counter, tx.now)
     asked = args.get("ticket")
     if asked is not None:
         if asked not in (state.serving, recent):
             raise RuleRefusal(why.NOT_RATEABLE_HERE, ticket=asked, counter=counter)
         number = asked
-    elif recent is not None and tx.state.tickets[recent].rating is None:
-        # CALL NEXT finishes one visitor and calls the next in the same press; the
-        # visitor who just left is the one at the pad, not the one walking up.
-        number = recent
     else:
-        number = state.serving or recent
+        # The published rule (broker.rules.rating); else whom to name in the refusal.
+        number = rating_target(tx.state, counter, tx.now) or state.serving or recent
     if number is None:
         raise RuleRefusal(why.NOBODY_TO_RATE, counter=counter)
     ticket = tx.state.tickets[number]

@@ -6,8 +6,9 @@ from typing import Any, Mapping
 
 from config import hours
 from broker.rules import refusals as why
-from broker.rules.estimates import estimate_s
+from broker.rules.estimates import estimate_s, wait_minutes
 from broker.rules.model import RuleRefusal
+from broker.rules.ticketing import ticketing_at
 from broker.rules.transaction import Tx, service_of
 
 MAX_NUMBER = 99999
@@ -47,15 +48,13 @@ def _check_in(tx: Tx, code: str, asked: str | None) -> tuple[str, float | None, 
 
 def _ticketing_hours(tx: Tx) -> bool:
     """True when issuing after hours; refused when the hall's policy is to refuse then."""
-    hall = tx.state.hall
-    if hours.is_open(hall, tx.now):
-        return False
-    if hall.policies.after_hours == "refuse":
-        opening = hours.next_opening(hall, tx.now)
-        opens_at = None if opening is None else opening.timestamp()
-        raise RuleRefusal(why.TICKETING_CLOSED, opens_at=opens_at,
-                          opens="-" if opens_at is None else _hall_time(tx, opens_at))
-    return True
+    # The same rule the view publishes (broker.rules.ticketing), so a kiosk showing
+    # "open" is never refused and one showing "closed" never could have issued.
+    fact = ticketing_at(tx.state.hall, tx.now)
+    if not fact.open:
+        raise RuleRefusal(why.TICKETING_CLOSED, opens_at=fact.opens_at,
+                          opens="-" if fact.opens_at is None else _hall_time(tx, fact.opens_at))
+    return not fact.in_hours
 
 
 def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,6 +83,6 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
             appointment=str(code) if code else None, due_at=due_at, late=late, ahead=ahead,
             estimate_min=_minutes(estimate), after_hours=after_hours)
     return {"ticket": number, "service": service.id, "kind": kind, "ahead": ahead,
-            "estimate_min": _minutes(estimate), "issued_at": tx.now, "late": late,
-            "after_hours": after_hours,
+            "estimate_min": _minutes(estimate), "wait_min": wait_minutes(_minutes(estimate)),
+            "issued_at": tx.now, "late": late, "after_hours": after_hours,
             "expected_at": None if estimate is None else tx.now + estimate}

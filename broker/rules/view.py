@@ -6,19 +6,21 @@ changed, merged one level deep by the node's mirror (``protocol.mirror``).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from broker.rules.estimates import estimate_s, mean_service_s, open_counters
+from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState
+from broker.rules.rating import rating_windows
+from broker.rules.ticketing import ticketing_at
 
 NEXT_SHOWN = 5
 
 
-def public_view(state: HallState) -> dict[str, Any]:
-    """The whole public view of ``state``: JSON-ready, deterministic."""
-    hall = state.hall
+def _counters(state: HallState) -> dict[str, Any]:
+    """One entry per configured counter, keyed by its number as a string (JSON keys)."""
     counters: dict[str, Any] = {}
-    for configured in hall.counters:
+    for configured in state.hall.counters:
         current = state.counter(configured.number)
         serving = state.tickets.get(current.serving) if current.serving else None
         counters[str(configured.number)] = {
@@ -32,12 +34,19 @@ def public_view(state: HallState) -> dict[str, Any]:
             "last_finished": current.last_finished,
             "last_finished_at": current.last_finished_at,
             "services": list(configured.services),
+            "rating": [asdict(w) for w in rating_windows(state, configured.number)],
         }
+    return counters
+
+
+def _services(state: HallState) -> dict[str, Any]:
+    """One entry per configured service: its line and the wait for a ticket issued now."""
     services: dict[str, Any] = {}
-    for service in hall.services:
+    for service in state.hall.services:
         queue = state.queues.get(service.id, [])
         longest = min((state.tickets[n].queued_at for n in queue), default=None)
         estimate = estimate_s(state, service.id, len(queue))
+        estimate_min = None if estimate is None else round(estimate / 60.0, 1)
         last = state.next_number.get(service.id, 0)
         services[service.id] = {
             "id": service.id,
@@ -46,15 +55,21 @@ def public_view(state: HallState) -> dict[str, Any]:
             "next": queue[:NEXT_SHOWN],
             "longest_since": longest,
             "mean_service_min": round(mean_service_s(state, service.id) / 60.0, 1),
-            "estimate_min": None if estimate is None else round(estimate / 60.0, 1),
+            "estimate_min": estimate_min,
+            "wait_min": wait_minutes(estimate_min),
             "open_counters": open_counters(state, service.id),
             "last_issued": f"{service.prefix}{last:03d}" if last else None,
         }
+    return services
+
+
+def public_view(state: HallState) -> dict[str, Any]:
+    """The whole public view of ``state``: JSON-ready, deterministic."""
     return {
         "day": state.day,
         "clock": state.clock,
-        "counters": counters,
-        "services": services,
+        "counters": _counters(state),
+        "services": _services(state),
         "recent_calls": [
             {"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
             for c in reversed(state.recent_calls)
@@ -69,6 +84,8 @@ def public_view(state: HallState) -> dict[str, Any]:
              "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
             for a in state.alerts.values()
         ],
+        # As of the clock (the last event); ticketing_changed moves it when nothing else does.
+        "ticketing": None if state.day is None else asdict(ticketing_at(state.hall, state.clock)),
     }
 
 

@@ -10,9 +10,11 @@ import pytest
 import zmq
 
 from protocol import errors
+from protocol.args import Rate
 from protocol.client import RequestClient
 from protocol.envelope import Request, error_reply, ok_reply
 from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from protocol.results import Rated
 from protocol_fakes import FakeBroker
 
 
@@ -178,3 +180,31 @@ def test_constructor_rejects_nonsense() -> None:
         RequestClient("tcp://127.0.0.1:9", "n", retries=0)
     with pytest.raises(ValueError):
         RequestClient("tcp://127.0.0.1:9", "n", timeout_ms=0)
+
+
+# --- typed calls ---------------------------------------------------------------------------------
+
+def test_call_sends_the_args_model_and_parses_the_result_model(
+        ctx: zmq.Context, broker: FakeBroker) -> None:
+    broker.handler = lambda req: [ok_reply(req.id, {
+        "ticket": "A007", "score": req.args["score"], "negative": False, "added_later": 1})]
+    with RequestClient(broker.command_endpoint, "caller-2", timeout_ms=2000,
+                       context=ctx) as client:
+        rated = client.call("rate", Rate(counter=2, score=3))
+    assert rated == Rated(ticket="A007", score=3, negative=False)
+    [(_, req)] = broker.received()
+    # Only the fields set are sent: an older broker never sees an optional arg it lacks.
+    assert (req.op, req.args) == ("rate", {"counter": 2, "score": 3})
+
+
+def test_call_refuses_a_result_without_the_ops_shape_and_an_unknown_op(
+        ctx: zmq.Context, broker: FakeBroker) -> None:
+    with RequestClient(broker.command_endpoint, "caller-2", timeout_ms=2000,
+                       context=ctx) as client:
+        with pytest.raises(ProtocolError) as shape:
+            client.call("rate", {"counter": 2, "score": 3})  # the fake echoes op and args
+        with pytest.raises(ProtocolError) as unknown:
+            client.call("rate_visitor", {})
+    assert shape.value.code == errors.BAD_ENVELOPE and "rate" in shape.value.message
+    assert unknown.value.code == errors.UNKNOWN_OP
+    assert len(broker.received()) == 1  # the unknown op was never sent

@@ -5,16 +5,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import zmq
 
+from broker.journal import Journal
+from broker.service import BrokerService
+from config.schema import Hall
 from protocol.broker_clock import WINDOW_S, BrokerClock
 from protocol.client import RequestClient
-from protocol.envelope import Event, encode_heartbeat, ok_reply
+from protocol.envelope import (Event, Request, decode_event, encode_heartbeat, encode_request,
+                               new_request_id, ok_reply)
 from protocol.mirror import StateMirror, merge_view
+from protocol.view import PublicView
 from protocol_fakes import FakeBroker, FakeClock
+from tests.conftest import at
 
 NODE = "display-1"
 VIEW: dict[str, Any] = {
@@ -425,3 +432,42 @@ def test_a_late_message_does_not_wind_the_clock_back_but_a_reset_broker_clock_is
     estimate.observe_reported(None)  # an older broker's snapshot without "now"
     estimate.observe_reported(True)
     assert estimate.now() == 4000.0
+
+
+# --- the typed view ----------------------------------------------------------------------------
+
+def test_the_mirror_keeps_the_broker_view_typed_and_tells_listeners(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker, hall: Hall,
+        tmp_path: Path) -> None:
+    service = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: at("09:00"))
+
+    def command(op: str, **args: Any) -> list[Event]:
+        handled = service.handle(encode_request(Request(new_request_id(), op, "admin", args)))
+        return [decode_event(frames) for frames in handled.publish]
+
+    command("issue_ticket", service="general")
+    broker.set_state(service.seq, service.view)
+    mirror = make_mirror()
+    rec = Recorder()
+    mirror.add_listener(rec)
+    assert mirror.model is None
+    synced(mirror, broker)
+    first = mirror.model
+    assert first is not None and first.services["general"].next == ("A001",)
+    assert rec.of("model") == [first]
+
+    for event in command("call_next", counter=1):
+        broker.publish(event.seq, event.type, data=dict(event.data), view=event.view)
+    assert step_until(mirror, lambda: mirror.seq == service.seq)
+    model = mirror.model
+    assert model is not None and model.counters[1].serving == "A001"
+    assert model == PublicView.parse(service.view)
+    assert rec.of("model")[-1] is model
+    assert [kind for kind, _ in rec.calls][-2:] == ["state", "model"]
+
+
+def test_a_view_the_models_cannot_read_leaves_the_dict_view_working(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker) -> None:
+    mirror = make_mirror()
+    synced(mirror, broker)  # VIEW's counters have no "number": not a broker's view
+    assert mirror.view == VIEW and mirror.model is None

@@ -1,0 +1,71 @@
+"""Whether the kiosks issue tickets now, as the broker decides it; and telling nodes when
+that changes without any command.
+
+The public view shows ticketing as of its clock (the time of the last event). Any
+event moves that clock, so a command's own events carry a change of ticketing with
+them; when nothing else happens (the periodic ``tick`` at 08:30 on a quiet morning)
+``ticketing_events`` adds a ``ticketing_changed`` event so that nodes learn it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, time
+from typing import Sequence
+
+from config import hours
+from config.schema import Hall
+from broker.rules.model import Event, HallState
+
+
+@dataclass(frozen=True)
+class Ticketing:
+    """Ticketing at one moment (times in epoch seconds)."""
+
+    open: bool
+    """``issue_ticket`` is accepted (false only outside hours with ``after_hours = "refuse"``)."""
+    in_hours: bool
+    """The moment falls in an opening period (a ticket issued outside one is ``after_hours``)."""
+    closes_at: float | None
+    """While in hours: when the opening period ends (adjoining periods count as one)."""
+    opens_at: float | None
+    """While outside hours: when the next opening period starts (None: none within 15 days)."""
+
+
+def _period_end(hall: Hall, now: float) -> float:
+    moment = hours.local(hall, now)
+    end: time = moment.time()
+    extended = True
+    while extended:
+        extended = False
+        for period in hall.hours.periods:
+            if period.start_time() <= end < period.end_time():
+                end, extended = period.end_time(), True
+    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()
+
+
+def ticketing_at(hall: Hall, now: float) -> Ticketing:
+    """Ticketing at ``now``: the same hours and policy ``issue_ticket`` applies."""
+    if hours.is_open(hall, now):
+        return Ticketing(open=True, in_hours=True, closes_at=_period_end(hall, now),
+                         opens_at=None)
+    opening = hours.next_opening(hall, now)
+    return Ticketing(open=hall.policies.after_hours != "refuse", in_hours=False, closes_at=None,
+                     opens_at=None if opening is None else opening.timestamp())
+
+
+def ticketing_events(state: HallState, now: float, decided: Sequence[Event]) -> list[Event]:
+    """A ``ticketing_changed`` event when ticketing changed since the last event and the
+    command decided no other event (any other would carry the change to the view).
+
+    Args:
+        state: the state after the command's other events.
+        now: the command's time.
+        decided: the command's other events (alerts included).
+    """
+    if decided or state.day is None:
+        return []
+    fact = ticketing_at(state.hall, now)
+    if fact == ticketing_at(state.hall, state.clock):
+        return []
+    return [Event("ticketing_changed", now, asdict(fact))]

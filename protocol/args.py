@@ -1,0 +1,232 @@
+"""The args of every op: one frozen, strict pydantic model per op.
+
+The broker checks every request against these (``protocol.ops.validate_args``)
+before its rules see it; nodes may use the models to build args. Models are
+strict: JSON types are not coerced (``"3"`` is not a counter number, ``true``
+is not an integer), because a wire contract that guesses hides client bugs.
+Each model's docstring says what the op does; docs/protocol.md is written from
+them. Which op takes which model is ``protocol.registry``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
+                      model_validator)
+
+TICKET_PATTERN = r"^[A-Z][0-9]{3,5}$"
+"""A ticket number: the service's prefix and 3-5 digits, e.g. ``A012`` (after 999: ``A1000``)."""
+
+SERVICE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+"""A service id as configured in the hall file (same rule as config/schema.py)."""
+
+BOOKING_CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
+"""An appointment booking code."""
+
+REASON_MAX_CHARS = 200
+
+_LOCAL_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+
+
+def _local_datetime(text: str) -> str:
+    # Keep the caller's text (the broker reads it in hall-local time); only
+    # check that it is a real, zone-less date and time.
+    if not _LOCAL_DATETIME_RE.match(text):
+        raise ValueError("must be a local date-time like '2025-11-25T09:30' "
+                         "(ISO-8601, no time zone)")
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ValueError(f"is not a real date-time ({err})") from err
+    return text
+
+
+CounterNo = Annotated[int, Field(ge=1)]
+TicketNo = Annotated[str, Field(pattern=TICKET_PATTERN)]
+ServiceId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
+BookingCode = Annotated[str, Field(pattern=BOOKING_CODE_PATTERN)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                          max_length=REASON_MAX_CHARS)]
+LocalDateTime = Annotated[str, AfterValidator(_local_datetime)]
+
+
+class OpArgs(BaseModel):
+    """Base of every op's args: frozen, strict, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class IssueTicket(OpArgs):
+    """Issue a new ticket for a service (kiosk).
+
+    ``kind`` is ``walkin`` (the normal queue), ``priority`` (elderly, disabled,
+    military, critical: served first at priority windows) or ``appointment``
+    (check-in of a booking; ``appointment`` carries the booking code and is
+    required for this kind only; ``service`` may then be left out, the
+    booking names it). The result names the ticket, its position and the
+    estimated wait.
+    """
+
+    service: ServiceId | None = None
+    kind: Literal["walkin", "priority", "appointment"] = "walkin"
+    appointment: BookingCode | None = None
+
+    @model_validator(mode="after")
+    def _appointment_matches_kind(self) -> IssueTicket:
+        # Root-level messages start with the field name; see _problem().
+        if self.kind == "appointment" and self.appointment is None:
+            raise ValueError("appointment: required when kind is 'appointment' "
+                             "(the booking code)")
+        if self.kind != "appointment" and self.appointment is not None:
+            raise ValueError(f"appointment: only allowed when kind is 'appointment', "
+                             f"kind is {self.kind!r}")
+        if self.kind != "appointment" and self.service is None:
+            raise ValueError("service: required (the service id of the ticket)")
+        return self
+
+
+class CallNext(OpArgs):
+    """Call the next ticket, in machine order, to a counter (finishing its current one)."""
+
+    counter: CounterNo
+
+
+class Recall(OpArgs):
+    """Announce the counter's current ticket again."""
+
+    counter: CounterNo
+
+
+class NoShow(OpArgs):
+    """Mark the counter's current ticket as not having come (过号); it may be revived
+    within the grace period."""
+
+    counter: CounterNo
+
+
+class Revive(OpArgs):
+    """Put a no-show ticket back in the queue, if its grace period has not passed."""
+
+    ticket: TicketNo
+
+
+class Hold(OpArgs):
+    """Set the counter's current ticket aside (e.g. the visitor fetches a document);
+    it can be called back later with ``call_back``."""
+
+    counter: CounterNo
+
+
+class CallBack(OpArgs):
+    """Call a held ticket back to the counter that held it."""
+
+    counter: CounterNo
+    ticket: TicketNo
+
+
+class Transfer(OpArgs):
+    """Send the counter's current visitor to another service without a new ticket
+    (一票到底); the ticket joins that service's queue."""
+
+    counter: CounterNo
+    service: ServiceId
+
+
+class CallTicket(OpArgs):
+    """Call a specific ticket out of machine order; ``reason`` is required and audited."""
+
+    counter: CounterNo
+    ticket: TicketNo
+    reason: Reason
+
+
+class Start(OpArgs):
+    """Record that the called visitor arrived at the counter and service began."""
+
+    counter: CounterNo
+
+
+class Finish(OpArgs):
+    """Finish serving the counter's current ticket (opens its rating window)."""
+
+    counter: CounterNo
+
+
+class Pause(OpArgs):
+    """Pause a counter (briefly unstaffed); other counters keep serving its queue."""
+
+    counter: CounterNo
+
+
+class Resume(OpArgs):
+    """Resume a paused counter."""
+
+    counter: CounterNo
+
+
+class OpenCounter(OpArgs):
+    """Open a counter for the day (or again after closing it)."""
+
+    counter: CounterNo
+
+
+class CloseCounter(OpArgs):
+    """Close a counter; it calls no more tickets until opened again."""
+
+    counter: CounterNo
+
+
+class Rate(OpArgs):
+    """Record the visitor's rating (好差评) at a counter: ``score`` 1 (worst) to the
+    hall's scale (3 or 5, best). It rates ``ticket`` when given (the rating pad names
+    the ticket it lit up for), otherwise the visitor who finished there within the
+    rating window and has not rated yet, otherwise the visitor being served."""
+
+    counter: CounterNo
+    score: Annotated[int, Field(ge=1, le=5)]
+    ticket: TicketNo | None = None
+
+
+class BookAppointments(OpArgs):
+    """Book many slots at once (``callnext appointments import``): every row is
+    checked first and either all are booked or none is; a refusal lists every bad
+    row. Rows have the fields of ``book_appointment``."""
+
+    bookings: Annotated[list[BookAppointment], Field(min_length=1, max_length=5000)]
+
+
+class ReportHealth(OpArgs):
+    """A node reports the health of one of its parts (``printer``, ``audio``,
+    ``buttons``...). While ``status`` is not ``ok`` the hall's staff see an alert;
+    ``ok`` clears it. The reporting node is the envelope's ``node``."""
+
+    component: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    status: Literal["ok", "warning", "fault"]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
+class Snapshot(OpArgs):
+    """Read the whole public view and the event ``seq`` it reflects; changes nothing.
+
+    Result: ``{"seq": N, "view": {...}}``. Apply only events with a seq above N.
+    """
+
+
+class BookAppointment(OpArgs):
+    """Book an appointment slot for a service under a booking code (hospital/booking
+    system); the visitor checks in later with ``issue_ticket`` kind ``appointment``.
+    ``start`` and ``end`` are hall-local ISO-8601 date-times, ``end`` after ``start``."""
+
+    code: BookingCode
+    service: ServiceId
+    start: LocalDateTime
+    end: LocalDateTime
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BookAppointment:
+        if datetime.fromisoformat(self.end) <= datetime.fromisoformat(self.start):
+            raise ValueError(f"end: must be after start ({self.start!r}), got {self.end!r}")
+        return self

@@ -1,0 +1,147 @@
+"""The result of every op: one frozen pydantic model per kind of answer.
+
+A node parses a reply's ``result`` with the op's model (``protocol.registry``,
+or ``RequestClient.call``) instead of reading a dict with ``.get``. Models ignore
+keys they do not know, so an older node keeps working against a newer broker
+(docs/protocol.md §7); tests check that the broker sends no key a model lacks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from protocol.view import CounterMode, HealthStatus, PublicView
+
+TicketKind = Literal["walkin", "priority", "appointment"]
+TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "expired"]
+
+
+class OpResult(BaseModel):
+    """Base of every op's result: frozen, unknown keys ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TicketIssued(OpResult):
+    """``issue_ticket``: the new ticket, its place in line and the estimated wait."""
+
+    ticket: str
+    service: str
+    kind: TicketKind
+    ahead: int
+    estimate_min: float | None
+    wait_min: int | None = None
+    """``estimate_min`` as whole minutes for people (the view's rounding rule)."""
+    issued_at: float
+    expected_at: float | None
+    late: bool
+    after_hours: bool
+
+
+class TicketState(OpResult):
+    """``no_show``, ``hold``, ``start``, ``finish``: a ticket and its new status."""
+
+    ticket: str
+    status: TicketStatus
+
+
+class TicketCalled(TicketState):
+    """``call_back``: the ticket called to the counter, and the one finished first."""
+
+    service: str
+    counter: int
+    finished: str | None = None
+
+
+class NextCalled(OpResult):
+    """``call_next``: the ticket called (None when nobody waits) and the one finished first."""
+
+    ticket: str | None
+    service: str | None = None
+    status: TicketStatus | None = None
+    counter: int | None = None
+    finished: str | None = None
+    waiting: int
+    note: Literal["nobody_waiting"] | None = None
+    """``nobody_waiting`` only when nobody waits (nodes word it from their catalogue)."""
+
+
+class TicketCalledOutOfOrder(TicketCalled):
+    """``call_ticket``: as ``call_back``, and whether machine order would have chosen another."""
+
+    out_of_order: bool
+
+
+class Recalled(TicketState):
+    """``recall``: the recall count, or a no-show once the recall cap was reached."""
+
+    recalls: int
+    note: Literal["recall_limit"] | None = None
+    """``recall_limit`` only when the recall cap turned the recall into a no-show."""
+
+
+class Requeued(TicketState):
+    """``revive``: the ticket is waiting again with ``ahead`` tickets before it."""
+
+    ahead: int
+
+
+class Transferred(Requeued):
+    """``transfer``: the ticket waits in ``service``'s line now."""
+
+    service: str
+
+
+class CounterModeSet(OpResult):
+    """``pause``, ``resume``, ``open_counter``: the counter's mode and whether it changed."""
+
+    counter: int
+    mode: CounterMode
+    changed: bool
+
+
+class CounterClosed(CounterModeSet):
+    """``close_counter``: also the tickets put back at the front of their lines."""
+
+    requeued: tuple[str, ...]
+
+
+class Rated(OpResult):
+    """``rate``: the ticket rated, its score and whether it counts as negative (差评)."""
+
+    ticket: str
+    score: int
+    negative: bool
+
+
+class AppointmentBooked(OpResult):
+    """``book_appointment``: the booked slot in epoch seconds."""
+
+    code: str
+    service: str
+    start_at: float
+    end_at: float
+
+
+class AppointmentsBooked(OpResult):
+    """``book_appointments``: how many slots were booked (all rows or none)."""
+
+    booked: int
+
+
+class HealthRecorded(OpResult):
+    """``report_health``: the report as recorded (the node is the envelope's)."""
+
+    node: str
+    component: str
+    status: HealthStatus
+
+
+class SnapshotTaken(OpResult):
+    """``snapshot``: the whole public view, the seq it reflects and the broker's clock."""
+
+    seq: int
+    now: float | None = None
+    view: PublicView

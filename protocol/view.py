@@ -1,0 +1,219 @@
+"""The broker's public view: the merge rule, and the view typed, parsed once.
+
+``merge_view`` folds an event's partial view into the dict view.
+``PublicView.parse`` reads a whole view (a snapshot's ``view``);
+``PublicView.merged`` folds in one event's partial view by the same one-level
+rule, parsing only the entries the event changed. Counters are keyed by their
+number as an ``int`` here (the JSON keys are strings). The models ignore keys
+they do not know and give defaults for keys an older broker does not send, as
+docs/protocol.md §7 asks of nodes. Models are frozen; their dicts are shared
+between versions of the view, so treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+CounterMode = Literal["open", "paused", "closed"]
+HealthStatus = Literal["ok", "warning", "fault"]
+
+
+def merge_view(view: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
+    """Return ``view`` with an event's partial view merged in, one level deep.
+
+    A top-level value that is an object in both is updated key by key (the
+    event's ``counters["3"]`` replaces ``counters["3"]``, other counters stay);
+    any other top-level value (list, number, string, null) is replaced whole.
+    Neither argument is modified.
+
+    Args:
+        view: the current full view.
+        partial: the event's ``view``.
+
+    Returns:
+        The merged view (a new dict sharing no mutable parts with ``partial``).
+    """
+    merged = dict(view)
+    for key, value in partial.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            inner = dict(current)
+            inner.update(copy.deepcopy(value))
+            merged[key] = inner
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class ViewModel(BaseModel):
+    """Base of the view's parts: frozen, unknown keys ignored (newer brokers add keys)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RatingWindow(ViewModel):
+    """A ticket a counter's rating pad rates, and until when (broker time)."""
+
+    ticket: str
+    until: float | None = None
+    """Epoch seconds on the broker's clock (inclusive); None: as long as it is being served."""
+
+
+class CounterView(ViewModel):
+    """One configured counter (窗口)."""
+
+    number: int
+    mode: CounterMode = "closed"
+    serving: str | None = None
+    service: str | None = None
+    called_at: float | None = None
+    recalls: int = 0
+    held: tuple[str, ...] = ()
+    last_finished: str | None = None
+    last_finished_at: float | None = None
+    services: tuple[str, ...] = ()
+    rating: tuple[RatingWindow, ...] = ()
+    """What the rating pad rates, in order: the first window not yet over applies."""
+
+    def rating_window(self, broker_now: float | None) -> RatingWindow | None:
+        """The rating window that applies at ``broker_now``, or None (pad dark).
+
+        Args:
+            broker_now: the broker's clock (``StateMirror.broker_now()``); None when
+                unknown, in which case a window with an end cannot be trusted to be
+                open and the pad stays dark rather than risk rating the wrong visitor.
+        """
+        for window in self.rating:
+            if window.until is None:
+                return window
+            if broker_now is None:
+                return None
+            if broker_now <= window.until:
+                return window
+        return None
+
+    def rating_target(self, broker_now: float | None) -> str | None:
+        """The ticket a ``rate`` without ``ticket`` records at ``broker_now``, or None."""
+        window = self.rating_window(broker_now)
+        return None if window is None else window.ticket
+
+
+class ServiceView(ViewModel):
+    """One configured service (业务) and its waiting line."""
+
+    id: str
+    prefix: str = ""
+    waiting: int = 0
+    next: tuple[str, ...] = ()
+    longest_since: float | None = None
+    mean_service_min: float | None = None
+    estimate_min: float | None = None
+    wait_min: int | None = None
+    """The estimate in whole minutes for people (rounded up, at least 1); None like
+    ``estimate_min``."""
+    open_counters: tuple[int, ...] = ()
+    last_issued: str | None = None
+
+
+class CallView(ViewModel):
+    """One call or recall, as in ``recent_calls`` (newest first)."""
+
+    ticket: str
+    counter: int
+    at: float
+    recall: bool = False
+
+
+class HealthView(ViewModel):
+    """The last health report of one part of a node."""
+
+    node: str
+    component: str
+    status: HealthStatus
+    message: str = ""
+    at: float
+
+
+class AlertView(ViewModel):
+    """An active sticky alert."""
+
+    key: str
+    kind: str
+    service: str | None = None
+    value: float = 0.0
+    threshold: float = 0.0
+    code: str = ""
+    """What the alert is about; nodes word it with ``runtime.messages.alert_text``."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """The code's parameters (see docs/protocol.md, alert codes)."""
+
+
+class TicketingView(ViewModel):
+    """Whether the kiosks issue tickets now, as the broker decides it (hall hours and policy)."""
+
+    open: bool
+    """``issue_ticket`` is accepted now (false only outside hours when the hall sets
+    ``after_hours = "refuse"``)."""
+    in_hours: bool
+    """Now falls in an opening period; a ticket issued outside one carries ``after_hours``."""
+    closes_at: float | None = None
+    """While in hours: when the current opening period ends (epoch seconds)."""
+    opens_at: float | None = None
+    """While outside hours: when the next opening period starts; None if none within 15 days."""
+
+
+class PublicView(ViewModel):
+    """The whole public view (docs/protocol.md §5)."""
+
+    day: str | None = None
+    clock: float = 0.0
+    counters: dict[int, CounterView] = {}
+    services: dict[str, ServiceView] = {}
+    recent_calls: tuple[CallView, ...] = ()
+    health: dict[str, HealthView] = {}
+    alerts: tuple[AlertView, ...] = ()
+    ticketing: TicketingView | None = None
+    """None from a broker that does not publish it yet (before its first event)."""
+
+    @classmethod
+    def parse(cls, view: Mapping[str, Any]) -> PublicView:
+        """Parse a whole view (a snapshot's ``view``).
+
+        Raises:
+            pydantic.ValidationError: a part of the view has the wrong shape.
+        """
+        return cls.model_validate(view)
+
+    def merged(self, partial: Mapping[str, Any]) -> PublicView:
+        """This view with an event's partial ``view`` folded in (``merge_view``'s rule).
+
+        An object in both is updated key by key (``counters["3"]`` replaces counter 3
+        only; ``ticketing``'s keys replace its keys); anything else is replaced whole.
+        Only the parts the event carries are parsed.
+
+        Raises:
+            pydantic.ValidationError: a changed part has the wrong shape.
+        """
+        update: dict[str, Any] = {}
+        for key, value in partial.items():
+            if key not in type(self).model_fields:
+                continue  # a key a newer broker added
+            current = getattr(self, key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                update[key] = {**current, **_field_adapter(key).validate_python(value)}
+            elif isinstance(value, dict) and isinstance(current, BaseModel):
+                update[key] = _field_adapter(key).validate_python({**current.model_dump(),
+                                                                   **value})
+            else:
+                update[key] = _field_adapter(key).validate_python(value)
+        return self.model_copy(update=update)
+
+
+@cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    """A validator for one field of ``PublicView`` (built on first use, then kept)."""
+    return TypeAdapter(PublicView.model_fields[name].annotation)
