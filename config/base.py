@@ -13,11 +13,21 @@ class ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Bilingual(ConfigModel):
-    """A text a person reads or hears, in Chinese and English."""
+MAX_TEXT_ZH = 200
+"""Longest Chinese text (a notice on the display's ticker): about three screen widths."""
+MAX_TEXT_EN = 400
+"""Longest English text; English needs about twice the characters for the same words."""
 
-    zh: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
+
+class Bilingual(ConfigModel):
+    """A text a person reads or hears, in Chinese and English.
+
+    Bounded so that a display, a ticket or the voice can always carry it; names
+    have tighter bounds still (``config.schema.Name``).
+    """
+
+    zh: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_ZH)]
+    en: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_EN)]
 
 
 NodeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
