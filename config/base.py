@@ -30,5 +30,11 @@ class Bilingual(ConfigModel):
     en: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_EN)]
 
 
+Word = Annotated[str, Field(max_length=255)]
+"""A short machine-facing setting: a host name, a voice, a device or profile name."""
+
+PathText = Annotated[str, Field(max_length=4096)]
+"""A file or folder path (Linux's PATH_MAX)."""
+
 NodeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 """A node's id as used on the wire and in key names, e.g. ``display-1``."""

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from foundation.errors import CallnextError
-from config.base import Bilingual, ConfigModel
+from config.base import Bilingual, ConfigModel, Word
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
 from config.kiosk_node import KioskNode
@@ -226,9 +226,9 @@ class Policies(_Model):
 class Broker(_Model):
     """Where the broker listens and nodes connect."""
 
-    host: str = "127.0.0.1"
+    host: Word = "127.0.0.1"
     """Address nodes connect to."""
-    bind: str = "0.0.0.0"
+    bind: Word = "0.0.0.0"
     """Interface the broker binds; 127.0.0.1 keeps it local."""
     command_port: Annotated[int, Field(ge=1, le=65535)] = 5555
     event_port: Annotated[int, Field(ge=1, le=65535)] = 5556

@@ -170,3 +170,22 @@ def test_deep_nesting_is_a_clean_error_naming_the_file(tmp_path: Path, opener: s
     assert problem.file == str(path) and "nested too deeply" in problem.message
     assert problem.hint is not None
     assert str(caught.value).startswith(f"{path} is invalid (1 problem)")
+
+
+def test_ticket_footer_speech_templates_and_paths_are_bounded() -> None:
+    text = HALL + textwrap.dedent(f"""
+        [[kiosks]]
+        id = "kiosk-1"
+        services = ["general"]
+        printer = {{ footer = ["{"f" * 101}"], device = "/dev/{"d" * 5000}" }}
+
+        [[displays]]
+        id = "display-1"
+        [displays.speech.templates.en]
+        call = "{{ticket}} {"t" * 300}"
+        recall = "{{ticket}}"
+    """)
+    problems = {p.key: p for p in problems_of(text)}
+    assert set(problems) == {"kiosks[0].printer.footer[0]", "kiosks[0].printer.device",
+                             "displays[0].speech.templates.en.call"}
+    assert all(p.hint is not None for p in problems.values())
