@@ -139,7 +139,7 @@ class Hours(_Model):
     def _some_period(cls, value: tuple[Period, ...]) -> tuple[Period, ...]:
         if not value:
             raise ValueError("no opening period: the hall would never issue a ticket; "
-                             'add one, e.g. [[hours.periods]] start = "08:30" end = "12:00"')
+                             'add one, e.g. periods = [{ start = "08:30", end = "12:00" }]')
         return value
 
     @model_validator(mode="after")
