@@ -60,7 +60,7 @@ def _ticket_preview(args: argparse.Namespace) -> int:
 
 def _appointments_import(args: argparse.Namespace) -> int:
     from config.load import load_hall
-    from kiosk.appointments import AppointmentImportError, import_csv
+    from kiosk.appointments import IMPORT_TIMEOUT_MS, AppointmentImportError, import_csv
 
     from protocol.client import RequestClient
     from runtime.security import socket_setup_for
@@ -68,7 +68,7 @@ def _appointments_import(args: argparse.Namespace) -> int:
     hall = load_hall(args.config)
     endpoint = args.endpoint or hall.broker.command_endpoint()
     # Importing bookings is an admin act: it signs with the admin key.
-    client = RequestClient(endpoint, args.node, timeout_ms=3000, retries=3,
+    client = RequestClient(endpoint, args.node, timeout_ms=IMPORT_TIMEOUT_MS, retries=3,
                            socket_setup=socket_setup_for(args, hall, args.node))
     try:
         booked = import_csv(Path(args.file), hall, endpoint, node=args.node, client=client)
