@@ -124,7 +124,7 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
-        if kind == "state":
+        if kind == "model":
             Clock.schedule_once(lambda dt: controller.set_view(payload), 0)
         elif kind == "connection":
             Clock.schedule_once(lambda dt: controller.set_connected(bool(payload)), 0)

@@ -18,6 +18,7 @@ import zmq
 from config.schema import Hall
 from protocol.client import RequestClient, SocketSetup
 from protocol.mirror import Listener, StateMirror
+from protocol.view import PublicView
 from runtime.health import HealthReporter
 from runtime.security import NodeSecurity
 
@@ -65,6 +66,7 @@ class NodeRuntime:
                                   context=context, socket_setup=socket_setup,
                                   monotonic=monotonic)
         self._view: dict[str, Any] = {}
+        self._model: PublicView | None = None
         self.mirror.add_listener(self._keep_view)
 
     @classmethod
@@ -92,6 +94,12 @@ class NodeRuntime:
         50 times a second costs nothing: treat it as read-only.
         """
         return self._view
+
+    def model(self) -> PublicView | None:
+        """The newest mirrored public view, typed (``protocol.view.PublicView``); None before
+        the first snapshot. Frozen and shared: reading it on every tick costs nothing.
+        """
+        return self._model
 
     @property
     def connected(self) -> bool:
@@ -134,3 +142,5 @@ class NodeRuntime:
     def _keep_view(self, kind: str, payload: Any) -> None:
         if kind == "state" and isinstance(payload, dict):
             self._view = payload
+        elif kind == "model" and isinstance(payload, PublicView):
+            self._model = payload
