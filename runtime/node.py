@@ -66,7 +66,6 @@ class NodeRuntime:
                                   context=context, socket_setup=socket_setup,
                                   monotonic=monotonic)
         self._view: dict[str, Any] = {}
-        self._model: PublicView | None = None
         self.mirror.add_listener(self._keep_view)
 
     @classmethod
@@ -97,9 +96,10 @@ class NodeRuntime:
 
     def model(self) -> PublicView | None:
         """The newest mirrored public view, typed (``protocol.view.PublicView``); None before
-        the first snapshot. Frozen and shared: reading it on every tick costs nothing.
+        the first snapshot. Frozen and shared (parsed once per change by the mirror), so
+        reading it on every tick costs nothing.
         """
-        return self._model
+        return self.mirror.model
 
     @property
     def connected(self) -> bool:
@@ -142,5 +142,3 @@ class NodeRuntime:
     def _keep_view(self, kind: str, payload: Any) -> None:
         if kind == "state" and isinstance(payload, dict):
             self._view = payload
-        elif kind == "model" and isinstance(payload, PublicView):
-            self._model = payload

@@ -44,7 +44,7 @@ def test_mirror_broker_clock_and_health_through_one_runtime(tmp_path: Path) -> N
             # The same view typed, parsed once by the mirror: counters keyed by number.
             model = runtime.model()
             assert model is not None and model is runtime.model()
-            assert sorted(model.counters) == sorted(int(n) for n in runtime.view()["counters"])
+            assert sorted(model.counters) == [c.number for c in load_hall(CONFIG).counters]
             runtime.health.report("printer", "fault", "打印机缺纸 / printer out of paper")
             assert wait_for(lambda: printer_status(runtime) == "fault")
             runtime.health.report("printer", "ok")
