@@ -154,7 +154,7 @@ class KioskController:
             return p.paused(lang, self.pending is not None)
         closed = self._closed()
         if closed is not None:
-            return p.closed(lang, now if now is not None else 0.0, closed)
+            return p.closed(lang, now, closed)
         if self.mode == "appointment":
             return p.appointment(self.code, lang, self.code_message, now)
         if self.mode == "priority":

@@ -82,22 +82,22 @@ _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周�
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def opening_words(hall: Hall, now: float, opens_at: float | None) -> tuple[str, str]:
+def opening_words(hall: Hall, now: float | None, opens_at: float | None) -> tuple[str, str]:
     """When ticketing opens next, in words: today, tomorrow or a weekday and date.
 
     Args:
         hall: the hall (its time zone).
-        now: the broker's time, for "today" and "tomorrow".
+        now: the broker's time, for "today" and "tomorrow" (None: unknown, so the date).
         opens_at: ``view.ticketing.opens_at`` (None: no opening within the broker's horizon).
     """
     if opens_at is None:
         return "暂无开放时间", "no opening time is set"
     opening = local_time(hall, opens_at)
-    today = local_time(hall, now).date()
+    today = None if now is None else local_time(hall, now).date()
     hhmm = opening.strftime("%H:%M")
     if opening.date() == today:
         return f"今天 {hhmm}", f"today at {hhmm}"
-    if opening.date() == today + timedelta(days=1):
+    if today is not None and opening.date() == today + timedelta(days=1):
         return f"明天 {hhmm}", f"tomorrow at {hhmm}"
     wd = opening.weekday()
     return (f"{opening.month}月{opening.day}日（{_WEEKDAY_ZH[wd]}）{hhmm}",
@@ -273,12 +273,12 @@ class KioskPresenter:
                       Action("cancel", *pair(language, "取消", "Cancel"), style="nav"))
         return Screen("paused", self._header(language), tuple(body), (), footer)
 
-    def closed(self, language: Language, now: float, ticketing: TicketingView) -> Screen:
+    def closed(self, language: Language, now: float | None, ticketing: TicketingView) -> Screen:
         """Ticketing closed (outside hours, policy ``refuse``): when it opens again.
 
         Args:
             language: the language shown large.
-            now: the broker's time.
+            now: the broker's time (None while unknown).
             ticketing: the view's ``ticketing`` (its ``opens_at``).
         """
         zh, en = opening_words(self.hall, now, ticketing.opens_at)
