@@ -7,7 +7,6 @@ the kiosk's issue flow in-process; only the socket is left out.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
