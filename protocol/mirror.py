@@ -125,6 +125,7 @@ class StateMirror:
         self._lock = threading.Lock()  # guards _view, _seq, _synced, _listeners
         self._view: dict[str, Any] = {}
         self._seq = 0
+        self._epoch: str | None = None  # the journal history the view belongs to
         self._synced = False
         self._listeners: tuple[Listener, ...] = ()
 
@@ -320,7 +321,8 @@ class StateMirror:
 
     def _resnapshot(self) -> None:
         try:
-            seq, view = _parse_snapshot(self._client.request("snapshot", {}))
+            result = self._client.request("snapshot", {})
+            seq, view = _parse_snapshot(result)
         except (BrokerUnreachable, CommandRefused, ProtocolError) as err:
             # Warn once per outage; a display left without its broker for a night
             # must not fill the journal with the same line.
@@ -333,6 +335,8 @@ class StateMirror:
         with self._lock:
             self._view = view
             self._seq = seq
+        epoch = result.get("epoch")
+        self._epoch = epoch if isinstance(epoch, str) else None
         self._dirty = True
         self._synced_internal = True
         self._last_message_at = self._synced_at = self._monotonic()
@@ -383,6 +387,13 @@ class StateMirror:
 
     def _on_heartbeat(self, heartbeat: Heartbeat) -> None:
         if not self._synced_internal:
+            return
+        if None not in (heartbeat.epoch, self._epoch) and heartbeat.epoch != self._epoch and \
+                self._monotonic() - self._synced_at > _STALE_HEARTBEAT_S:
+            # A new epoch is a new journal history (restored, replaced, rolled back):
+            # even at the same seq everything we hold may be wrong.
+            self._lose(f"the broker's journal changed history (epoch {heartbeat.epoch}, "
+                       f"was {self._epoch})")
             return
         if heartbeat.seq > self._seq:
             self._lose(f"the broker is at seq {heartbeat.seq} but the last event received "

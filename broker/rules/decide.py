@@ -15,6 +15,7 @@ from config import hours
 from broker.rules.alerts import alert_events, raised_data
 from broker.rules.estimates import estimate_s
 from broker.rules.evolve import evolve
+from broker.rules.rollback import journal_rollback
 from broker.rules.model import Command, Event, HallState, RuleRefusal, Ticket
 from broker.rules.select import choose, is_priority
 from protocol import errors
@@ -531,6 +532,7 @@ _OPS: dict[str, Callable[[_Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "book_appointments": _book_appointments,
     "report_health": _report_health,
     "tick": _tick,
+    "journal_rollback": journal_rollback,  # internal, like tick: not a wire op
 }
 
 COMMAND_OPS: frozenset[str] = frozenset(_OPS)
