@@ -8,17 +8,24 @@ journal's identity (hall id and epoch), the last durable seq, the highest ticket
 number per service on the latest day, and the latest request ids per node (so a
 retry of a request the journal has forgotten is refused, not run again).
 
-It is replaced atomically after every durable append (write a temporary file,
-fsync it, rename it over the old one, fsync the directory), so it always holds
-one complete state, never a torn one.
+The file has two fixed-size slots, each a checksummed JSON record with a
+counter. After every durable append the broker overwrites the older slot in
+place and ``fdatasync``s it: a write cut short by a power cut can only tear the
+slot being written, and the other still holds the previous state whole. That
+costs one data flush per command, where replacing a file costs three (file,
+rename, directory). A new anchor file is created whole (temporary file, fsync,
+rename, directory fsync).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import struct
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,8 +41,14 @@ ANCHOR_NAME = "journal.anchor"
 RECENT_PER_NODE = 4
 """Request ids remembered per node: a node only ever retries its latest requests."""
 
-RECENT_TOTAL = 256
+RECENT_TOTAL = 128
 """Request ids remembered in all (insecure mode lets any name be a node)."""
+
+SLOT_BYTES = 16 * 1024
+"""Size of each of the file's two slots (a record is a few KiB at most)."""
+
+_MAGIC = b"CNA1"
+_HEADER = struct.Struct(">4sQII")  # magic, counter, length, crc32 of the JSON
 
 
 class AnchorError(CallnextError):
@@ -90,12 +103,24 @@ def _newest_per_node(recent: list[list[str]]) -> list[list[str]]:
     return kept[::-1]
 
 
-def read_anchor(path: Path) -> Anchor | None:
-    """The anchor at ``path``, or None when there is none.
+def _parse(raw: bytes) -> tuple[int, Anchor] | None:
+    """A slot's counter and anchor, or None when the slot is empty or torn."""
+    if len(raw) < _HEADER.size:
+        return None
+    magic, counter, length, crc = _HEADER.unpack_from(raw)
+    body = raw[_HEADER.size:_HEADER.size + length]
+    if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
+        return None
+    data: dict[str, Any] = json.loads(body)
+    return counter, Anchor(
+        hall_id=str(data["hall_id"]), epoch=str(data["epoch"]), seq=int(data["seq"]),
+        day=data.get("day"),
+        numbers={str(k): int(v) for k, v in data.get("numbers", {}).items()},
+        recent=[[str(x) for x in r][:3] for r in data.get("recent", [])],
+        at=float(data.get("at", 0.0)))
 
-    Raises:
-        AnchorError: the file is there but is not a readable anchor.
-    """
+
+def _read_slots(path: Path) -> tuple[int, Anchor] | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -103,31 +128,51 @@ def read_anchor(path: Path) -> Anchor | None:
     except OSError as err:
         raise AnchorError(f"cannot read the journal's anchor {path}: {err}") from err
     try:
-        data: dict[str, Any] = json.loads(raw)
-        return Anchor(hall_id=str(data["hall_id"]), epoch=str(data["epoch"]),
-                      seq=int(data["seq"]), day=data.get("day"),
-                      numbers={str(k): int(v) for k, v in data.get("numbers", {}).items()},
-                      recent=[[str(x) for x in r][:3] for r in data.get("recent", [])],
-                      at=float(data.get("at", 0.0)))
+        found = [slot for slot in (_parse(raw[:SLOT_BYTES]), _parse(raw[SLOT_BYTES:]))
+                 if slot is not None]
     except (ValueError, TypeError, KeyError, AttributeError) as err:
+        found, problem = [], str(err)
+    else:
+        problem = "no slot holds a whole record"
+    if not found:
         raise AnchorError(
-            f"the journal's anchor {path} is not readable ({err}). It is only ever replaced "
-            f"whole, so someone edited or damaged it: restore it from the backup directory "
-            f"(journal-*.anchor), or move it away to start without the check.") from err
+            f"the journal's anchor {path} is not readable ({problem}). It is written by the "
+            f"broker only, so someone edited or damaged it: restore it from the backup "
+            f"directory (journal-*.anchor), or move it away to start without the check.")
+    return max(found, key=lambda slot: slot[0])
+
+
+def read_anchor(path: Path) -> Anchor | None:
+    """The anchor at ``path`` (its newest whole slot), or None when there is none.
+
+    Raises:
+        AnchorError: the file is there but holds no readable anchor.
+    """
+    found = _read_slots(path)
+    return None if found is None else found[1]
+
+
+def _record_bytes(anchor: Anchor, counter: int) -> bytes:
+    anchor.at = time.time()
+    body = json.dumps(asdict(anchor), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    while len(body) > SLOT_BYTES - _HEADER.size and anchor.recent:
+        anchor.recent = anchor.recent[len(anchor.recent) // 2:]  # oldest ids go first
+        body = json.dumps(asdict(anchor), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(_MAGIC, counter, len(body), zlib.crc32(body)) + body
 
 
 def write_anchor(path: Path, anchor: Anchor) -> None:
-    """Replace the anchor at ``path`` atomically and durably (file and directory fsync'd).
+    """Create the anchor file at ``path`` whole: temporary file, fsync, rename, fsync dir.
 
     Raises:
-        OSError: it could not be written; the previous anchor is still there, whole.
+        OSError: it could not be written; a previous anchor is still there, whole.
     """
-    anchor.at = time.time()
-    body = json.dumps(asdict(anchor), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    slot = _record_bytes(anchor, 1).ljust(SLOT_BYTES, b"\0")
     temporary = path.with_name(f"{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     try:
-        os.write(fd, body)
+        os.write(fd, slot + slot)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -143,9 +188,40 @@ class AnchorKeeper:
     """Keeps the anchor beside a journal up to date after each durable append."""
 
     def __init__(self, path: Path, anchor: Anchor) -> None:
+        """Keep ``anchor`` in the existing file ``path``, locked against a second broker.
+
+        Raises:
+            AnchorError: another process (a broker, a restore) holds the file.
+        """
         self.path = path
         self.anchor = anchor
         self.failing = False
+        found = _read_slots(path)
+        self._counter = 1 if found is None else found[0]
+        self._fd: int | None = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            self.close()
+            raise AnchorError(
+                f"another process uses the journal in {path.parent} (its anchor is locked: "
+                f"{err}). Is a broker already running on it (`systemctl status "
+                f"callnext-broker`)? Stop it first.") from err
+
+    def _write(self) -> None:
+        """Overwrite the older slot in place and flush it (the other slot stays whole)."""
+        if self._fd is None:
+            raise AnchorError(f"the anchor {self.path} is closed")
+        self._counter += 1
+        record = _record_bytes(self.anchor, self._counter)
+        os.pwrite(self._fd, record, (self._counter % 2) * SLOT_BYTES)
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        """Close the anchor file (the journal closes it with itself)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
                  request: tuple[str, str, str] | None) -> None:
@@ -163,8 +239,8 @@ class AnchorKeeper:
         self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None, issued,
                            request)
         try:
-            write_anchor(self.path, self.anchor)
-        except OSError as err:
+            self._write()
+        except (OSError, AnchorError) as err:
             if not self.failing:
                 log.error("the journal's anchor %s could not be written (%s); the journal is "
                           "fine, but until it is written again a lost journal could not be "
@@ -174,3 +250,18 @@ class AnchorKeeper:
         if self.failing:
             log.warning("the journal's anchor %s is written again", self.path)
         self.failing = False
+
+
+def in_use(path: Path) -> bool:
+    """True when a running broker holds the anchor at ``path`` (so its journal is live)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False

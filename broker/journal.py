@@ -125,6 +125,9 @@ class AppendObserver(Protocol):
                  request: tuple[str, str, str] | None) -> None:
         """``seqs`` of ``entries`` are durable; ``request`` is (id, op, node) or None."""
 
+    def close(self) -> None:
+        """The journal is closing."""
+
 
 def _readable_hall_id(path: Path) -> str | None:
     """The hall id of a damaged journal, if its meta table can still be read."""
@@ -392,6 +395,8 @@ class Journal:
 
     def close(self) -> None:
         """Close the file; further use raises."""
+        if self.anchor is not None:
+            self.anchor.close()
         self._db.close()
 
 

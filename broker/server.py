@@ -12,6 +12,8 @@ from typing import Callable
 
 import zmq
 
+from broker.anchor import ANCHOR_NAME
+from broker.backup import BackupSchedule
 from broker.continuity import open_journal
 from broker.journal import Journal
 from broker.service import BrokerService
@@ -48,8 +50,7 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
         hall: the hall's configuration.
         data_dir: where the journal lives.
         bind: interface to bind (default: the config's ``broker.bind``).
-        command_port: ROUTER port; 0 picks a free one (default: the config's).
-        event_port: PUB port; 0 picks a free one (default: the config's).
+        command_port, event_port: ROUTER and PUB ports; 0 picks a free one (default: config).
         clock: wall-clock source in epoch seconds.
         keys_dir: the broker's keys (default: the config's ``security.keys_dir``).
         insecure: run without CURVE (also when the config's ``security.insecure``);
@@ -83,9 +84,13 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
     for frames in pending:
         pub.send_multipart(frames)
     _announce(hall, service, journal, endpoints, stop, on_ready)
+    backups = None if hall.journal.backup_dir is None else BackupSchedule(
+        hall.journal, journal.path, journal.path.with_name(ANCHOR_NAME))
     try:
-        _loop(service, router, pub, stop, security)
+        _loop(service, router, pub, stop, security, backups)
     finally:
+        if backups is not None:
+            backups.close()
         sdnotify.notify(stopping=True)
         router.close(linger=0)
         pub.close(linger=200)
@@ -150,7 +155,8 @@ def _announce(hall: Hall, service: BrokerService, journal: Journal, endpoints: B
 
 
 def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
-          stop: threading.Event, security: CurveSecurity | None) -> None:
+          stop: threading.Event, security: CurveSecurity | None,
+          backups: BackupSchedule | None = None) -> None:
     poller = zmq.Poller()
     poller.register(router, zmq.POLLIN)
     next_beat = time.monotonic()
@@ -179,6 +185,8 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             for frames in service.tick():
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
+            if backups is not None:
+                backups.poll(service.state.day)
         if now >= next_beat:
             pub.send_multipart(service.heartbeat())
             next_beat = now + HEARTBEAT_S

@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     importlib.import_module("callnext.keys").register(sub)
+    importlib.import_module("callnext.journal_cli").register(sub)
 
     for module in NODE_CLI_MODULES:
         importlib.import_module(module).register(sub)
