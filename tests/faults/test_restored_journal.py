@@ -54,7 +54,8 @@ def test_a_journal_behind_its_anchor_needs_a_decision_and_never_reissues(
         shutil.copy2(path, copy / path.name)
     broker.start()
     late = _issue(broker, LATE, last_id="kiosk-1-last")
-    epoch = broker.client("admin").request("snapshot")["epoch"]
+    with broker.client("admin") as admin:
+        epoch = admin.request("snapshot")["epoch"]
     broker.stop()
     assert late[-1] == f"A{EARLY + LATE:03d}"
 
@@ -82,8 +83,8 @@ def test_a_journal_behind_its_anchor_needs_a_decision_and_never_reissues(
                 kiosk.request("issue_ticket", {"service": "general"},
                               request_id="kiosk-1-last")
             assert forgotten.value.code == "journal_rolled_back"
-        snapshot = broker.client("admin").request("snapshot")
-        assert snapshot["epoch"] != epoch
+        with broker.client("admin") as admin:
+            assert admin.request("snapshot")["epoch"] != epoch
     finally:
         broker.stop()
     # The decision is journaled: later starts need no option and keep numbering up.

@@ -294,3 +294,10 @@ def test_a_lone_surrogate_escape_is_bad_json() -> None:
     with pytest.raises(ProtocolError) as caught:
         decode_request(frame)
     assert caught.value.code == "bad_json" and "surrogate" in caught.value.message
+
+
+def test_a_heartbeat_carries_the_journal_identity_and_older_ones_still_decode() -> None:
+    beat = decode_event(encode_heartbeat(5, 1.0, hall="h1", epoch="e1"))
+    assert isinstance(beat, Heartbeat) and (beat.hall, beat.epoch) == ("h1", "e1")
+    old = decode_event(encode_heartbeat(5, 1.0))
+    assert isinstance(old, Heartbeat) and (old.hall, old.epoch) == (None, None)
