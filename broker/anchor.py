@@ -208,6 +208,14 @@ class AnchorKeeper:
                 f"{err}). Is a broker already running on it (`systemctl status "
                 f"callnext-broker`)? Stop it first.") from err
 
+    def flush(self) -> None:
+        """Write the anchor now.
+
+        Raises:
+            OSError: it could not be written (the previous state is still there).
+        """
+        self._write()
+
     def _write(self) -> None:
         """Overwrite the older slot in place and flush it (the other slot stays whole)."""
         if self._fd is None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from broker.anchor import ANCHOR_NAME, Anchor, AnchorKeeper, read_anchor, write_anchor
-from broker.journal import JOURNAL_NAME, Journal, JournalError
+from broker.journal import JOURNAL_NAME, Journal, JournalError, JournalUnavailable
+from broker.storage import describe
 from protocol import envelope, errors
 
 log = logging.getLogger(__name__)
@@ -107,17 +108,42 @@ def open_journal(data_dir: Path, *, accept_rollback: bool = False,
     anchor = read_anchor(anchor_path)
     if anchor is not None and anchor.seq > 0 and not path.exists() and not accept_rollback:
         raise JournalBehind(behind_message(path, None, None, anchor_path, anchor))
-    journal = Journal(path)
+    keeper = _lock(anchor_path, anchor)
     try:
-        rollback = _reconcile(journal, anchor, anchor_path, accept_rollback,
+        journal = Journal(path)
+    except BaseException:
+        keeper.close()
+        raise
+    try:
+        rollback = _reconcile(journal, anchor, keeper, accept_rollback,
                               time.time() if clock is None else clock)
     except BaseException:
+        keeper.close()
         journal.close()
         raise
+    journal.anchor = keeper
     return journal, rollback
 
 
-def _reconcile(journal: Journal, anchor: Anchor | None, anchor_path: Path,
+def _lock(anchor_path: Path, anchor: Anchor | None) -> AnchorKeeper:
+    """The anchor's keeper, holding its lock before the journal is touched.
+
+    A missing anchor (a new hall, or the first start of this version) is created
+    empty first: seq 0 means "no history" and is replaced from the journal below.
+    """
+    try:
+        if anchor is None:
+            anchor_path.parent.mkdir(parents=True, exist_ok=True)
+            write_anchor(anchor_path, Anchor("", ""))
+        return AnchorKeeper(anchor_path, anchor or Anchor("", ""))
+    except OSError as err:
+        raise JournalUnavailable(
+            f"cannot write the journal's anchor {anchor_path}: "
+            f"{describe(anchor_path.parent, err)}. Nothing was moved or changed. Start the "
+            f"broker again once that is fixed.") from err
+
+
+def _reconcile(journal: Journal, anchor: Anchor | None, keeper: AnchorKeeper,
                accept_rollback: bool, now: float) -> Rollback | None:
     seq = journal.last_seq()
     same = anchor is not None and (anchor.hall_id, anchor.epoch) == (journal.hall_id,
@@ -129,19 +155,24 @@ def _reconcile(journal: Journal, anchor: Anchor | None, anchor_path: Path,
         if anchor is not None and same:
             fresh.recent = anchor.recent
             fresh.record(seq, anchor.day, anchor.numbers, None)
-        write_anchor(anchor_path, fresh)
-        journal.anchor = AnchorKeeper(anchor_path, fresh)
+        keeper.anchor = fresh
+        try:
+            keeper.flush()
+        except OSError as err:
+            raise JournalUnavailable(
+                f"cannot write the journal's anchor {keeper.path}: "
+                f"{describe(keeper.path.parent, err)}. Nothing was moved or changed.") from err
         if accept_rollback:
             log.warning("%s given, but the journal is not behind its anchor: nothing to "
                         "accept. Remove the option.", ACCEPT_FLAG)
         return None
     if not accept_rollback:
-        raise JournalBehind(behind_message(journal.path, seq, journal.epoch, anchor_path,
+        raise JournalBehind(behind_message(journal.path, seq, journal.epoch, keeper.path,
                                            anchor))
-    return _accept(journal, anchor, anchor_path, seq, now)
+    return _accept(journal, anchor, keeper, seq, now)
 
 
-def _accept(journal: Journal, anchor: Anchor, anchor_path: Path, seq: int,
+def _accept(journal: Journal, anchor: Anchor, keeper: AnchorKeeper, seq: int,
             now: float) -> Rollback:
     """The operator's decision: a new epoch, forgotten requests refused, numbers kept."""
     forgotten = [
@@ -159,7 +190,7 @@ def _accept(journal: Journal, anchor: Anchor, anchor_path: Path, seq: int,
     kept.record(seq, anchor.day, anchor.numbers, None)
     # Written by the rollback event's append: until then the old anchor stands, so a
     # crash before the event is journaled asks for the decision again.
-    journal.anchor = AnchorKeeper(anchor_path, kept)
+    keeper.anchor = kept
     log.warning("journal rollback accepted by the operator: the journal ends at seq %d, the "
                 "anchor was at seq %d; new epoch %s; %d forgotten request id(s) will be "
                 "refused; numbering continues above %s", seq, anchor.seq, epoch,
