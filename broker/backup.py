@@ -178,7 +178,9 @@ class BackupSchedule:
     """
 
     def __init__(self, settings: JournalSettings, journal: Path, anchor: Path, *,
+                 day: str | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
+        """Back up ``journal`` and ``anchor`` per ``settings``; ``day``: the hall's day now."""
         if settings.backup_dir is None:
             raise ValueError("no backup_dir in the [journal] settings")
         self.settings = settings
@@ -186,7 +188,7 @@ class BackupSchedule:
         self.journal, self.anchor = journal, anchor
         self._monotonic = monotonic
         self._next_at = monotonic() + settings.backup_minutes * 60
-        self._day: str | None = None
+        self._day = day
         self._thread: threading.Thread | None = None
         self.last: Verified | None = None
         """The newest backup taken by this schedule."""

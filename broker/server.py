@@ -85,7 +85,7 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
         pub.send_multipart(frames)
     _announce(hall, service, journal, endpoints, stop, on_ready)
     backups = None if hall.journal.backup_dir is None else BackupSchedule(
-        hall.journal, journal.path, journal.path.with_name(ANCHOR_NAME))
+        hall.journal, journal.path, journal.path.with_name(ANCHOR_NAME), day=service.state.day)
     try:
         _loop(service, router, pub, stop, security, backups)
     finally:
@@ -185,8 +185,8 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             for frames in service.tick():
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
-            if backups is not None:
-                backups.poll(service.state.day)
+        if backups is not None:
+            backups.poll(service.state.day)  # cheap unless a backup is due
         if now >= next_beat:
             pub.send_multipart(service.heartbeat())
             next_beat = now + HEARTBEAT_S

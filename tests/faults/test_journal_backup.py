@@ -23,7 +23,9 @@ from broker.backup import (
     verify_journal,
 )
 from broker.journal import JOURNAL_NAME
+from callnext.demo import start_broker, stop_broker
 from config.journal import JournalSettings
+from protocol.client import RequestClient
 from protocol.errors import CommandRefused
 from tests.faults.disk_tools import run_broker_once, start_and_stop
 from tests.faults.fault_tools import BrokerProcess, write_hall
@@ -131,3 +133,23 @@ def test_a_backup_that_cannot_be_written_leaves_no_file_under_a_final_name(
     blocked.write_text("a file where the backup directory should be")
     with pytest.raises(BackupError, match="backup disk"):
         backup_journal(data / JOURNAL_NAME, data / ANCHOR_NAME, blocked)
+
+
+def test_the_running_broker_backs_up_when_the_day_changes(tmp_path: Path) -> None:
+    """The broker's loop drives the schedule: a day-end backup with [journal] backup_dir."""
+    stick = tmp_path / "usb"
+    config = write_hall(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[journal]\nbackup_dir = "{stick.as_posix()}"\n', encoding="utf-8")
+    process, endpoints = start_broker(str(config), tmp_path / "data",
+                                      clock_start="2026-11-25T23:59:57")
+    try:
+        with RequestClient(endpoints["commands"], "kiosk-1") as kiosk:
+            kiosk.request("issue_ticket", {"service": "general"})
+        deadline = time.monotonic() + 30
+        while not list(stick.glob("journal-*-day.sqlite3")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        stop_broker(process)
+    (day_end,) = stick.glob("journal-*-day.sqlite3")
+    assert verify_journal(day_end).ok and day_end.with_suffix(".anchor").exists()
