@@ -103,9 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "security.keys_dir); made by `callnext keys init`")
     broker.add_argument("--insecure", action="store_true",
                         help="no CURVE: any device may act as any node (closed test networks)")
-    broker.add_argument("--accept-journal-rollback", action="store_true",
-                        help="serve a journal that is behind its anchor (deleted, restored, "
-                             "rebuilt): numbering continues above the anchor; journaled")
+    broker.add_argument("--accept-journal-rollback", action="store_true", help="serve a journal "
+                        "behind its anchor once, numbering above it (docs/install.md)")
     broker.add_argument("--clock-start", help=argparse.SUPPRESS)
     broker.add_argument("--clock-speed", type=float, default=1.0, help=argparse.SUPPRESS)
     broker.set_defaults(run=_broker)
