@@ -9,8 +9,9 @@ number per service on the latest day, and the latest request ids per node (so a
 retry of a request the journal has forgotten is refused, not run again).
 
 The file has two fixed-size slots, each a checksummed JSON record with a
-counter. After every durable append the broker overwrites the older slot in
-place and ``fdatasync``s it: a write cut short by a power cut can only tear the
+counter. In the loop turn of every durable append, right after the replies are
+sent, the broker overwrites the older slot in place and ``fdatasync``s it (one
+write for a burst of appends): a write cut short by a power cut can only tear the
 slot being written, and the other still holds the previous state whole. That
 costs one data flush per command, where replacing a file costs three (file,
 rename, directory). A new anchor file is created whole (temporary file, fsync,
@@ -196,6 +197,7 @@ class AnchorKeeper:
         self.path = path
         self.anchor = anchor
         self.failing = False
+        self._dirty = False
         found = _read_slots(path)
         self._counter = 1 if found is None else found[0]
         self._fd: int | None = os.open(path, os.O_RDWR)
@@ -226,18 +228,15 @@ class AnchorKeeper:
         os.fdatasync(self._fd)
 
     def close(self) -> None:
-        """Close the anchor file (the journal closes it with itself)."""
+        """Write what is pending and close the file (the journal closes it with itself)."""
         if self._fd is not None:
+            self.sync()
             os.close(self._fd)
             self._fd = None
 
     def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
                  request: tuple[str, str, str] | None) -> None:
-        """Fold a durable append in and write the anchor; a failure is logged, never raised.
-
-        The append it follows is already durable and its reply is due: a disk
-        that cannot take the anchor is reported, and the next append tries again.
-        """
+        """Fold a durable append in; ``sync`` writes it (once for a burst of appends)."""
         issued: dict[str, int] = {}
         for entry in entries:
             if entry.event.type == "ticket_issued":
@@ -246,6 +245,17 @@ class AnchorKeeper:
                                       int(entry.event.data["seq_in_service"]))
         self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None, issued,
                            request)
+        self._dirty = True
+
+    def sync(self) -> None:
+        """Write the anchor if appends were folded in since; a failure is logged, not raised.
+
+        The broker calls it in the same loop turn as the appends, right after their
+        replies are sent: the appends are durable already, so a disk that cannot
+        take the anchor is reported and the next turn tries again.
+        """
+        if not self._dirty:
+            return
         try:
             self._write()
         except (OSError, AnchorError) as err:
@@ -255,6 +265,7 @@ class AnchorKeeper:
                           "told apart. Free space on the data disk.", self.path, err)
             self.failing = True
             return
+        self._dirty = False
         if self.failing:
             log.warning("the journal's anchor %s is written again", self.path)
         self.failing = False

@@ -125,6 +125,9 @@ class AppendObserver(Protocol):
                  request: tuple[str, str, str] | None) -> None:
         """``seqs`` of ``entries`` are durable; ``request`` is (id, op, node) or None."""
 
+    def sync(self) -> None:
+        """Make what was told so far durable."""
+
     def close(self) -> None:
         """The journal is closing."""
 
@@ -392,6 +395,11 @@ class Journal:
     def days(self) -> list[str]:
         """Every hall-local day the journal holds, oldest first."""
         return [str(r[0]) for r in self._db.execute("SELECT DISTINCT day FROM events ORDER BY day")]
+
+    def sync_anchor(self) -> None:
+        """Write the anchor if appends happened since the last call (the broker's loop)."""
+        if self.anchor is not None:
+            self.anchor.sync()
 
     def close(self) -> None:
         """Close the file; further use raises."""

@@ -185,6 +185,8 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             for frames in service.tick():
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
+        # The appends of this turn are durable and answered; now their anchor, once.
+        service.journal.sync_anchor()
         if backups is not None:
             backups.poll(service.state.day)  # cheap unless a backup is due
         if now >= next_beat:

@@ -257,4 +257,5 @@ class BrokerService:
         if not handled.publish:
             raise JournalError(f"the journal rollback could not be journaled: "
                                f"{handled.reply.decode('utf-8', 'replace')}")
+        self.journal.sync_anchor()
         return handled.publish

@@ -30,6 +30,7 @@ def test_a_torn_slot_falls_back_to_the_previous_whole_one(tmp_path: Path) -> Non
     keeper = AnchorKeeper(path, Anchor("hall", "epoch"))
     for seq in range(1, 6):
         keeper.appended([seq], [_ticket(seq)], (f"r{seq}", "issue_ticket", "kiosk-1"))
+        keeper.sync()
     keeper.close()
     newest = read_anchor(path)
     assert newest is not None and newest.seq == 5 and newest.numbers == {"general": 5}
