@@ -11,9 +11,20 @@ On open the journal looks for the marks a power cut can leave:
   frame. SQLite ignores such a tail by design (frame checksums), and nothing
   in it was acknowledged; the journal says so and keeps a copy of the log;
 * a damaged database file (``PRAGMA quick_check`` fails, or SQLite calls it
-  malformed). The file is moved aside, and a new journal is rebuilt from every
-  event that can still be read in order from seq 1, with the replies of their
-  requests; the log says how many events were kept and where the damaged file is.
+  malformed). A new journal is rebuilt from every event that can still be read
+  in order from seq 1, with the replies of their requests; only then is the
+  damaged file moved aside. The log says how many events were kept and where
+  the damaged file is.
+
+Damage is decided by reading only. A write that fails on open (a full or
+read-only filesystem, missing permissions) raises ``JournalUnavailable`` naming
+the filesystem's problem, and nothing is moved or changed.
+
+Every journal carries an identity in its ``meta`` table: the hall id (one per
+hall's history) and a random epoch (one per journal file's history; a rebuilt
+journal or an accepted rollback gets a new one). The broker publishes both, so
+nodes notice a replaced journal at once; ``broker.continuity`` checks the
+journal against its anchor beside it.
 """
 
 from __future__ import annotations
@@ -22,13 +33,16 @@ import json
 import logging
 import shutil
 import sqlite3
-import struct
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from broker.rules import Event
+from broker.salvage import salvage
+from broker.storage import describe, is_damage
+from broker.wal import WalTail, inspect_wal
 from foundation.errors import CallnextError
 
 log = logging.getLogger(__name__)
@@ -55,11 +69,27 @@ CREATE TABLE IF NOT EXISTS requests (
     node  TEXT NOT NULL,
     reply TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+__all__ = ["JOURNAL_NAME", "Entry", "Journal", "JournalError", "JournalUnavailable",
+           "StoredEvent", "WalTail", "inspect_wal", "new_identity"]
+
+
+def new_identity() -> str:
+    """A fresh random hall id or epoch (16 hex digits)."""
+    return uuid.uuid4().hex[:16]
 
 
 class JournalError(CallnextError):
     """The journal cannot be read or written; the command was not acknowledged."""
+
+
+class JournalUnavailable(JournalError):
+    """The journal's filesystem cannot be used (full, read-only, no permission); nothing moved."""
 
 
 @dataclass(frozen=True)
@@ -88,85 +118,31 @@ class Entry:
     day: str
 
 
-_WAL_MAGICS = (0x377F0682, 0x377F0683)  # little- / big-endian checksums
-_WAL_HEADER = 32
-_FRAME_HEADER = 24
+class AppendObserver(Protocol):
+    """Told about each durable append, after its commit and before its reply is sent."""
+
+    def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
+                 request: tuple[str, str, str] | None) -> None:
+        """``seqs`` of ``entries`` are durable; ``request`` is (id, op, node) or None."""
+
+    def sync(self) -> None:
+        """Make what was told so far durable."""
+
+    def close(self) -> None:
+        """The journal is closing."""
 
 
-@dataclass(frozen=True)
-class WalTail:
-    """What ``inspect_wal`` found: bytes of the log SQLite will use, and an unusable tail.
-
-    Attributes:
-        size: the log's size in bytes.
-        committed_end: offset just after the last complete transaction.
-        torn_bytes: bytes of an incomplete write after it (0 when the log is clean).
-        header_ok: False when the log's header itself is damaged, so SQLite will
-            ignore every transaction in it that was not yet copied to the database.
-    """
-
-    size: int
-    committed_end: int
-    torn_bytes: int
-    header_ok: bool
-
-
-def _wal_checksum(data: bytes, s0: int, s1: int, big_endian: bool) -> tuple[int, int]:
-    """SQLite's WAL checksum (fibonacci-weighted sums of 32-bit words) continued over ``data``."""
-    words = struct.unpack(f"{'>' if big_endian else '<'}{len(data) // 4}I", data)
-    for i in range(0, len(words), 2):
-        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
-        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
-    return s0, s1
-
-
-def inspect_wal(path: Path) -> WalTail | None:
-    """Check a write-ahead log the way SQLite's recovery reads it (header, salts, checksums).
-
-    Frames after the last commit frame that belong to the current log generation
-    (same salts), or a partial frame, are the trace of a write cut short. Whole
-    frames with other salts are stale leftovers of an earlier generation, which
-    SQLite reuses the file over; they are not damage.
-
-    Returns:
-        None when there is no log (or it is empty).
-    """
+def _readable_hall_id(path: Path) -> str | None:
+    """The hall id of a damaged journal, if its meta table can still be read."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'hall_id'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
         return None
-    if not data:
-        return None
-    if len(data) < _WAL_HEADER:
-        return WalTail(len(data), 0, len(data), header_ok=False)
-    magic, _version, page_size, _ckpt, salt1, salt2, c1, c2 = struct.unpack(
-        ">8I", data[:_WAL_HEADER])
-    big_endian = magic == _WAL_MAGICS[1]
-    if magic not in _WAL_MAGICS or page_size < 512 or page_size & (page_size - 1) or \
-            _wal_checksum(data[:24], 0, 0, big_endian) != (c1, c2):
-        return WalTail(len(data), 0, len(data), header_ok=False)
-    frame = _FRAME_HEADER + page_size
-    s0, s1 = c1, c2
-    offset = committed_end = _WAL_HEADER
-    while offset + frame <= len(data):
-        _page, commit, f_salt1, f_salt2, f1, f2 = struct.unpack(
-            ">6I", data[offset:offset + _FRAME_HEADER])
-        if (f_salt1, f_salt2) != (salt1, salt2):
-            break
-        s0, s1 = _wal_checksum(data[offset:offset + 8], s0, s1, big_endian)
-        s0, s1 = _wal_checksum(data[offset + _FRAME_HEADER:offset + frame], s0, s1, big_endian)
-        if (s0, s1) != (f1, f2):
-            break
-        offset += frame
-        if commit:
-            committed_end = offset
-    torn = offset - committed_end
-    rest = data[offset:]
-    if rest:
-        same_generation = len(rest) >= 16 and struct.unpack(">2I", rest[8:16]) == (salt1, salt2)
-        if same_generation or (len(data) - _WAL_HEADER) % frame:
-            torn += len(rest)
-    return WalTail(len(data), committed_end, torn, header_ok=True)
+    return None if row is None else str(row[0])
 
 
 def _stamp() -> str:
@@ -180,11 +156,15 @@ class Journal:
         """Open (or create) the journal at ``path``.
 
         Raises:
+            JournalUnavailable: the filesystem is full, read-only or not writable;
+                nothing was moved or changed.
             JournalError: the file cannot be opened or is not a callnext journal.
         """
         self.path = Path(path)
         self.recovered: list[str] = []
         """What was found and done on open, one sentence each (also logged)."""
+        self.anchor: AppendObserver | None = None
+        """Told about every durable append (``broker.anchor.AnchorKeeper``)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._check_wal()
@@ -192,10 +172,12 @@ class Journal:
             if problem is not None:
                 self._rebuild(problem)
             self._db = self._connect(self.path)
+            self.hall_id, self.epoch = self._identity()
         except (sqlite3.Error, OSError) as err:
-            raise JournalError(
-                f"cannot open the journal {self.path}: {err}. Check that the data directory "
-                "exists, is writable by the broker's user and has free space."
+            raise JournalUnavailable(
+                f"cannot open the journal {self.path}: {describe(self.path.parent, err)}. "
+                "Nothing was moved or changed: the journal is kept as it is. Start the "
+                "broker again once that is fixed."
             ) from err
 
     @classmethod
@@ -208,8 +190,51 @@ class Journal:
         journal = cls.__new__(cls)
         journal.path = Path(path)
         journal.recovered = []
+        journal.anchor = None
         journal._db = _read_only_connection(journal.path)
+        identity = dict(journal._db.execute("SELECT key, value FROM meta")) if _has_meta(
+            journal._db) else {}
+        journal.hall_id = str(identity.get("hall_id", ""))
+        journal.epoch = str(identity.get("epoch", ""))
         return journal
+
+    def _identity(self) -> tuple[str, str]:
+        """The journal's hall id and epoch, made once when the journal is new."""
+        found = dict(self._db.execute("SELECT key, value FROM meta"))
+        if "hall_id" not in found or "epoch" not in found:
+            found.setdefault("hall_id", new_identity())
+            found.setdefault("epoch", new_identity())
+            self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                 [("hall_id", found["hall_id"]), ("epoch", found["epoch"])])
+        return str(found["hall_id"]), str(found["epoch"])
+
+    def start_epoch(self, hall_id: str, forgotten: Sequence[tuple[str, str, str, bytes]],
+                    at: float) -> str:
+        """Give the journal a new epoch (an accepted rollback) in one durable transaction.
+
+        Args:
+            hall_id: the hall id to keep (the anchor's, which may differ from a new file's).
+            forgotten: ``(request id, op, node, reply)`` of requests answered before the
+                rollback that this journal does not know; a retry gets ``reply``.
+            at: the time to record for those replies.
+
+        Returns:
+            The new epoch.
+        """
+        epoch = new_identity()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                 [("hall_id", hall_id), ("epoch", epoch)])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
+                [(rid, at, op, node, reply.decode("utf-8")) for rid, op, node, reply in forgotten])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._db.execute("ROLLBACK")
+            raise JournalError(f"the journal {self.path} could not be written ({err})") from err
+        self.hall_id, self.epoch = hall_id, epoch
+        return epoch
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -234,7 +259,11 @@ class Journal:
         if tail is None or (tail.header_ok and tail.torn_bytes == 0):
             return
         copy = wal.with_name(f"{wal.name}.torn-{_stamp()}")
-        shutil.copy2(wal, copy)
+        try:
+            shutil.copy2(wal, copy)
+        except OSError:
+            copy.unlink(missing_ok=True)
+            raise
         if not tail.header_ok:
             self._note(
                 f"journal {self.path}: the write-ahead log's header is damaged (a power cut "
@@ -248,7 +277,11 @@ class Journal:
             f"{copy}.")
 
     def _damage(self) -> str | None:
-        """Why the database file is unusable, or None when ``quick_check`` passes."""
+        """Why the database file is unusable, or None when ``quick_check`` passes.
+
+        Only what reading says counts as damage. Any other error (no space for the
+        shared-memory file, a read-only mount) is raised: it is not the file's fault.
+        """
         if not self.path.exists():
             return None
         try:
@@ -258,25 +291,26 @@ class Journal:
                 db.execute("SELECT MAX(seq) FROM events").fetchone()
             finally:
                 db.close()
-        except sqlite3.OperationalError as err:
+        except sqlite3.Error as err:
             if "no such table" in str(err):
                 return None  # created but not yet initialised: the schema is added below
-            return str(err)
-        except sqlite3.DatabaseError as err:
-            return str(err)
+            if is_damage(err):
+                return str(err)
+            raise
         result = "; ".join(str(row[0]) for row in rows)
         return None if result == "ok" else result
 
     def _rebuild(self, problem: str) -> None:
-        """Move the damaged file aside; rebuild from the events still readable in order."""
-        stamp = _stamp()
-        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        """Rebuild from the events still readable in order, then move the damaged file aside.
+
+        The new journal is written beside the damaged one first: if the disk cannot
+        take it, the error is raised and nothing has been moved.
+        """
+        events, replies, stopped = salvage(self.path)
+        rebuilt = self.path.with_name(f"{self.path.name}.rebuilt")
         for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                source.replace(Path(f"{aside}{suffix}"))
-        events, replies, stopped = _salvage(aside)
-        db = self._connect(self.path)
+            Path(f"{rebuilt}{suffix}").unlink(missing_ok=True)
+        db = self._connect(rebuilt)
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
@@ -284,15 +318,26 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
             db.executemany("INSERT OR REPLACE INTO requests(id, at, op, node, reply) "
                            "VALUES (?, ?, ?, ?, ?)", replies)
+            # A shorter history is another history: a new epoch, the hall id if readable.
+            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                           [("hall_id", _readable_hall_id(self.path) or new_identity()),
+                            ("epoch", new_identity())])
             db.execute("COMMIT")
         finally:
             db.close()
+        aside = self.path.with_name(f"{self.path.name}.damaged-{_stamp()}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.replace(Path(f"{aside}{suffix}"))
+        rebuilt.replace(self.path)
         self._note(
             f"journal {self.path} was damaged ({problem}); it was moved to {aside} and a new "
             f"journal was rebuilt with the {len(events)} events readable in order "
             f"(seq 1 to {len(events)}) and the replies to their {len(replies)} requests. "
             + (f"Reading stopped at seq {len(events) + 1}: {stopped}. Events after that are "
-               f"only in the damaged file; check the hall's state before opening." if stopped
+               f"only in the damaged file; the broker serves this shorter journal only once "
+               f"you decide so (see the anchor's message)." if stopped
                else "Nothing readable was lost."))
 
     def append(self, entries: Sequence[Entry], *, op: str, node: str,
@@ -324,7 +369,6 @@ class Journal:
                      reply.decode("utf-8")),
                 )
             self._db.execute("COMMIT")
-            return seqs
         except sqlite3.Error as err:
             try:
                 self._db.execute("ROLLBACK")
@@ -334,6 +378,10 @@ class Journal:
                 f"the journal {self.path} could not be written ({err}); the command was not "
                 "carried out. Free disk space or fix the filesystem, then retry."
             ) from err
+        if self.anchor is not None and (seqs or request_id is not None):
+            self.anchor.appended(seqs, entries, None if request_id is None
+                                 else (request_id, op, node))
+        return seqs
 
     def reply_for(self, request_id: str) -> bytes | None:
         """The reply already given to ``request_id``, if any."""
@@ -366,8 +414,15 @@ class Journal:
         """Every hall-local day the journal holds, oldest first."""
         return [str(r[0]) for r in self._db.execute("SELECT DISTINCT day FROM events ORDER BY day")]
 
+    def sync_anchor(self) -> None:
+        """Write the anchor if appends happened since the last call (the broker's loop)."""
+        if self.anchor is not None:
+            self.anchor.sync()
+
     def close(self) -> None:
         """Close the file; further use raises."""
+        if self.anchor is not None:
+            self.anchor.close()
         self._db.close()
 
 
@@ -404,93 +459,8 @@ def _read_only_connection(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _salvage(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], str | None]:
-    """Events readable from a damaged journal in order from seq 1, and their requests' replies.
 
-    Reading stops at the first error or gap: replaying events past a hole would
-    rebuild a queue that never existed. Replies are kept only for requests whose
-    events were all kept, so a retry is never answered for an effect that is gone.
-
-    Returns:
-        ``(event rows, request rows, why reading stopped or None)``.
-    """
-    events: list[tuple[Any, ...]] = []
-    replies: list[tuple[Any, ...]] = []
-    stopped: str | None = None
-    work = path.with_name(f"{path.name}.salvage")
-    try:
-        for suffix in ("", "-wal"):
-            if Path(f"{path}{suffix}").exists():
-                shutil.copyfile(f"{path}{suffix}", f"{work}{suffix}")
-        _pad_to_header_size(work)
-        db = sqlite3.connect(work, isolation_level=None)
-    except (sqlite3.Error, OSError) as err:
-        _remove(work)
-        return events, replies, str(err)
-    try:
-        try:
-            cursor = db.execute("SELECT seq, at, day, type, data, op, node, request_id "
-                                "FROM events ORDER BY seq")
-            for row in cursor:
-                if int(row[0]) != len(events) + 1:
-                    stopped = f"seq {len(events) + 1} is missing"
-                    break
-                json.loads(row[4])
-                events.append(tuple(row))
-        except (sqlite3.Error, ValueError, TypeError) as err:
-            stopped = str(err) or type(err).__name__
-        kept_ids = {row[7] for row in events if row[7] is not None}
-        lost_ids: set[str] = set()
-        if stopped is not None:
-            # Requests with an event past the break lost part of their effect.
-            try:
-                for (rid,) in db.execute("SELECT request_id FROM events WHERE seq > ?",
-                                         (len(events),)):
-                    lost_ids.add(rid)
-            except sqlite3.Error:
-                lost_ids = set()
-        try:
-            # Row by row: the rows read before a damaged page are kept.
-            for row in db.execute("SELECT id, at, op, node, reply FROM requests"):
-                if row[0] in kept_ids and row[0] not in lost_ids and _intact_reply(row):
-                    replies.append(tuple(row))
-        except sqlite3.Error as err:
-            log.warning("part of the damaged journal's replies is unreadable (%s); a retry of "
-                        "a request whose reply is gone will be judged afresh", err)
-    finally:
-        db.close()
-        _remove(work)
-    return events, replies, stopped
-
-
-def _intact_reply(row: tuple[Any, ...]) -> bool:
-    """A salvaged reply is kept only if it is still the JSON reply to its own request id."""
-    try:
-        reply = json.loads(row[4])
-    except (ValueError, TypeError):
-        return False
-    return isinstance(reply, dict) and reply.get("id") == row[0]
-
-
-def _pad_to_header_size(path: Path) -> None:
-    """Zero-fill a truncated database file up to the size its header records.
-
-    SQLite refuses to read even the schema of a file shorter than its header
-    says (the tables' root pages lie "beyond the end"). Zero pages make the
-    missing part readable as damage, so everything before it can be read.
-    """
-    with open(path, "r+b") as file:
-        header = file.read(100)
-        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-            return
-        page_size = struct.unpack(">H", header[16:18])[0]
-        page_size = 65536 if page_size == 1 else page_size
-        pages = struct.unpack(">I", header[28:32])[0]
-        file.seek(0, 2)
-        if file.tell() < pages * page_size:
-            file.truncate(pages * page_size)
-
-
-def _remove(work: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
+def _has_meta(db: sqlite3.Connection) -> bool:
+    """Journals written before identities existed have no meta table."""
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    return row.fetchone() is not None

@@ -12,10 +12,13 @@ from typing import Callable
 
 import zmq
 
-from broker.journal import JOURNAL_NAME, Journal
+from broker.anchor import ANCHOR_NAME
+from broker.backup import BackupSchedule
+from broker.continuity import open_journal
+from broker.journal import Journal
 from broker.service import BrokerService
 from broker.security import Access, CurveSecurity, listed_grants
-from broker.sockets import bind_sockets
+from broker.sockets import Bound, bind_sockets
 from config.schema import Hall
 from foundation import sdnotify
 from protocol import envelope, errors
@@ -39,42 +42,35 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
           clock: Callable[[], float] = time.time,
           keys_dir: Path | None = None, insecure: bool = False,
           stop: threading.Event | None = None,
-          on_ready: Callable[[Endpoints], None] | None = None) -> int:
+          on_ready: Callable[[Endpoints], None] | None = None,
+          accept_rollback: bool = False) -> int:
     """Run the broker until ``stop`` is set or SIGTERM/SIGINT arrives.
 
     Args:
         hall: the hall's configuration.
         data_dir: where the journal lives.
         bind: interface to bind (default: the config's ``broker.bind``).
-        command_port: ROUTER port; 0 picks a free one (default: the config's).
-        event_port: PUB port; 0 picks a free one (default: the config's).
+        command_port, event_port: ROUTER and PUB ports; 0 picks a free one (default: config).
         clock: wall-clock source in epoch seconds.
         keys_dir: the broker's keys (default: the config's ``security.keys_dir``).
         insecure: run without CURVE (also when the config's ``security.insecure``);
             a warning is logged on every start.
         stop: an event that ends the loop (for in-process use).
         on_ready: called with the bound endpoints once commands are accepted.
+        accept_rollback: the operator's decision to serve a journal that is behind
+            its anchor (journaled; numbering continues above the anchor).
 
     Returns:
         The process exit status: 0 after a clean stop.
 
     Raises:
-        SecurityError: CURVE is on and the broker's keys are missing.
+        SecurityError: CURVE keys missing. JournalBehind: the journal is behind its
+        anchor, no decision given. JournalUnavailable: the disk is full or read-only.
     """
     stop = stop or threading.Event()
-    insecure = insecure or hall.security.insecure
-    security: CurveSecurity | None = None
-    if insecure:
-        log.warning("INSECURE MODE: no CURVE authentication or encryption; any device on the "
-                    "network can act as any node. Use it on a closed test network only; run "
-                    "`callnext keys init` and start the broker with --keys for a hall.")
-    else:
-        security = CurveSecurity(keys_dir if keys_dir is not None else hall.security.keys_dir)
-        log.info("CURVE on: %d node keys from %s", len(security.node_names), security.keys_dir)
-    journal = Journal(Path(data_dir) / JOURNAL_NAME)
-    service = BrokerService(hall, journal, clock,
-                            Access(hall.security, authenticated=security is not None,
-                                   listed=listed_grants(hall)))
+    security = _security(hall, keys_dir, insecure or hall.security.insecure)
+    service, pending = _open(hall, Path(data_dir), clock, security, accept_rollback)
+    journal = service.journal
     context = zmq.Context()
     try:
         router, pub, endpoints = bind_sockets(
@@ -83,36 +79,84 @@ def serve(hall: Hall, data_dir: Path, *, bind: str | None = None,
             hall.broker.event_port if event_port is None else event_port,
             security)
     except BaseException:
-        if security is not None:
-            security.close()
-        context.destroy(linger=0)
-        journal.close()
+        _close(security, context, journal)
         raise
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-    log.info("broker ready: commands %s, events %s, journal %s (seq %d)",
-             endpoints.commands, endpoints.events, journal.path, service.seq)
-    if on_ready is not None:
-        on_ready(Endpoints(endpoints.commands, endpoints.events))
-    # systemd (Type=notify) starts the nodes only once the journal is replayed and bound.
-    sdnotify.notify(ready=True, status=f"serving {hall.name.en}, seq {service.seq}")
+    for frames in pending:
+        pub.send_multipart(frames)
+    _announce(hall, service, journal, endpoints, stop, on_ready)
+    backups = None if hall.journal.backup_dir is None else BackupSchedule(
+        hall.journal, journal.path, journal.path.with_name(ANCHOR_NAME), day=service.state.day)
     try:
-        _loop(service, router, pub, stop, security)
+        _loop(service, router, pub, stop, security, backups)
     finally:
+        if backups is not None:
+            backups.close()
         sdnotify.notify(stopping=True)
         router.close(linger=0)
         pub.close(linger=200)
-        if security is not None:
-            security.close()
-        context.term()
-        journal.close()
+        _close(security, context, journal)
         log.info("broker stopped at seq %d", service.seq)
     return 0
 
 
+def _security(hall: Hall, keys_dir: Path | None, insecure: bool) -> CurveSecurity | None:
+    """CURVE on the broker's sockets, or None (with a warning on every start)."""
+    if insecure:
+        log.warning("INSECURE MODE: no CURVE authentication or encryption; any device on the "
+                    "network can act as any node. Use it on a closed test network only; run "
+                    "`callnext keys init` and start the broker with --keys for a hall.")
+        return None
+    security = CurveSecurity(keys_dir if keys_dir is not None else hall.security.keys_dir)
+    log.info("CURVE on: %d node keys from %s", len(security.node_names), security.keys_dir)
+    return security
+
+
+def _open(hall: Hall, data_dir: Path, clock: Callable[[], float],
+          security: CurveSecurity | None,
+          accept_rollback: bool) -> tuple[BrokerService, list[list[bytes]]]:
+    """The journal checked against its anchor, replayed; an accepted rollback journaled."""
+    try:
+        journal, rollback = open_journal(data_dir, accept_rollback=accept_rollback)
+    except BaseException:
+        if security is not None:
+            security.close()
+        raise
+    try:
+        service = BrokerService(hall, journal, clock, Access(
+            hall.security, authenticated=security is not None, listed=listed_grants(hall)))
+        return service, [] if rollback is None else service.accept_rollback(rollback.args())
+    except BaseException:
+        if security is not None:
+            security.close()
+        journal.close()
+        raise
+
+
+def _close(security: CurveSecurity | None, context: zmq.Context, journal: Journal) -> None:
+    if security is not None:
+        security.close()
+    context.destroy(linger=0)  # closed sockets keep their own linger
+    journal.close()
+
+
+def _announce(hall: Hall, service: BrokerService, journal: Journal, endpoints: Bound,
+              stop: threading.Event, on_ready: Callable[[Endpoints], None] | None) -> None:
+    """Signals, the ready log line, the caller's hook and systemd's READY=1."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    log.info("broker ready: commands %s, events %s, journal %s (seq %d, hall %s, epoch %s)",
+             endpoints.commands, endpoints.events, journal.path, service.seq, journal.hall_id,
+             journal.epoch)
+    if on_ready is not None:
+        on_ready(Endpoints(endpoints.commands, endpoints.events))
+    # systemd (Type=notify) starts the nodes only once the journal is replayed and bound.
+    sdnotify.notify(ready=True, status=f"serving {hall.name.en}, seq {service.seq}")
+
+
 def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
-          stop: threading.Event, security: CurveSecurity | None) -> None:
+          stop: threading.Event, security: CurveSecurity | None,
+          backups: BackupSchedule | None = None) -> None:
     poller = zmq.Poller()
     poller.register(router, zmq.POLLIN)
     next_beat = time.monotonic()
@@ -141,6 +185,10 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             for frames in service.tick():
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
+        # The appends of this turn are durable and answered; now their anchor, once.
+        service.journal.sync_anchor()
+        if backups is not None:
+            backups.poll(service.state.day)  # cheap unless a backup is due
         if now >= next_beat:
             pub.send_multipart(service.heartbeat())
             next_beat = now + HEARTBEAT_S

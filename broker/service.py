@@ -234,13 +234,33 @@ class BrokerService:
         return handled.publish
 
     def heartbeat(self) -> list[bytes]:
-        """The heartbeat frames carrying the last published seq."""
-        return envelope.encode_heartbeat(self.seq, self.clock())
+        """The heartbeat frames carrying the last published seq and the journal's identity."""
+        return envelope.encode_heartbeat(self.seq, self.clock(), hall=self.journal.hall_id,
+                                         epoch=self.journal.epoch)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole public view, the seq it reflects and the broker's clock.
 
         ``now`` lets a node measure waits against the broker's time rather than
         its own clock, which on a Pi without a real-time clock may be wrong.
+        ``hall`` and ``epoch`` name the journal's history: a node that sees another
+        epoch (a restored or replaced journal) resynchronises.
         """
-        return {"seq": self.seq, "now": self.clock(), "view": self.view}
+        return {"seq": self.seq, "now": self.clock(), "view": self.view,
+                "hall": self.journal.hall_id, "epoch": self.journal.epoch}
+
+    def accept_rollback(self, args: dict[str, Any]) -> list[list[bytes]]:
+        """Journal the operator's accepted rollback (``broker.continuity.Rollback.args``).
+
+        Returns:
+            The frames to publish.
+
+        Raises:
+            JournalError: it could not be journaled; the broker must not serve.
+        """
+        handled = self._run(Command("journal_rollback", args, "broker"), None)
+        if not handled.publish:
+            raise JournalError(f"the journal rollback could not be journaled: "
+                               f"{handled.reply.decode('utf-8', 'replace')}")
+        self.journal.sync_anchor()
+        return handled.publish

@@ -65,9 +65,14 @@ def bind_sockets(context: zmq.Context, host: str, command_port: int, event_port:
     pub = context.socket(zmq.PUB)
     for socket in (router, pub):
         socket.setsockopt(zmq.LINGER, 0)
-        # Transport heartbeats notice dead peers (a Pi unplugged) without waiting for TCP.
-        socket.setsockopt(zmq.HEARTBEAT_IVL, 1000)
-        socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3000)
+        # No ZMTP heartbeats (HEARTBEAT_IVL/TIMEOUT/TTL): libzmq 4.3.5 aborts the process
+        # (`!_io_error`, stream_engine_base.cpp:310, libzmq issue #4364) when a heartbeat
+        # times out on a peer that vanished with a backlog queued, so any node key could
+        # take the hall down. Liveness is the protocol's own heartbeat on the PUB socket;
+        # a dead peer's connection is reaped by TCP keepalive below.
+        socket.setsockopt(zmq.TCP_KEEPALIVE, 1)
+        socket.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 30)
+        socket.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 10)
         if security is not None:
             security.apply_server(socket)
     router.setsockopt(zmq.MAXMSGSIZE, HARD_FRAME_LIMIT)

@@ -18,7 +18,7 @@ from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
-COMMAND_MODULES = ("callnext.keys", "display.cli", "kiosk.cli", "caller.cli")
+COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kiosk.cli", "caller.cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 
@@ -40,7 +40,8 @@ def _broker(args: argparse.Namespace) -> int:
 
     return serve(hall, Path(args.data), bind=args.bind, command_port=args.command_port,
                  event_port=args.event_port, clock=clock, on_ready=ready,
-                 keys_dir=Path(args.keys) if args.keys else None, insecure=args.insecure)
+                 keys_dir=Path(args.keys) if args.keys else None, insecure=args.insecure,
+                 accept_rollback=args.accept_journal_rollback)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -123,6 +124,8 @@ def _add_broker(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                         "security.keys_dir); made by `callnext keys init`")
     broker.add_argument("--insecure", action="store_true",
                         help="no CURVE: any device may act as any node (closed test networks)")
+    broker.add_argument("--accept-journal-rollback", action="store_true", help="serve a journal "
+                        "behind its anchor once, numbering above it (docs/install.md)")
     broker.add_argument("--clock-start", help=argparse.SUPPRESS)
     broker.add_argument("--clock-speed", type=float, default=1.0, help=argparse.SUPPRESS)
     broker.set_defaults(run=_broker)

@@ -21,6 +21,7 @@ from config.base import Bilingual, ConfigModel, Word
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
 from config.kiosk_node import KioskNode
+from config.journal import JournalSettings
 from config.security import Security
 
 # 24:00 is allowed as the end of a day; 24:30 is not a time of day.
@@ -256,6 +257,7 @@ class Hall(_Model):
     kiosks: tuple[KioskNode, ...] = ()
     callers: tuple[CallerNode, ...] = ()
     security: Security = Security()
+    journal: JournalSettings = JournalSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:

@@ -43,6 +43,7 @@ JOURNAL_UNAVAILABLE = "journal_unavailable"
 INTERNAL = "internal"
 FORBIDDEN = "forbidden"
 RATE_LIMITED = "rate_limited"
+JOURNAL_ROLLED_BACK = "journal_rolled_back"
 
 ERROR_CODES: dict[str, str] = {
     BAD_JSON: "the request frame is not UTF-8 JSON, or not a JSON object",
@@ -71,6 +72,9 @@ ERROR_CODES: dict[str, str] = {
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",
     RATE_LIMITED: "too many requests from this node; retry later",
+    JOURNAL_ROLLED_BACK: "the request was answered before the broker's journal was rolled back "
+                         "(restored or rebuilt); it is not run again: check the hall's state "
+                         "and send a new request",
 }
 
 

@@ -59,10 +59,14 @@ class Heartbeat:
     Attributes:
         seq: the seq of the last event published (not incremented by the heartbeat).
         at: when it was sent, epoch seconds.
+        hall: the hall id of the broker's journal (None from brokers before it was added).
+        epoch: the journal's epoch; a new one means a new history: resynchronise.
     """
 
     seq: int
     at: float
+    hall: str | None = None
+    epoch: str | None = None
 
 
 def _event_type_problem(type_: Any) -> str | None:
@@ -106,12 +110,15 @@ def encode_event(event: Event) -> list[bytes]:
     return [event.type.encode("ascii"), body]
 
 
-def encode_heartbeat(seq: int, at: float) -> list[bytes]:
+def encode_heartbeat(seq: int, at: float, *, hall: str | None = None,
+                     epoch: str | None = None) -> list[bytes]:
     """Encode a heartbeat as PUB frames ``[b"hb", body]``.
 
     Args:
         seq: the seq of the last event published (0 before the first event).
         at: the current time, epoch seconds.
+        hall: the hall id of the broker's journal, sent as ``"hall"`` when given.
+        epoch: the journal's epoch, sent as ``"epoch"`` when given.
 
     Returns:
         The two frames.
@@ -125,8 +132,9 @@ def encode_heartbeat(seq: int, at: float) -> list[bytes]:
     if not is_number(at):
         raise ProtocolError(errors.BAD_ENVELOPE,
                             f"heartbeat 'at' must be a finite number, got {at!r}")
-    body = dumps({"v": VERSION, "seq": seq, "type": HEARTBEAT_TYPE, "at": at}, "heartbeat")
-    return [HEARTBEAT_TOPIC, body]
+    obj: dict[str, Any] = {"v": VERSION, "seq": seq, "type": HEARTBEAT_TYPE, "at": at}
+    obj.update({k: v for k, v in (("hall", hall), ("epoch", epoch)) if v is not None})
+    return [HEARTBEAT_TOPIC, dumps(obj, "heartbeat")]
 
 
 def decode_event(frames: list[bytes]) -> Event | Heartbeat:
@@ -166,7 +174,8 @@ def decode_event(frames: list[bytes]) -> Event | Heartbeat:
         if problems:
             raise envelope_error("heartbeat", problems,
                                   '{"v": 1, "seq": N, "type": "heartbeat", "at": T}')
-        return Heartbeat(seq=seq, at=float(at))
+        identity = [obj.get(k) if isinstance(obj.get(k), str) else None for k in ("hall", "epoch")]
+        return Heartbeat(seq=seq, at=float(at), hall=identity[0], epoch=identity[1])
     type_problem = _event_type_problem(type_)
     if type_problem:
         problems.append(type_problem)

@@ -105,6 +105,7 @@ class StateMirror:
         # The same view typed, parsed once per change (None until a snapshot parses).
         self._model: PublicView | None = None
         self._seq = 0
+        self._epoch: str | None = None  # the journal history the view belongs to
         self._synced = False
         self._listeners: tuple[Listener, ...] = ()
         self._clock = BrokerClock(monotonic)
@@ -331,6 +332,8 @@ class StateMirror:
             self._view = view
             self._model = model
             self._seq = seq
+        epoch = result.get("epoch")
+        self._epoch = epoch if isinstance(epoch, str) else None
         self._dirty = True
         self._synced_internal = True
         self._last_message_at = self._synced_at = self._monotonic()
@@ -382,6 +385,13 @@ class StateMirror:
 
     def _on_heartbeat(self, heartbeat: Heartbeat) -> None:
         if not self._synced_internal:
+            return
+        if None not in (heartbeat.epoch, self._epoch) and heartbeat.epoch != self._epoch and \
+                self._monotonic() - self._synced_at > _STALE_HEARTBEAT_S:
+            # A new epoch is a new journal history (restored, replaced, rolled back):
+            # even at the same seq everything we hold may be wrong.
+            self._lose(f"the broker's journal changed history (epoch {heartbeat.epoch}, "
+                       f"was {self._epoch})")
             return
         if heartbeat.seq > self._seq:
             self._lose(f"the broker is at seq {heartbeat.seq} but the last event received "

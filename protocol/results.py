@@ -145,3 +145,7 @@ class SnapshotTaken(OpResult):
     seq: int
     now: float | None = None
     view: PublicView
+    hall: str | None = None
+    """The hall id of the broker's journal (None from brokers before it was added)."""
+    epoch: str | None = None
+    """The journal's epoch: a new one means a new history, so mirrors reload."""

@@ -83,6 +83,7 @@ ZH: dict[str, str] = {
     "error.booking_exists": "预约码已存在",
     "error.journal_unavailable": "系统暂时无法记录，请稍后重试",
     "error.internal": "系统内部错误，请联系工作人员",
+    "error.journal_rolled_back": "此操作的记录已随系统恢复而撤回，请重新操作",
     "error.forbidden": "本设备无权进行此操作",
     "error.rate_limited": "操作过于频繁，请稍后再试",
     "error.unknown": "暂时无法办理（{code}），请咨询工作人员",
@@ -168,6 +169,8 @@ EN: dict[str, str] = {
     "error.booking_exists": "The booking code exists already",
     "error.journal_unavailable": "The system cannot record right now; please try again",
     "error.internal": "Internal system error; please tell a member of staff",
+    "error.journal_rolled_back": "This request's record was rolled back when the system was "
+                                 "restored; please do it again",
     "error.forbidden": "This device may not do this",
     "error.rate_limited": "Too many requests; please try again shortly",
     "error.unknown": "This could not be done ({code}); please ask a member of staff",

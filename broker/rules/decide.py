@@ -16,6 +16,7 @@ from broker.rules import bookings, calling, counters, feedback, issuing
 from broker.rules import refusals as why
 from broker.rules.alerts import alert_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
+from broker.rules.rollback import journal_rollback
 from broker.rules.ticketing import ticketing_events
 from broker.rules.transaction import Observer, Tx
 
@@ -102,6 +103,8 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "book_appointments": bookings.book_appointments,
     "report_health": feedback.report_health,
     "tick": _tick,
+    "journal_rollback": journal_rollback,  # internal, like tick: not a wire op
+    "journal_rollback": journal_rollback,  # internal, like tick: not a wire op
 }
 
 COMMAND_OPS: frozenset[str] = frozenset(_OPS)

@@ -23,6 +23,7 @@ from broker.rules.model import (
     Ticket,
     initial_state,
 )
+from broker.rules.rollback import journal_rolled_back
 from config.schema import Hall
 
 
@@ -290,6 +291,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "alert_cleared": _alert_cleared,
     "node_health": _node_health,
     "ticketing_changed": _ticketing_changed,
+    "journal_rolled_back": journal_rolled_back,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

@@ -53,6 +53,7 @@ class FakeBroker:
         self.drop_next = 0
         self.seq = 0
         self.view: dict[str, Any] = {}
+        self.epoch: str | None = None  # the journal's epoch, sent when set
         self.handler: Handler = self._default_handler
         self.command_endpoint = ""
         self.pub = context.socket(zmq.XPUB)
@@ -88,7 +89,9 @@ class FakeBroker:
     def _default_handler(self, req: Request) -> list[bytes]:
         if req.op == "snapshot":
             with self._lock:
-                return [ok_reply(req.id, {"seq": self.seq, "view": self.view})]
+                result = {"seq": self.seq, "view": self.view}
+                return [ok_reply(req.id, result if self.epoch is None
+                                 else {**result, "epoch": self.epoch})]
         return [ok_reply(req.id, {"op": req.op, "args": req.args})]
 
     def _serve(self) -> None:
@@ -136,7 +139,7 @@ class FakeBroker:
 
     def heartbeat(self, seq: int) -> None:
         """Publish a heartbeat carrying ``seq``."""
-        self.pub.send_multipart(encode_heartbeat(seq, 1_700_000_000.0))
+        self.pub.send_multipart(encode_heartbeat(seq, 1_700_000_000.0, epoch=self.epoch))
 
     def close(self) -> None:
         """Stop the thread (bounded) and close the sockets."""

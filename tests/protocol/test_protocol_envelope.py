@@ -270,7 +270,7 @@ def test_error_codes_are_all_listed_with_a_meaning() -> None:
     constants = {value for name, value in vars(errors).items()
                  if name.isupper() and isinstance(value, str)}
     assert constants == set(errors.ERROR_CODES)
-    assert len(errors.ERROR_CODES) == 26
+    assert len(errors.ERROR_CODES) == 27  # journal_rolled_back (issue 11) added
     assert "nothing_waiting" not in errors.ERROR_CODES
     assert all(meaning.strip() for meaning in errors.ERROR_CODES.values())
     assert errors.CLOSED_FOR_DAY == "closed_for_day"
@@ -300,3 +300,10 @@ def test_a_lone_surrogate_escape_is_bad_json() -> None:
     with pytest.raises(ProtocolError) as caught:
         decode_request(frame)
     assert caught.value.code == "bad_json" and "surrogate" in caught.value.message
+
+
+def test_a_heartbeat_carries_the_journal_identity_and_older_ones_still_decode() -> None:
+    beat = decode_event(encode_heartbeat(5, 1.0, hall="h1", epoch="e1"))
+    assert isinstance(beat, Heartbeat) and (beat.hall, beat.epoch) == ("h1", "e1")
+    old = decode_event(encode_heartbeat(5, 1.0))
+    assert isinstance(old, Heartbeat) and (old.hall, old.epoch) == (None, None)

@@ -243,6 +243,26 @@ def test_a_broker_whose_seq_went_back_is_resynchronised(
     assert (mirror.seq, mirror.view) == (1, restored)
 
 
+def test_a_new_epoch_at_the_same_seq_is_resynchronised(
+        make_mirror: Callable[..., StateMirror], broker: FakeBroker, clock: FakeClock) -> None:
+    """A rolled-back journal can reach the very seq the mirror holds: only the epoch tells."""
+    broker.epoch = "first-history"
+    mirror = make_mirror()
+    synced(mirror, broker)
+    clock.advance(3.0)
+    broker.heartbeat(2)
+    mirror.step(0.2)
+    assert mirror.connected and broker.snapshot_count() == 1
+    other = {"served": 0}
+    broker.epoch = "second-history"
+    broker.set_state(2, other)
+    broker.heartbeat(2)
+    assert step_until(mirror, lambda: not mirror.connected)
+    clock.advance(1.0)
+    assert step_until(mirror, lambda: mirror.connected)
+    assert (mirror.seq, mirror.view) == (2, other)
+
+
 def test_silence_marks_lost_then_reconnection_flips_connected_back(
         make_mirror: Callable[..., StateMirror], broker: FakeBroker, clock: FakeClock) -> None:
     mirror = make_mirror(silence_s=3.0)

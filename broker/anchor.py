@@ -1,0 +1,286 @@
+"""The journal's high-water mark, kept outside the journal file: ``journal.anchor``.
+
+A journal can go back in time without any write failing: the file is deleted,
+emptied, replaced by a restored copy, or rebuilt shorter after damage. Served
+as it is, it would hand out ticket numbers visitors already hold. The anchor is
+a small JSON file beside the journal that remembers how far the hall got: the
+journal's identity (hall id and epoch), the last durable seq, the highest ticket
+number per service on the latest day, and the latest request ids per node (so a
+retry of a request the journal has forgotten is refused, not run again).
+
+The file has two fixed-size slots, each a checksummed JSON record with a
+counter. In the loop turn of every durable append, right after the replies are
+sent, the broker overwrites the older slot in place and ``fdatasync``s it (one
+write for a burst of appends): a write cut short by a power cut can only tear the
+slot being written, and the other still holds the previous state whole. That
+costs one data flush per command, where replacing a file costs three (file,
+rename, directory). A new anchor file is created whole (temporary file, fsync,
+rename, directory fsync).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import struct
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from broker.journal import Entry
+from foundation.errors import CallnextError
+
+log = logging.getLogger(__name__)
+
+ANCHOR_NAME = "journal.anchor"
+"""The anchor's file name, beside the journal in the broker's data directory."""
+
+RECENT_PER_NODE = 4
+"""Request ids remembered per node: a node only ever retries its latest requests."""
+
+RECENT_TOTAL = 128
+"""Request ids remembered in all (insecure mode lets any name be a node)."""
+
+SLOT_BYTES = 16 * 1024
+"""Size of each of the file's two slots (a record is a few KiB at most)."""
+
+_MAGIC = b"CNA1"
+_HEADER = struct.Struct(">4sQII")  # magic, counter, length, crc32 of the JSON
+
+
+class AnchorError(CallnextError):
+    """The anchor file exists but cannot be read as an anchor."""
+
+
+@dataclass
+class Anchor:
+    """How far the hall's journal got, as last written beside it.
+
+    Attributes:
+        hall_id: the identity of the hall's journal history (kept across rollbacks).
+        epoch: the identity of this journal file's history; a new one after a rollback.
+        seq: the last durable seq.
+        day: the hall-local day of ``numbers``.
+        numbers: the highest ticket number per service on ``day``.
+        recent: ``[request id, op, node]`` of the latest requests, oldest first.
+        at: when it was written (epoch seconds), for people reading it.
+    """
+
+    hall_id: str
+    epoch: str
+    seq: int = 0
+    day: str | None = None
+    numbers: dict[str, int] = field(default_factory=dict)
+    recent: list[list[str]] = field(default_factory=list)
+    at: float = 0.0
+
+    def record(self, seq: int, day: str | None, issued: dict[str, int],
+               request: tuple[str, str, str] | None) -> None:
+        """Fold one durable append in: its last seq, its tickets and its request id."""
+        self.seq = max(self.seq, seq)
+        if day is not None and (self.day is None or day > self.day):
+            self.day, self.numbers = day, {}
+        if day == self.day:
+            for service, number in issued.items():
+                self.numbers[service] = max(self.numbers.get(service, 0), number)
+        if request is not None:
+            self.recent = _newest_per_node(
+                [r for r in self.recent if r[0] != request[0]] + [list(request)])
+
+
+def _newest_per_node(recent: list[list[str]]) -> list[list[str]]:
+    """The newest RECENT_PER_NODE ids of each node, at most RECENT_TOTAL, oldest first."""
+    counts: dict[str, int] = {}
+    kept = []
+    for entry in reversed(recent):
+        seen = counts.get(entry[2], 0)
+        if seen < RECENT_PER_NODE and len(kept) < RECENT_TOTAL:
+            kept.append(entry)
+            counts[entry[2]] = seen + 1
+    return kept[::-1]
+
+
+def _parse(raw: bytes) -> tuple[int, Anchor] | None:
+    """A slot's counter and anchor, or None when the slot is empty or torn."""
+    if len(raw) < _HEADER.size:
+        return None
+    magic, counter, length, crc = _HEADER.unpack_from(raw)
+    body = raw[_HEADER.size:_HEADER.size + length]
+    if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
+        return None
+    data: dict[str, Any] = json.loads(body)
+    return counter, Anchor(
+        hall_id=str(data["hall_id"]), epoch=str(data["epoch"]), seq=int(data["seq"]),
+        day=data.get("day"),
+        numbers={str(k): int(v) for k, v in data.get("numbers", {}).items()},
+        recent=[[str(x) for x in r][:3] for r in data.get("recent", [])],
+        at=float(data.get("at", 0.0)))
+
+
+def _read_slots(path: Path) -> tuple[int, Anchor] | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise AnchorError(f"cannot read the journal's anchor {path}: {err}") from err
+    try:
+        found = [slot for slot in (_parse(raw[:SLOT_BYTES]), _parse(raw[SLOT_BYTES:]))
+                 if slot is not None]
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        found, problem = [], str(err)
+    else:
+        problem = "no slot holds a whole record"
+    if not found:
+        raise AnchorError(
+            f"the journal's anchor {path} is not readable ({problem}). It is written by the "
+            f"broker only, so someone edited or damaged it: restore it from the backup "
+            f"directory (journal-*.anchor), or move it away to start without the check.")
+    return max(found, key=lambda slot: slot[0])
+
+
+def read_anchor(path: Path) -> Anchor | None:
+    """The anchor at ``path`` (its newest whole slot), or None when there is none.
+
+    Raises:
+        AnchorError: the file is there but holds no readable anchor.
+    """
+    found = _read_slots(path)
+    return None if found is None else found[1]
+
+
+def _record_bytes(anchor: Anchor, counter: int) -> bytes:
+    anchor.at = time.time()
+    body = json.dumps(asdict(anchor), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    while len(body) > SLOT_BYTES - _HEADER.size and anchor.recent:
+        anchor.recent = anchor.recent[len(anchor.recent) // 2:]  # oldest ids go first
+        body = json.dumps(asdict(anchor), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(_MAGIC, counter, len(body), zlib.crc32(body)) + body
+
+
+def write_anchor(path: Path, anchor: Anchor) -> None:
+    """Create the anchor file at ``path`` whole: temporary file, fsync, rename, fsync dir.
+
+    Raises:
+        OSError: it could not be written; a previous anchor is still there, whole.
+    """
+    slot = _record_bytes(anchor, 1).ljust(SLOT_BYTES, b"\0")
+    temporary = path.with_name(f"{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        os.write(fd, slot + slot)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class AnchorKeeper:
+    """Keeps the anchor beside a journal up to date after each durable append."""
+
+    def __init__(self, path: Path, anchor: Anchor) -> None:
+        """Keep ``anchor`` in the existing file ``path``, locked against a second broker.
+
+        Raises:
+            AnchorError: another process (a broker, a restore) holds the file.
+        """
+        self.path = path
+        self.anchor = anchor
+        self.failing = False
+        self._dirty = False
+        found = _read_slots(path)
+        self._counter = 1 if found is None else found[0]
+        self._fd: int | None = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            self.close()
+            raise AnchorError(
+                f"another process uses the journal in {path.parent} (its anchor is locked: "
+                f"{err}). Is a broker already running on it (`systemctl status "
+                f"callnext-broker`)? Stop it first.") from err
+
+    def flush(self) -> None:
+        """Write the anchor now.
+
+        Raises:
+            OSError: it could not be written (the previous state is still there).
+        """
+        self._write()
+
+    def _write(self) -> None:
+        """Overwrite the older slot in place and flush it (the other slot stays whole)."""
+        if self._fd is None:
+            raise AnchorError(f"the anchor {self.path} is closed")
+        self._counter += 1
+        record = _record_bytes(self.anchor, self._counter)
+        os.pwrite(self._fd, record, (self._counter % 2) * SLOT_BYTES)
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        """Write what is pending and close the file (the journal closes it with itself)."""
+        if self._fd is not None:
+            self.sync()
+            os.close(self._fd)
+            self._fd = None
+
+    def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
+                 request: tuple[str, str, str] | None) -> None:
+        """Fold a durable append in; ``sync`` writes it (once for a burst of appends)."""
+        issued: dict[str, int] = {}
+        for entry in entries:
+            if entry.event.type == "ticket_issued":
+                service = str(entry.event.data["service"])
+                issued[service] = max(issued.get(service, 0),
+                                      int(entry.event.data["seq_in_service"]))
+        self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None, issued,
+                           request)
+        self._dirty = True
+
+    def sync(self) -> None:
+        """Write the anchor if appends were folded in since; a failure is logged, not raised.
+
+        The broker calls it in the same loop turn as the appends, right after their
+        replies are sent: the appends are durable already, so a disk that cannot
+        take the anchor is reported and the next turn tries again.
+        """
+        if not self._dirty:
+            return
+        try:
+            self._write()
+        except (OSError, AnchorError) as err:
+            if not self.failing:
+                log.error("the journal's anchor %s could not be written (%s); the journal is "
+                          "fine, but until it is written again a lost journal could not be "
+                          "told apart. Free space on the data disk.", self.path, err)
+            self.failing = True
+            return
+        self._dirty = False
+        if self.failing:
+            log.warning("the journal's anchor %s is written again", self.path)
+        self.failing = False
+
+
+def in_use(path: Path) -> bool:
+    """True when a running broker holds the anchor at ``path`` (so its journal is live)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
