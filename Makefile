@@ -59,4 +59,5 @@ install:
 # The crash suite with 100 SIGKILLs of a real broker (make test runs it with 20).
 .PHONY: soak
 soak: deps
-	CALLNEXT_CRASH_KILLS=100 $(BIN)/python -m pytest -q -s tests/faults/test_crash_suite.py
+	CALLNEXT_CRASH_KILLS=100 $(BIN)/python -m pytest -q -s tests/faults/test_crash_suite.py \
+		tests/faults/test_clock_jump_soak.py
