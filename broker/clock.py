@@ -90,11 +90,6 @@ class TrustedClock:
         self._jump: tuple[float, float] | None = None  # (skew, monotonic when it began)
         self._changes: list[ClockChange] = []
 
-    @property
-    def jumped(self) -> bool:
-        """True while the wall clock is away from the trusted time."""
-        return self._jump is not None
-
     def start(self, floor: float) -> None:
         """Begin at the wall clock, but never before ``floor`` (the journal's last event).
 

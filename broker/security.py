@@ -169,10 +169,12 @@ class CurveSecurity:
 def unreadable_key_message(path: Path, err: Exception) -> str:
     """What to do about one key file the broker cannot read: the narrow fix, never all keys."""
     if isinstance(err, PermissionError):
-        mode = "0600" if path.suffix == ".key_secret" else "0644"
-        return (f"cannot read {path}: permission denied. Let the broker's user read it, e.g. "
-                f"`sudo chown callnext {path} && sudo chmod {mode} {path}` (and the directory: "
-                f"`sudo chmod 0750 {path.parent}`); the keys themselves are fine.")
+        # As docs/install.md sets them up: secrets readable by the callnext group only.
+        mode = "0640" if path.suffix == ".key_secret" else "0644"
+        return (f"cannot read {path}: permission denied. The key is fine; let the broker's "
+                f"user (group callnext) read it: `sudo chgrp callnext {path} && sudo chmod "
+                f"{mode} {path}`, and let it into the directory: `sudo chgrp callnext "
+                f"{path.parent} && sudo chmod 0750 {path.parent}`.")
     name = path.name.split(".")[0]
     after = ("every node then needs the new broker.key" if name == BROKER_KEY_NAME
              else f"copy the new {name}.key_secret to that node")

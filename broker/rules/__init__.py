@@ -18,7 +18,7 @@ from broker.rules.model import (
 from broker.rules.view import public_view, view_changes
 
 __all__ = [
-    "BROKER_OPS", "COMMAND_OPS", "EVENT_TYPES", "Command", "CounterState", "Event", "HallState", "Outcome",
-    "RuleRefusal", "Ticket", "apply", "evolve", "execute", "initial_state", "public_view",
+    "BROKER_OPS", "COMMAND_OPS", "EVENT_TYPES", "Command", "CounterState", "Event", "HallState",
+    "Outcome", "RuleRefusal", "Ticket", "apply", "evolve", "execute", "initial_state", "public_view",
     "replay", "view_changes",
 ]

@@ -99,5 +99,5 @@ def test_the_permission_advice_names_the_file_and_keeps_the_keys() -> None:
 
     message = unreadable_key_message(Path("/etc/callnext/keys/broker.key_secret"),
                                      PermissionError(13, "Permission denied"))
-    assert "chmod 0600 /etc/callnext/keys/broker.key_secret" in message
+    assert "chmod 0640 /etc/callnext/keys/broker.key_secret" in message
     assert "keys init" not in message
