@@ -103,11 +103,11 @@ def test_a_correction_back_after_a_restart_leaves_the_hall_open(
     clocks = Clocks(at("10:00"))
     service = _open(hall, tmp_path, clocks)
     _ticket(service, "a")
-    clocks.wall += 10 * HOUR
+    clocks.wall += 16 * HOUR  # 02:00 tomorrow, for 6 s
     clocks.pass_s(6)
     service.tick()
     service.journal.close()
-    clocks.wall -= 10 * HOUR  # corrected while the broker restarts
+    clocks.wall -= 16 * HOUR  # corrected while the broker restarts
     clocks.pass_s(20)
     again = _open(hall, tmp_path, clocks)
     assert again.view["ticketing"]["open"] is True
@@ -179,3 +179,46 @@ def test_the_trusted_clock_never_goes_back_and_ignores_short_jumps(
             # A fresh jump is never followed at once: time moves only by the elapsed seconds.
             assert now - last <= elapsed + policy.jump_s
         last = now
+
+
+@settings(max_examples=80, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(["jumped", "agreed", "adopted"]),
+                                  st.floats(-5 * 86400, 5 * 86400)), min_size=1, max_size=8),
+       issued=st.integers(0, 4))
+def test_clock_reports_change_only_the_clock_alert(
+        changes: list[tuple[str, float]], issued: int) -> None:
+    from broker.rules import Command, execute, initial_state
+    from tests.conftest import small_hall
+
+    now = at("10:00")
+    state = execute(initial_state(small_hall()), Command("tick", {}, "broker"), now).state
+    for _ in range(issued):
+        state = execute(state, Command("issue_ticket", {"service": "general"}, "kiosk-1"),
+                        now).state
+    before = (state.day, dict(state.tickets), {s: list(q) for s, q in state.queues.items()},
+              dict(state.counters), dict(state.next_number))
+    for change, skew in changes:
+        state = execute(state, Command("clock_jump", {"change": change, "skew_s": skew},
+                                       "broker"), now).state
+        assert (state.day, dict(state.tickets), {s: list(q) for s, q in state.queues.items()},
+                dict(state.counters), dict(state.next_number)) == before
+        assert ("clock:jump" in state.alerts) == (change == "jumped")
+
+
+def test_a_jump_past_closing_time_and_back_leaves_ticketing_open(tmp_path: Path) -> None:
+    from tests.conftest import small_hall
+
+    hall = small_hall(hours={"days": ["mon", "tue", "wed", "thu", "fri"],
+                             "periods": [{"start": "08:30", "end": "17:00"}]})
+    clocks = Clocks(at("10:00"))
+    service = _open(hall, tmp_path, clocks)
+    assert _ticket(service, "a") == "A001"
+    clocks.wall += 10 * HOUR  # 20:00: after hours, if the jump were believed
+    clocks.pass_s(6)
+    service.tick()
+    assert service.view["ticketing"]["open"] is True
+    clocks.wall -= 10 * HOUR
+    clocks.pass_s(5)
+    service.tick()
+    assert service.view["ticketing"]["open"] is True
+    assert _ticket(service, "b") == "A002"
