@@ -222,3 +222,12 @@ def test_a_jump_past_closing_time_and_back_leaves_ticketing_open(tmp_path: Path)
     service.tick()
     assert service.view["ticketing"]["open"] is True
     assert _ticket(service, "b") == "A002"
+
+
+def test_no_node_can_send_the_brokers_own_clock_command(hall: Hall, tmp_path: Path) -> None:
+    clocks = Clocks(at("10:00"))
+    service = _open(hall, tmp_path, clocks)
+    for op in ("clock_jump", "expire_nodes", "tick"):
+        answer = _ask(service, op, f"r-{op}", change="jumped", skew_s=36000.0)
+        assert answer["error"]["code"] == "unknown_op", op
+    assert not service.view["alerts"]
