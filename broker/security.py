@@ -31,7 +31,7 @@ from foundation.errors import CallnextError
 from config.schema import Hall
 from config.security import Grant, Security, derived_grant
 from protocol import errors
-from protocol.envelope import Request
+from protocol.envelope import BULK_OPS, MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES, Request
 from protocol.registry import COUNTER_SCOPED_OPS, ops_for_role
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,20 @@ class Access:
         if not self.authenticated or peer is None:
             return None
         return self._rate(peer, self.grant_for(peer))
+
+    def frame_limit(self, peer: str | None) -> int:
+        """The largest request frame the broker parses from ``peer`` (before decoding).
+
+        Only a node whose role may use a bulk op (the admin's imports) gets bulk frames
+        parsed; any other key's large frame is refused unread, as before. In insecure
+        mode anyone may claim to be the admin, so nothing is gained by asking.
+        """
+        if not self.authenticated:
+            return MAX_BULK_FRAME_BYTES
+        grant = self.grant_for(peer) if peer is not None else None
+        if grant is not None and (grant.role == "admin" or BULK_OPS & ROLE_OPS[grant.role]):
+            return MAX_BULK_FRAME_BYTES
+        return MAX_FRAME_BYTES
 
     def _rate(self, node: str, grant: Grant | None) -> Refusal | None:
         # The admin key is the operators' own tooling (imports, scripts) and holds every

@@ -117,8 +117,10 @@ class BrokerService:
             if refusal is not None:
                 return Handled(envelope.error_reply(_reply_id(raw), refusal.code,
                                                     refusal.message))
+        limit = envelope.MAX_BULK_FRAME_BYTES if self.access is None \
+            else self.access.frame_limit(peer)
         try:
-            request = envelope.decode_request(raw)
+            request = envelope.decode_request(raw, limit)
             # JSON escapes can smuggle lone surrogates ("\ud800") into strings; no reply,
             # journal row or event could carry them, so they are refused at the door.
             json.dumps([request.id, request.op, request.node, request.args],

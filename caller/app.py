@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from caller.lcd import TextOutput, caller_lines, note_words, refusal_note
-from caller.leds import LedDriver, QueueWatch, plan_leds, waiting_for
+from caller.leds import LedDriver, QueueWatch, plan_leds
+from caller.mirrored import counter_view, waiting_for
 from caller.presses import PressFilter
 from caller.rating import RatingGate
 from caller.transfer import TransferChoice
@@ -30,6 +31,9 @@ from caller.worker import CommandWorker, Outcome, Send, SubmitResult
 from config.caller_node import CallerNode
 from config.schema import Hall
 from protocol import errors
+from protocol.registry import REGISTRY
+from protocol.results import NextCalled, Recalled
+from protocol.view import PublicView
 from runtime.blocks import NodeSetupError
 
 logger = logging.getLogger(__name__)
@@ -61,17 +65,18 @@ class CounterCaller:
         node: the caller block.
         counter: the counter number.
         send: the blocking request function (``RequestClient.request``).
-        view: returns the mirrored public view (read-only; called every tick, so it must
-            not copy it).
+        view: returns the mirrored public view, typed (``NodeRuntime.model``; None before
+            the first snapshot; called every tick, so it must not copy it).
         link_ok: whether the mirror is current.
-        broker_now: the broker's time (``NodeRuntime.broker_now``), for the rating window.
+        broker_now: the broker's time (``NodeRuntime.broker_now``), for the published
+            rating windows.
         devices: the output devices.
         text: the small text output, or None.
         monotonic: the clock of presses, LEDs and staleness.
     """
 
     def __init__(self, hall: Hall, node: CallerNode, counter: int, *, send: Send,
-                 view: Callable[[], dict[str, Any]], link_ok: Callable[[], bool],
+                 view: Callable[[], PublicView | None], link_ok: Callable[[], bool],
                  broker_now: Callable[[], float | None] = lambda: None,
                  devices: Devices = Devices(), text: TextOutput | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -93,7 +98,7 @@ class CounterCaller:
             raise CallerSetupError(
                 f"[[callers]] {node.id!r}: rating.buttons has {len(node.rating.buttons)} pins "
                 f"but policies.rating_scale is {scale}; wire one button per level")
-        self.rating = RatingGate(counter, scale, hall.policies.rating_window_seconds)
+        self.rating = RatingGate(counter, scale)
         self.transfer = (TransferChoice(node.transfer.services, node.transfer.settle_seconds)
                          if node.transfer.services else None)
         self._leds = LedDriver(devices.status, devices.fault, devices.waiting)
@@ -180,8 +185,8 @@ class CounterCaller:
             if self.transfer is not None:
                 self.transfer.cancel()
             if action == "pause":
-                entry = self._view().get("counters", {}).get(str(self.counter)) or {}
-                op = "resume" if entry.get("mode") == "paused" else "pause"
+                entry = counter_view(self._view(), self.counter)
+                op = "resume" if entry is not None and entry.mode == "paused" else "pause"
         return self._submit(action, op, args)
 
     def _submit(self, key: str, op: str, args: dict[str, Any]) -> SubmitResult:
@@ -224,9 +229,10 @@ class CounterCaller:
                                        ascii_only=self._ascii_only, hall=self.hall))
         elif command.op == "transfer":
             self._set_note(f"-> {command.args.get('service')} OK")
-        elif outcome.result and outcome.result.get("note"):
-            self._set_note(note_words(f"note.{outcome.result['note']}",
-                                      ascii_only=self._ascii_only))
+        else:
+            note = result_note(command.op, outcome.result)
+            if note is not None:
+                self._set_note(note_words(f"note.{note}", ascii_only=self._ascii_only))
         self.outcomes.append(outcome)
         del self.outcomes[:-200]
         if self.on_outcome is not None:
@@ -278,7 +284,7 @@ class CounterCaller:
                                          columns=lcd.columns, rows=lcd.rows,
                                          ascii_only=lcd.kind == "i2c", note=note))
 
-    def _apply_pad(self, view: dict[str, Any], now: float) -> None:
+    def _apply_pad(self, view: PublicView | None, now: float) -> None:
         leds = self._devices.rating_leds
         if not leds:
             return
@@ -306,7 +312,7 @@ class CounterCaller:
         """Whether the rating pad currently accepts a rating (its LEDs are lit).
 
         Returns:
-            True while a not-yet-rated ticket is within its rating window.
+            True while the broker publishes a rating target not yet rated from here.
         """
         return self.rating.open_ticket(self._view(), self._broker_now()) is not None
 
@@ -317,3 +323,18 @@ class CounterCaller:
     def stop(self) -> None:
         """Stop the command worker."""
         self.worker.stop()
+
+
+def result_note(op: str, result: dict[str, Any] | None) -> str | None:
+    """The note code of an op's result (``nobody_waiting``, ``recall_limit``), parsed with
+    the op registry's result model; None when the result carries none or does not parse
+    (the command went through: a malformed note is only logged)."""
+    spec = REGISTRY.get(op)
+    if spec is None or not result:
+        return None
+    try:
+        parsed = spec.parse_result(result)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        logger.warning("the broker's result for %s does not have its shape: %s", op, err)
+        return None
+    return parsed.note if isinstance(parsed, (NextCalled, Recalled)) else None

@@ -12,9 +12,11 @@ import logging
 import sys
 from typing import Any, Protocol, TextIO
 
+from caller.mirrored import counter_view
 from foundation.errors import CallnextError
 from config.caller_node import LcdSettings
 from config.schema import Hall
+from protocol.view import PublicView
 from runtime.messages import refusal_text, render
 
 logger = logging.getLogger(__name__)
@@ -34,12 +36,12 @@ class TextOutput(Protocol):
         """Release the device."""
 
 
-def caller_lines(view: dict[str, Any], counter: int, *, link_ok: bool, waiting: int,
+def caller_lines(view: PublicView | None, counter: int, *, link_ok: bool, waiting: int,
                  columns: int, rows: int, ascii_only: bool, note: str = "") -> list[str]:
     """The lines to show for a counter.
 
     Args:
-        view: the mirrored public view.
+        view: the mirrored public view, typed (None before the first snapshot).
         counter: the counter number.
         link_ok: the broker is reachable.
         waiting: tickets waiting for this counter's services.
@@ -51,13 +53,13 @@ def caller_lines(view: dict[str, Any], counter: int, *, link_ok: bool, waiting: 
     Returns:
         Exactly ``rows`` lines, each at most ``columns`` characters.
     """
-    entry = view.get("counters", {}).get(str(counter)) or {}
+    entry = counter_view(view, counter)
     if not link_ok:
         first = "NO LINK" if ascii_only else "网络断开 NO LINK"
         second = "press again later" if ascii_only else "请稍后再按"
     else:
-        serving = entry.get("serving") or "----"
-        mode = entry.get("mode", "open")
+        serving = (entry.serving if entry is not None else None) or "----"
+        mode = entry.mode if entry is not None else "open"
         flag = {"paused": " PAUSE", "closed": " CLOSED"}.get(mode, "")
         if not ascii_only:
             flag = {"paused": " 暂停", "closed": " 关闭"}.get(mode, "")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
+
+from caller.mirrored import counter_view, waiting_for
+from protocol.view import PublicView
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +40,12 @@ class LedPlan:
     waiting: bool = False
 
 
-def waiting_for(view: dict[str, Any], counter: int) -> int:
-    """How many tickets wait for the services ``counter`` serves.
-
-    Args:
-        view: the mirrored public view.
-        counter: the counter number.
-
-    Returns:
-        The sum of the waiting counts of its services (0 if unknown).
-    """
-    entry = view.get("counters", {}).get(str(counter)) or {}
-    services = view.get("services", {})
-    return sum(int((services.get(sid) or {}).get("waiting", 0))
-               for sid in entry.get("services", ()))
-
-
-def plan_leds(view: dict[str, Any], counter: int, *, link_ok: bool, fault_until: float,
+def plan_leds(view: PublicView | None, counter: int, *, link_ok: bool, fault_until: float,
               now: float) -> LedPlan:
     """The LED plan for a counter.
 
     Args:
-        view: the mirrored public view.
+        view: the mirrored public view, typed.
         counter: this node's counter number.
         link_ok: the mirror is current (broker reachable).
         fault_until: monotonic time until which a refusal is shown.
@@ -70,11 +57,11 @@ def plan_leds(view: dict[str, Any], counter: int, *, link_ok: bool, fault_until:
     """
     if not link_ok:
         return LedPlan(status="off", fault="fast_blink", waiting=False)
-    entry = view.get("counters", {}).get(str(counter)) or {}
+    entry = counter_view(view, counter)
     status: Status = "off"
-    if entry.get("mode") == "paused":
+    if entry is not None and entry.mode == "paused":
         status = "slow_blink"
-    elif entry.get("serving"):
+    elif entry is not None and entry.serving:
         status = "on"
     fault: Fault = "fast_blink" if now < fault_until else "off"
     return LedPlan(status=status, fault=fault, waiting=waiting_for(view, counter) > 0)

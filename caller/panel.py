@@ -115,7 +115,7 @@ class CallerPanel:
         lcd = node.lcd.model_copy(update={"kind": "terminal", "columns": 40, "rows": 3})
         self.callers[counter.number] = CounterCaller(
             self.hall, node.model_copy(update={"lcd": lcd}), counter.number,
-            send=client.request, view=self.runtime.view,
+            send=client.request, view=self.runtime.model,
             link_ok=lambda: self.runtime.connected, broker_now=self.runtime.broker_now, text=row)
         self.rows[counter.number] = row
 

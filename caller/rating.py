@@ -1,12 +1,10 @@
 """The visitor's rating pad (好差评评价器): which press counts, and as what score.
 
-The broker is the authority (it refuses ``rating_closed`` and
-``already_rated``); this module only keeps the pad honest to the visitor:
-its buttons are live (and lit) from the moment the counter serves a ticket
-until ``rating_window_seconds`` after that ticket finished, once per ticket.
-The window is measured on the broker's clock (``NodeRuntime.broker_now``,
-from the broker's heartbeats), never on the Pi's own clock (a Pi without a
-real-time clock may be hours off).
+The broker decides whom the pad rates and publishes it: ``view.counters[n].rating``,
+read with ``CounterView.rating_target`` at the broker's time (``NodeRuntime.broker_now``,
+from its heartbeats — never the Pi's own clock, which may be hours off). The pad is
+lit while there is a target, and takes one press per ticket; the broker stays the
+authority (it refuses ``rating_closed`` and ``already_rated``).
 
 Scores on the wire: 1..scale, higher is better. Buttons are numbered from the
 best level, so button ``i`` means score ``scale - i``.
@@ -17,9 +15,9 @@ from __future__ import annotations
 import collections
 import threading
 from dataclasses import dataclass
-from typing import Any
-
+from caller.mirrored import counter_view
 from config.base import Bilingual
+from protocol.view import PublicView
 
 LEVELS: dict[int, tuple[Bilingual, ...]] = {
     3: (Bilingual(zh="满意", en="Satisfied"),
@@ -55,34 +53,6 @@ def score_for(button: int, scale: int) -> int:
     return scale - button
 
 
-def ratable_ticket(view: dict[str, Any], counter: int, broker_now: float | None,
-                   window_s: float) -> str | None:
-    """The ticket a rating at ``counter`` would be recorded against, if any.
-
-    Mirrors the broker's rule: the ticket being served, else the last finished
-    one while ``broker_now - last_finished_at <= window_s``.
-
-    Args:
-        view: the mirrored public view.
-        counter: the counter number.
-        broker_now: the broker's clock (None: unknown, so no finished ticket counts).
-        window_s: ``policies.rating_window_seconds``.
-
-    Returns:
-        The ticket number, or None when the pad should be dark.
-    """
-    entry = view.get("counters", {}).get(str(counter)) or {}
-    serving = entry.get("serving")
-    if serving:
-        return str(serving)
-    finished = entry.get("last_finished")
-    finished_at = entry.get("last_finished_at")
-    if finished and finished_at is not None and broker_now is not None:
-        if broker_now - float(finished_at) <= window_s:
-            return str(finished)
-    return None
-
-
 @dataclass(frozen=True)
 class RatingDecision:
     """What the pad does with a press.
@@ -106,34 +76,43 @@ class RatingGate:
     Args:
         counter: this pad's counter.
         scale: ``policies.rating_scale`` (3 or 5).
-        window_s: ``policies.rating_window_seconds``.
     """
 
-    def __init__(self, counter: int, scale: int, window_s: float) -> None:
+    def __init__(self, counter: int, scale: int) -> None:
         if scale not in LEVELS:
             raise ValueError(f"rating scale must be 3 or 5, got {scale}")
         self.counter = counter
         self.scale = scale
-        self.window_s = window_s
         self._lock = threading.Lock()
         # Insertion-ordered and bounded: the oldest ticket is forgotten first.
         self._rated: collections.OrderedDict[str, None] = collections.OrderedDict()
 
-    def open_ticket(self, view: dict[str, Any], broker_now: float | None) -> str | None:
-        """The ticket the pad is open for now (not yet rated), or None.
+    def target(self, view: PublicView | None, broker_now: float | None) -> str | None:
+        """The ticket the broker says this pad rates at ``broker_now`` (rated or not), or None.
 
         Args:
-            view: the mirrored public view.
+            view: the mirrored public view, typed.
+            broker_now: the broker's clock estimate.
+        """
+        entry = counter_view(view, self.counter)
+        return None if entry is None else entry.rating_target(broker_now)
+
+    def open_ticket(self, view: PublicView | None, broker_now: float | None) -> str | None:
+        """The ticket the pad is open for now (not yet rated from here), or None.
+
+        Args:
+            view: the mirrored public view, typed.
             broker_now: the broker's clock estimate.
 
         Returns:
             The ticket number while the pad should be lit.
         """
-        ticket = ratable_ticket(view, self.counter, broker_now, self.window_s)
+        ticket = self.target(view, broker_now)
         with self._lock:
             return None if ticket is None or ticket in self._rated else ticket
 
-    def press(self, button: int, view: dict[str, Any], broker_now: float | None) -> RatingDecision:
+    def press(self, button: int, view: PublicView | None,
+              broker_now: float | None) -> RatingDecision:
         """Decide about a press of the ``button``-th button (0 = best).
 
         A press that is sent marks its ticket as rated at once, so a second
@@ -142,14 +121,14 @@ class RatingGate:
 
         Args:
             button: index of the button, best first.
-            view: the mirrored public view.
+            view: the mirrored public view, typed.
             broker_now: the broker's clock estimate.
 
         Returns:
             The decision.
         """
         score = score_for(button, self.scale)
-        ticket = ratable_ticket(view, self.counter, broker_now, self.window_s)
+        ticket = self.target(view, broker_now)
         if ticket is None:
             return RatingDecision(False, None, score, "closed")
         with self._lock:

@@ -70,7 +70,7 @@ class CallerNodeRuntime:
                                   devices.buzzer, *devices.rating_leds) if d is not None]
             self.devices = devices
             self.caller = CounterCaller(
-                hall, node, counter, send=self.client.request, view=self.runtime.view,
+                hall, node, counter, send=self.client.request, view=self.runtime.model,
                 link_ok=lambda: self.runtime.connected, broker_now=self.runtime.broker_now,
                 devices=devices, text=text, monotonic=monotonic)
             if pin_factory is not None:

@@ -33,6 +33,7 @@ from foundation.errors import CallnextError
 from protocol.client import RequestClient
 from protocol.envelope import Event
 from protocol.mirror import StateMirror
+from protocol.results import SnapshotTaken
 from protocol.security import client_socket_setup
 
 READY_TIMEOUT_S = 20.0
@@ -227,9 +228,10 @@ class _Board:
 
     def draw(self, mirror: StateMirror, now: float) -> None:
         """The board as the mirror sees it at demo time ``now``."""
-        if mirror.seq <= 0:
+        model = mirror.model
+        if mirror.seq <= 0 or model is None:
             return
-        board = format_status(self.hall, {"seq": mirror.seq, "now": now, "view": mirror.view})
+        board = format_status(self.hall, SnapshotTaken(seq=mirror.seq, now=now, view=model))
         clock = datetime.fromtimestamp(now, self.hall.hours.zone()).strftime("%H:%M")
         connection = "" if mirror.connected else "  [连接中断 / connection lost]"
         if self.interactive:

@@ -13,6 +13,8 @@ from foundation.text import pad
 from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient
+from protocol.results import SnapshotTaken
+from protocol.view import AlertView
 from runtime.messages import alert_text
 
 
@@ -20,8 +22,8 @@ def _minutes(since: float | None, now: float) -> str:
     return "-" if since is None else f"{max(0.0, now - since) / 60.0:.0f}"
 
 
-def _estimate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+def _wait(wait_min: int | None) -> str:
+    return "-" if wait_min is None else str(wait_min)
 
 
 def alert_line(hall: Hall, alert: Mapping[str, Any]) -> str:
@@ -32,12 +34,12 @@ def alert_line(hall: Hall, alert: Mapping[str, Any]) -> str:
             f"{alert_text(code, params, 'en', hall=hall)}")
 
 
-def _alert_row(hall: Hall, alert: dict[str, Any]) -> str:
-    if isinstance(alert.get("params"), dict):
-        return f"  ! {alert_line(hall, alert)}"
-    # A broker from before alerts carried parameters: its facts as they are.
-    return (f"  ! {alert['kind']} {alert.get('service') or ''} "
-            f"(value {alert['value']:g}, threshold {alert['threshold']:g})")
+def _alert_row(hall: Hall, alert: AlertView) -> str:
+    if alert.code:
+        return f"  ! {alert_line(hall, {'code': alert.code, 'params': alert.params})}"
+    # A broker from before alerts carried codes and parameters: its facts as they are.
+    return (f"  ! {alert.kind} {alert.service or ''} "
+            f"(value {alert.value:g}, threshold {alert.threshold:g})")
 
 
 _COUNTER_COLS = (14, 14, 14, 0)
@@ -48,38 +50,35 @@ def _row(cells: list[str], columns: tuple[int, ...]) -> str:
     return "  " + "".join(pad(cell, cols) if cols else cell for cell, cols in zip(cells, columns, strict=True))
 
 
-def format_status(hall: Hall, snapshot: dict[str, Any], now: float | None = None) -> str:
+def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None) -> str:
     """Render a snapshot as the tables staff read: counters, queues, alerts.
 
     Args:
         hall: the hall's configuration (for names).
-        snapshot: the ``snapshot`` op's result (``seq`` and ``view``).
+        snapshot: the ``snapshot`` op's result, typed (``seq``, ``now`` and ``view``).
         now: the time waits are measured to (default: the broker's clock in the snapshot).
     """
-    view = snapshot["view"]
+    view = snapshot.view
     if now is None:
-        now = float(snapshot.get("now") or time.time())
-    day = view.get("day") or "-"
-    lines = [f"{hall.name.zh} / {hall.name.en} — {day} (seq {snapshot['seq']})", ""]
+        now = snapshot.now if snapshot.now is not None else time.time()
+    lines = [f"{hall.name.zh} / {hall.name.en} — {view.day or '-'} (seq {snapshot.seq})", ""]
     modes = {"open": "开放 open", "paused": "暂停 paused", "closed": "关闭 closed"}
     lines.append(_row(["窗口 Counter", "状态 State", "叫号 Serving", "暂存 Held"], _COUNTER_COLS))
-    for key, counter in view["counters"].items():
-        lines.append(_row([key, modes.get(counter["mode"], counter["mode"]),
-                           counter["serving"] or "-", ", ".join(counter["held"]) or "-"],
-                          _COUNTER_COLS))
+    for number, counter in view.counters.items():
+        lines.append(_row([str(number), modes[counter.mode], counter.serving or "-",
+                           ", ".join(counter.held) or "-"], _COUNTER_COLS))
     lines += ["", _row(["业务 Service", "等候 Waiting", "最长 Longest min", "预计 Est. min",
                         "下一位 Next"], _SERVICE_COLS)]
     for service in hall.services:
-        queue = view["services"].get(service.id)
+        queue = view.services.get(service.id)
         if queue is None:
             continue
         name = f"{service.prefix} {service.name.zh} {service.name.en}"
-        lines.append(_row([name, str(queue["waiting"]), _minutes(queue["longest_since"], now),
-                           _estimate(queue["estimate_min"]), " ".join(queue["next"][:3]) or "-"],
+        lines.append(_row([name, str(queue.waiting), _minutes(queue.longest_since, now),
+                           _wait(queue.wait_min), " ".join(queue.next[:3]) or "-"],
                           _SERVICE_COLS))
-    alerts = view.get("alerts") or []
-    lines += ["", f"告警 Alerts: {len(alerts)}"]
-    lines += [_alert_row(hall, alert) for alert in alerts]
+    lines += ["", f"告警 Alerts: {len(view.alerts)}"]
+    lines += [_alert_row(hall, alert) for alert in view.alerts]
     return "\n".join(lines)
 
 
@@ -98,5 +97,6 @@ def print_status(config_path: str, *, endpoint: str | None = None, as_json: bool
     if as_json:
         print(json.dumps(snapshot, ensure_ascii=False, indent=2), file=out)
     else:
-        print(format_status(hall, snapshot), file=out)
+        # The snapshot op's result model (protocol.registry); JSON above prints it as sent.
+        print(format_status(hall, SnapshotTaken.model_validate(snapshot)), file=out)
     return 0

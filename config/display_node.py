@@ -13,7 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.base import ConfigModel, NodeId
+from config.base import ConfigModel, NodeId, PathText, Word
+
+MAX_TEMPLATE = 200
+"""Longest speech template: a call must be said before the next one is due."""
 
 TEMPLATE_FIELDS = frozenset({"ticket", "counter"})
 """Placeholders a speech template may use."""
@@ -42,8 +45,8 @@ class LanguageTemplates(ConfigModel):
     "Counter 3").
     """
 
-    call: str
-    recall: str
+    call: Annotated[str, Field(max_length=MAX_TEMPLATE)]
+    recall: Annotated[str, Field(max_length=MAX_TEMPLATE)]
 
     @field_validator("call", "recall")
     @classmethod
@@ -71,8 +74,8 @@ class Voices(ConfigModel):
     voice reads its own pinyin as English ("king three").
     """
 
-    zh: str = "cmn-latn-pinyin"
-    en: str = "en-us"
+    zh: Word = "cmn-latn-pinyin"
+    en: Word = "en-us"
 
     @field_validator("zh")
     @classmethod
@@ -89,10 +92,10 @@ class Audio(ConfigModel):
     backend: Literal["aplay", "wav_dir"] = "aplay"
     """``aplay``: the ALSA device below; ``wav_dir``: write each announcement as a WAV
     file into ``wav_dir`` (machines without a sound card, recordings for checks)."""
-    device: str = "default"
+    device: Word = "default"
     """ALSA device for aplay -D, e.g. "default", "plughw:CARD=vc4hdmi0,DEV=0",
     "plughw:1,0" (USB speaker). ``aplay -L`` lists them."""
-    wav_dir: str | None = None
+    wav_dir: PathText | None = None
     """Folder for the ``wav_dir`` backend."""
 
     @model_validator(mode="after")

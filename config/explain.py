@@ -104,7 +104,9 @@ def _describe(
         least = int(ctx.get("min_length", 1))
         return ("must not be empty" if least == 1 else f"must have at least {least} characters"), None
     if kind == "string_too_long":
-        return f"must have at most {ctx.get('max_length')} characters", None
+        length = f", not {len(value)}" if isinstance(value, str) else ""
+        return (f"must have at most {ctx.get('max_length')} characters{length}",
+                "shorten it: a screen, a ticket or the voice must be able to carry it whole")
     if kind == "too_short":
         least = int(ctx.get("min_length", 1))
         hint = f"add a [[{dotted(loc)}]] table" if _is_table_array(expected) else None

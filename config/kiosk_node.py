@@ -10,7 +10,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from config.base import ConfigModel, NodeId
+from config.base import ConfigModel, NodeId, PathText, Word
+
+
+MAX_FOOTER_LINES = 6
+"""Footer lines at most: the ticket stays a ticket, not a leaflet."""
+MAX_FOOTER_CHARS = 100
+"""Longest footer line (wrapped to the paper's width when printed)."""
+FooterLine = Annotated[str, Field(max_length=MAX_FOOTER_CHARS)]
 
 
 class KioskPrinter(ConfigModel):
@@ -30,13 +37,13 @@ class KioskPrinter(ConfigModel):
     """USB IN endpoint (``lsusb -vvv -d VID:PID | grep bEndpointAddress``)."""
     out_ep: Annotated[int, Field(ge=0, le=0xFF)] = 0x03
     """USB OUT endpoint."""
-    host: str = "192.168.1.50"
+    host: Word = "192.168.1.50"
     """Network printer address (raw TCP, usually port 9100)."""
     port: Annotated[int, Field(ge=1, le=65535)] = 9100
-    device: str = "/dev/usb/lp0"
+    device: PathText = "/dev/usb/lp0"
     """Device file of a ``serial`` (e.g. /dev/ttyUSB0) or ``file`` printer."""
     baudrate: Annotated[int, Field(ge=1200, le=921600)] = 9600
-    profile: str = "default"
+    profile: Word = "default"
     """python-escpos capability profile, e.g. "POS-5890" (58 mm) or "TM-T20II" (80 mm)."""
     paper_width_mm: Literal[58, 80] = 80
     chinese: Literal["gb18030", "image"] = "gb18030"
@@ -46,14 +53,16 @@ class KioskPrinter(ConfigModel):
     """``image`` works on every printer; ``native`` (GS ( k) needs QR support in the printer."""
     qr_template: Annotated[str, Field(max_length=200)] = "{ticket}@{day}"
     """QR payload; placeholders {ticket} {service} {day} {issued} {node}."""
-    footer: tuple[str, ...] = ("请妥善保管号票，过号请联系窗口工作人员",
-                               "Keep this ticket; if you miss your call, ask at a counter")
+    footer: Annotated[tuple[FooterLine, ...], Field(max_length=MAX_FOOTER_LINES)] = (
+        "请妥善保管号票，过号请联系窗口工作人员",
+        "Keep this ticket; if you miss your call, ask at a counter",
+    )
     """Lines printed at the bottom of every ticket."""
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
     """Bound on every printer read/write (escpos' Usb default waits forever)."""
     status_poll_s: Annotated[float, Field(ge=0, le=3600)] = 15.0
     """Seconds between paper status polls; 0 turns polling off."""
-    preview_dir: str | None = None
+    preview_dir: PathText | None = None
     """Also keep every printed ticket in this folder, as ``<ticket>.png`` (a picture of
     the paper) and ``<ticket>.bin`` (its ESC/POS bytes): for the demo and for checking
     a layout. Unset (the default) keeps nothing."""

@@ -8,6 +8,7 @@ only. Any problem is fatal: a node never starts on a half-understood config.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -19,7 +20,9 @@ from pydantic import ValidationError
 
 from config.explain import explain
 from config.problems import ConfigError, Problem, format_problems
-from config.schema import Hall
+from config.schema import Hall, unserved_services
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ConfigError",
@@ -100,6 +103,22 @@ def load_hall_text(text: str, file: str = "<string>") -> Hall:
     Raises:
         ConfigError: The text is not valid TOML or breaks the schema.
     """
+    try:
+        hall = _parse(text, file)
+    except RecursionError as err:
+        # tomllib, pydantic and our walks all recurse: a file of thousands of nested
+        # [ or { would otherwise end in a Python traceback.
+        raise ConfigError(file, [Problem(
+            file, "", None, "arrays or tables are nested too deeply to read",
+            "a hall file nests at most a few levels; look for a long run of '[' or '{'",
+        )]) from err
+    for service_id in unserved_services(hall):
+        logger.warning("%s: no counter serves service %r; its tickets could only wait. Add it "
+                       "to a [[counters]] table or remove it", file, service_id)
+    return hall
+
+
+def _parse(text: str, file: str) -> Hall:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -14,10 +14,10 @@ from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from foundation.errors import CallnextError
-from config.base import Bilingual, ConfigModel
+from config.base import Bilingual, ConfigModel, Word
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
 from config.kiosk_node import KioskNode
@@ -49,6 +49,33 @@ class InconsistentHallError(CallnextError, ValueError):
 
 
 _Model = ConfigModel
+
+MAX_NAME_ZH = 32
+"""Longest Chinese name (hall, service, counter): a kiosk button, the display header and
+an 80 mm ticket line (48 half-width cells) still hold it in one or two lines."""
+MAX_NAME_EN = 64
+"""Longest English name, for the same places."""
+MAX_NOTICES = 20
+"""Notices the display's ticker cycles through; more would take minutes to come round."""
+
+
+def _short_name(name: object) -> object:
+    # Before Bilingual's own checks, so a long name is measured against a name's limit
+    # rather than a notice's.
+    problems: list[tuple[Loc, str]] = []
+    for language, most in (("zh", MAX_NAME_ZH), ("en", MAX_NAME_EN)):
+        text = name.get(language) if isinstance(name, dict) else getattr(name, language, None)
+        if isinstance(text, str) and len(text) > most:
+            problems.append(((language,), f"a name has at most {most} characters here, not "
+                             f"{len(text)}; shorten it: a kiosk button, the display and the "
+                             "ticket must show it whole"))
+    if problems:
+        raise InconsistentHallError(problems)
+    return name
+
+
+Name = Annotated[Bilingual, BeforeValidator(_short_name)]
+"""The name of the hall, a service or a counter: a ``Bilingual`` short enough to show."""
 
 
 class Period(_Model):
@@ -98,6 +125,39 @@ class Hours(_Model):
         Period(start="13:30", end="17:30"),
     )
 
+    @field_validator("days")
+    @classmethod
+    def _some_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("no opening day: the hall would never issue a ticket; "
+                             'list the days it opens, e.g. days = ["mon", "tue", "wed", "thu", '
+                             '"fri"]')
+        return value
+
+    @field_validator("periods")
+    @classmethod
+    def _some_period(cls, value: tuple[Period, ...]) -> tuple[Period, ...]:
+        if not value:
+            raise ValueError("no opening period: the hall would never issue a ticket; "
+                             'add one, e.g. periods = [{ start = "08:30", end = "12:00" }]')
+        return value
+
+    @model_validator(mode="after")
+    def _periods_apart(self) -> Hours:
+        problems: list[tuple[Loc, str]] = []
+        ordered = sorted(enumerate(self.periods), key=lambda item: item[1].start)
+        for (_, earlier), (index, later) in zip(ordered, ordered[1:]):
+            if later.start < earlier.end:
+                problems.append((
+                    ("periods", index),
+                    f"period {later.start}-{later.end} overlaps {earlier.start}-{earlier.end} "
+                    "(the periods apply to every opening day); merge them into one period or "
+                    "move one so it starts at or after the other's end",
+                ))
+        if problems:
+            raise InconsistentHallError(problems)
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -120,7 +180,7 @@ class Service(_Model):
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
     prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
-    name: Bilingual
+    name: Name
     priority: bool = False
     """Every ticket of this service counts as a priority ticket (优先办理)."""
     expected_minutes: Annotated[float, Field(gt=0, le=240)] = 8.0
@@ -133,7 +193,7 @@ class Counter(_Model):
     """A numbered window (窗口) and the services it serves, in preference order."""
 
     number: Annotated[int, Field(ge=1, le=999)]
-    name: Bilingual | None = None
+    name: Name | None = None
     services: Annotated[tuple[str, ...], Field(min_length=1)]
     opens: Literal["open", "closed"] = "open"
     """State of the counter at the start of each day."""
@@ -166,9 +226,9 @@ class Policies(_Model):
 class Broker(_Model):
     """Where the broker listens and nodes connect."""
 
-    host: str = "127.0.0.1"
+    host: Word = "127.0.0.1"
     """Address nodes connect to."""
-    bind: str = "0.0.0.0"
+    bind: Word = "0.0.0.0"
     """Interface the broker binds; 127.0.0.1 keeps it local."""
     command_port: Annotated[int, Field(ge=1, le=65535)] = 5555
     event_port: Annotated[int, Field(ge=1, le=65535)] = 5556
@@ -190,9 +250,9 @@ class Broker(_Model):
 class Hall(_Model):
     """The whole hall: the root of the TOML file."""
 
-    name: Bilingual
+    name: Name
     hours: Hours = Hours()
-    notices: tuple[Bilingual, ...] = ()
+    notices: Annotated[tuple[Bilingual, ...], Field(max_length=MAX_NOTICES)] = ()
     services: Annotated[tuple[Service, ...], Field(min_length=1)]
     counters: Annotated[tuple[Counter, ...], Field(min_length=1)]
     policies: Policies = Policies()
@@ -205,7 +265,8 @@ class Hall(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Hall:
         problems = [*_service_problems(self), *_counter_problems(self), *_kiosk_problems(self),
-                    *_caller_problems(self), *_display_problems(self)]
+                    *_caller_problems(self), *_display_problems(self),
+                    *_unserved_problems(self)]
         if self.broker.command_port == self.broker.event_port:
             problems.append((
                 ("broker", "event_port"),
@@ -337,6 +398,46 @@ def _display_problems(hall: Hall) -> _Problems:
                                  f"display {display.id} shows counter {number}, "
                                  + _not_a_counter(numbers)))
     return problems
+
+
+def unserved_services(hall: Hall) -> tuple[str, ...]:
+    """Ids of the services no counter lists, in file order.
+
+    Such a service is an error where a kiosk offers it or a caller transfers to it (a
+    visitor would hold a number nobody calls); otherwise the loader only warns: a hall
+    may keep a seasonal service in its file while no window serves it.
+    """
+    served = {service_id for counter in hall.counters for service_id in counter.services}
+    return tuple(service.id for service in hall.services if service.id not in served)
+
+
+def _unserved_problems(hall: Hall) -> _Problems:
+    unserved = set(unserved_services(hall))
+    if not unserved:
+        return []
+    hint = "; add it to the services of a [[counters]] table, or stop offering it"
+    # Dict: kiosks offering every kiosk service would each report the same key.
+    problems: dict[Loc, str] = {}
+    for index, kiosk in enumerate(hall.kiosks):
+        if kiosk.services:
+            offered = [(("kiosks", index, "services", i), sid) for i, sid in enumerate(kiosk.services)]
+        else:
+            offered = [(("services", i, "kiosk"), s.id) for i, s in enumerate(hall.services)
+                       if s.kiosk]
+        if kiosk.priority and kiosk.priority_service is not None:
+            offered.append((("kiosks", index, "priority_service"), kiosk.priority_service))
+        for loc, sid in offered:
+            if sid in unserved:
+                problems.setdefault(loc, f"kiosk {kiosk.id} offers service {sid!r}, which no "
+                                         "counter serves: its tickets would never be called"
+                                    + hint)
+    for index, caller in enumerate(hall.callers):
+        for i, sid in enumerate(caller.transfer.services):
+            if sid in unserved:
+                problems[("callers", index, "transfer", "services", i)] = (
+                    f"caller {caller.id} transfers to service {sid!r}, which no counter "
+                    "serves: the visitor would never be called" + hint)
+    return list(problems.items())
 
 
 def _closest(word: str, choices: list[str]) -> str | None:

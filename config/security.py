@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from config.base import ConfigModel, NodeId
+from config.base import ConfigModel, NodeId, PathText
 
 Role = Literal["kiosk", "display", "caller", "admin"]
 """What a node is for; ``protocol`` ops are granted per role (see ``broker.security``)."""
@@ -48,7 +48,7 @@ class Grant(ConfigModel):
 class Security(ConfigModel):
     """Authentication (CURVE keys), authorisation (roles) and request limits."""
 
-    keys_dir: str = DEFAULT_KEYS_DIR
+    keys_dir: PathText = DEFAULT_KEYS_DIR
     """Directory made by ``callnext keys init``: ``NAME.key`` (public) and
     ``NAME.key_secret`` (secret, mode 0600) per node, ``broker`` included."""
     insecure: bool = False

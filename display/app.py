@@ -25,6 +25,7 @@ from hw.audio import AplayAudio, AudioOut, WavDirAudio
 from hw.speech import EspeakSpeech
 from protocol.envelope import Event
 from protocol.mirror import StateMirror
+from protocol.view import PublicView
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
 
@@ -65,7 +66,7 @@ class DisplayCore:
         self._broker_now = mirror.broker_now if broker_now is None else broker_now
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._view: dict[str, Any] = {}
+        self._view: PublicView | None = None
         self._connected = False
         self._ever_connected = False
         self._lost_after = -1.0
@@ -91,8 +92,8 @@ class DisplayCore:
         return self.presenter.present(view, connected, now, self._monotonic())
 
     @property
-    def view(self) -> dict[str, Any]:
-        """The last view the display received (not a copy: do not modify)."""
+    def view(self) -> PublicView | None:
+        """The last view the display received, typed (None before the first snapshot)."""
         with self._lock:
             return self._view
 
@@ -101,13 +102,13 @@ class DisplayCore:
     def _on_mirror(self, kind: str, payload: Any) -> None:
         if kind == "event" and isinstance(payload, Event):
             self._on_event(payload)
-        elif kind == "state":
+        elif kind == "model" and isinstance(payload, PublicView):
             with self._lock:
                 self._view = payload
             self.state_updated_at = self._monotonic()
         elif kind == "connection":
             self._on_connection(bool(payload))
-        if self._changed is not None and kind in ("state", "connection"):
+        if self._changed is not None and kind in ("model", "connection"):
             self._changed()
 
     def _on_event(self, event: Event) -> None:
@@ -133,20 +134,17 @@ class DisplayCore:
             self._lost_after = max((key[2] for key in self._heard), default=-1.0)
             logger.warning("connection to the broker lost; showing the last known state greyed")
             return
-        calls = [c for c in view.get("recent_calls", []) if isinstance(c, dict)]
+        calls = view.recent_calls if view is not None else ()
         if first:
             # Calls made before this display started were announced already (or are old news).
             for call in calls:
-                self._remember((str(call.get("ticket")), int(call.get("counter", 0)),
-                                float(call.get("at") or 0.0)))
+                self._remember((call.ticket, call.counter, call.at))
             return
         # Back after an outage: speak the zone's calls made meanwhile, oldest first.
         for call in reversed(calls):
-            counter = int(call.get("counter", 0))
-            at = float(call.get("at") or 0.0)
-            if at > self._lost_after and self.presenter.shows(counter):
-                self._announce(CallRequest(str(call.get("ticket")), counter,
-                                           recall=bool(call.get("recall")), at=at))
+            if call.at > self._lost_after and self.presenter.shows(call.counter):
+                self._announce(CallRequest(call.ticket, call.counter, recall=call.recall,
+                                           at=call.at))
         logger.info("reconnected to the broker; state resynchronised")
 
     def _announce(self, request: CallRequest) -> None:

@@ -71,7 +71,7 @@ def _display(args: argparse.Namespace) -> int:
 
 
 def _screenshot(hall: Any, node: Any, args: argparse.Namespace) -> int:
-    from display.presenter import BoardPresenter
+    from display.presenter import BoardPresenter, saved_view
     from display.ui import BoardView, configure_display_window, render_png
     from runtime.kivy_setup import register_fonts
 
@@ -79,7 +79,7 @@ def _screenshot(hall: Any, node: Any, args: argparse.Namespace) -> int:
     width, height = configure_display_window(node, args.size, headless=True)
     register_fonts()
     presenter = BoardPresenter(hall, node)
-    board = presenter.present(state["view"], bool(state.get("connected", True)),
+    board = presenter.present(saved_view(state["view"]), bool(state.get("connected", True)),
                               float(state.get("now") or time.time()), time.monotonic())
     view = BoardView(width, height, node)
     view.show(board)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from config.display_node import DisplayNode
 from config.schema import Hall
 from display.phrases import counter_name
+from protocol.view import CallView, CounterView, PublicView, ServiceView
 
 TileState = Literal["serving", "open", "paused", "closed"]
 
@@ -99,6 +100,11 @@ class Board:
     stale: bool
 
 
+def saved_view(view: Mapping[str, Any]) -> PublicView | None:
+    """A view saved as JSON (a state file for screenshots), typed; ``{}`` is no view yet."""
+    return PublicView.parse(view) if view else None
+
+
 class BoardPresenter:
     """Computes the ``Board`` of one display node.
 
@@ -123,18 +129,18 @@ class BoardPresenter:
         """True if this display shows (and speaks for) ``counter``."""
         return counter in self.zone
 
-    def present(self, view: dict[str, Any], connected: bool, now: float,
+    def present(self, view: PublicView | None, connected: bool, now: float,
                 monotonic: float) -> Board:
         """The board for this view.
 
         Args:
-            view: the mirrored public view (``{}`` before the first snapshot).
+            view: the mirrored public view, typed (None before the first snapshot).
             connected: whether the view is known to be current.
             now: epoch seconds, for the clock.
             monotonic: the display's monotonic time, for the flash.
         """
-        calls = [self._call(c) for c in view.get("recent_calls", [])
-                 if isinstance(c, dict) and self.shows(int(c.get("counter", 0)))]
+        calls = [self._call(c) for c in (view.recent_calls if view is not None else ())
+                 if self.shows(c.counter)]
         newest = calls[0] if calls else None
         if newest is not None:
             key = (newest.ticket, newest.counter, newest.at)
@@ -144,7 +150,7 @@ class BoardPresenter:
         flashing = (newest is not None and connected
                     and monotonic - self._flash_started < self.node.flash_seconds)
         banner: Banner | None = None
-        if not view:
+        if view is None:
             banner = Banner("connecting", *CONNECTING)
         elif not connected:
             banner = Banner("lost", *LOST)
@@ -157,30 +163,31 @@ class BoardPresenter:
             date_en=local.strftime("%a %d %b %Y"),
             newest=newest,
             flashing=flashing,
-            tiles=self._tiles(view.get("counters", {})),
+            tiles=self._tiles(view.counters if view is not None else {}),
             recent=tuple(calls[1:1 + self.node.recent_calls]),
-            services=self._services(view.get("services", {})),
+            services=self._services(view.services if view is not None else {}),
             ticker="        ".join(f"{n.zh}  {n.en}" for n in self.hall.notices),
             banner=banner,
             stale=banner is not None,
         )
 
-    def _call(self, call: dict[str, Any]) -> CallLine:
-        counter = int(call.get("counter", 0))
-        return CallLine(ticket=str(call.get("ticket", "")), counter=counter,
+    def _call(self, call: CallView) -> CallLine:
+        counter = call.counter
+        return CallLine(ticket=call.ticket, counter=counter,
                         counter_zh=counter_name(self.hall, counter, "zh"),
                         counter_en=counter_name(self.hall, counter, "en"),
-                        recall=bool(call.get("recall")), at=float(call.get("at") or 0.0),
+                        recall=call.recall, at=call.at,
                         short_zh=f"{counter}号窗口", short_en=f"Counter {counter}")
 
-    def _tiles(self, counters: dict[str, Any]) -> tuple[Tile, ...]:
+    def _tiles(self, counters: dict[int, CounterView]) -> tuple[Tile, ...]:
         tiles: list[Tile] = []
         for configured in self.hall.counters:
             if not self.shows(configured.number):
                 continue
-            current = counters.get(str(configured.number), {})
-            mode = current.get("mode", "closed" if counters else configured.opens)
-            ticket = current.get("serving")
+            current = counters.get(configured.number)
+            mode = (current.mode if current is not None
+                    else "closed" if counters else configured.opens)
+            ticket = current.serving if current is not None else None
             state: TileState
             if mode == "closed":
                 state = "closed"
@@ -195,22 +202,21 @@ class BoardPresenter:
                               ticket=ticket, state=state, state_zh=zh, state_en=en))
         return tuple(tiles)
 
-    def _services(self, services: dict[str, Any]) -> tuple[ServiceLine, ...]:
+    def _services(self, services: dict[str, ServiceView]) -> tuple[ServiceLine, ...]:
         wanted = {s for c in self.hall.counters if self.shows(c.number) for s in c.services}
         lines: list[ServiceLine] = []
         for service in self.hall.services:
             if service.id not in wanted:
                 continue
-            current = services.get(service.id, {})
-            waiting = int(current.get("waiting", 0))
-            estimate = current.get("estimate_min")
+            current = services.get(service.id)
+            waiting = current.waiting if current is not None else 0
+            minutes = current.wait_min if current is not None else None
             if waiting == 0:
                 wait_zh, wait_en = "无需等候", "No wait"
-            elif estimate is None or current.get("open_counters") == []:
+            elif current is None or minutes is None or not current.open_counters:
                 # Nobody serves it right now: an estimate would be a guess.
                 wait_zh, wait_en = "—", "—"
             else:
-                minutes = max(1, math.ceil(float(estimate)))
                 wait_zh, wait_en = f"约{minutes}分钟", f"~{minutes} min"
             lines.append(ServiceLine(service=service.id, prefix=service.prefix,
                                      name_zh=service.name.zh, name_en=service.name.en,

@@ -22,6 +22,7 @@ from kiosk.health import PrinterHealth
 from kiosk.issuing import IssueFlow
 from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
+from protocol.view import PublicView, TicketingView
 from runtime.kivy_setup import configure_window, register_fonts
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
@@ -124,7 +125,7 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
-        if kind == "state":
+        if kind == "model":
             Clock.schedule_once(lambda dt: controller.set_view(payload), 0)
         elif kind == "connection":
             Clock.schedule_once(lambda dt: controller.set_connected(bool(payload)), 0)
@@ -183,17 +184,19 @@ def sample_screen(hall: Hall, node: KioskNode, name: str, language: str = "zh") 
     """
     from datetime import datetime
 
+    from config.hours import next_opening
+
     presenter = KioskPresenter(hall, node)
     zone = hall.hours.zone()
     now = datetime(2026, 11, 25, 9, 41, tzinfo=zone).timestamp()
-    view: dict[str, Any] = {"services": {}}
-    for index, service in enumerate(hall.services):
-        view["services"][service.id] = {"waiting": 3 + 4 * index, "open_counters": 2,
-                                        "estimate_min": 8.0 + 9 * index}
+    view = PublicView.parse({"services": {
+        service.id: {"id": service.id, "waiting": 3 + 4 * index, "open_counters": [1, 2],
+                     "estimate_min": 8.0 + 9 * index, "wait_min": 8 + 9 * index}
+        for index, service in enumerate(hall.services)}})
     lang: Any = language
     first = presenter.services[0] if presenter.services else hall.services[0]
     ticket = IssuedTicket(ticket=f"{first.prefix}012", service=first.id, kind="walkin", ahead=5,
-                          estimate_min=23.0, issued_at=now)
+                          wait_min=23, issued_at=now)
     if name == "home":
         return presenter.home(view, lang, now)
     if name == "priority":
@@ -211,7 +214,10 @@ def sample_screen(hall: Hall, node: KioskNode, name: str, language: str = "zh") 
         return presenter.paused(lang, pending=True)
     if name == "closed":
         evening = datetime(2026, 11, 25, 18, 5, tzinfo=zone).timestamp()
-        return presenter.closed(lang, evening)
+        opening = next_opening(hall, evening)  # sample data: what the broker would publish
+        return presenter.closed(lang, evening, TicketingView(
+            open=False, in_hours=False,
+            opens_at=None if opening is None else opening.timestamp()))
     if name == "notice":
         return presenter.notice(lang, "预约未到签到时间，请于 09:30 后签到",
                                 "Too early to check in; please check in after 09:30", now)

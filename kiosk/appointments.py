@@ -5,6 +5,11 @@ The CSV has the header ``code,service,start,end`` (start/end hall-local like
 Every row is checked here first, with its CSV line number; only a clean file
 is sent, as one ``book_appointments`` request the broker accepts whole or
 refuses whole (listing every bad row).
+
+One request, not several: a file split over requests could fail half-way (a bad
+row the broker finds, a broker restart) and leave part of it booked. The op's
+frame limit is raised instead (``protocol.envelope.BULK_OPS``): the largest file
+the op allows (``max_bookings()`` rows) fits one frame.
 """
 
 from __future__ import annotations
@@ -20,12 +25,27 @@ from typing import Any
 from foundation.errors import CallnextError
 from config.schema import Hall
 from protocol.client import RequestClient
-from protocol.errors import BrokerUnreachable, CommandRefused
+from protocol import errors
+from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from protocol.args import BookAppointments
 from protocol.ops import BOOKING_CODE_PATTERN
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("code", "service", "start", "end")
+
+IMPORT_TIMEOUT_MS = 10_000
+"""How long one attempt waits for the broker: booking 5 000 rows takes it about a
+second on a Pi 4, and a retry of the same request is answered from its journal."""
+
+
+def max_bookings() -> int:
+    """Most bookings one file (one request) may hold: the op's own bound, read from its
+    schema so the two never disagree."""
+    return int(BookAppointments.model_json_schema()["properties"]["bookings"]["maxItems"])
+
+_FIX_AND_RETRY = ("fix the rows listed and import the whole file again (nothing is booked "
+                  "twice: an import is booked whole or not at all)")
 
 
 class AppointmentImportError(CallnextError):
@@ -72,9 +92,15 @@ def parse_bookings(text: str, hall: Hall, source: str = "<csv>") -> list[dict[st
     if problems:
         raise AppointmentImportError(
             f"{source}: 未导入任何预约 / nothing was imported; {len(problems)} bad row(s):\n  "
-            + "\n  ".join(problems))
+            + "\n  ".join(problems) + "\n" + _FIX_AND_RETRY)
     if not rows:
         raise AppointmentImportError(f"{source}: no bookings in the file")
+    most = max_bookings()
+    if len(rows) > most:
+        raise AppointmentImportError(
+            f"{source}: 未导入任何预约 / nothing was imported; the file holds {len(rows)} "
+            f"bookings, at most {most} go in one import: split it into files of at "
+            f"most {most} rows (each with the header line) and import each one")
     return rows
 
 
@@ -113,6 +139,18 @@ def _minute(text: str) -> str:
                                                   else "seconds")
 
 
+def _what_to_do(code: str, node: str) -> str:
+    """The next step after a refusal with ``code``."""
+    if code == errors.FORBIDDEN:
+        return (f"importing bookings is an admin act: send it with the admin key "
+                f"(--node admin), not as {node!r}")
+    if code == errors.TOO_LARGE:
+        return ("the request is too large for the broker (an older broker, or a key other "
+                "than admin's): import as --node admin, or split the file into smaller files "
+                "and import each")
+    return _FIX_AND_RETRY
+
+
 def import_csv(path: Path, hall: Hall, endpoint: str, *, node: str = "appointments-import",
                client: Any = None) -> int:
     """Check a CSV file and book all of its rows in one request.
@@ -136,15 +174,19 @@ def import_csv(path: Path, hall: Hall, endpoint: str, *, node: str = "appointmen
         raise AppointmentImportError(f"{path}: cannot be read as UTF-8 text: {err}") from err
     bookings = parse_bookings(text, hall, str(path))
     own = client is None
-    client = client or RequestClient(endpoint, node, timeout_ms=3000, retries=3)
+    client = client or RequestClient(endpoint, node, timeout_ms=IMPORT_TIMEOUT_MS, retries=3)
     try:
         result = client.request("book_appointments", {"bookings": bookings})
-    except CommandRefused as refusal:
-        raise AppointmentImportError(f"{path}: 队列服务拒绝 / the broker refused the import "
-                                     f"({refusal.code}): {refusal.message}") from refusal
+    except (CommandRefused, ProtocolError) as refusal:
+        raise AppointmentImportError(
+            f"{path}: 队列服务拒绝，未导入任何预约 / the broker refused the import, nothing was "
+            f"booked ({refusal.code}): {refusal.message}\n{_what_to_do(refusal.code, node)}",
+        ) from refusal
     except BrokerUnreachable as err:
-        raise AppointmentImportError(f"{path}: 无法连接队列服务 / the broker at {endpoint} did not "
-                                     "answer; nothing was imported. Is it running?") from err
+        raise AppointmentImportError(
+            f"{path}: 无法连接队列服务 / the broker at {endpoint} did not answer. Is it running? "
+            "Run the same command again once it answers: if this attempt did reach it, every "
+            "row is then refused as existing already and nothing is booked twice.") from err
     finally:
         if own:
             client.close()

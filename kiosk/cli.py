@@ -35,6 +35,7 @@ def _ticket_preview(args: argparse.Namespace) -> int:
     from config.load import load_hall
     from kiosk.app import KioskSetupError
     from kiosk.issuing import ticket_doc
+    from protocol.results import TicketIssued
     from kiosk.ticket import compose_ticket, ticket_picture
     from runtime.blocks import kiosk_block
 
@@ -44,9 +45,9 @@ def _ticket_preview(args: argparse.Namespace) -> int:
     if service is None:
         raise KioskSetupError(f"unknown service {args.service!r}; known: "
                               + ", ".join(s.id for s in hall.services))
-    result = {"ticket": f"{service.prefix}012", "service": service.id, "kind": "walkin",
-              "ahead": 5, "estimate_min": 23.0, "issued_at": time.time(), "late": False,
-              "after_hours": False}
+    result = TicketIssued(ticket=f"{service.prefix}012", service=service.id, kind="walkin",
+                          ahead=5, estimate_min=23.0, wait_min=23, issued_at=time.time(),
+                          expected_at=None, late=False, after_hours=False)
     doc = ticket_doc(hall, node, result)
     data = compose_ticket(doc, node.printer)
     Path(args.out).write_bytes(data)
@@ -60,7 +61,7 @@ def _ticket_preview(args: argparse.Namespace) -> int:
 
 def _appointments_import(args: argparse.Namespace) -> int:
     from config.load import load_hall
-    from kiosk.appointments import AppointmentImportError, import_csv
+    from kiosk.appointments import IMPORT_TIMEOUT_MS, AppointmentImportError, import_csv
 
     from protocol.client import RequestClient
     from runtime.security import socket_setup_for
@@ -68,7 +69,7 @@ def _appointments_import(args: argparse.Namespace) -> int:
     hall = load_hall(args.config)
     endpoint = args.endpoint or hall.broker.command_endpoint()
     # Importing bookings is an admin act: it signs with the admin key.
-    client = RequestClient(endpoint, args.node, timeout_ms=3000, retries=3,
+    client = RequestClient(endpoint, args.node, timeout_ms=IMPORT_TIMEOUT_MS, retries=3,
                            socket_setup=socket_setup_for(args, hall, args.node))
     try:
         booked = import_csv(Path(args.file), hall, endpoint, node=args.node, client=client)

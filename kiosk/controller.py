@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
-
 from hw.printer_status import PrinterStatus
 from kiosk.issuing import IssueFlow, IssueRequest, Outcome, Refused, Unreachable
-from kiosk.presenter import (MAX_CODE_CHARS, MIN_CODE_CHARS, IssuedTicket, KioskPresenter,
-                             Language, is_open)
+from kiosk.presenter import MAX_CODE_CHARS, MIN_CODE_CHARS, IssuedTicket, KioskPresenter, Language
 from kiosk.screens import Screen
+from protocol.view import PublicView, TicketingView
 from runtime.messages import both, refusal_both
 
 logger = logging.getLogger(__name__)
@@ -45,7 +43,7 @@ class KioskController:
 
     def __init__(self, presenter: KioskPresenter, flow: IssueFlow, *,
                  printer_status: Callable[[], PrinterStatus] = lambda: PrinterStatus.UNKNOWN,
-                 now: Callable[[], float | None] = time.time,
+                 now: Callable[[], float | None],
                  run_background: Runner = run_inline,
                  monotonic: Callable[[], float] = time.monotonic,
                  on_issued: Callable[[IssuedTicket], None] = lambda ticket: None) -> None:
@@ -59,7 +57,7 @@ class KioskController:
         self._on_issued = on_issued
         self.listeners: list[Callable[[Screen], None]] = []
         self.language: Language = self.node.language
-        self.view: dict[str, Any] = {}
+        self.view: PublicView | None = None
         self.connected = False
         self.mode = "home"  # home | priority | appointment | busy | issued | notice
         self.code = ""
@@ -71,8 +69,8 @@ class KioskController:
 
     # --- inputs ----------------------------------------------------------------------------
 
-    def set_view(self, view: dict[str, Any]) -> None:
-        """A new mirror view arrived."""
+    def set_view(self, view: PublicView) -> None:
+        """A new mirror view arrived (typed: the mirror's "model")."""
         self.view = view
         self._changed()
 
@@ -154,8 +152,9 @@ class KioskController:
             return p.issued(self.ticket, lang, now)
         if not self.connected or self.pending is not None:
             return p.paused(lang, self.pending is not None)
-        if self._closed(now):
-            return p.closed(lang, now if now is not None else 0.0)
+        closed = self._closed()
+        if closed is not None:
+            return p.closed(lang, now, closed)
         if self.mode == "appointment":
             return p.appointment(self.code, lang, self.code_message, now)
         if self.mode == "priority":
@@ -167,14 +166,14 @@ class KioskController:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _closed(self, now: float | None) -> bool:
-        hall = self.presenter.hall
-        return (now is not None and hall.policies.after_hours == "refuse"
-                and not is_open(hall, now))
+    def _closed(self) -> TicketingView | None:
+        """The view's ticketing while the broker refuses tickets (hours and policy are
+        its decision), else None."""
+        ticketing = self.view.ticketing if self.view is not None else None
+        return ticketing if ticketing is not None and not ticketing.open else None
 
     def _blocked(self) -> bool:
-        return (not self.connected or self.pending is not None
-                or self._closed(self._now()))
+        return not self.connected or self.pending is not None or self._closed() is not None
 
     def _home(self) -> None:
         self.mode, self.code, self.code_message, self.ticket = "home", "", None, None

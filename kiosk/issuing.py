@@ -26,7 +26,10 @@ from hw.printer_status import PrinterStatus
 from kiosk.presenter import IssuedTicket, local_time
 from kiosk.ticket import TicketDoc, compose_ticket, qr_payload, ticket_picture
 from protocol.envelope import new_request_id
-from protocol.errors import BrokerUnreachable, CommandRefused
+from protocol import errors
+from protocol.errors import BrokerUnreachable, CommandRefused, ProtocolError
+from protocol.registry import REGISTRY
+from protocol.results import TicketIssued
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +127,8 @@ class IssueFlow:
             The issued ticket (printed or not), a refusal, or ``Unreachable``.
         """
         try:
-            result = self.client.request("issue_ticket", request.args(),
-                                         request_id=request.request_id)
+            result = issued_result(self.client.request("issue_ticket", request.args(),
+                                                       request_id=request.request_id))
         except CommandRefused as refusal:
             logger.info("ticket refused: %s %s", refusal.code, refusal.message)
             return Refused(request, refusal.code, refusal.message, refusal.params)
@@ -137,7 +140,7 @@ class IssueFlow:
         problem = self._print(result)
         return IssuedTicket.from_result(result, printed=problem is None, print_problem=problem)
 
-    def _print(self, result: dict[str, Any]) -> str | None:
+    def _print(self, result: TicketIssued) -> str | None:
         status = self._printer_status()
         if status.can_print is False:
             # Already reported by the status poll (kiosk.health); not a print fault
@@ -149,12 +152,12 @@ class IssueFlow:
             self.printer.print_bytes(data)
         except PrinterFault as err:
             problem = str(err)
-            logger.error("ticket %s not printed: %s", result.get("ticket"), problem)
+            logger.error("ticket %s not printed: %s", result.ticket, problem)
             self._on_print_fault(problem)
             return problem
         except Exception as err:  # noqa: BLE001 - a layout bug must not lose the number
             problem = f"打印失败 / ticket could not be composed: {err}"
-            logger.exception("ticket %s could not be composed", result.get("ticket"))
+            logger.exception("ticket %s could not be composed", result.ticket)
             self._on_print_fault(problem)
             return problem
         self._on_print_ok()
@@ -189,7 +192,24 @@ _STATUS_PROBLEM = {
 }
 
 
-def ticket_doc(hall: Hall, node: KioskNode, result: dict[str, Any]) -> TicketDoc:
+def issued_result(result: dict[str, Any]) -> TicketIssued:
+    """An ``issue_ticket`` reply's result, parsed with the op registry's model.
+
+    Raises:
+        ProtocolError: the result does not have the op's shape (a broker bug: the
+            ticket exists, but nothing trustworthy can be printed or shown).
+    """
+    try:
+        parsed = REGISTRY["issue_ticket"].parse_result(result)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        raise ProtocolError(errors.BAD_ENVELOPE, f"the issue_ticket result has the wrong shape: "
+                            f"{err}") from err
+    if not isinstance(parsed, TicketIssued):
+        raise ProtocolError(errors.BAD_ENVELOPE, "issue_ticket's result model is not TicketIssued")
+    return parsed
+
+
+def ticket_doc(hall: Hall, node: KioskNode, result: TicketIssued) -> TicketDoc:
     """What the ticket of an ``issue_ticket`` result says.
 
     Args:
@@ -197,19 +217,18 @@ def ticket_doc(hall: Hall, node: KioskNode, result: dict[str, Any]) -> TicketDoc
         node: this kiosk's config.
         result: the broker's ``issue_ticket`` result.
     """
-    service = hall.service(str(result["service"]))
-    issued = local_time(hall, float(result["issued_at"]))
+    service = hall.service(result.service)
+    issued = local_time(hall, result.issued_at)
     notes: list[tuple[str, str]] = []
-    if result.get("late"):
+    if result.late:
         notes.append(("预约已过时，按普通号排队", "Late for appointment: normal queue"))
-    if result.get("after_hours"):
+    if result.after_hours:
         notes.append(("非办公时间取号，可能无法当天办理", "Outside opening hours"))
     return TicketDoc(
-        hall_zh=hall.name.zh, hall_en=hall.name.en, ticket=str(result["ticket"]),
-        service_zh=service.name.zh if service else str(result["service"]),
-        service_en=service.name.en if service else str(result["service"]),
-        ahead=int(result.get("ahead") or 0), estimate_min=result.get("estimate_min"),
-        issued=issued,
-        qr_payload=qr_payload(node.printer.qr_template, ticket=str(result["ticket"]),
-                              service=str(result["service"]), issued=issued, node=node.id),
+        hall_zh=hall.name.zh, hall_en=hall.name.en, ticket=result.ticket,
+        service_zh=service.name.zh if service else result.service,
+        service_en=service.name.en if service else result.service,
+        ahead=result.ahead, wait_min=result.wait_min, issued=issued,
+        qr_payload=qr_payload(node.printer.qr_template, ticket=result.ticket,
+                              service=result.service, issued=issued, node=node.id),
         footer=node.printer.footer, notes=tuple(notes))

@@ -14,6 +14,8 @@ from config import hours
 from config.schema import Hall, Service
 from kiosk.screens import Action, Screen, Text
 from kiosk.ticket import wait_text
+from protocol.results import TicketIssued
+from protocol.view import PublicView, TicketingView
 
 Language = Literal["zh", "en"]
 
@@ -31,7 +33,7 @@ class IssuedTicket:
         service: the service id.
         kind: walkin, priority or appointment (a late appointment comes back as walkin).
         ahead: people waiting before it.
-        estimate_min: estimated wait (None: no open counter).
+        wait_min: the broker's estimated wait in whole minutes (None: no open counter).
         issued_at: broker time, epoch seconds.
         late: a late appointment that joined the normal queue.
         after_hours: issued outside opening hours (policy issue_with_warning).
@@ -43,7 +45,7 @@ class IssuedTicket:
     service: str
     kind: str
     ahead: int
-    estimate_min: float | None
+    wait_min: int | None
     issued_at: float
     late: bool = False
     after_hours: bool = False
@@ -51,14 +53,12 @@ class IssuedTicket:
     print_problem: str | None = None
 
     @classmethod
-    def from_result(cls, result: dict[str, Any], *, printed: bool = True,
+    def from_result(cls, result: TicketIssued, *, printed: bool = True,
                     print_problem: str | None = None) -> IssuedTicket:
-        """Build from an ``issue_ticket`` result."""
-        return cls(ticket=str(result["ticket"]), service=str(result["service"]),
-                   kind=str(result.get("kind", "walkin")), ahead=int(result.get("ahead", 0)),
-                   estimate_min=result.get("estimate_min"),
-                   issued_at=float(result.get("issued_at", 0.0)),
-                   late=bool(result.get("late")), after_hours=bool(result.get("after_hours")),
+        """Build from an ``issue_ticket`` result (parsed with the op registry's model)."""
+        return cls(ticket=result.ticket, service=result.service, kind=result.kind,
+                   ahead=result.ahead, wait_min=result.wait_min, issued_at=result.issued_at,
+                   late=result.late, after_hours=result.after_hours,
                    printed=printed, print_problem=print_problem)
 
 
@@ -73,27 +73,31 @@ def text(language: Language, zh: str, en: str, size: Any = "normal", tone: Any =
     return Text(primary, secondary, size, tone)
 
 
-# --- opening hours: the hall's, read against the broker's clock (config.hours) -----------------
+# --- opening hours: the broker decides (view.ticketing); the kiosk only words them -------------
 
 local_time = hours.local
-is_open = hours.is_open
-next_opening = hours.next_opening
 
 
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def opening_words(hall: Hall, now: float) -> tuple[str, str]:
-    """When ticketing opens next, in words: today, tomorrow or a weekday and date."""
-    opening = next_opening(hall, now)
-    if opening is None:
+def opening_words(hall: Hall, now: float | None, opens_at: float | None) -> tuple[str, str]:
+    """When ticketing opens next, in words: today, tomorrow or a weekday and date.
+
+    Args:
+        hall: the hall (its time zone).
+        now: the broker's time, for "today" and "tomorrow" (None: unknown, so the date).
+        opens_at: ``view.ticketing.opens_at`` (None: no opening within the broker's horizon).
+    """
+    if opens_at is None:
         return "暂无开放时间", "no opening time is set"
-    today = local_time(hall, now).date()
+    opening = local_time(hall, opens_at)
+    today = None if now is None else local_time(hall, now).date()
     hhmm = opening.strftime("%H:%M")
     if opening.date() == today:
         return f"今天 {hhmm}", f"today at {hhmm}"
-    if opening.date() == today + timedelta(days=1):
+    if today is not None and opening.date() == today + timedelta(days=1):
         return f"明天 {hhmm}", f"tomorrow at {hhmm}"
     wd = opening.weekday()
     return (f"{opening.month}月{opening.day}日（{_WEEKDAY_ZH[wd]}）{hhmm}",
@@ -125,12 +129,12 @@ class KioskPresenter:
         return Action("lang", "English" if language == "zh" else "中文",
                       "", style="nav")
 
-    def home(self, view: dict[str, Any], language: Language, now: float | None,
+    def home(self, view: PublicView | None, language: Language, now: float | None,
              printer_out: bool = False) -> Screen:
         """The home screen: one big button per offered service.
 
         Args:
-            view: the mirror's public view.
+            view: the mirror's typed public view (None before the first snapshot).
             language: the language shown large.
             now: broker time (epoch seconds) for the clock and the hours banner.
             printer_out: the printer is known to be out of paper or offline.
@@ -149,8 +153,9 @@ class KioskPresenter:
             body.append(text(language, "打印机暂不可用，号码将显示在屏幕上，请记住您的号码",
                              "The printer is unavailable: your number will be shown on screen",
                              "normal", "warn"))
-        if now is not None and not is_open(self.hall, now):
-            zh, en = opening_words(self.hall, now)
+        ticketing = view.ticketing if view is not None else None
+        if now is not None and ticketing is not None and not ticketing.in_hours:
+            zh, en = opening_words(self.hall, now, ticketing.opens_at)
             body.append(text(language, f"现在不在办公时间，所取号码可能无法当天办理（下次开始 {zh}）",
                              f"Outside opening hours: service may not happen today (opens {en})",
                              "normal", "warn"))
@@ -161,7 +166,7 @@ class KioskPresenter:
         """Whether the footer offers priority tickets (not when a priority service has a button)."""
         return self.node.priority and not any(s.priority for s in self.services)
 
-    def priority(self, view: dict[str, Any], language: Language, now: float | None) -> Screen:
+    def priority(self, view: PublicView | None, language: Language, now: float | None) -> Screen:
         """Choose the service of a priority ticket (优先: elderly, disabled, military)."""
         if self.node.priority_service:
             service = self.hall.service(self.node.priority_service)
@@ -176,17 +181,18 @@ class KioskPresenter:
         return Screen("priority", self._header(language), body, actions, footer,
                       columns=2 if len(actions) > 3 else 1, clock=self._clock(now))
 
-    def _service_action(self, service: Service, view: dict[str, Any], language: Language,
+    def _service_action(self, service: Service, view: PublicView | None, language: Language,
                         kind: str) -> Action:
-        info = (view.get("services") or {}).get(service.id) or {}
-        waiting = int(info.get("waiting") or 0)
-        estimate = info.get("estimate_min")
-        if estimate is None and info and not info.get("open_counters"):
+        info = view.services.get(service.id) if view is not None else None
+        waiting = info.waiting if info is not None else 0
+        minutes = info.wait_min if info is not None else None
+        if minutes is None and info is not None and not info.open_counters:
             detail_zh, detail_en = f"等候 {waiting} 人 · 暂无开放窗口", f"{waiting} waiting · no counter open"
-        elif estimate is None:
+        elif info is None or minutes is None:
             detail_zh, detail_en = f"等候 {waiting} 人", f"{waiting} waiting"
         else:
-            minutes = max(1, round(float(estimate))) if waiting or estimate else 0
+            if not waiting and not info.estimate_min:
+                minutes = 0  # nobody waits and nobody is being served: no wait at all
             wait_zh = f"约 {minutes} 分钟" if minutes else "无需等候"
             wait_en = f"about {minutes} min" if minutes else "no wait"
             detail_zh, detail_en = f"等候 {waiting} 人 · {wait_zh}", f"{waiting} waiting · {wait_en}"
@@ -226,7 +232,7 @@ class KioskPresenter:
         service = self.hall.service(ticket.service)
         zh_name = service.name.zh if service else ticket.service
         en_name = service.name.en if service else ticket.service
-        wait_zh, wait_en = wait_text(ticket.estimate_min)
+        wait_zh, wait_en = wait_text(ticket.wait_min)
         body: list[Text] = []
         if not ticket.printed:
             body.append(text(language, "请记住您的号码", "Please remember your number", "large", "alert"))
@@ -267,9 +273,15 @@ class KioskPresenter:
                       Action("cancel", *pair(language, "取消", "Cancel"), style="nav"))
         return Screen("paused", self._header(language), tuple(body), (), footer)
 
-    def closed(self, language: Language, now: float) -> Screen:
-        """Outside opening hours (policy ``refuse``): when ticketing opens again."""
-        zh, en = opening_words(self.hall, now)
+    def closed(self, language: Language, now: float | None, ticketing: TicketingView) -> Screen:
+        """Ticketing closed (outside hours, policy ``refuse``): when it opens again.
+
+        Args:
+            language: the language shown large.
+            now: the broker's time (None while unknown).
+            ticketing: the view's ``ticketing`` (its ``opens_at``).
+        """
+        zh, en = opening_words(self.hall, now, ticketing.opens_at)
         body = (Text("暂停取号" if language == "zh" else "Ticketing closed",
                      "Ticketing closed" if language == "zh" else "暂停取号", "huge", "alert"),
                 text(language, "现在不在取号时间", "Tickets are not issued at this time", "large"),

@@ -42,7 +42,7 @@ class TicketDoc:
         service_zh: service name in Chinese.
         service_en: service name in English.
         ahead: people waiting before this ticket.
-        estimate_min: estimated wait in minutes; None when no counter is open.
+        wait_min: the broker's estimated wait in whole minutes; None when no counter is open.
         issued: when the broker issued it, hall-local.
         qr_payload: what the QR code holds ("" for none).
         footer: lines at the bottom.
@@ -55,7 +55,7 @@ class TicketDoc:
     service_zh: str
     service_en: str
     ahead: int
-    estimate_min: float | None
+    wait_min: int | None
     issued: datetime
     qr_payload: str = ""
     footer: tuple[str, ...] = ()
@@ -69,21 +69,22 @@ class _Line:
     bold: bool = False
 
 
-def wait_text(estimate_min: float | None) -> tuple[str, str]:
+def wait_text(wait_min: int | None) -> tuple[str, str]:
     """The estimated wait in words, Chinese and English.
 
     Args:
-        estimate_min: minutes, or None when no counter serving it is open.
+        wait_min: the broker's ``wait_min`` (whole minutes, its rounding), or None when
+            no counter serving it is open.
     """
-    if estimate_min is None:
+    if wait_min is None:
         return "暂无开放窗口，等候时间待定", "No counter open yet; wait not known"
-    minutes = max(1, round(estimate_min))
+    minutes = wait_min
     return f"预计等候约 {minutes} 分钟", f"Estimated wait: about {minutes} min"
 
 
 def ticket_lines(doc: TicketDoc) -> list[_Line | None]:
     """The ticket top to bottom; None marks where the QR code goes."""
-    wait_zh, wait_en = wait_text(doc.estimate_min)
+    wait_zh, wait_en = wait_text(doc.wait_min)
     lines: list[_Line | None] = [
         _Line(doc.hall_zh, "large", bold=True),
         _Line(doc.hall_en, "small"),

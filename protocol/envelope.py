@@ -52,6 +52,20 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 64 * 1024
 """Largest request frame the broker accepts. Replies and events are not capped."""
 
+MAX_BULK_FRAME_BYTES = 960 * 1024
+"""Largest frame of a bulk op (``BULK_OPS``): 5 000 bookings of the longest valid form
+(about 800 KB) in one request, so an import stays one all-or-nothing command. Below the
+broker socket's hard limit (1 MiB), so a larger frame still gets a ``too_large`` reply."""
+
+BULK_OPS = frozenset({"book_appointments"})
+"""Ops whose request may be up to ``MAX_BULK_FRAME_BYTES``; the broker parses a frame above
+``MAX_FRAME_BYTES`` only from a sender allowed bulk frames (the admin)."""
+
+
+def frame_limit(op: str) -> int:
+    """The largest request frame accepted for ``op``."""
+    return MAX_BULK_FRAME_BYTES if op in BULK_OPS else MAX_FRAME_BYTES
+
 MAX_ID_CHARS = 128
 """Longest request id, in characters."""
 
@@ -142,21 +156,23 @@ def encode_request(req: Request) -> bytes:
     if problems:
         raise envelope_error("request", problems, _REQUEST_SHAPE)
     raw = dumps(obj, f"args of {req.op!r}")
-    if len(raw) > MAX_FRAME_BYTES:
+    if len(raw) > frame_limit(req.op):
         raise ProtocolError(errors.TOO_LARGE,
                             f"request {req.op!r} is {len(raw)} bytes; the broker accepts at most "
-                            f"{MAX_FRAME_BYTES} bytes per request")
+                            f"{frame_limit(req.op)} bytes per {req.op!r} request")
     return raw
 
 
-def decode_request(raw: bytes) -> Request:
+def decode_request(raw: bytes, max_bytes: int = MAX_FRAME_BYTES) -> Request:
     """Decode and check one request frame (broker side).
 
-    Checks, in this order: size, UTF-8, JSON object, version, envelope keys.
-    Whether the op exists and its args are right is ``protocol.ops.validate_args``'s job.
+    Checks, in this order: size, UTF-8, JSON object, size for the op, version, envelope
+    keys. Whether the op exists and its args are right is ``protocol.ops.validate_args``'s job.
 
     Args:
         raw: the frame as received.
+        max_bytes: the largest frame parsed at all; ``MAX_BULK_FRAME_BYTES`` only for a
+            sender allowed bulk ops, so nobody else makes the broker parse large frames.
 
     Returns:
         The request.
@@ -165,11 +181,18 @@ def decode_request(raw: bytes) -> Request:
         ProtocolError: ``too_large``, ``bad_json``, ``unsupported_version`` or
             ``bad_envelope``; the message names every problem found.
     """
-    if len(raw) > MAX_FRAME_BYTES:
+    most = min(max_bytes, MAX_BULK_FRAME_BYTES)
+    if len(raw) > most:
         raise ProtocolError(errors.TOO_LARGE,
-                            f"request frame is {len(raw)} bytes; at most {MAX_FRAME_BYTES} "
-                            f"bytes are accepted")
+                            f"request frame is {len(raw)} bytes; at most {most} bytes are "
+                            "accepted from this sender")
     obj = loads_object(raw, "request frame")
+    op = obj.get("op")
+    most = frame_limit(op if isinstance(op, str) else "")
+    if len(raw) > most:
+        raise ProtocolError(errors.TOO_LARGE,
+                            f"request frame is {len(raw)} bytes; at most {most} bytes are "
+                            f"accepted for op {op!r}")
     check_version(obj, "request")
     problems = _request_problems(obj)
     if problems:

@@ -18,6 +18,7 @@ import zmq
 from config.schema import Hall
 from protocol.client import RequestClient, SocketSetup
 from protocol.mirror import Listener, StateMirror
+from protocol.view import PublicView
 from runtime.health import HealthReporter
 from runtime.security import NodeSecurity
 
@@ -92,6 +93,13 @@ class NodeRuntime:
         50 times a second costs nothing: treat it as read-only.
         """
         return self._view
+
+    def model(self) -> PublicView | None:
+        """The newest mirrored public view, typed (``protocol.view.PublicView``); None before
+        the first snapshot. Frozen and shared (parsed once per change by the mirror), so
+        reading it on every tick costs nothing.
+        """
+        return self.mirror.model
 
     @property
     def connected(self) -> bool:

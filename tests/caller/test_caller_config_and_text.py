@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from caller.keyboard import KeyPress, decode_key
 from caller.lcd import TerminalText, caller_lines
+from protocol.view import PublicView
 from caller.run import run_caller
 from callnext.cli import build_parser
 from config.caller_node import CallerNode
@@ -60,7 +61,7 @@ def test_keys_map_to_the_same_buttons() -> None:
 
 
 def test_text_lines_fit_and_say_what_matters() -> None:
-    view = {"counters": {"3": {"serving": "A012", "mode": "open"}}}
+    view = PublicView.parse({"counters": {"3": {"number": 3, "serving": "A012", "mode": "open"}}})
     assert caller_lines(view, 3, link_ok=True, waiting=4, columns=16, rows=2,
                         ascii_only=True) == ["3 NOW A012", "WAIT 4"]
     assert caller_lines(view, 3, link_ok=False, waiting=4, columns=16, rows=2,

@@ -16,6 +16,7 @@ from caller.app import CounterCaller, Devices
 from config.caller_node import CallerNode
 from hw.gpio import ButtonBank, open_buzzer, open_led
 from protocol.errors import CommandRefused
+from protocol.view import PublicView
 from tests.conftest import small_hall
 
 PINS = {"call_next": 17, "recall": 27, "no_show": 22, "pause": 23, "transfer": 24,
@@ -35,7 +36,7 @@ class Harness:
         self.now = [1000.0]
         self.broker_offset: list[float | None] = [None]  # broker time - fake monotonic time
         self.link = [True]
-        self.view: dict[str, Any] = view_of()
+        self.view: PublicView = view_of()
         settings: dict[str, Any] = {
             "id": "caller-3", "counters": [3], "gpio": "mock", "buttons": PINS,
             "transfer": {"services": ["reimburse"]},
@@ -88,12 +89,16 @@ class Harness:
 
 
 def view_of(serving: str | None = None, mode: str = "open", waiting: int = 0,
-            last: str | None = None, last_at: float | None = None) -> dict[str, Any]:
-    return {"clock": 0.0,
-            "counters": {"3": {"number": 3, "mode": mode, "serving": serving,
-                               "last_finished": last, "last_finished_at": last_at,
-                               "services": ["general"], "held": []}},
-            "services": {"general": {"id": "general", "waiting": waiting}}}
+            last: str | None = None, last_at: float | None = None) -> PublicView:
+    """A view as the broker publishes it (its rating windows for a 60 s window)."""
+    rating = ([{"ticket": last, "until": last_at + 60.0}] if last and last_at is not None
+              else []) + ([{"ticket": serving, "until": None}] if serving else [])
+    return PublicView.parse({
+        "clock": 0.0,
+        "counters": {"3": {"number": 3, "mode": mode, "serving": serving,
+                           "last_finished": last, "last_finished_at": last_at,
+                           "services": ["general"], "held": [], "rating": rating}},
+        "services": {"general": {"id": "general", "waiting": waiting}}})
 
 
 @pytest.fixture

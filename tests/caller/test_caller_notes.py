@@ -36,7 +36,7 @@ def test_no_reply_and_result_notes() -> None:
 def test_an_english_note_fits_an_ascii_lcd() -> None:
     note = refusal_note("call_next", "counter_closed", {"reason": "counter_closed", "counter": 1},
                         "refused", ascii_only=True)
-    lines = caller_lines({}, 1, link_ok=True, waiting=0, columns=20, rows=2, ascii_only=True,
+    lines = caller_lines(None, 1, link_ok=True, waiting=0, columns=20, rows=2, ascii_only=True,
                          note=note)
     assert lines[-1] == note[:20] and lines[-1].isascii()
 
@@ -47,7 +47,7 @@ def _caller_showing(result: dict[str, Any], lcd: dict[str, Any]) -> list[str]:
     node = CallerNode.model_validate({"id": "caller-1", "counters": [1], "gpio": "mock",
                                       "lcd": lcd})
     caller = CounterCaller(small_hall(), node, 1, send=lambda op, args: result,
-                           view=lambda: {"counters": {}}, link_ok=lambda: True,
+                           view=lambda: None, link_ok=lambda: True,
                            text=TerminalText(stream))
     caller.start()
     try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from broker.rules import Command, execute, initial_state, public_view
 from callnext.status import format_status
+from protocol.results import SnapshotTaken
 from tests.conftest import at, small_hall
 
 
@@ -20,7 +21,7 @@ def _snapshot() -> dict[str, Any]:
 
 
 def test_alert_lines_are_worded_by_the_catalogue() -> None:
-    text = format_status(small_hall(), _snapshot())
+    text = format_status(small_hall(), SnapshotTaken.model_validate(_snapshot()))
     assert "告警 Alerts: 2" in text
     assert ("  ! 优先办理 有人等候但无窗口受理 / "
             "Priority: visitors waiting but no open counter serves it") in text
@@ -32,5 +33,5 @@ def test_alerts_of_an_older_broker_still_show_their_facts() -> None:
     snapshot = _snapshot()
     for alert in snapshot["view"]["alerts"]:
         del alert["code"], alert["params"]
-    text = format_status(small_hall(), snapshot)
+    text = format_status(small_hall(), SnapshotTaken.model_validate(snapshot))
     assert "  ! unserved priority (value 1, threshold 0)" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.schema import Hall
+from protocol.view import PublicView
 
 
 def named_hall(**displays: Any) -> Hall:
@@ -38,15 +39,15 @@ def counter(number: int, mode: str = "open", serving: str | None = None) -> dict
 
 def view(calls: list[tuple[str, int, float, bool]] | None = None,
          counters: dict[int, dict[str, Any]] | None = None,
-         services: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A public view: ``calls`` newest first as (ticket, counter, at, recall)."""
+         services: dict[str, dict[str, Any]] | None = None) -> PublicView:
+    """A public view, typed: ``calls`` newest first as (ticket, counter, at, recall)."""
     base = {n: counter(n) for n in (1, 2, 3, 4)}
     base.update(counters or {})
-    return {
+    return PublicView.parse({
         "day": "2026-11-25", "clock": 0.0,
         "counters": {str(n): c for n, c in base.items()},
-        "services": services or {},
+        "services": {sid: {"id": sid, **line} for sid, line in (services or {}).items()},
         "recent_calls": [{"ticket": t, "counter": c, "at": at, "recall": r}
                          for t, c, at, r in (calls or [])],
         "health": {}, "alerts": [],
-    }
+    })

@@ -14,7 +14,7 @@ from pathlib import Path
 from config.display_node import DisplayNode
 from config.load import load_hall
 from display.cli import load_state
-from display.presenter import BoardPresenter
+from display.presenter import BoardPresenter, saved_view
 from display.ui import BoardView, configure_display_window, render_png
 from runtime.kivy_setup import register_fonts
 
@@ -30,7 +30,7 @@ def main() -> None:
     configure_display_window(node, (width, height), headless=True)
     register_fonts()
     state = load_state(state_path)
-    board = BoardPresenter(hall, node).present(state["view"], state.get("connected", True),
+    board = BoardPresenter(hall, node).present(saved_view(state["view"]), state.get("connected", True),
                                                state["now"], time.monotonic())
     view = BoardView(width, height, node)
     view.show(board)

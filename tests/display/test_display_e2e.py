@@ -40,9 +40,9 @@ def newest_ticket(core: DisplayCore) -> str | None:
 
 
 def audio_health(core: DisplayCore) -> str | None:
-    for entry in core.view.get("health", {}).values():
-        if entry.get("node") == "display-e2e" and entry.get("component") == "audio":
-            return str(entry.get("status"))
+    for entry in (core.view.health.values() if core.view is not None else ()):
+        if entry.node == "display-e2e" and entry.component == "audio":
+            return entry.status
     return None
 
 

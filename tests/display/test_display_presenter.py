@@ -22,7 +22,8 @@ def test_newest_call_tiles_recent_and_waiting() -> None:
                ("A010", 1, 5.0, False)],
         counters={1: counter(1, serving="A011"), 2: counter(2, "paused", "C004"),
                   3: counter(3, serving="A012"), 4: counter(4, "closed")},
-        services={"general": {"waiting": 7, "estimate_min": 12.2, "open_counters": [1, 3]},
+        services={"general": {"waiting": 7, "estimate_min": 12.2, "wait_min": 13,
+                              "open_counters": [1, 3]},
                   "reimburse": {"waiting": 0, "estimate_min": None, "open_counters": []},
                   "priority": {"waiting": 2, "estimate_min": None, "open_counters": []}}),
         connected=True, now=NOW, monotonic=100.0)
@@ -65,7 +66,7 @@ def test_lost_connection_keeps_the_last_state_greyed_under_a_banner() -> None:
 
 
 def test_before_the_first_snapshot_it_says_connecting() -> None:
-    board = presenter().present({}, connected=False, now=NOW, monotonic=0.0)
+    board = presenter().present(None, connected=False, now=NOW, monotonic=0.0)
     assert board.banner is not None and board.banner.kind == "connecting"
     assert board.newest is None and [t.ticket for t in board.tiles] == [None] * 4
 

@@ -143,8 +143,8 @@ class HallChainTest(GraphicUnitTest):
             assert ticket in texts and "参保登记" in texts
 
             # 3. The clerk of the counter presses CALL NEXT (a real edge on the mock pin).
-            assert wait_for(lambda: display.view.get("services", {}).get("enrol", {})
-                            .get("waiting") == 1)
+            assert wait_for(lambda: display.view is not None
+                            and display.view.services["enrol"].waiting == 1)
             pin = factory.pin(CALL_NEXT_PIN)
             pin.drive_low()
             pin.drive_high()

@@ -11,7 +11,10 @@ from typing import Any
 
 import tomli_w
 
+from broker.service import BrokerService
 from callnext.demo import start_broker, stop_broker
+from protocol import envelope
+from protocol.errors import CommandRefused
 
 CLOCK = "2026-11-25T09:00"
 """A Wednesday morning (hall-local)."""
@@ -132,3 +135,21 @@ class FakeNetworkPrinter:
         self._stop.set()
         self._thread.join(timeout=2)
         self._server.close()
+
+
+class InProcess:
+    """The request client's contract, answered by a broker service in this process."""
+
+    def __init__(self, service: BrokerService) -> None:
+        self.service = service
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                request_id: str | None = None) -> dict[str, Any]:
+        rid = request_id or envelope.new_request_id()
+        raw = envelope.encode_request(envelope.Request(rid, op, "kiosk-1", dict(args or {})))
+        reply = envelope.decode_reply(self.service.handle(raw).reply)
+        if not reply["ok"]:
+            error = reply["error"]
+            raise CommandRefused(error["code"], error["message"], rid, error["params"])
+        result: dict[str, Any] = reply["result"]
+        return result

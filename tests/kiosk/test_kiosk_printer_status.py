@@ -42,7 +42,8 @@ class RecordingBroker:
         assert op == "issue_ticket"
         self.issued += 1
         return {"ticket": f"A{self.issued:03d}", "service": args["service"], "kind": "walkin",
-                "ahead": 0, "estimate_min": 5.0, "issued_at": 1795568400.0}
+                "ahead": 0, "estimate_min": 5.0, "wait_min": 5, "issued_at": 1795568400.0,
+                "expected_at": 1795568700.0, "late": False, "after_hours": False}
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ the kiosk's issue flow in-process; only the socket is left out.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,27 +19,8 @@ from hw.printer import MemoryPrinter
 from kiosk.controller import KioskController
 from kiosk.issuing import IssueFlow
 from kiosk.presenter import KioskPresenter
-from protocol import envelope
-from protocol.errors import CommandRefused
+from kiosk_support import InProcess
 from tests.conftest import at
-
-
-class InProcess:
-    """The request client's contract, answered by a broker service in this process."""
-
-    def __init__(self, service: BrokerService) -> None:
-        self.service = service
-
-    def request(self, op: str, args: dict[str, Any] | None = None, *,
-                request_id: str | None = None) -> dict[str, Any]:
-        rid = request_id or envelope.new_request_id()
-        raw = envelope.encode_request(envelope.Request(rid, op, "kiosk-1", dict(args or {})))
-        reply = envelope.decode_reply(self.service.handle(raw).reply)
-        if not reply["ok"]:
-            error = reply["error"]
-            raise CommandRefused(error["code"], error["message"], rid, error["params"])
-        result: dict[str, Any] = reply["result"]
-        return result
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from kiosk.presenter import IssuedTicket
 from kiosk.speech import TicketSpeaker, ticket_phrases
 
 TICKET = IssuedTicket(ticket="A012", service="general", kind="walkin", ahead=3,
-                      estimate_min=12.0, issued_at=1795568400.0)
+                      wait_min=12, issued_at=1795568400.0)
 
 
 def test_the_number_is_said_digit_by_digit_and_nothing_else() -> None:

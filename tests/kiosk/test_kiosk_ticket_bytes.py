@@ -18,7 +18,7 @@ ISSUED = datetime(2026, 11, 25, 9, 3, 7, tzinfo=ZoneInfo("Asia/Shanghai"))
 def doc(**changes: object) -> TicketDoc:
     base = dict(hall_zh="市医疗保障服务大厅", hall_en="Municipal Medical Insurance Service Hall",
                 ticket="A012", service_zh="综合业务", service_en="General Services", ahead=5,
-                estimate_min=23.4, issued=ISSUED,
+                wait_min=23, issued=ISSUED,
                 qr_payload=qr_payload("{ticket}@{day}", ticket="A012", service="general",
                                       issued=ISSUED, node="kiosk-1"),
                 footer=("请妥善保管号票：过号请联系窗口（工作人员）", "Keep this ticket"))
@@ -63,7 +63,7 @@ def test_image_mode_sends_no_chinese_bytes_and_the_qr_image_decodes() -> None:
 
 
 def test_unknown_wait_and_late_note_are_printed() -> None:
-    printed = decode(compose_ticket(doc(estimate_min=None, ahead=1,
+    printed = decode(compose_ticket(doc(wait_min=None, ahead=1,
                                         notes=(("预约已过时，按普通号排队", "Late for appointment"),)),
                                     KioskPrinter(qr="none")))
     texts = printed.texts()

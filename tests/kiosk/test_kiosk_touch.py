@@ -82,9 +82,10 @@ class KioskTouchTest(GraphicUnitTest):
         view, controller, printer, client = self.build(self.broker["commands"])
         with StateMirror(self.broker["commands"], self.broker["events"], "kiosk-1") as mirror:
             mirror.step(0.5)
-            controller.set_view(mirror.view)
+            assert mirror.model is not None
+            controller.set_view(mirror.model)
             controller.set_connected(mirror.connected)
-            before = mirror.view["services"]["general"]["waiting"]
+            before = mirror.model.services["general"].waiting
         self.advance_frames(2)
         assert view.screen.name == "home"
         self.touch(view, "service:general")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,9 +21,10 @@ CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml
 
 
 def printer_status(runtime: NodeRuntime) -> str | None:
-    for entry in runtime.view().get("health", {}).values():
-        if entry.get("node") == runtime.node_id and entry.get("component") == "printer":
-            return str(entry.get("status"))
+    model = runtime.model()
+    for entry in (model.health.values() if model is not None else ()):
+        if entry.node == runtime.node_id and entry.component == "printer":
+            return entry.status
     return None
 
 
@@ -35,10 +35,15 @@ def test_mirror_broker_clock_and_health_through_one_runtime(tmp_path: Path) -> N
         with NodeRuntime(load_hall(CONFIG), "kiosk-1",
                          endpoints=(endpoints["commands"], endpoints["events"])) as runtime:
             assert runtime.broker_now() is None and runtime.view() == {}
+            assert runtime.model() is None
             runtime.start()
             assert wait_for(lambda: runtime.connected)
             assert abs(runtime.broker_now() - at("09:00")) < 120  # type: ignore[operator]
             assert runtime.view() is runtime.view()  # shared, not copied on every read
+            # The same view typed, parsed once by the mirror: counters keyed by number.
+            model = runtime.model()
+            assert model is not None and model is runtime.model()
+            assert sorted(model.counters) == [c.number for c in load_hall(CONFIG).counters]
             runtime.health.report("printer", "fault", "打印机缺纸 / printer out of paper")
             assert wait_for(lambda: printer_status(runtime) == "fault")
             runtime.health.report("printer", "ok")
