@@ -60,4 +60,7 @@ install:
 # full-disk-at-start, restored-journal and vanishing-peer runs.
 .PHONY: soak
 soak: deps
-	CALLNEXT_CRASH_KILLS=100 CALLNEXT_DISK_RESTARTS=10 CALLNEXT_ROLLBACK_EARLY=300 CALLNEXT_ROLLBACK_LATE=100 $(BIN)/python -m pytest -q -s tests/faults/test_crash_suite.py tests/faults/test_start_disk_trouble.py tests/faults/test_restored_journal.py tests/faults/test_vanishing_peers.py
+	CALLNEXT_CRASH_KILLS=100 CALLNEXT_DISK_RESTARTS=10 CALLNEXT_ROLLBACK_EARLY=300 CALLNEXT_ROLLBACK_LATE=100 \
+		$(BIN)/python -m pytest -q -s tests/faults/test_crash_suite.py tests/faults/test_start_disk_trouble.py \
+		tests/faults/test_restored_journal.py tests/faults/test_vanishing_peers.py \
+		tests/faults/test_clock_jump_soak.py

@@ -44,6 +44,7 @@ WIRE_CODES: dict[str, str] = {
     why.BOOKING_EXISTS: errors.BOOKING_EXISTS,
     why.DUPLICATE_IN_IMPORT: errors.BAD_ARGS,
     why.BAD_BOOKINGS: errors.BAD_ARGS,
+    why.TOO_MANY_COMPONENTS: errors.BAD_ARGS,
 }
 """Every rule refusal code to the wire error code it travels as."""
 
@@ -78,6 +79,8 @@ LOG_SENTENCES: dict[str, str] = {
     why.BOOKING_EXISTS: "booking code {code} exists already",
     why.DUPLICATE_IN_IMPORT: "the code {code} appears twice in this import",
     why.BAD_BOOKINGS: "nothing was imported; {count} bad row(s): {rows}",
+    why.TOO_MANY_COMPONENTS: "node {node} already reports {limit} health components; "
+                             "{component!r} is one too many: reuse a component name",
 }
 """English sentences for the broker log and the wire ``message``; people's words in
 their own language come from the nodes' message catalogue, not from here."""

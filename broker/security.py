@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import zmq
+from zmq.auth.thread import ThreadAuthenticator
+from zmq.utils import z85
 
 from broker.limits import RateLimiter
 from foundation.errors import CallnextError
@@ -33,8 +35,14 @@ from protocol.envelope import BULK_OPS, MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES, R
 from protocol.registry import COUNTER_SCOPED_OPS, ops_for_role
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("broker.security.audit")
 
 BROKER_KEY_NAME = "broker"
+
+RATE_LOG_WINDOW_S = 10.0
+"""A rate-limited node's refusals are logged once per this window, with their count."""
+MAX_TRACKED_NODES = 1000
+"""Nodes whose refusals are counted at once (insecure mode may see any number of names)."""
 
 ROLE_OPS: dict[str, frozenset[str]] = {
     role: ops_for_role(role) for role in ("kiosk", "display", "caller")}
@@ -51,6 +59,40 @@ class Refusal:
 
     code: str
     message: str
+
+
+KEY_PREFIX_CHARS = 8
+"""How much of a refused client's z85 public key the audit log shows (enough to tell keys
+apart, and a public key is no secret anyway)."""
+
+
+class AuditingAuthenticator(ThreadAuthenticator):
+    """A ZAP authenticator that logs every refused handshake at INFO: peer address and key.
+
+    libzmq hands ZAP the peer's IP address in each request; pyzmq's authenticator
+    logs refusals only at DEBUG and without them. The thread answers one request
+    at a time, so the request in hand is simply remembered until its reply.
+    """
+
+    _peer: tuple[str, str] = ("?", "?")
+
+    async def handle_zap_message(self, msg: list[bytes]) -> None:
+        """Remember who asks, then decide as pyzmq does."""
+        address = msg[3].decode("utf-8", "replace") if len(msg) > 3 else "?"
+        key = "?"
+        if len(msg) > 6 and msg[5] == b"CURVE" and len(msg[6]) == 32:
+            key = z85.encode(msg[6]).decode("ascii")[:KEY_PREFIX_CHARS] + "…"
+        self._peer = (address or "?", key)
+        await super().handle_zap_message(msg)
+
+    def _send_zap_reply(self, request_id: bytes, status_code: bytes, status_text: bytes,
+                        user_id: str = "anonymous") -> None:
+        if status_code != b"200":
+            address, key = self._peer
+            audit.info("refused a CURVE handshake from %s with key %s (%s): not one of the "
+                       "node keys in the keys directory", address, key,
+                       status_text.decode("utf-8", "replace"))
+        super()._send_zap_reply(request_id, status_code, status_text, user_id)
 
 
 class CurveSecurity:
@@ -74,6 +116,7 @@ class CurveSecurity:
                 f"no broker key in {self.keys_dir} ({secret_file.name} is missing). Create the "
                 f"keys with `callnext keys init --dir {self.keys_dir} --config HALL.toml`, pass "
                 "--keys DIR, or run with --insecure on a closed test network only.")
+        path = secret_file
         try:
             public, secret = zmq.auth.load_certificate(secret_file)
             self._nodes: dict[str, str] = {}
@@ -82,8 +125,7 @@ class CurveSecurity:
                 if path.stem != BROKER_KEY_NAME:
                     self._nodes[node_public.decode("ascii")] = path.stem
         except (OSError, ValueError) as err:
-            raise SecurityError(f"cannot read the keys in {self.keys_dir}: {err}. Recreate "
-                                "the damaged keypair with `callnext keys init --force`.") from err
+            raise SecurityError(unreadable_key_message(path, err)) from err
         if secret is None:
             raise SecurityError(f"{secret_file} holds no secret key; recreate it with "
                                 "`callnext keys init --force --nodes broker`")
@@ -103,9 +145,7 @@ class CurveSecurity:
         connections would be admitted without ZAP.
         """
         if self._auth is None:
-            from zmq.auth.thread import ThreadAuthenticator
-
-            self._auth = ThreadAuthenticator(socket.context, log=logging.getLogger(
+            self._auth = AuditingAuthenticator(socket.context, log=logging.getLogger(
                 "broker.security.zap"))
             self._auth.start()
             # Exactly the NAME.key files read above (same directory): a key that is
@@ -124,6 +164,22 @@ class CurveSecurity:
         if self._auth is not None:
             self._auth.stop()
             self._auth = None
+
+
+def unreadable_key_message(path: Path, err: Exception) -> str:
+    """What to do about one key file the broker cannot read: the narrow fix, never all keys."""
+    if isinstance(err, PermissionError):
+        # As docs/install.md sets them up: secrets readable by the callnext group only.
+        mode = "0640" if path.suffix == ".key_secret" else "0644"
+        return (f"cannot read {path}: permission denied. The key is fine; let the broker's "
+                f"user (group callnext) read it: `sudo chgrp callnext {path} && sudo chmod "
+                f"{mode} {path}`, and let it into the directory: `sudo chgrp callnext "
+                f"{path.parent} && sudo chmod 0750 {path.parent}`.")
+    name = path.name.split(".")[0]
+    after = ("every node then needs the new broker.key" if name == BROKER_KEY_NAME
+             else f"copy the new {name}.key_secret to that node")
+    return (f"cannot read {path}: {err}. Recreate only this keypair with `callnext keys init "
+            f"--dir {path.parent} --nodes {name} --force` ({after}); other keys stay valid.")
 
 
 def listed_grants(hall: Hall) -> dict[str, Grant]:
@@ -155,7 +211,10 @@ class Access:
         self.authenticated = authenticated
         self._listed = dict(listed or {})
         self._limiter = RateLimiter(security.rate_per_second, security.rate_burst, monotonic)
+        self._monotonic = monotonic
         self._warned: set[str] = set()
+        # node -> (monotonic time its log window began, refusals not yet logged)
+        self._limited: dict[str, tuple[float, int]] = {}
 
     def grant_for(self, node: str) -> Grant | None:
         """``[security.roles]`` first, then the hall's node tables, then the name."""
@@ -195,11 +254,38 @@ class Access:
             return None
         if self._limiter.allow(node):
             return None
-        log.warning("rate limited: node %s sent more than %g requests/s", node,
-                    self.security.rate_per_second)
+        self._log_limited(node)
         return Refusal(errors.RATE_LIMITED, (
             f"node {node!r} sent more than {self.security.rate_per_second:g} requests per "
             "second; slow down and retry in a moment"))
+
+    def _log_limited(self, node: str) -> None:
+        """One log line per node per window: a flooding node must not flood the log too."""
+        now = self._monotonic()
+        began, count = self._limited.get(node, (None, 0))
+        if began is not None and now - began < RATE_LOG_WINDOW_S:
+            self._limited[node] = (began, count + 1)
+            return
+        if count:
+            self._log_count(node, count)
+        log.warning("rate limited: node %s sent more than %g requests/s; further refusals "
+                    "are counted and logged every %g s", node, self.security.rate_per_second,
+                    RATE_LOG_WINDOW_S)
+        if len(self._limited) < MAX_TRACKED_NODES or node in self._limited:
+            self._limited[node] = (now, 0)
+
+    def _log_count(self, node: str, count: int) -> None:
+        log.warning("rate limited: node %s had %d more request(s) refused in %g s", node,
+                    count, RATE_LOG_WINDOW_S)
+
+    def summarise(self) -> None:
+        """Log the counts of windows that have ended (the broker calls this on every tick)."""
+        now = self._monotonic()
+        for node, (began, count) in list(self._limited.items()):
+            if now - began >= RATE_LOG_WINDOW_S:
+                if count:
+                    self._log_count(node, count)
+                del self._limited[node]
 
     def grant(self, peer: str | None, request: Request) -> tuple[Grant | None, Refusal | None]:
         """The requester's role, or why the request is refused (identity, op; rate when insecure).

@@ -14,10 +14,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from broker.clock import TrustedClock
 from broker.journal import Entry, Journal, JournalError
 from broker.refusals import wire_error
 from broker.security import Access
+from broker.rules.feedback import unlisted_nodes
 from broker.rules import (
+    BROKER_OPS,
     COMMAND_OPS,
     Command,
     Event,
@@ -65,7 +68,9 @@ class BrokerService:
         Args:
             hall: the hall's configuration.
             journal: an open journal; the service owns writes to it from now on.
-            clock: wall-clock time in epoch seconds (injected for demos and tests).
+            clock: the broker's time in epoch seconds. A ``TrustedClock`` (the broker
+                process's) is started at the journal's last event time and its jumps are
+                journaled; any other callable is taken as it is (demos and tests).
             access: roles and rate limits; None checks nothing (in-process tools and
                 tests that drive the rules directly; the broker process always has one).
         """
@@ -78,6 +83,16 @@ class BrokerService:
         self.seq = journal.last_seq()
         self.view: dict[str, Any] = public_view(self.state)
         log.info("replayed %d events in %.2f s", self.seq, time.perf_counter() - started)
+        if isinstance(clock, TrustedClock):
+            # Time the journal has seen never goes back, whatever the wall clock says now.
+            clock.start(self.state.clock)
+        # Journaled before serving; nodes learn the result from their first snapshot.
+        self._clock_changes()
+        gone = unlisted_nodes(self.state)
+        if gone:
+            log.info("forgetting the health of nodes no longer in the hall file: %s",
+                     ", ".join(gone))
+            self._run(Command("expire_nodes", {}, "broker"), None)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -165,7 +180,7 @@ class BrokerService:
             log.warning("refused %s from %s (%s): %s", request.op, request.node, err.code,
                         err.message)
             return Handled(envelope.error_reply(request.id, err.code, err.message))
-        if request.op not in COMMAND_OPS:
+        if request.op not in COMMAND_OPS or request.op in BROKER_OPS:
             return Handled(envelope.error_reply(request.id, errors.UNKNOWN_OP,
                                                 f"op {request.op!r} is not handled by this broker"))
         if self.access is not None:
@@ -230,8 +245,19 @@ class BrokerService:
 
     def tick(self) -> list[list[bytes]]:
         """Let time pass: day roll-over and time-based alerts. Returns frames to publish."""
-        handled = self._run(Command("tick", {}, "broker"), None)
-        return handled.publish
+        frames = self._clock_changes()
+        if self.access is not None:
+            self.access.summarise()
+        return frames + self._run(Command("tick", {}, "broker"), None).publish
+
+    def _clock_changes(self) -> list[list[bytes]]:
+        """Journal what the trusted clock saw since last asked (jumps, returns, adoptions)."""
+        if not isinstance(self.clock, TrustedClock):
+            return []
+        frames: list[list[bytes]] = []
+        for change in self.clock.changes():
+            frames += self._run(Command("clock_jump", change.args(), "broker"), None).publish
+        return frames
 
     def heartbeat(self) -> list[bytes]:
         """The heartbeat frames carrying the last published seq and the journal's identity."""

@@ -25,13 +25,13 @@ COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kios
 def _broker(args: argparse.Namespace) -> int:
     import json
 
-    from broker.clock import accelerated_clock, wall_clock
+    from broker.clock import accelerated_clock, hall_clock
     from broker.server import Endpoints, serve
     from config.load import load_hall
 
     hall = load_hall(args.config)
     clock = (accelerated_clock(args.clock_start, args.clock_speed, hall)
-             if args.clock_start else wall_clock)
+             if args.clock_start else hall_clock(hall))
 
     def ready(endpoints: Endpoints) -> None:
         # One machine-readable line on stdout: demos and tests learn the ports from it.

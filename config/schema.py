@@ -233,6 +233,11 @@ class Broker(_Model):
     """Interface the broker binds; 127.0.0.1 keeps it local."""
     command_port: Annotated[int, Field(ge=1, le=65535)] = 5555
     event_port: Annotated[int, Field(ge=1, le=65535)] = 5556
+    clock_jump_s: Annotated[float, Field(ge=10, le=86400)] = 120.0
+    """A wall clock further than this (seconds) from the broker's time, which runs with the
+    monotonic clock, has jumped: logged, alerted (``clock_jump``) and not followed."""
+    clock_confirm_s: Annotated[float, Field(ge=0, le=86400)] = 300.0
+    """A jumped wall clock that keeps its new time this long (seconds) is believed."""
 
     def command_endpoint(self) -> str:
         """The endpoint a node's request client connects to."""

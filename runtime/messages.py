@@ -59,6 +59,7 @@ ZH: dict[str, str] = {
     "refusal.booking_exists": "预约码 {code} 已存在",
     "refusal.duplicate_in_import": "预约码 {code} 在导入文件中重复",
     "refusal.bad_bookings": "未导入任何预约，{count} 行有误：{rows}",
+    "refusal.too_many_components": "设备 {node} 已上报 {limit} 个部件状态，不能再新增（{component}）",
     "error.bad_json": "请求格式错误（不是 JSON）",
     "error.bad_envelope": "请求格式错误",
     "error.unsupported_version": "协议版本不兼容，请升级本设备",
@@ -93,6 +94,7 @@ ZH: dict[str, str] = {
     "alert.negative_rating": "{counter} 号窗口收到差评（{ticket}）",
     "alert.node_warning": "设备提醒：{node} {component}{detail_note}",
     "alert.node_fault": "设备故障：{node} {component}{detail_note}",
+    "alert.clock_jump": "系统时钟跳变 {minutes:+d} 分钟，叫号按原时间继续，请检查网络校时",
     "alert.unknown": "告警：{code}",
     "note.nobody_waiting": "无人等候",
     "note.recall_limit": "已达重呼上限，按过号处理",
@@ -145,6 +147,8 @@ EN: dict[str, str] = {
     "refusal.booking_exists": "Booking code {code} exists already",
     "refusal.duplicate_in_import": "Booking code {code} appears twice in the file",
     "refusal.bad_bookings": "Nothing was imported; {count} bad row(s): {rows}",
+    "refusal.too_many_components": "Device {node} already reports {limit} parts; "
+                                   "no new part can be added ({component})",
     "error.bad_json": "The request was not valid JSON",
     "error.bad_envelope": "The request was malformed",
     "error.unsupported_version": "Protocol version not supported; update this device",
@@ -180,6 +184,8 @@ EN: dict[str, str] = {
     "alert.negative_rating": "Counter {counter} received a negative rating ({ticket})",
     "alert.node_warning": "Device warning: {node} {component}{detail_note}",
     "alert.node_fault": "Device fault: {node} {component}{detail_note}",
+    "alert.clock_jump": "The system clock jumped {minutes:+d} min; the queue keeps its own "
+                        "time. Check the time sync (NTP)",
     "alert.unknown": "Alert: {code}",
     "note.nobody_waiting": "Nobody is waiting",
     "note.recall_limit": "Recall limit reached: marked no-show",

@@ -4,7 +4,7 @@ No sockets, files, clocks or threads live here; the broker does the I/O around
 these functions and the tests drive them directly.
 """
 
-from broker.rules.decide import COMMAND_OPS, Outcome, apply, execute
+from broker.rules.decide import BROKER_OPS, COMMAND_OPS, Outcome, apply, execute
 from broker.rules.evolve import EVENT_TYPES, evolve, replay
 from broker.rules.model import (
     Command,
@@ -18,7 +18,7 @@ from broker.rules.model import (
 from broker.rules.view import public_view, view_changes
 
 __all__ = [
-    "COMMAND_OPS", "EVENT_TYPES", "Command", "CounterState", "Event", "HallState", "Outcome",
-    "RuleRefusal", "Ticket", "apply", "evolve", "execute", "initial_state", "public_view",
+    "BROKER_OPS", "COMMAND_OPS", "EVENT_TYPES", "Command", "CounterState", "Event", "HallState",
+    "Outcome", "RuleRefusal", "Ticket", "apply", "evolve", "execute", "initial_state", "public_view",
     "replay", "view_changes",
 ]

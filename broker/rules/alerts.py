@@ -14,9 +14,18 @@ ALERT_CODES: dict[str, tuple[str, ...]] = {
     "negative_rating": ("counter", "ticket", "score"),
     "node_warning": ("node", "component", "detail"),
     "node_fault": ("node", "component", "detail"),
+    "clock_jump": ("minutes",),
 }
 """Every alert code (an alert's ``kind``) and the parameters its ``alert_raised`` carries.
-``detail`` is the node's own short report (English, for logs), possibly empty."""
+``detail`` is the node's own short report (English, for logs), possibly empty; ``minutes``
+(of ``clock_jump``) is how far the wall clock is from the broker's time, signed (+ ahead)."""
+
+CLOCK_ALERT_KEY = "clock:jump"
+"""The key of the alert raised while the wall clock is away from the broker's time."""
+
+EXTERNAL_PREFIXES: tuple[str, ...] = ("node:", "clock:")
+"""Keys of alerts raised and cleared by reports (nodes' health, the broker's clock), not by
+the queue's state: re-evaluation and a new day leave them alone."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,8 @@ def alert_events(state: HallState, now: float) -> list[Event]:
             events.append(Event("alert_raised", now, raised_data(
                 alert.kind, alert.service, alert.value, alert.threshold, key=key)))
     for key in state.alerts:
-        # Node alerts are raised and cleared by the nodes' own health reports.
-        if key not in current and not key.startswith("node:"):
+        # Node and clock alerts are raised and cleared by their own reports.
+        if key not in current and not key.startswith(EXTERNAL_PREFIXES):
             events.append(Event("alert_cleared", now, {"key": key}))
     return events
 
@@ -96,6 +105,8 @@ def alert_params(kind: str, service: str | None, value: float, threshold: float,
     if kind == "negative_rating":
         return {"counter": extra.get("counter"), "ticket": extra.get("ticket"),
                 "score": round(value)}
+    if kind == "clock_jump":
+        return {"minutes": round(value)}
     return {"node": extra.get("node", ""), "component": extra.get("component", ""),
             "detail": extra.get("detail", "")}
 
@@ -108,7 +119,7 @@ def raised_data(kind: str, service: str | None, value: float, threshold: float, 
     Args:
         kind: the alert code (a key of ``ALERT_CODES``).
         service: the service concerned, if any.
-        value: the measured value (waiting count, minutes, score).
+        value: the measured value (waiting count, minutes, score, clock skew in minutes).
         threshold: the configured limit it crossed.
         key: the stable key it is cleared by.
         counter: the counter concerned, if any.

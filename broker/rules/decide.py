@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from config import hours
-from broker.rules import bookings, calling, counters, feedback, issuing
+from broker.rules import bookings, calling, counters, feedback, issuing, timekeeping
 from broker.rules import refusals as why
 from broker.rules.alerts import alert_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
@@ -103,8 +103,13 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "book_appointments": bookings.book_appointments,
     "report_health": feedback.report_health,
     "tick": _tick,
-    "journal_rollback": journal_rollback,  # internal, like tick: not a wire op
-    "journal_rollback": journal_rollback,  # internal, like tick: not a wire op
+    "journal_rollback": journal_rollback,
+    "clock_jump": timekeeping.clock_jump,
+    "expire_nodes": feedback.expire_nodes,
 }
 
 COMMAND_OPS: frozenset[str] = frozenset(_OPS)
+
+BROKER_OPS: frozenset[str] = frozenset({"tick", "clock_jump", "expire_nodes", "journal_rollback"})
+"""Commands only the broker itself gives (time passing, its clock, its start); they are not
+in the op registry, so no node can send them."""

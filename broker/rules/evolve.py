@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, Iterable, Mapping
 
-from broker.rules.alerts import alert_params
+from broker.rules.alerts import EXTERNAL_PREFIXES, alert_params
 from broker.rules.model import (
     RECENT_CALLS_KEPT,
     Alert,
@@ -86,8 +86,8 @@ def _day_started(state: HallState, event: Event) -> None:
     state.tickets = {}
     state.queues = {service.id: [] for service in hall.services}
     state.recent_calls = ()
-    # Device faults outlive the night; queue alerts start afresh with the queues.
-    state.alerts = {k: v for k, v in state.alerts.items() if k.startswith("node:")}
+    # Device faults and a jumped clock outlive the night; queue alerts start afresh.
+    state.alerts = {k: v for k, v in state.alerts.items() if k.startswith(EXTERNAL_PREFIXES)}
     configured = {counter.number: counter.opens for counter in hall.counters}
     state.counters = {
         number: CounterState(number=number, mode=configured.get(number, "closed"))
@@ -268,6 +268,11 @@ def _node_health(state: HallState, event: Event) -> None:
         at=event.at)
 
 
+def _node_forgotten(state: HallState, event: Event) -> None:
+    node = str(event.data["node"])
+    state.health = {k: h for k, h in state.health.items() if h.node != node}
+
+
 def _ticketing_changed(state: HallState, event: Event) -> None:
     """Nothing to fold: the view computes ticketing from the clock this event moves."""
 
@@ -290,6 +295,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "alert_raised": _alert_raised,
     "alert_cleared": _alert_cleared,
     "node_health": _node_health,
+    "node_forgotten": _node_forgotten,
     "ticketing_changed": _ticketing_changed,
     "journal_rolled_back": journal_rolled_back,
 }

@@ -6,9 +6,14 @@ from typing import Any, Mapping
 
 from broker.rules import refusals as why
 from broker.rules.alerts import raised_data
-from broker.rules.model import RuleRefusal
+from broker.rules.model import HallState, RuleRefusal
 from broker.rules.rating import rating_target, recently_finished
 from broker.rules.transaction import Tx, counter_of
+from config.schema import Hall
+
+MAX_COMPONENTS_PER_NODE = 32
+"""Health components one node may report; a new name beyond them is refused, so no node
+can grow the hall's state (and every snapshot and alert) without bound."""
 
 
 def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,6 +56,11 @@ def report_health(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     message = str(args.get("message") or "")
     key = f"node:{node}/{component}"
     previous = tx.state.health.get(f"{node}/{component}")
+    if previous is None:
+        reported = sum(1 for h in tx.state.health.values() if h.node == node)
+        if reported >= MAX_COMPONENTS_PER_NODE:
+            raise RuleRefusal(why.TOO_MANY_COMPONENTS, node=node, component=component,
+                              limit=MAX_COMPONENTS_PER_NODE)
     if previous is None or (previous.status, previous.message) != (status, message):
         tx.emit("node_health", node=node, component=component, status=status, message=message)
     if status == "ok" and key in tx.state.alerts:
@@ -61,3 +71,35 @@ def report_health(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
                            component=component, detail=message)
         tx.emit("alert_raised", **data, node=node, component=component)
     return {"node": node, "component": component, "status": status}
+
+
+def hall_nodes(hall: Hall) -> frozenset[str]:
+    """The nodes a hall file names: its kiosks and displays by id, a caller per counter
+    (``caller-N``) and every node given a role in ``[security.roles]``."""
+    names = {kiosk.id for kiosk in hall.kiosks} | {display.id for display in hall.displays}
+    names |= {f"caller-{counter.number}" for counter in hall.counters}
+    return frozenset(names | set(hall.security.roles))
+
+
+def unlisted_nodes(state: HallState) -> list[str]:
+    """Nodes with health entries or alerts that the hall file no longer names."""
+    listed = hall_nodes(state.hall)
+    reported = {h.node for h in state.health.values()}
+    reported |= {key[len("node:"):].split("/", 1)[0] for key in state.alerts
+                 if key.startswith("node:")}
+    return sorted(reported - listed)
+
+
+def expire_nodes(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Forget the health (and clear the alerts) of nodes no longer in the hall file.
+
+    The broker gives this command at start; a node it forgets that still runs is
+    refused nothing, and its next report makes it known again.
+    """
+    gone = unlisted_nodes(tx.state)
+    for node in gone:
+        for key in sorted(k for k in tx.state.alerts if k.startswith(f"node:{node}/")):
+            tx.emit("alert_cleared", key=key)
+        components = sorted(h.component for h in tx.state.health.values() if h.node == node)
+        tx.emit("node_forgotten", node=node, components=components)
+    return {"nodes": gone}

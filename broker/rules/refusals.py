@@ -36,6 +36,7 @@ SLOT_ENDS_BEFORE_START = "slot_ends_before_start"
 BOOKING_EXISTS = "booking_exists"
 DUPLICATE_IN_IMPORT = "duplicate_in_import"
 BAD_BOOKINGS = "bad_bookings"
+TOO_MANY_COMPONENTS = "too_many_components"
 
 REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_OP: ("op",),
@@ -66,6 +67,7 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     BOOKING_EXISTS: ("code",),
     DUPLICATE_IN_IMPORT: ("code",),
     BAD_BOOKINGS: ("count", "rows"),
+    TOO_MANY_COMPONENTS: ("node", "component", "limit"),
 }
 """Every refusal code and the parameters it always carries.
 

@@ -142,7 +142,8 @@ def test_unknown_key_without_a_close_match_lists_the_known_keys() -> None:
     [problem] = problems_of(HEAD + GENERAL + COUNTER + "[broker]\nzzz = 1\n")
 
     assert problem.key == "broker.zzz"
-    assert problem.hint == "known keys here: host, bind, command_port, event_port"
+    assert problem.hint == ("known keys here: host, bind, command_port, event_port, clock_jump_s, "
+                            "clock_confirm_s")
 
 
 # --- all problems at once -------------------------------------------------------

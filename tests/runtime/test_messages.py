@@ -11,6 +11,7 @@ import pytest
 from broker.refusals import WIRE_CODES, wire_error
 from broker.rules import Command, HallState, RuleRefusal, execute, initial_state
 from broker.rules.alerts import ALERT_CODES
+from broker.rules.feedback import MAX_COMPONENTS_PER_NODE
 from broker.rules.issuing import MAX_NUMBER
 from broker.rules.refusals import REFUSAL_PARAMS, RESULT_NOTES
 from config.schema import Hall
@@ -128,6 +129,9 @@ def _refusals() -> list[RuleRefusal]:
     closed = _Day(small_hall(hours={"days": ["mon", "tue", "wed", "thu", "fri"],
                                     "periods": [{"start": "13:30", "end": "17:00"}]}))
     found.append(closed.refusal("issue_ticket", service="general"))
+    for part in range(MAX_COMPONENTS_PER_NODE):
+        d.do("report_health", component=f"part-{part}", status="ok", message="")
+    found.append(d.refusal("report_health", component="one-more", status="ok", message=""))
     return found
 
 
@@ -194,7 +198,9 @@ def test_every_alert_the_rules_raise_is_worded(caplog: pytest.LogCaptureFixture)
                      ("report_health", {"component": "printer", "status": "warning",
                                         "message": "paper_low"}),
                      ("report_health", {"component": "printer", "status": "fault",
-                                        "message": "print_failed: USB cable"})):
+                                        "message": "print_failed: USB cable"}),
+                     ("clock_jump", {"change": "jumped", "wall": 0.0, "trusted": 0.0,
+                                     "skew_s": -3600.0})):
         outcome = execute(d.state, Command(op, args, "kiosk-1"), d.now)
         events += outcome.events
         d.state = outcome.state
