@@ -29,7 +29,13 @@ ACCEPT_FLAG = "--accept-journal-rollback"
 
 
 class JournalBehind(JournalError):
-    """The journal is behind its anchor (or of another history); nothing was changed."""
+    """The journal is behind its anchor (or of another history); nothing was changed.
+
+    Restarting cannot help until the operator decides (``--accept-journal-rollback``), so it
+    ends the broker with its own exit status, on which the unit stops restarting.
+    """
+
+    exit_status = 3
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except CallnextError as err:
         print(f"callnext {args.command}: {err}", file=sys.stderr)
-        return 2
+        return err.exit_status
     except KeyboardInterrupt:
         return 130
     except OSError as err:

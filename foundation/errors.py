@@ -8,4 +8,11 @@ class CallnextError(Exception):
 
     Catching it at a process boundary (the CLI, a node's main loop) separates
     errors we explain to the operator from genuine bugs.
+
+    Attributes:
+        exit_status: the command's exit status when this error ends it. 2 for most; an error
+            that needs a person's decision before a restart can help has its own (systemd's
+            ``RestartPreventExitStatus=`` stops restarting on it).
     """
+
+    exit_status: int = 2

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from broker.continuity import JournalBehind
 from broker.journal import JOURNAL_NAME
 from protocol.errors import CommandRefused
 from tests.faults.disk_tools import run_broker_once, start_and_stop
@@ -74,7 +75,7 @@ def test_a_journal_behind_its_anchor_needs_a_decision_and_never_reissues(
         (data / JOURNAL_NAME).write_bytes(b"")
 
     refused = run_broker_once(config, data)
-    assert refused.returncode != 0
+    assert refused.returncode == JournalBehind.exit_status == 3  # the unit stops restarting
     assert f"reached seq {reached['seq']}" in refused.stderr  # both seqs are named
     assert ("is missing" if loss == "deleted" else "ends at seq") in refused.stderr
     assert "--accept-journal-rollback" in refused.stderr

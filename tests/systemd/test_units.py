@@ -63,6 +63,19 @@ def test_units_are_notify_with_watchdog_restart_and_a_dedicated_user(unit: Path)
     assert parser["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_the_broker_stops_restarting_when_only_an_operator_can_help() -> None:
+    """A journal behind its anchor ends the broker with JournalBehind's status; systemd must not
+    restart it every 2 s, while a full disk (status 2) is retried until space is freed."""
+    from broker.continuity import JournalBehind
+    from foundation.errors import CallnextError
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(UNITS / "callnext-broker.service")
+    prevented = parser["Service"]["RestartPreventExitStatus"].split()
+    assert str(JournalBehind.exit_status) in prevented
+    assert str(CallnextError.exit_status) not in prevented
+
+
 def test_hardware_units_keep_their_devices_reachable() -> None:
     text = {u.name: u.read_text() for u in SERVICES}
     assert "gpio" in text["callnext-caller@.service"]
