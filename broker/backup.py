@@ -192,6 +192,20 @@ class BackupSchedule:
         self._thread: threading.Thread | None = None
         self.last: Verified | None = None
         """The newest backup taken by this schedule."""
+        self._failed = False
+        self._told: bool | None = None
+
+    def health_change(self) -> tuple[str, str] | None:
+        """``(status, detail)`` for the staff alert when backing up started or stopped failing.
+
+        Called from the broker's loop (the one writer), which reports it as the broker's own
+        ``backup`` health: a failing USB stick reaches staff like a printer out of paper.
+        """
+        failed = self._failed
+        if failed == self._told or (self._told is None and not failed):
+            return None
+        self._told = failed
+        return ("fault", "backup_failed") if failed else ("ok", "")
 
     def poll(self, day: str | None) -> None:
         """Start a backup if one is due; cheap when none is. ``day``: the hall's day now."""
@@ -217,7 +231,9 @@ class BackupSchedule:
                                        keep_days=self.settings.keep_days)
         except BackupError as err:
             log.error("%s", err)
+            self._failed = True
             return
+        self._failed = False
         log.info("journal backed up to %s (seq %d, verified)", self.last.path, self.last.seq)
 
     def close(self, timeout_s: float = 30.0) -> None:

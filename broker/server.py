@@ -189,6 +189,10 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
         service.journal.sync_anchor()
         if backups is not None:
             backups.poll(service.state.day)  # cheap unless a backup is due
+            change = backups.health_change()
+            if change is not None:
+                for frames in service.report_own_health("backup", *change):
+                    pub.send_multipart(frames)
         if now >= next_beat:
             pub.send_multipart(service.heartbeat())
             next_beat = now + HEARTBEAT_S

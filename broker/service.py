@@ -259,6 +259,15 @@ class BrokerService:
             frames += self._run(Command("clock_jump", change.args(), "broker"), None).publish
         return frames
 
+    def report_own_health(self, component: str, status: str, detail: str) -> list[list[bytes]]:
+        """Journal a health report of the broker itself (its backups); frames to publish.
+
+        The same rule as a node's ``report_health``: staff see an alert while it is not ok.
+        """
+        command = Command("report_health", {"component": component, "status": status,
+                                            "message": detail}, "broker")
+        return self._run(command, None).publish
+
     def heartbeat(self) -> list[bytes]:
         """The heartbeat frames carrying the last published seq and the journal's identity."""
         return envelope.encode_heartbeat(self.seq, self.clock(), hall=self.journal.hall_id,

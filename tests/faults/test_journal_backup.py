@@ -153,3 +153,51 @@ def test_the_running_broker_backs_up_when_the_day_changes(tmp_path: Path) -> Non
         stop_broker(process)
     (day_end,) = stick.glob("journal-*-day.sqlite3")
     assert verify_journal(day_end).ok and day_end.with_suffix(".anchor").exists()
+
+
+def test_a_failing_backup_reaches_staff_as_an_alert_and_clears_when_it_works(
+        tmp_path: Path) -> None:
+    """A USB stick that cannot be written raises the broker's own ``backup`` fault alert (in
+    the view, worded from the catalogue); the next good backup clears it."""
+    from broker.journal import Journal
+    from broker.service import BrokerService
+    from config.load import load_hall
+    from runtime.messages import alert_text
+
+    config, data, stick = write_hall(tmp_path), tmp_path / "data", tmp_path / "usb"
+    broker = BrokerProcess(config, data)
+    broker.start()
+    _issue(broker, 1)
+    broker.stop()
+    stick.write_text("a file where the backup directory should be")
+    now = [0.0]
+    schedule = BackupSchedule(JournalSettings(backup_dir=str(stick), backup_minutes=10),
+                              data / JOURNAL_NAME, data / ANCHOR_NAME, monotonic=lambda: now[0])
+    assert schedule.health_change() is None, "nothing to tell before the first backup"
+    now[0] += 601
+    schedule.poll("2026-12-01")
+    schedule.close()
+    change = schedule.health_change()
+    assert change == ("fault", "backup_failed")
+    assert schedule.health_change() is None, "told once"
+
+    journal = Journal(tmp_path / "service.sqlite3")
+    service = BrokerService(load_hall(config), journal, clock=lambda: 1795570000.0)
+    try:
+        assert service.report_own_health("backup", *change)
+        alerts = [a for a in service.view["alerts"] if a["key"] == "node:broker/backup"]
+        assert alerts and alerts[0]["code"] == "node_fault"
+        assert "U盘" in alert_text(alerts[0]["code"], alerts[0]["params"], "zh")
+        assert "USB stick" in alert_text(alerts[0]["code"], alerts[0]["params"], "en")
+
+        stick.unlink()
+        now[0] += 601
+        schedule.poll("2026-12-01")
+        schedule.close()
+        assert schedule.last is not None and schedule.last.ok
+        cleared = schedule.health_change()
+        assert cleared == ("ok", "")
+        service.report_own_health("backup", *cleared)
+        assert not [a for a in service.view["alerts"] if a["key"] == "node:broker/backup"]
+    finally:
+        journal.close()
