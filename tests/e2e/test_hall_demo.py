@@ -15,30 +15,20 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from protocol.client import RequestClient
 from protocol.security import client_socket_setup
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config" / "hall.example.toml")
 NODES = ("display", "kiosk", "callers")
-
-
-def wait_for(condition: Callable[[], bool], limit_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def alive(pid: int) -> bool:
@@ -91,7 +81,7 @@ def test_windowed_demo_runs_every_node_and_ctrl_c_leaves_no_process(tmp_path: Pa
                 pids = {name: int(pid) for name, pid in re.findall(r"(\w+) (\d+)", line)}
                 break
         assert set(pids) == {"broker", *NODES}, "".join(lines)
-        assert wait_for(lambda: all(synchronised(out / "logs" / f"{n}.log") for n in NODES)), \
+        assert wait_for(lambda: all(synchronised(out / "logs" / f"{n}.log") for n in NODES), 30.0), \
             {n: (out / "logs" / f"{n}.log").read_text(errors="replace")[-800:] for n in NODES}
 
         # One call through the broker reaches the display process's voice.
@@ -103,7 +93,7 @@ def test_windowed_demo_runs_every_node_and_ctrl_c_leaves_no_process(tmp_path: Pa
             assert admin.request("call_next", {"counter": 1})["ticket"] == ticket
         audio = hall["displays"][0]["speech"]["audio"]
         if audio["backend"] == "wav_dir":
-            assert wait_for(lambda: any(Path(audio["wav_dir"]).glob("*.wav")))
+            assert wait_for(lambda: any(Path(audio["wav_dir"]).glob("*.wav")), 30.0)
         seen = descendants(demo.pid)
         assert set(pids.values()) <= seen
         assert all(alive(pid) for pid in pids.values())

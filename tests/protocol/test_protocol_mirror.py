@@ -21,7 +21,7 @@ from protocol.envelope import (Event, Request, decode_event, encode_heartbeat, e
 from protocol.mirror import StateMirror, merge_view
 from protocol.view import PublicView
 from protocol_fakes import FakeBroker, FakeClock
-from tests.conftest import at
+from tests.conftest import at, wait_for
 
 NODE = "display-1"
 VIEW: dict[str, Any] = {
@@ -90,15 +90,6 @@ def step_until(mirror: StateMirror, predicate: Callable[[], bool], steps: int = 
         if predicate():
             return True
         mirror.step(0.05)
-    return predicate()
-
-
-def wait_for(predicate: Callable[[], bool], limit_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
     return predicate()
 
 
@@ -391,10 +382,10 @@ def test_background_thread_follows_and_stops(ctx: zmq.Context, broker: FakeBroke
     try:
         mirror.start()
         mirror.start()  # already running: no second thread
-        assert wait_for(lambda: mirror.connected)
+        assert wait_for(lambda: mirror.connected, 5.0)
         broker.wait_subscribed()
         broker.publish(3, view={"served": 5})
-        assert wait_for(lambda: mirror.seq == 3)
+        assert wait_for(lambda: mirror.seq == 3, 5.0)
         assert mirror.view["served"] == 5
     finally:
         mirror.stop(timeout_s=5.0)
