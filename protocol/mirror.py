@@ -296,9 +296,11 @@ class StateMirror:
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RECONNECT_IVL, 100)
         sub.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
-        # Transport heartbeats let libzmq notice a dead broker and reconnect.
-        sub.setsockopt(zmq.HEARTBEAT_IVL, 1000)
-        sub.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3000)
+        # No ZMTP heartbeats: libzmq 4.3.5 can abort on one timing out (issues #4364, #4767).
+        # A dead link shows as silence of the broker's own heartbeat, which replaces this socket.
+        sub.setsockopt(zmq.TCP_KEEPALIVE, 1)
+        sub.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 30)
+        sub.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 10)
         if self._socket_setup is not None:
             self._socket_setup(sub)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
