@@ -31,8 +31,8 @@ from foundation.errors import CallnextError
 from config.schema import Hall
 from config.security import Grant, Security, derived_grant
 from protocol import errors
-from protocol.envelope import BULK_OPS, MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES, Request
-from protocol.registry import COUNTER_SCOPED_OPS, ops_for_role
+from protocol.envelope import MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES, Request
+from protocol.registry import BULK_OPS, COUNTER_SCOPED_OPS, ops_for_role
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("broker.security.audit")

@@ -8,7 +8,7 @@ refuses whole (listing every bad row).
 
 One request, not several: a file split over requests could fail half-way (a bad
 row the broker finds, a broker restart) and leave part of it booked. The op's
-frame limit is raised instead (``protocol.envelope.BULK_OPS``): the largest file
+frame limit is raised instead (``protocol.registry.BULK_OPS``): the largest file
 the op allows (``max_bookings()`` rows) fits one frame.
 """
 

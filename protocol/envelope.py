@@ -39,6 +39,7 @@ from protocol.events import (
     encode_heartbeat,
 )
 from protocol.replies import decode_reply, error_reply, ok_reply
+from protocol.registry import BULK_OPS
 
 __all__ = [
     "HEARTBEAT_TOPIC", "HEARTBEAT_TYPE", "MAX_FRAME_BYTES", "MAX_ID_CHARS", "MAX_NAME_CHARS",
@@ -56,11 +57,6 @@ MAX_BULK_FRAME_BYTES = 960 * 1024
 """Largest frame of a bulk op (``BULK_OPS``): 5 000 bookings of the longest valid form
 (about 800 KB) in one request, so an import stays one all-or-nothing command. Below the
 broker socket's hard limit (1 MiB), so a larger frame still gets a ``too_large`` reply."""
-
-BULK_OPS = frozenset({"book_appointments"})
-"""Ops whose request may be up to ``MAX_BULK_FRAME_BYTES``; the broker parses a frame above
-``MAX_FRAME_BYTES`` only from a sender allowed bulk frames (the admin)."""
-
 
 def frame_limit(op: str) -> int:
     """The largest request frame accepted for ``op``."""

@@ -42,6 +42,9 @@ class OpSpec:
     """Changes nothing: answered from memory, neither journaled nor published."""
     counter_scoped: bool = False
     """A caller may use it only for its own counter (its ``counter`` argument)."""
+    bulk: bool = False
+    """Its request may be up to ``protocol.envelope.MAX_BULK_FRAME_BYTES`` (one import stays
+    one all-or-nothing command); only from a sender whose role may use a bulk op."""
 
     def parse_result(self, result: Mapping[str, Any]) -> r.OpResult:
         """The reply's ``result`` as this op's result model.
@@ -80,7 +83,7 @@ REGISTRY: Mapping[str, OpSpec] = MappingProxyType({spec.name: spec for spec in (
     OpSpec("report_health", a.ReportHealth, r.HealthRecorded, EVERY_NODE),
     OpSpec("snapshot", a.Snapshot, r.SnapshotTaken, EVERY_NODE, read_only=True),
     OpSpec("book_appointment", a.BookAppointment, r.AppointmentBooked, ADMIN),
-    OpSpec("book_appointments", a.BookAppointments, r.AppointmentsBooked, ADMIN),
+    OpSpec("book_appointments", a.BookAppointments, r.AppointmentsBooked, ADMIN, bulk=True),
 )})
 """Every op a request may name, in documentation order."""
 
@@ -89,6 +92,9 @@ OPS: Mapping[str, type[a.OpArgs]] = MappingProxyType(
 """Every op to the model of its ``args``."""
 
 READ_ONLY_OPS: frozenset[str] = frozenset(n for n, s in REGISTRY.items() if s.read_only)
+
+BULK_OPS: frozenset[str] = frozenset(n for n, s in REGISTRY.items() if s.bulk)
+"""Ops whose request frame may exceed ``MAX_FRAME_BYTES`` (see ``OpSpec.bulk``)."""
 """Ops that change nothing: the broker neither journals nor publishes for them."""
 
 COUNTER_SCOPED_OPS: frozenset[str] = frozenset(
