@@ -45,6 +45,7 @@ WIRE_CODES: dict[str, str] = {
     why.DUPLICATE_IN_IMPORT: errors.BAD_ARGS,
     why.BAD_BOOKINGS: errors.BAD_ARGS,
     why.TOO_MANY_COMPONENTS: errors.BAD_ARGS,
+    why.UNKNOWN_CATEGORY: errors.BAD_ARGS,
 }
 """Every rule refusal code to the wire error code it travels as."""
 
@@ -78,6 +79,7 @@ LOG_SENTENCES: dict[str, str] = {
     why.SLOT_ENDS_BEFORE_START: "the slot's end {end} must be after its start {start}",
     why.BOOKING_EXISTS: "booking code {code} exists already",
     why.DUPLICATE_IN_IMPORT: "the code {code} appears twice in this import",
+    why.UNKNOWN_CATEGORY: "unknown priority category {category!r}; this hall has: {categories}",
     why.BAD_BOOKINGS: "nothing was imported; {count} bad row(s): {rows}",
     why.TOO_MANY_COMPONENTS: "node {node} already reports {limit} health components; "
                              "{component!r} is one too many: reuse a component name",

@@ -21,6 +21,7 @@ from config.base import Bilingual, ConfigModel, Word
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
 from config.kiosk_node import KioskNode
+from config.priority import PriorityCategory, category_problems
 from config.journal import JournalSettings
 from config.security import Security
 
@@ -198,6 +199,9 @@ class Counter(_Model):
     services: Annotated[tuple[str, ...], Field(min_length=1)]
     opens: Literal["open", "closed"] = "open"
     """State of the counter at the start of each day."""
+    priority_window: bool = False
+    """A priority window (优先窗口): every waiting priority ticket of its services is called
+    before anyone else; other tickets only when none waits (no anti-starvation bound)."""
 
 
 class Policies(_Model):
@@ -263,12 +267,14 @@ class Hall(_Model):
     callers: tuple[CallerNode, ...] = ()
     security: Security = Security()
     journal: JournalSettings = JournalSettings()
+    priority_categories: tuple[PriorityCategory, ...] = ()
+    """Kinds of priority visitors, by rank; empty = one undivided priority class."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:
         problems = [*_service_problems(self), *_counter_problems(self), *_kiosk_problems(self),
                     *_caller_problems(self), *_display_problems(self),
-                    *_unserved_problems(self)]
+                    *_unserved_problems(self), *category_problems(self.priority_categories)]
         if self.broker.command_port == self.broker.event_port:
             problems.append((
                 ("broker", "event_port"),
@@ -283,6 +289,13 @@ class Hall(_Model):
         for service in self.services:
             if service.id == service_id:
                 return service
+        return None
+
+    def priority_category(self, category_id: str) -> PriorityCategory | None:
+        """The priority category with this id, or None."""
+        for category in self.priority_categories:
+            if category.id == category_id:
+                return category
         return None
 
     def counter(self, number: int) -> Counter | None:

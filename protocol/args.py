@@ -48,6 +48,8 @@ CounterNo = Annotated[int, Field(ge=1)]
 TicketNo = Annotated[str, Field(pattern=TICKET_PATTERN)]
 ServiceId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
 BookingCode = Annotated[str, Field(pattern=BOOKING_CODE_PATTERN)]
+CategoryId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
+"""A priority category id: the same shape as a service id (config.priority)."""
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                           max_length=REASON_MAX_CHARS)]
 LocalDateTime = Annotated[str, AfterValidator(_local_datetime)]
@@ -66,13 +68,16 @@ class IssueTicket(OpArgs):
     military, critical: served first at priority windows) or ``appointment``
     (check-in of a booking; ``appointment`` carries the booking code and is
     required for this kind only; ``service`` may then be left out, the
-    booking names it). The result names the ticket, its position and the
-    estimated wait.
+    booking names it). ``category`` (a ``[[priority_categories]]`` id, e.g.
+    ``elderly80``) is allowed with ``kind: "priority"`` only and optional there:
+    a priority ticket without one is called after every category. The result
+    names the ticket, its position and the estimated wait.
     """
 
     service: ServiceId | None = None
     kind: Literal["walkin", "priority", "appointment"] = "walkin"
     appointment: BookingCode | None = None
+    category: CategoryId | None = None
 
     @model_validator(mode="after")
     def _appointment_matches_kind(self) -> IssueTicket:
@@ -82,6 +87,9 @@ class IssueTicket(OpArgs):
                              "(the booking code)")
         if self.kind != "appointment" and self.appointment is not None:
             raise ValueError(f"appointment: only allowed when kind is 'appointment', "
+                             f"kind is {self.kind!r}")
+        if self.kind != "priority" and self.category is not None:
+            raise ValueError(f"category: only allowed when kind is 'priority', "
                              f"kind is {self.kind!r}")
         if self.kind != "appointment" and self.service is None:
             raise ValueError("service: required (the service id of the ticket)")

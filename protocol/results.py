@@ -38,6 +38,8 @@ class TicketIssued(OpResult):
     expected_at: float | None
     late: bool
     after_hours: bool
+    category: str | None = None
+    """The priority category of a priority ticket (``[[priority_categories]]`` id), if any."""
 
 
 class TicketState(OpResult):

@@ -78,6 +78,8 @@ class CounterView(ViewModel):
     services: tuple[str, ...] = ()
     rating: tuple[RatingWindow, ...] = ()
     """What the rating pad rates, in order: the first window not yet over applies."""
+    category: str | None = None
+    """The priority category of the ticket being served (the board's marker), if any."""
 
     def rating_window(self, broker_now: float | None) -> RatingWindow | None:
         """The rating window that applies at ``broker_now``, or None (pad dark).

@@ -16,7 +16,7 @@ A new language is one more table in ``CATALOGUES`` with the same keys (a key
 it lacks falls back to English). Placeholders name parameters; a few are
 derived from them: ``service_name`` (the service's name in that language, when
 the hall is given), ``detail_note`` (a node's health detail, worded) and the
-lists ``counters``, ``services`` and ``rows``.
+lists ``counters``, ``services``, ``categories`` and ``rows``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ ZH: dict[str, str] = {
     "refusal.duplicate_in_import": "预约码 {code} 在导入文件中重复",
     "refusal.bad_bookings": "未导入任何预约，{count} 行有误：{rows}",
     "refusal.too_many_components": "设备 {node} 已上报 {limit} 个部件状态，不能再新增（{component}）",
+    "refusal.unknown_category": "没有这个优先类别（{category}），请从以下类别中选择：{categories}",
     "error.bad_json": "请求格式错误（不是 JSON）",
     "error.bad_envelope": "请求格式错误",
     "error.unsupported_version": "协议版本不兼容，请升级本设备",
@@ -150,6 +151,8 @@ EN: dict[str, str] = {
     "refusal.bad_bookings": "Nothing was imported; {count} bad row(s): {rows}",
     "refusal.too_many_components": "Device {node} already reports {limit} parts; "
                                    "no new part can be added ({component})",
+    "refusal.unknown_category": "There is no priority category {category}; choose one of: "
+                                "{categories}",
     "error.bad_json": "The request was not valid JSON",
     "error.bad_envelope": "The request was malformed",
     "error.unsupported_version": "Protocol version not supported; update this device",
@@ -236,6 +239,14 @@ def _service_name(service: Any, language: str, hall: Hall | None) -> str:
     return configured.name.zh if language == "zh" else configured.name.en
 
 
+def category_name(category: Any, language: str, hall: Hall | None) -> str:
+    """A priority category's name in ``language`` (its id when the hall does not know it)."""
+    configured = hall.priority_category(str(category)) if hall is not None and category else None
+    if configured is None:
+        return str(category or "")
+    return configured.name.zh if language == "zh" else configured.name.en
+
+
 def _values(params: Mapping[str, Any], language: str, hall: Hall | None) -> dict[str, Any]:
     """The parameters ready for a template: derived names added, lists joined."""
     table = _table(language)
@@ -245,6 +256,9 @@ def _values(params: Mapping[str, Any], language: str, hall: Hall | None) -> dict
     if isinstance(params.get("services"), list):
         values["services"] = sep.join(_service_name(s, language, hall)
                                       for s in params["services"])
+    if isinstance(params.get("categories"), list):
+        values["categories"] = sep.join(category_name(c, language, hall)
+                                        for c in params["categories"])
     if isinstance(params.get("counters"), list):
         values["counters"] = sep.join(str(c) for c in params["counters"])
     if isinstance(params.get("rows"), list):

@@ -113,6 +113,7 @@ def _ticket_issued(state: HallState, event: Event) -> None:
         queued_at=event.at,
         appointment=data.get("appointment"),
         due_at=data.get("due_at"),
+        category=data.get("category"),
     )
     state.queue(service).append(number)
     code = data.get("appointment")

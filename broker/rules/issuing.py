@@ -57,6 +57,19 @@ def _ticketing_hours(tx: Tx) -> bool:
     return not fact.in_hours
 
 
+def _category(tx: Tx, kind: str, asked: Any) -> str | None:
+    """The priority category of a new ticket; refused when the hall has no such category."""
+    if kind != "priority" or not asked:
+        # Optional even where categories exist: a ticket without one ranks after them all
+        # (broker.rules.priority), so older kiosks and staff tools keep working.
+        return None
+    categories = tx.state.hall.priority_categories
+    if tx.state.hall.priority_category(str(asked)) is None:
+        raise RuleRefusal(why.UNKNOWN_CATEGORY, category=str(asked),
+                          categories=[c.id for c in categories])
+    return str(asked)
+
+
 def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """Give the next number of a service (or check an appointment in)."""
     hall = tx.state.hall
@@ -72,6 +85,7 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     service = hall.service(service_of(tx, str(service_id)))
     if service is None:  # pragma: no cover - service_of raised already
         raise RuleRefusal(why.UNKNOWN_SERVICE, service=str(service_id), services=[])
+    category = _category(tx, kind, args.get("category"))
     after_hours = _ticketing_hours(tx)
     seq = tx.state.next_number.get(service.id, 0) + 1
     if seq > MAX_NUMBER:
@@ -81,8 +95,8 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     estimate = estimate_s(tx.state, service.id, ahead)
     tx.emit("ticket_issued", ticket=number, service=service.id, kind=kind, seq_in_service=seq,
             appointment=str(code) if code else None, due_at=due_at, late=late, ahead=ahead,
-            estimate_min=_minutes(estimate), after_hours=after_hours)
+            estimate_min=_minutes(estimate), after_hours=after_hours, category=category)
     return {"ticket": number, "service": service.id, "kind": kind, "ahead": ahead,
             "estimate_min": _minutes(estimate), "wait_min": wait_minutes(_minutes(estimate)),
-            "issued_at": tx.now, "late": late, "after_hours": after_hours,
+            "issued_at": tx.now, "late": late, "after_hours": after_hours, "category": category,
             "expected_at": None if estimate is None else tx.now + estimate}

@@ -72,6 +72,8 @@ class Ticket:
     finished_at: float | None = None
     transferred: bool = False
     rating: int | None = None
+    category: str | None = None
+    """The priority category (``[[priority_categories]]`` id) of a priority ticket, if any."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ BOOKING_EXISTS = "booking_exists"
 DUPLICATE_IN_IMPORT = "duplicate_in_import"
 BAD_BOOKINGS = "bad_bookings"
 TOO_MANY_COMPONENTS = "too_many_components"
+UNKNOWN_CATEGORY = "unknown_category"
 
 REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_OP: ("op",),
@@ -68,12 +69,14 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     DUPLICATE_IN_IMPORT: ("code",),
     BAD_BOOKINGS: ("count", "rows"),
     TOO_MANY_COMPONENTS: ("node", "component", "limit"),
+    UNKNOWN_CATEGORY: ("category", "categories"),
 }
 """Every refusal code and the parameters it always carries.
 
 ``opens`` is a hall-local time ("13:30", "11-26 08:30" on another day, "-" when
 no opening is configured), ``opens_at`` the same instant in epoch seconds (or
-null). ``counters`` and ``services`` list what the hall has. ``rows`` (of
+null). ``counters``, ``services`` and ``categories`` (priority category ids) list what
+the hall has. ``rows`` (of
 ``bad_bookings``) holds one object per bad row: ``row`` (1-based), ``code``
 (the booking code), ``reason`` (a refusal code) and ``params`` (its parameters).
 """

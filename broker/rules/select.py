@@ -1,9 +1,12 @@
 """Which waiting ticket a counter calls next: the hall's calling order in one place.
 
 Order, for the services a counter serves (its configured order breaks ties):
-1. priority tickets (优先), unless the counter has already called
-   ``priority_burst`` of them in a row while a normal ticket has waited longer
-   than ``starvation_minutes`` - then that normal ticket goes first;
+1. priority tickets (优先), by category rank then the longest wait
+   (``broker.rules.priority``). At a priority window (``priority_window = true``)
+   they all go first, always. Elsewhere priority and normal tickets share the
+   line: once the counter has called ``priority_burst`` priority tickets in a row
+   while a normal ticket has waited longer than ``starvation_minutes``, the
+   longest-waiting such normal ticket goes first;
 2. appointments whose slot has begun;
 3. the head of the first service line that has someone waiting (transfers and
    revived no-shows were placed in that line when they re-entered it);
@@ -13,6 +16,7 @@ Order, for the services a counter serves (its configured order breaks ties):
 from __future__ import annotations
 
 from broker.rules.model import HallState, Ticket
+from broker.rules.priority import priority_order
 
 
 def is_priority(state: HallState, ticket: Ticket) -> bool:
@@ -44,7 +48,10 @@ def choose(state: HallState, counter: int, now: float) -> Ticket | None:
         return None
     policies = state.hall.policies
     normal = [t for t in candidates if not is_priority(state, t) and not _not_yet_due(t, now)]
-    priority = [t for t in candidates if is_priority(state, t)]
+    priority = priority_order(state, (t for t in candidates if is_priority(state, t)))
+    configured = state.hall.counter(counter)
+    if priority and configured is not None and configured.priority_window:
+        return priority[0]
     if priority:
         starving = [t for t in normal if now - t.queued_at > policies.starvation_minutes * 60.0]
         streak = state.counter(counter).priority_streak

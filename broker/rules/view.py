@@ -35,6 +35,7 @@ def _counters(state: HallState) -> dict[str, Any]:
             "last_finished_at": current.last_finished_at,
             "services": list(configured.services),
             "rating": [asdict(w) for w in rating_windows(state, configured.number)],
+            "category": serving.category if serving else None,
         }
     return counters
 

@@ -552,3 +552,40 @@ def test_a_caller_transferring_to_an_unknown_service_is_reported() -> None:
     report = str(err.value)
     assert "counter 77, which is not in [[counters]]" in report
     assert "did you mean 'enrol'" in report
+
+
+# --- priority categories ---------------------------------------------------------
+
+
+def test_a_priority_category_rank_starts_at_1() -> None:
+    text = HEAD + GENERAL + COUNTER + """
+[[priority_categories]]
+id = "elderly80"
+name = { zh = "80岁以上", en = "Aged 80+" }
+rank = 0
+proof = { zh = "身份证", en = "ID card" }
+"""
+    [problem] = problems_of(text)
+    assert (problem.key, problem.value, problem.file) == ("priority_categories[0].rank", 0,
+                                                          "hall.toml")
+    assert "1" in problem.message + (problem.hint or "")
+
+
+def test_duplicate_priority_category_ids_are_reported_with_a_hint() -> None:
+    entry = """
+[[priority_categories]]
+id = "military"
+name = { zh = "现役军人", en = "Active military" }
+rank = 3
+proof = { zh = "军官证", en = "Military ID" }
+"""
+    [problem] = problems_of(HEAD + GENERAL + COUNTER + entry + entry)
+    assert problem.key == "priority_categories[1].id"
+    assert "used twice" in problem.message and problem.hint
+
+
+def test_the_example_hall_ranks_its_priority_categories() -> None:
+    hall = load_hall(EXAMPLE)
+    ranks = {c.id: c.rank for c in hall.priority_categories}
+    assert ranks["critical"] == 1 and ranks["elderly70"] == max(ranks.values())
+    assert [c.number for c in hall.counters if c.priority_window] == [5]

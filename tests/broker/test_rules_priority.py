@@ -1,0 +1,79 @@
+"""Priority categories and the calling order the service standards ask for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from broker.rules import RuleRefusal, public_view
+from config.example import example_path
+from config.load import load_hall
+from config.schema import Hall
+from tests.broker.test_rules import Hall_
+
+
+@pytest.fixture(scope="module")
+def example() -> Hall:
+    return load_hall(example_path())
+
+
+def test_the_priority_window_calls_every_waiting_priority_ticket_before_starving_walk_ins(
+        example: Hall) -> None:
+    # The issue's sequence: priority_burst 2, walk-ins past starvation_minutes; counter 5
+    # used to answer Y001, A001, Y002... It must now call Y while any Y waits.
+    assert example.counter(5).priority_window and example.policies.priority_burst == 2
+    h = Hall_(example)
+    for _ in range(3):
+        h.do("issue_ticket", service="general")
+    for category in ("elderly70", "elderly70", "elderly70"):
+        h.do("issue_ticket", service="priority", kind="priority", category=category)
+    called = [h.do("call_next", counter=5, advance_min=20)["ticket"] for _ in range(4)]
+    assert called == ["Y001", "Y002", "Y003", "A001"]
+
+
+def test_a_shared_counter_keeps_the_anti_starvation_bound(example: Hall) -> None:
+    h = Hall_(example)
+    h.do("issue_ticket", service="general")
+    for _ in range(3):
+        h.do("issue_ticket", service="general", kind="priority", category="elderly80")
+    called = [h.do("call_next", counter=1, advance_min=20)["ticket"] for _ in range(4)]
+    assert called == ["A002", "A003", "A001", "A004"]
+
+
+def test_priority_tickets_are_called_by_rank_then_by_waiting_time(example: Hall) -> None:
+    h = Hall_(example)
+    issued: dict[str, str] = {}
+    for name, category in [("70", "elderly70"), ("none", None), ("mil", "military"),
+                           ("80a", "elderly80"), ("dis", "disabled"), ("crit", "critical"),
+                           ("80b", "elderly80"), ("preg", "pregnant")]:
+        args: dict[str, Any] = {"service": "priority", "kind": "priority"}
+        if category:
+            args["category"] = category
+        issued[h.do("issue_ticket", advance_min=1, **args)["ticket"]] = name
+    called = [issued[h.do("call_next", counter=5, advance_min=1)["ticket"]] for _ in issued]
+    # rank 1; rank 2 (80+, pregnant) by wait; rank 3 (military, disabled) by wait; rank 4;
+    # no category last.
+    assert called == ["crit", "80a", "80b", "preg", "mil", "dis", "70", "none"]
+
+
+def test_the_ticket_carries_its_category_in_event_result_state_and_view(example: Hall) -> None:
+    h = Hall_(example)
+    result = h.do("issue_ticket", service="priority", kind="priority", category="pregnant")
+    [issued] = [e for e in h.events if e.type == "ticket_issued"]
+    assert result["category"] == issued.data["category"] == "pregnant"
+    assert h.state.tickets["Y001"].category == "pregnant"
+    h.do("call_next", counter=5)
+    assert public_view(h.state)["counters"]["5"]["category"] == "pregnant"
+    walkin = h.do("issue_ticket", service="general")
+    assert walkin["category"] is None
+
+
+def test_an_unknown_category_is_refused_with_the_hall_s_categories(example: Hall) -> None:
+    h = Hall_(example)
+    with pytest.raises(RuleRefusal) as refused:
+        h.do("issue_ticket", service="priority", kind="priority", category="vip")
+    assert refused.value.code == "unknown_category"
+    assert refused.value.params == {"category": "vip", "categories": [
+        "critical", "elderly80", "disabled", "military", "pregnant", "elderly70"]}
+    assert h.state.tickets == {}
