@@ -29,6 +29,9 @@ How each figure is counted (the choices a reader of the numbers needs to know):
 * **ratings** - under the counter rated and the service the ticket was in.
 * **out_of_order** - ``called`` events flagged ``out_of_order`` (audited
   ``call_ticket``); the report also lists each one with its reason and node.
+* **per category** - a priority ticket's figures are also counted under the
+  ``category`` of its ``ticket_issued`` event (``[[priority_categories]]``), the
+  same way as for its service; tickets without a category are in no category.
 
 Times are in minutes. ``p90`` is the nearest-rank 90th percentile: the
 smallest sample with at least 90 % of the samples at or below it (always an
@@ -102,6 +105,8 @@ class Report:
         total: the whole hall.
         per_service: by service id; the config's services first, in config order.
         per_counter: by counter number; the config's counters first, in config order.
+        per_category: by priority category id, for the categories that issued tickets;
+            the config's categories first, in config order.
         out_of_order: the audited out-of-order calls, oldest first: ``ticket``,
             ``counter``, ``service``, ``reason``, ``at`` (epoch s), ``time``
             (hall-local HH:MM:SS) and ``node`` (who called).
@@ -112,6 +117,7 @@ class Report:
     per_service: dict[str, Figures]
     per_counter: dict[int, Figures]
     out_of_order: list[dict[str, Any]] = field(default_factory=list)
+    per_category: dict[str, Figures] = field(default_factory=dict)
 
 
 def nearest_rank(values: Sequence[float], percent: float) -> float | None:
@@ -187,6 +193,8 @@ class _Track:
     called_at: float | None = None
     no_show: tuple[int, str] | None = None
     """(counter, service) of a no-show not (yet) revived."""
+    category: str | None = None
+    """The priority category it was issued with, if any."""
 
 
 class _Builder:
@@ -198,15 +206,19 @@ class _Builder:
         self.services: dict[str, _Tally] = {s.id: _Tally() for s in hall.services}
         self.counters: dict[int, _Tally] = {c.number: _Tally(issues=False)
                                             for c in hall.counters}
+        self.categories: dict[str, _Tally] = {}
         self.tickets: dict[str, _Track] = {}
         self.audit: list[dict[str, Any]] = []
 
-    def scopes(self, service: str, counter: int | None) -> list[_Tally]:
+    def scopes(self, service: str, counter: int | None, number: str | None = None) -> list[_Tally]:
         # Services or counters no longer in the config still get their own rows:
         # the journal is the truth about the day, the config may have changed since.
         found = [self.total, self.services.setdefault(service, _Tally())]
         if counter is not None:
             found.append(self.counters.setdefault(counter, _Tally(issues=False)))
+        ticket = self.tickets.get(number) if number is not None else None
+        if ticket is not None and ticket.category:
+            found.append(self.categories.setdefault(ticket.category, _Tally()))
         return found
 
     def track(self, number: str, service: str) -> _Track:
@@ -220,25 +232,27 @@ class _Builder:
         kind = stored.type
         if kind == "ticket_issued":
             number, service = str(data["ticket"]), str(data["service"])
-            self.tickets[number] = _Track(service=service, wait_from=stored.at)
-            for tally in self.scopes(service, None):
+            category = data.get("category")
+            self.tickets[number] = _Track(service=service, wait_from=stored.at,
+                                          category=str(category) if category else None)
+            for tally in self.scopes(service, None, number):
                 tally.issued += 1
         elif kind == "called":
             self._called(stored)
         elif kind == "started":
             ticket = self.tickets.get(str(data["ticket"]))
             if ticket is not None and ticket.called_at is not None:
-                for tally in self.scopes(ticket.service, int(data["counter"])):
+                for tally in self.scopes(ticket.service, int(data["counter"]), str(data["ticket"])):
                     tally.walks_s.append(stored.at - ticket.called_at)
                 ticket.called_at = None
         elif kind == "finished":
             number, service, counter = str(data["ticket"]), str(data["service"]), int(data["counter"])
-            for tally in self.scopes(service, counter):
+            for tally in self.scopes(service, counter, number):
                 tally.finished.add(number)
                 self._service_time(tally, data.get("service_s"))
         elif kind == "transferred":
             number, counter = str(data["ticket"]), int(data["counter"])
-            for tally in self.scopes(str(data["from_service"]), counter):
+            for tally in self.scopes(str(data["from_service"]), counter, number):
                 self._service_time(tally, data.get("service_s"))
             ticket = self.track(number, str(data["to_service"]))
             ticket.service = str(data["to_service"])
@@ -257,7 +271,7 @@ class _Builder:
             ticket = self.tickets.get(str(data["ticket"]))
             if ticket is None:
                 return
-            for tally in self.scopes(ticket.service, int(data["counter"])):
+            for tally in self.scopes(ticket.service, int(data["counter"]), str(data["ticket"])):
                 tally.scores.append(int(data["score"]))
                 tally.negative += bool(data.get("negative"))
 
@@ -273,7 +287,7 @@ class _Builder:
             wait = max(0.0, stored.at - ticket.wait_from)
             ticket.wait_from = None
         out_of_order = bool(data.get("out_of_order"))
-        for tally in self.scopes(service, counter):
+        for tally in self.scopes(service, counter, number):
             tally.called.add(number)
             if wait is not None:
                 tally.waits_s.append(wait)
@@ -295,7 +309,7 @@ class _Builder:
         for number, ticket in self.tickets.items():
             if ticket.no_show is not None:
                 counter, service = ticket.no_show
-                for tally in self.scopes(service, counter):
+                for tally in self.scopes(service, counter, number):
                     tally.no_show.add(number)
         configured_services = [s.id for s in self.hall.services]
         configured_counters = [c.number for c in self.hall.counters]
@@ -307,7 +321,12 @@ class _Builder:
             per_service={s: self.services[s].figures() for s in service_order},
             per_counter={c: self.counters[c].figures() for c in counter_order},
             out_of_order=list(self.audit),
+            per_category={c: self.categories[c].figures() for c in self._category_order()},
         )
+
+    def _category_order(self) -> list[str]:
+        configured = [c.id for c in self.hall.priority_categories if c.id in self.categories]
+        return configured + sorted(set(self.categories) - set(configured))
 
 
 def build_report(hall: Hall, events: Iterable[StoredEvent], day: str) -> Report:

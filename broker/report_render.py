@@ -52,6 +52,13 @@ def _service_label(hall: Hall, service_id: str) -> str:
     return f"{service.prefix} {service.name.zh} {service.name.en}"
 
 
+def _category_label(hall: Hall, category_id: str) -> str:
+    category = hall.priority_category(category_id)
+    if category is None:
+        return f"优先 Priority {category_id}"
+    return f"优先 {category.name.zh} {category.name.en}"
+
+
 def _counter_label(hall: Hall, number: int) -> str:
     counter = hall.counter(number)
     if counter is not None and counter.name is not None:
@@ -85,7 +92,8 @@ def _table(columns: Sequence[tuple[str, str, str]],
 def format_report(hall: Hall, report: Report) -> str:
     """Render a report as the bilingual text tables staff read.
 
-    Totals come first, then each service, then each counter. Counts are
+    Totals come first, then each service, then each counter, then each priority
+    category that issued tickets. Counts are
     whole numbers, times are minutes with one decimal, ``-`` marks a figure
     with no data (e.g. no waits measured).
 
@@ -101,6 +109,9 @@ def format_report(hall: Hall, report: Report) -> str:
         [(_service_label(hall, sid), fig) for sid, fig in report.per_service.items()],
         [(_counter_label(hall, num), fig) for num, fig in report.per_counter.items()],
     ]
+    if report.per_category:
+        groups.append([(_category_label(hall, cid), fig)
+                       for cid, fig in report.per_category.items()])
     lines = [f"{hall.name.zh} / {hall.name.en} — 日报 Daily report {report.day}", "",
              "数量 Counts", *_table(_COUNT_COLUMNS, groups), "",
              "时间（分钟） Times (minutes)", *_table(_TIME_COLUMNS, groups), "",
@@ -130,7 +141,8 @@ def _csv_value(value: object) -> str:
 def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
     """Write the report as CSV: one row per scope, one column per figure.
 
-    Scopes are ``total``, ``service:<id>`` and ``counter:<number>``. Times are
+    Scopes are ``total``, ``service:<id>``, ``counter:<number>`` and
+    ``category:<id>`` (priority categories that issued tickets). Times are
     minutes and the no-show rate a fraction, with three decimals; an empty
     cell means no data (or, for a counter's ``issued``, not applicable).
 
@@ -144,6 +156,7 @@ def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
     scopes: list[tuple[str, Figures]] = [("total", report.total)]
     scopes += [(f"service:{sid}", fig) for sid, fig in report.per_service.items()]
     scopes += [(f"counter:{num}", fig) for num, fig in report.per_counter.items()]
+    scopes += [(f"category:{cid}", fig) for cid, fig in report.per_category.items()]
     try:
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

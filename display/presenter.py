@@ -28,6 +28,9 @@ _STATE_WORDS: dict[str, tuple[str, str]] = {
 }
 _WEEKDAYS_ZH = "一二三四五六日"
 
+PRIORITY_EN = "Priority"
+"""The English beside a called priority ticket's category on its counter's tile."""
+
 LOST = ("连接中断", "Connection lost")
 CONNECTING = ("正在连接…", "Connecting…")
 
@@ -196,6 +199,13 @@ class BoardPresenter:
             else:
                 state = "serving" if ticket else "open"
             zh, en = _STATE_WORDS[state]
+            category = (self.hall.priority_category(current.category)
+                        if state == "serving" and current is not None and current.category
+                        else None)
+            if category is not None:
+                # The marker replaces "办理中": a tile holds one short line, so the English
+                # says only that it is a priority visit.
+                zh, en = f"★ {category.name.zh}", PRIORITY_EN
             tiles.append(Tile(counter=configured.number,
                               name_zh=counter_name(self.hall, configured.number, "zh"),
                               name_en=counter_name(self.hall, configured.number, "en"),

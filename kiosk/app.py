@@ -121,7 +121,7 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     controller = KioskController(KioskPresenter(hall, node), flow,
                                  printer_status=lambda: health.status, now=runtime.broker_now,
-                                 run_background=run_background, on_issued=_speaker(node))
+                                 run_background=run_background, on_issued=_speaker(node, hall))
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
@@ -158,7 +158,7 @@ def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
     return KioskApp()
 
 
-def _speaker(node: KioskNode) -> Callable[[IssuedTicket], None]:
+def _speaker(node: KioskNode, hall: Hall) -> Callable[[IssuedTicket], None]:
     """Spoken confirmation through espeak-ng and aplay (never blocks the UI), or nothing.
 
     Raises:
@@ -171,7 +171,7 @@ def _speaker(node: KioskNode) -> Callable[[IssuedTicket], None]:
     from hw.speech import EspeakSpeech
     from kiosk.speech import TicketSpeaker
 
-    return TicketSpeaker(EspeakSpeech(), AplayAudio()).say_in_background
+    return TicketSpeaker(EspeakSpeech(), AplayAudio(), hall).say_in_background
 
 
 # --- headless screenshots ------------------------------------------------------------------------
@@ -200,7 +200,9 @@ def sample_screen(hall: Hall, node: KioskNode, name: str, language: str = "zh") 
     if name == "home":
         return presenter.home(view, lang, now)
     if name == "priority":
-        return presenter.priority(view, lang, now)
+        chosen = node.priority_service or next((s.id for s in presenter.services if s.priority),
+                                               None)
+        return presenter.priority(view, lang, now, chosen)
     if name == "appointment":
         return presenter.appointment("2025", lang, None, now)
     if name == "busy":

@@ -64,6 +64,8 @@ class KioskController:
         self.code_message: tuple[str, str] | None = None
         self.notice_words: tuple[str, str] = ("", "")
         self.ticket: IssuedTicket | None = None
+        self.priority_for: str | None = None
+        """The service of the priority ticket whose category the visitor is choosing."""
         self.pending: IssueRequest | None = None
         self._last_touch = self._monotonic()
 
@@ -94,13 +96,17 @@ class KioskController:
         kind, _, arg = action_id.partition(":")
         if self._blocked() and action_id not in ("retry", "cancel", "lang"):
             return
-        if kind == "service":
+        if kind == "service" and self._is_priority_service(arg):
+            self._priority(arg)
+        elif kind == "service":
             self._start(IssueRequest(kind="walkin", service=arg))
         elif kind == "priority" and arg:
-            self._start(IssueRequest(kind="priority", service=arg))
+            self._priority(arg)
+        elif kind == "category" and self.priority_for is not None:
+            self._start(IssueRequest(kind="priority", service=self.priority_for, category=arg))
         elif action_id == "priority":
             if self.node.priority_service:
-                self._start(IssueRequest(kind="priority", service=self.node.priority_service))
+                self._priority(self.node.priority_service)
             else:
                 self.mode = "priority"
         elif action_id == "appointment":
@@ -158,7 +164,7 @@ class KioskController:
         if self.mode == "appointment":
             return p.appointment(self.code, lang, self.code_message, now)
         if self.mode == "priority":
-            return p.priority(self.view, lang, now)
+            return p.priority(self.view, lang, now, self.priority_for)
         if self.mode == "notice":
             return p.notice(lang, *self.notice_words, now=now)
         status = self._printer_status()
@@ -175,8 +181,20 @@ class KioskController:
     def _blocked(self) -> bool:
         return not self.connected or self.pending is not None or self._closed() is not None
 
+    def _is_priority_service(self, service_id: str) -> bool:
+        service = self.presenter.hall.service(service_id)
+        return bool(service and service.priority and self.presenter.hall.priority_categories)
+
+    def _priority(self, service_id: str) -> None:
+        """A priority ticket of ``service_id``: its category first, when the hall has any."""
+        if not self.presenter.hall.priority_categories:
+            self._start(IssueRequest(kind="priority", service=service_id))
+            return
+        self.mode, self.priority_for = "priority", service_id
+
     def _home(self) -> None:
         self.mode, self.code, self.code_message, self.ticket = "home", "", None, None
+        self.priority_for = None
         self.language = self.node.language
 
     def _key(self, key: str) -> None:

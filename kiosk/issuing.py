@@ -52,6 +52,7 @@ class IssueRequest:
         kind: walkin, priority or appointment.
         service: the service id (None for an appointment: the booking names it).
         appointment: the booking code (appointment only).
+        category: the priority category id (priority only, when the hall has categories).
         request_id: the wire request id, the same on every retry.
         created: monotonic time of the touch.
     """
@@ -59,6 +60,7 @@ class IssueRequest:
     kind: Kind
     service: str | None = None
     appointment: str | None = None
+    category: str | None = None
     request_id: str = field(default_factory=new_request_id)
     created: float = field(default_factory=time.monotonic)
 
@@ -69,6 +71,8 @@ class IssueRequest:
             args["service"] = self.service
         if self.appointment is not None:
             args["appointment"] = self.appointment
+        if self.category is not None:
+            args["category"] = self.category
         return args
 
 
@@ -218,6 +222,7 @@ def ticket_doc(hall: Hall, node: KioskNode, result: TicketIssued) -> TicketDoc:
         result: the broker's ``issue_ticket`` result.
     """
     service = hall.service(result.service)
+    category = hall.priority_category(result.category) if result.category else None
     issued = local_time(hall, result.issued_at)
     notes: list[tuple[str, str]] = []
     if result.late:
@@ -231,4 +236,6 @@ def ticket_doc(hall: Hall, node: KioskNode, result: TicketIssued) -> TicketDoc:
         ahead=result.ahead, wait_min=result.wait_min, issued=issued,
         qr_payload=qr_payload(node.printer.qr_template, ticket=result.ticket,
                               service=result.service, issued=issued, node=node.id),
-        footer=node.printer.footer, notes=tuple(notes))
+        footer=node.printer.footer, notes=tuple(notes),
+        category_zh=category.name.zh if category else "",
+        category_en=category.name.en if category else "")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from config.kiosk_node import KioskNode
 from config import hours
 from config.schema import Hall, Service
+from kiosk.categories import MARK, category_actions, category_names
 from kiosk.screens import Action, Screen, Text
 from kiosk.ticket import wait_text
 from protocol.results import TicketIssued
@@ -39,6 +40,7 @@ class IssuedTicket:
         after_hours: issued outside opening hours (policy issue_with_warning).
         printed: the printer took the ticket.
         print_problem: why it was not printed (None if printed).
+        category: the priority category id (None for none).
     """
 
     ticket: str
@@ -51,6 +53,7 @@ class IssuedTicket:
     after_hours: bool = False
     printed: bool = True
     print_problem: str | None = None
+    category: str | None = None
 
     @classmethod
     def from_result(cls, result: TicketIssued, *, printed: bool = True,
@@ -59,7 +62,7 @@ class IssuedTicket:
         return cls(ticket=result.ticket, service=result.service, kind=result.kind,
                    ahead=result.ahead, wait_min=result.wait_min, issued_at=result.issued_at,
                    late=result.late, after_hours=result.after_hours,
-                   printed=printed, print_problem=print_problem)
+                   printed=printed, print_problem=print_problem, category=result.category)
 
 
 def pair(language: Language, zh: str, en: str) -> tuple[str, str]:
@@ -166,8 +169,12 @@ class KioskPresenter:
         """Whether the footer offers priority tickets (not when a priority service has a button)."""
         return self.node.priority and not any(s.priority for s in self.services)
 
-    def priority(self, view: PublicView | None, language: Language, now: float | None) -> Screen:
-        """Choose the service of a priority ticket (优先: elderly, disabled, military)."""
+    def priority(self, view: PublicView | None, language: Language, now: float | None,
+                 service: str | None = None) -> Screen:
+        """Choose the service of a priority ticket (优先: elderly, disabled, military), then
+        its category when the hall has categories (``service``: the one chosen already)."""
+        if service is not None and self.hall.priority_categories:
+            return self._categories(language, now)
         if self.node.priority_service:
             service = self.hall.service(self.node.priority_service)
             services = [service] if service else []
@@ -177,6 +184,15 @@ class KioskPresenter:
         body = (text(language, "优先取号：老年人、残疾人、军人等", "Priority: elderly, disabled, "
                      "military and others entitled", "large"),
                 text(language, "请选择业务", "Touch a service", "normal"))
+        footer = (Action("home", *pair(language, "返回", "Back"), style="nav"),)
+        return Screen("priority", self._header(language), body, actions, footer,
+                      columns=2 if len(actions) > 3 else 1, clock=self._clock(now))
+
+    def _categories(self, language: Language, now: float | None) -> Screen:
+        actions = category_actions(self.hall, language)
+        # One line: six big buttons need the height; each names the proof staff will check.
+        body = (text(language, "优先取号：请选择您的类别", "Priority: touch what applies to you",
+                     "large"),)
         footer = (Action("home", *pair(language, "返回", "Back"), style="nav"),)
         return Screen("priority", self._header(language), body, actions, footer,
                       columns=2 if len(actions) > 3 else 1, clock=self._clock(now))
@@ -239,6 +255,7 @@ class KioskPresenter:
         body += [
             Text(ticket.ticket, "", "huge", "accent"),
             text(language, zh_name, en_name, "large"),
+            *self._category_line(ticket, language),
             text(language, f"您前面还有 {ticket.ahead} 人等候",
                  f"{ticket.ahead} {'person' if ticket.ahead == 1 else 'people'} ahead of you"),
             text(language, wait_zh, wait_en),
@@ -258,6 +275,13 @@ class KioskPresenter:
         footer = (Action("home", *pair(language, "完成", "Done"), style="nav"),)
         return Screen("remember" if not ticket.printed else "issued", self._header(language),
                       tuple(body), (), footer, clock=self._clock(now))
+
+    def _category_line(self, ticket: IssuedTicket, language: Language) -> tuple[Text, ...]:
+        names = category_names(self.hall, ticket.category)
+        if names is None:
+            return ()
+        return (text(language, f"{MARK} 优先：{names[0]}", f"{MARK} Priority: {names[1]}",
+                     "large", "accent"),)
 
     def paused(self, language: Language, pending: bool) -> Screen:
         """The broker cannot be reached: no ticket is issued or printed."""

@@ -12,6 +12,8 @@ import threading
 
 from hw.audio import AudioError, AudioOut
 from hw.speech import Speech, SpeechError, spoken_ticket
+from config.schema import Hall
+from kiosk.categories import category_names
 from kiosk.presenter import IssuedTicket
 
 logger = logging.getLogger(__name__)
@@ -22,10 +24,14 @@ RATE = 140
 """Words per minute: slower than the display, the visitor is close and may hear poorly."""
 
 
-def ticket_phrases(ticket: IssuedTicket) -> tuple[str, str]:
-    """What is said, Chinese then English; no personal data, only the number."""
-    return (f"您的号码是 {spoken_ticket(ticket.ticket, 'zh')} 号，请留意叫号",
-            f"Your number is {spoken_ticket(ticket.ticket, 'en')}. "
+def ticket_phrases(ticket: IssuedTicket,
+                   category: tuple[str, str] | None = None) -> tuple[str, str]:
+    """What is said, Chinese then English; no personal data, only the number and, for a
+    priority ticket, the category the visitor chose (``category``: its zh and en names)."""
+    zh_category = f"优先类别：{category[0]}。" if category else ""
+    en_category = f"Priority: {category[1]}. " if category else ""
+    return (f"{zh_category}您的号码是 {spoken_ticket(ticket.ticket, 'zh')} 号，请留意叫号",
+            f"{en_category}Your number is {spoken_ticket(ticket.ticket, 'en')}. "
             "Please watch for your number.")
 
 
@@ -35,17 +41,20 @@ class TicketSpeaker:
     Args:
         speech: renders a phrase to audio.
         audio: plays it.
+        hall: the hall, to say a priority ticket's category by name (None: not said).
     """
 
-    def __init__(self, speech: Speech, audio: AudioOut) -> None:
+    def __init__(self, speech: Speech, audio: AudioOut, hall: Hall | None = None) -> None:
         self._speech = speech
         self._audio = audio
+        self._hall = hall
         self._lock = threading.Lock()
 
     def say(self, ticket: IssuedTicket) -> bool:
         """Say ``ticket`` in Mandarin then English; False when speech failed (logged)."""
         with self._lock:
-            for voice, phrase in zip(("zh", "en"), ticket_phrases(ticket), strict=True):
+            names = category_names(self._hall, ticket.category) if self._hall else None
+            for voice, phrase in zip(("zh", "en"), ticket_phrases(ticket, names), strict=True):
                 try:
                     self._audio.play(self._speech.render(phrase, voice=VOICES[voice], rate=RATE,
                                                          volume=1.0))

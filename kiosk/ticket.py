@@ -47,6 +47,8 @@ class TicketDoc:
         qr_payload: what the QR code holds ("" for none).
         footer: lines at the bottom.
         notes: extra bilingual lines (late appointment, after hours), each (zh, en).
+        category_zh: the priority category's name in Chinese ("" for none).
+        category_en: the priority category's name in English.
     """
 
     hall_zh: str
@@ -60,6 +62,8 @@ class TicketDoc:
     qr_payload: str = ""
     footer: tuple[str, ...] = ()
     notes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    category_zh: str = ""
+    category_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,12 @@ def ticket_lines(doc: TicketDoc) -> list[_Line | None]:
         _Line(doc.ticket, "huge", bold=True),
         _Line(doc.service_zh, "large", bold=True),
         _Line(doc.service_en, "normal"),
+    ]
+    if doc.category_zh:
+        # Staff check the proof of this category at the counter; it is printed large.
+        lines += [_Line(f"优先：{doc.category_zh}", "large", bold=True),
+                  _Line(f"Priority: {doc.category_en}", "normal")]
+    lines += [
         _Line(f"您前面还有 {doc.ahead} 人等候", "normal"),
         _Line(f"{doc.ahead} {'person' if doc.ahead == 1 else 'people'} ahead of you", "normal"),
         _Line(wait_zh, "normal"),

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from broker.journal import Journal
+from broker.report_figures import build_report
+from broker.report_render import format_report
 from broker.rules import RuleRefusal, public_view
+from broker.service import BrokerService
 from config.example import example_path
 from config.load import load_hall
 from config.schema import Hall
 from tests.broker.test_rules import Hall_
+from tests.conftest import at
+from tests.kiosk.kiosk_support import InProcess
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +84,28 @@ def test_an_unknown_category_is_refused_with_the_hall_s_categories(example: Hall
     assert refused.value.params == {"category": "vip", "categories": [
         "critical", "elderly80", "disabled", "military", "pregnant", "elderly70"]}
     assert h.state.tickets == {}
+
+
+def test_the_report_counts_waits_per_priority_category(example: Hall, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    clock = [at("09:00")]
+    service = BrokerService(example, journal, lambda: clock[0])
+    client = InProcess(service)
+    client.request("issue_ticket", {"service": "priority", "kind": "priority",
+                                    "category": "elderly80"})
+    client.request("issue_ticket", {"service": "priority", "kind": "priority",
+                                    "category": "pregnant"})
+    client.request("issue_ticket", {"service": "general"})
+    clock[0] += 6 * 60.0
+    client.request("call_next", {"counter": 5})   # Y001, 80+, waited 6 min
+    clock[0] += 4 * 60.0
+    client.request("call_next", {"counter": 5})   # Y002, pregnant, waited 10 min
+    report = build_report(example, list(journal.events()), "2026-11-25")
+    assert list(report.per_category) == ["elderly80", "pregnant"]
+    assert report.per_category["elderly80"].wait_mean_min == pytest.approx(6.0)
+    assert report.per_category["pregnant"].wait_mean_min == pytest.approx(10.0)
+    assert report.per_category["elderly80"].finished == 1  # finished by the second call
+    assert report.total.issued == 3
+    text = format_report(example, report)
+    assert "优先 80岁以上 Aged 80+" in text and "优先 孕产妇 Pregnant or nursing" in text
+    journal.close()

@@ -48,6 +48,8 @@ def test_landscape_board_shows_newest_call_tiles_and_flash(tmp_path: Path) -> No
     assert "Counter 4" in texts["newest_en"] and "重呼" in texts["newest_zh"]
     assert texts["tile_1_ticket"] == "A003" and texts["tile_1_state"] == "办理中 Serving"
     assert texts["tile_6_ticket"] == "—" and texts["tile_6_state"] == "暂停服务 Paused"
+    # A called priority ticket's tile names its category (the view's counter "category").
+    assert texts["tile_5_ticket"] == "Y002" and texts["tile_5_state"] == "★ 80岁以上 Priority"
     assert texts["recent_0_0"] == "D002" and texts["recent_0_1"] == "3号窗口"
     assert texts["title_zh"] == "市医疗保障服务大厅"
     assert shown["flashing"]
