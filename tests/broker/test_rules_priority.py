@@ -109,3 +109,14 @@ def test_the_report_counts_waits_per_priority_category(example: Hall, tmp_path: 
     text = format_report(example, report)
     assert "优先 80岁以上 Aged 80+" in text and "优先 孕产妇 Pregnant or nursing" in text
     journal.close()
+
+
+def test_an_unknown_category_is_worded_with_the_hall_s_category_names(example: Hall) -> None:
+    from runtime.messages import refusal_both
+
+    # As a kiosk gets it: wire code bad_args, the rule's reason and its parameters.
+    params = {"reason": "unknown_category", "category": "vip",
+              "categories": ["elderly80", "pregnant"]}
+    chinese, english = refusal_both("bad_args", params, hall=example)
+    assert "vip" in chinese and "80岁以上" in chinese and "孕产妇" in chinese
+    assert "vip" in english and "Aged 80+" in english and "Pregnant or nursing" in english

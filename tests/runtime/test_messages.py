@@ -90,6 +90,7 @@ def _refusals() -> list[RuleRefusal]:
              d.refusal("issue_ticket", service="dental"), d.refusal("finish", counter=1),
              d.refusal("revive", ticket="A999"), d.refusal("call_ticket", counter=1,
                                                             ticket="A001", reason=" ")]
+    found.append(d.refusal("issue_ticket", service="priority", kind="priority", category="vip"))
     d.do("book_appointment", **_slot("BK-1", "2026-11-25T09:10"))
     d.do("book_appointment", **_slot("BK-2", "2026-11-25T15:00"))
     found += [d.refusal("issue_ticket", kind="appointment", appointment="NOPE"),
