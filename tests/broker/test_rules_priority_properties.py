@@ -9,6 +9,7 @@ in a row - so a starving ticket waits behind at most ``priority_burst`` priority
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ from broker.rules import Command, HallState, RuleRefusal, execute, initial_state
 from broker.rules.select import is_priority, waiting_for
 from config.example import example_path
 from config.load import load_hall
+from config.schema import Hall
 from tests.conftest import at
 
 CATEGORIES = (None, "critical", "elderly80", "disabled", "military", "pregnant", "elderly70")
@@ -34,7 +36,7 @@ day = st.lists(st.tuples(step, st.floats(min_value=0, max_value=600)), min_size=
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _hall(burst: int, starving_min: float) -> Any:
+def _hall(burst: int, starving_min: float) -> Hall:
     hall = load_hall(example_path())
     policies = hall.policies.model_copy(update={"priority_burst": burst,
                                                "starvation_minutes": starving_min})
@@ -52,7 +54,8 @@ def _command(step_: tuple[str, Any]) -> Command:
     return Command("call_next", {"counter": arg})
 
 
-def _days(steps: list[Any], burst: int, starving_min: float):  # type: ignore[no-untyped-def]
+def _days(steps: list[Any], burst: int,
+          starving_min: float) -> Iterator[tuple[HallState, int, str | None, float]]:
     """Each call_next of the day: (state before, counter, ticket called or None, now)."""
     state: HallState = initial_state(_hall(burst, starving_min))
     now = at("09:00")
