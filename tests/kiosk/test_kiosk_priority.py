@@ -14,11 +14,13 @@ from broker.journal import Journal
 from broker.service import BrokerService
 from config.example import example_path
 from config.load import load_hall
+from hw.audio import RecordingAudio
 from hw.printer import MemoryPrinter
+from hw.speech import EspeakSpeech
 from kiosk.controller import KioskController
 from kiosk.issuing import IssueFlow
 from kiosk.presenter import KioskPresenter
-from kiosk.speech import ticket_phrases
+from kiosk.speech import TicketSpeaker
 from kiosk_escpos_decoder import decode
 from kiosk_support import InProcess
 from tests.conftest import at
@@ -80,5 +82,8 @@ def test_the_spoken_confirmation_names_the_category(
     controller.press("service:priority")
     controller.press("category:pregnant")
     assert controller.ticket is not None
-    zh, en = ticket_phrases(controller.ticket, ("孕产妇", "Pregnant or nursing"))
-    assert "孕产妇" in zh and "Pregnant or nursing" in en
+    audio = RecordingAudio(speed=20.0)
+    speaker = TicketSpeaker(EspeakSpeech(), audio, controller.presenter.hall)
+    assert speaker.say(controller.ticket)
+    zh, en = (p.clip.label for p in audio.played)
+    assert "孕产妇" in zh and "Pregnant or nursing" in en and "Y 0 0 1" in en
