@@ -38,6 +38,8 @@ class TicketIssued(OpResult):
     expected_at: float | None
     late: bool
     after_hours: bool
+    beyond_closing: bool = False
+    """``expected_at`` falls after the end of today's last opening period (延时服务)."""
 
 
 class TicketState(OpResult):
