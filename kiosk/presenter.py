@@ -271,8 +271,7 @@ class KioskPresenter:
         """The broker's 延时服务 warning, with the expected time it sent."""
         expected = ("-" if ticket.expected_at is None
                     else local_time(self.hall, ticket.expected_at).strftime("%H:%M"))
-        zh, en = (messages.render("kiosk.beyond_closing", {"expected": expected}, lang)
-                  for lang in ("zh", "en"))
+        zh, en = messages.both("kiosk.beyond_closing", {"expected": expected})
         return text(language, zh, en, "normal", "warn")
 
     def paused(self, language: Language, pending: bool) -> Screen:
