@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from broker.refusals import wire_error
 from broker.rules import Command, RuleRefusal, execute, initial_state
@@ -95,3 +97,27 @@ def test_an_on_time_appointment_is_warned_never_refused() -> None:
     result = execute(state, Command("issue_ticket", {"kind": "appointment",
                                                      "appointment": "BK-1"}), at("17:29")).result
     assert result["kind"] == "appointment" and result["beyond_closing"] is True
+
+
+@settings(max_examples=40, deadline=None)
+@given(waiting=st.integers(min_value=0, max_value=30),
+       minute=st.integers(min_value=13 * 60 + 30, max_value=17 * 60 + 29))
+def test_refuse_refuses_exactly_the_tickets_warn_marks_beyond_closing(
+        waiting: int, minute: int) -> None:
+    now = at(f"{minute // 60:02d}:{minute % 60:02d}")
+    results = {}
+    for policy in ("warn", "refuse"):
+        state = initial_state(office(policy))
+        for _ in range(waiting):
+            state = execute(state, Command("issue_ticket", {"service": "general"}),
+                            at("13:30")).state
+        try:
+            results[policy] = execute(state, Command("issue_ticket", {"service": "general"}),
+                                      now).result
+        except RuleRefusal as refusal:
+            assert refusal.code == why.BEYOND_CLOSING
+            results[policy] = None
+    warned = results["warn"]
+    assert warned is not None
+    assert warned["beyond_closing"] == (warned["expected_at"] > CLOSING)
+    assert (results["refuse"] is None) == warned["beyond_closing"]
