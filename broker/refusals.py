@@ -46,6 +46,8 @@ WIRE_CODES: dict[str, str] = {
     why.BAD_BOOKINGS: errors.BAD_ARGS,
     why.TOO_MANY_COMPONENTS: errors.BAD_ARGS,
     why.UNKNOWN_CATEGORY: errors.BAD_ARGS,
+    why.BEYOND_CLOSING: errors.BEYOND_CLOSING,
+    why.BEYOND_CLOSING_BOOK: errors.BEYOND_CLOSING,
 }
 """Every rule refusal code to the wire error code it travels as."""
 
@@ -83,6 +85,10 @@ LOG_SENTENCES: dict[str, str] = {
     why.BAD_BOOKINGS: "nothing was imported; {count} bad row(s): {rows}",
     why.TOO_MANY_COMPONENTS: "node {node} already reports {limit} health components; "
                              "{component!r} is one too many: reuse a component name",
+    why.BEYOND_CLOSING: "the expected time {expected} is after closing ({closes}); "
+                        "no ticket issued, come back at {opens}",
+    why.BEYOND_CLOSING_BOOK: "the expected time {expected} is after closing ({closes}); "
+                             "no ticket issued, book an appointment from {opens}",
 }
 """English sentences for the broker log and the wire ``message``; people's words in
 their own language come from the nodes' message catalogue, not from here."""

@@ -54,3 +54,16 @@ def parse_local(hall: Hall, text: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=hall.hours.zone())
     return moment.timestamp()
+
+
+def closing_at(hall: Hall, at: float) -> float | None:
+    """When the last opening period of ``at``'s hall-local day ends (epoch seconds).
+
+    None when the hall does not open that day. A period ending "24:00" closes at the
+    last instant of the day.
+    """
+    moment = local(hall, at)
+    if WEEKDAYS[moment.weekday()] not in hall.hours.days:
+        return None
+    end = max(period.end_time() for period in hall.hours.periods)
+    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()

@@ -189,6 +189,9 @@ class Service(_Model):
     """Prior for the mean service time, until real service times are measured."""
     kiosk: bool = True
     """Offered as a button on the kiosks."""
+    walkin_service: str | None = None
+    """Where a late appointment check-in of this service queues (default: this service);
+    an appointment-only service names its walk-in counterpart."""
 
 
 class Counter(_Model):
@@ -221,6 +224,10 @@ class Policies(_Model):
     queue_alert_waiting: Annotated[int, Field(ge=1, le=10000)] = 10
     wait_alert_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
     after_hours: Literal["refuse", "issue_with_warning"] = "refuse"
+    beyond_closing: Literal["warn", "refuse", "appointment"] = "warn"
+    """A ticket expected after today's last period (延时服务): issue it with the expected
+    time ("warn"), refuse it ("refuse") or refuse it telling the visitor to book
+    ("appointment")."""
     rating_scale: Literal[3, 5] = 3
     rating_window_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     """Ratings are accepted while serving and this long after finishing."""
@@ -274,7 +281,8 @@ class Hall(_Model):
     def _consistent(self) -> Hall:
         problems = [*_service_problems(self), *_counter_problems(self), *_kiosk_problems(self),
                     *_caller_problems(self), *_display_problems(self),
-                    *_unserved_problems(self), *category_problems(self.priority_categories)]
+                    *_unserved_problems(self), *category_problems(self.priority_categories),
+                    *_walkin_problems(self)]
         if self.broker.command_port == self.broker.event_port:
             problems.append((
                 ("broker", "event_port"),
@@ -330,6 +338,26 @@ def _service_problems(hall: Hall) -> _Problems:
             ))
         else:
             seen_prefixes[service.prefix] = service.id
+    return problems
+
+
+def _walkin_problems(hall: Hall) -> _Problems:
+    known = sorted({service.id for service in hall.services})
+    unserved = set(unserved_services(hall))
+    problems: _Problems = []
+    for index, service in enumerate(hall.services):
+        line = service.walkin_service
+        if line is None:
+            continue
+        if line not in known:
+            problems.append((("services", index, "walkin_service"),
+                             f"walkin_service {line!r} of service {service.id!r} is not a "
+                             "service of this hall" + _unknown_service_hint(line, known)))
+        elif line in unserved:
+            problems.append((("services", index, "walkin_service"),
+                             f"late check-ins of service {service.id!r} would join {line!r}, "
+                             "which no counter serves: they would never be called; add it to "
+                             "the services of a [[counters]] table"))
     return problems
 
 

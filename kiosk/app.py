@@ -24,6 +24,7 @@ from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
 from protocol.view import PublicView, TicketingView
 from runtime.kivy_setup import configure_window, register_fonts
+from runtime.messages import both
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
 
@@ -204,7 +205,10 @@ def sample_screen(hall: Hall, node: KioskNode, name: str, language: str = "zh") 
                                                None)
         return presenter.priority(view, lang, now, chosen)
     if name == "appointment":
-        return presenter.appointment("2025", lang, None, now)
+        # A full-length code and a long message: the layout must keep both off the keys.
+        code = "HX093127"
+        message = both("refusal.too_early", {"code": code, "opens": "10:30"})
+        return presenter.appointment(code, lang, message, now)
     if name == "busy":
         return presenter.busy(lang)
     if name == "issued":

@@ -17,6 +17,7 @@ from kiosk.screens import Action, Screen, Text
 from kiosk.ticket import wait_text
 from protocol.results import TicketIssued
 from protocol.view import PublicView, TicketingView
+from runtime import messages
 
 Language = Literal["zh", "en"]
 
@@ -38,6 +39,8 @@ class IssuedTicket:
         issued_at: broker time, epoch seconds.
         late: a late appointment that joined the normal queue.
         after_hours: issued outside opening hours (policy issue_with_warning).
+        expected_at: the broker's expected time, epoch seconds (None: no estimate).
+        beyond_closing: the broker found ``expected_at`` after today's closing (延时服务).
         printed: the printer took the ticket.
         print_problem: why it was not printed (None if printed).
         category: the priority category id (None for none).
@@ -51,6 +54,8 @@ class IssuedTicket:
     issued_at: float
     late: bool = False
     after_hours: bool = False
+    expected_at: float | None = None
+    beyond_closing: bool = False
     printed: bool = True
     print_problem: str | None = None
     category: str | None = None
@@ -62,6 +67,7 @@ class IssuedTicket:
         return cls(ticket=result.ticket, service=result.service, kind=result.kind,
                    ahead=result.ahead, wait_min=result.wait_min, issued_at=result.issued_at,
                    late=result.late, after_hours=result.after_hours,
+                   expected_at=result.expected_at, beyond_closing=result.beyond_closing,
                    printed=printed, print_problem=print_problem, category=result.category)
 
 
@@ -264,6 +270,8 @@ class KioskPresenter:
             body.append(text(language, "您已超过预约时间，已按普通号排队",
                              "You arrived after your booked time and joined the normal queue",
                              "normal", "warn"))
+        if ticket.beyond_closing:
+            body.append(self._beyond_closing(ticket, language))
         if ticket.after_hours:
             body.append(text(language, "现在不在办公时间，可能无法当天办理",
                              "Outside opening hours: service may not happen today", "normal", "warn"))
@@ -282,6 +290,13 @@ class KioskPresenter:
             return ()
         return (text(language, f"{MARK} 优先：{names[0]}", f"{MARK} Priority: {names[1]}",
                      "large", "accent"),)
+
+    def _beyond_closing(self, ticket: IssuedTicket, language: Language) -> Text:
+        """The broker's 延时服务 warning, with the expected time it sent."""
+        expected = ("-" if ticket.expected_at is None
+                    else local_time(self.hall, ticket.expected_at).strftime("%H:%M"))
+        zh, en = messages.both("kiosk.beyond_closing", {"expected": expected})
+        return text(language, zh, en, "normal", "warn")
 
     def paused(self, language: Language, pending: bool) -> Screen:
         """The broker cannot be reached: no ticket is issued or printed."""

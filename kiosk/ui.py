@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from kiosk.screens import Action, Screen, Text
 
@@ -74,27 +75,10 @@ class KioskView(BoxLayout):
                                     size_hint_x=0.18, bold=True))
         self.add_widget(header)
 
-        body = BoxLayout(orientation="vertical", padding=(24, 8), spacing=4)
-        for item in screen.body:
-            label = self._label(item)
-            # Share the height by what each block needs, so the huge number is never clipped.
-            label.size_hint_y = label.kiosk_weight
-            body.add_widget(label)
         if screen.entry is not None:
-            entry = Label(text=screen.entry or "_ _ _ _", font_size=self.px("huge") * 0.5,
-                          color=TONES["accent"], bold=True)
-            body.add_widget(entry)
-        self.add_widget(body)
-
-        if screen.actions:
-            rows = -(-len(screen.actions) // screen.columns)
-            grid_h = min(h * (0.62 if screen.entry is None else 0.5), rows * h * 0.27)
-            grid = GridLayout(cols=screen.columns, size_hint_y=None, height=int(grid_h),
-                              padding=(24, 8), spacing=16)
-            for action in screen.actions:
-                grid.add_widget(self._button(action))
-            self.add_widget(grid)
-            body.size_hint_y = 1
+            self.add_widget(self._entry_middle(screen))
+        else:
+            self._middle(screen)
         if screen.footer:
             footer = BoxLayout(size_hint_y=None, height=int(h * 0.13), padding=(24, 10),
                                spacing=16)
@@ -102,7 +86,56 @@ class KioskView(BoxLayout):
                 footer.add_widget(self._button(action, footer=True))
             self.add_widget(footer)
 
-    def _label(self, item: Text, halign: str = "center") -> Label:
+    def _middle(self, screen: Screen) -> None:
+        """The body's texts above the grid of actions."""
+        body = BoxLayout(orientation="vertical", padding=(24, 8), spacing=4)
+        for item in screen.body:
+            label = self._label(item)
+            # Share the height by what each block needs, so the huge number is never clipped.
+            label.size_hint_y = label.kiosk_weight
+            body.add_widget(label)
+        self.add_widget(body)
+        if screen.actions:
+            rows = -(-len(screen.actions) // screen.columns)
+            grid_h = min(self.height * 0.62, rows * self.height * 0.27)
+            grid = self._grid(screen)
+            grid.size_hint_y, grid.height = None, int(grid_h)
+            self.add_widget(grid)
+
+    def _grid(self, screen: Screen) -> GridLayout:
+        grid = GridLayout(cols=screen.columns, padding=(24, 8), spacing=16)
+        for action in screen.actions:
+            grid.add_widget(self._button(action))
+        return grid
+
+    def _entry_middle(self, screen: Screen) -> BoxLayout:
+        """A keypad screen: the texts and the typed code on the left, the keys on the right.
+
+        Side by side, so a long message or a long code can never run into the keys: each
+        text wraps in its own column and takes the height its lines need.
+        """
+        middle = BoxLayout(orientation="horizontal")
+        column = BoxLayout(orientation="vertical", padding=(24, 16), spacing=18)
+        texts = [self._label(item, natural=True) for item in screen.body]
+        code = screen.entry or "_ _ _ _"
+        entry = Label(text=code, color=TONES["accent"], bold=True, size_hint_y=None,
+                      font_size=self.px("huge") * 0.5, halign="center", valign="middle")
+        # The code shrinks to fit its column (codes have up to 32 characters).
+        entry.bind(width=lambda w, v: setattr(
+            w, "font_size", min(self.px("huge") * 0.5, max(12, v / (0.62 * len(code))))))
+        entry.bind(font_size=lambda w, v: setattr(w, "height", v * 1.4))
+        _paint(entry, BUTTONS["key"])
+        for widget in [*texts[:1], entry, *texts[1:]]:
+            column.add_widget(widget)
+        column.add_widget(Widget())  # the rest of the column stays empty, at the bottom
+        middle.add_widget(column)
+        if screen.actions:
+            middle.add_widget(self._grid(screen))
+        return middle
+
+    def _label(self, item: Text, halign: str = "center", natural: bool = False) -> Label:
+        """A bilingual text block; ``natural``: as tall as its wrapped lines (in a column
+        of natural heights) rather than wrapped into the height it is given."""
         primary = self.px(item.size)
         ratio = 0.55 if item.size in ("title", "large") else 0.72
         secondary = max(12, int(primary * ratio)) if item.size != "huge" else self.px("large")
@@ -111,7 +144,12 @@ class KioskView(BoxLayout):
             text += f"\n[size={secondary}]{_escape(item.secondary)}[/size]"
         label = Label(text=text, markup=True, halign=halign, valign="middle",
                       color=TONES[item.tone], bold=item.size in ("huge", "title"))
-        label.bind(size=lambda w, v: setattr(w, "text_size", v))
+        if natural:
+            label.size_hint_y = None
+            label.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+                       texture_size=lambda w, v: setattr(w, "height", v[1]))
+        else:
+            label.bind(size=lambda w, v: setattr(w, "text_size", v))
         label.kiosk_weight = primary * 1.2 + (secondary * 1.3 if item.secondary else 0)  # type: ignore[attr-defined]
         label.kiosk_text = item  # type: ignore[attr-defined]
         return label

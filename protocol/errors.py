@@ -37,6 +37,7 @@ RATING_CLOSED = "rating_closed"
 ALREADY_CHECKED_IN = "already_checked_in"
 NUMBERS_USED_UP = "numbers_used_up"
 BOOKING_EXISTS = "booking_exists"
+BEYOND_CLOSING = "beyond_closing"
 
 # --- broker health and access ----------------------------------------------------------------
 JOURNAL_UNAVAILABLE = "journal_unavailable"
@@ -68,6 +69,8 @@ ERROR_CODES: dict[str, str] = {
     ALREADY_CHECKED_IN: "the booking has already been checked in; its ticket is in params",
     NUMBERS_USED_UP: "the service has issued every number it may issue today",
     BOOKING_EXISTS: "a booking with that code exists already",
+    BEYOND_CLOSING: "the ticket would be served only after today's last opening period, and the "
+                    "hall's policy is not to issue it (params: expected, closes, opens)",
     JOURNAL_UNAVAILABLE: "the broker cannot write its journal; nothing was changed, retry later",
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",

@@ -40,6 +40,8 @@ class TicketIssued(OpResult):
     after_hours: bool
     category: str | None = None
     """The priority category of a priority ticket (``[[priority_categories]]`` id), if any."""
+    beyond_closing: bool = False
+    """``expected_at`` falls after the end of today's last opening period (延时服务)."""
 
 
 class TicketState(OpResult):

@@ -105,6 +105,13 @@ ZH: dict[str, str] = {
     "health.print_failed": "号票打印失败",
     "health.backup_failed": "队列记录备份失败，请检查备份U盘",
     "kiosk.code_too_short": "预约码至少 {min} 位",
+    "refusal.beyond_closing": "预计办理时间 {expected}，已超过今日办公时间（{closes}），"
+                              "今日不再出号，请于 {opens} 再来",
+    "refusal.beyond_closing_book": "预计办理时间 {expected}，已超过今日办公时间（{closes}），"
+                                   "今日不再出号，请预约 {opens} 以后的时段办理",
+    "error.beyond_closing": "今日办公时间内已无法办理，请改日再来或预约",
+    "kiosk.beyond_closing": "预计办理时间 {expected}，已超过今日办公时间，"
+                            "如当日无法办理，可预约或改日优先办理",
     "caller.offline": "网络断开，请重按",
     "caller.no_transfer_target": "未配置转移业务",
     "list.separator": "、",
@@ -199,6 +206,14 @@ EN: dict[str, str] = {
     "health.print_failed": "a ticket failed to print",
     "health.backup_failed": "the journal backup failed; check the backup USB stick",
     "kiosk.code_too_short": "A booking code has at least {min} characters",
+    "refusal.beyond_closing": "Expected time {expected} is after closing ({closes}); no more "
+                              "tickets today, please come back at {opens}",
+    "refusal.beyond_closing_book": "Expected time {expected} is after closing ({closes}); no "
+                                   "more tickets today, please book a slot from {opens}",
+    "error.beyond_closing": "This can no longer be done within today's opening hours; "
+                            "please come another day or book",
+    "kiosk.beyond_closing": "Expected time {expected}, after today's closing time; if you "
+                            "cannot be served today, book or come back with priority",
     "caller.offline": "broker unreachable, press again",
     "caller.no_transfer_target": "no transfer target configured",
     "list.separator": ", ",

@@ -42,8 +42,52 @@ def _check_in(tx: Tx, code: str, asked: str | None) -> tuple[str, float | None, 
         raise RuleRefusal(why.TOO_EARLY, code=code, opens=_hall_time(tx, early_limit),
                           opens_at=early_limit)
     if tx.now > booking.start + hall.policies.appointment_late_minutes * 60.0:
-        return booking.service, None, True
+        # A late visitor loses the slot: they queue as a walk-in of the booked service's
+        # walk-in line, with that line's number (an appointment-only service names it).
+        booked = hall.service(booking.service)
+        walkin = booked.walkin_service if booked and booked.walkin_service else booking.service
+        return walkin, None, True
     return booking.service, booking.start, False
+
+
+def _ahead(tx: Tx, service: str, due_at: float | None) -> int:
+    """Tickets in the line this one will really wait behind.
+
+    An on-time appointment is called before the walk-ins of its line once its slot
+    begins, so only appointments due no later than it count as ahead of it.
+    """
+    line = [tx.state.tickets[number] for number in tx.state.queue(service)]
+    if due_at is None:
+        return len(line)
+    return sum(1 for t in line
+               if t.kind == "appointment" and t.due_at is not None and t.due_at <= due_at)
+
+
+def _beyond_closing(tx: Tx, expected_at: float | None, may_refuse: bool) -> bool:
+    """Whether the expected time falls after today's last opening period (延时服务);
+    refused when the hall's policy says so.
+
+    No estimate: false. A day without opening periods counts as closed all day. An
+    on-time appointment keeps its booked slot: it is only ever warned (``may_refuse``).
+    """
+    if expected_at is None:
+        return False
+    closing = hours.closing_at(tx.state.hall, tx.now)
+    if closing is not None and expected_at <= closing:
+        return False
+    policy = tx.state.hall.policies.beyond_closing
+    if policy == "warn" or not may_refuse:
+        return True
+    # The next opening after today's closing, not this afternoon's period.
+    opening = hours.next_opening(tx.state.hall, tx.now if closing is None else closing)
+    opens_at = None if opening is None else opening.timestamp()
+    params = {"expected": _hall_time(tx, expected_at), "expected_at": expected_at,
+              "closes": "-" if closing is None else _hall_time(tx, closing),
+              "closes_at": closing, "opens_at": opens_at,
+              "opens": "-" if opens_at is None else _hall_time(tx, opens_at)}
+    if policy == "refuse":
+        raise RuleRefusal(why.BEYOND_CLOSING, **params)
+    raise RuleRefusal(why.BEYOND_CLOSING_BOOK, **params)
 
 
 def _ticketing_hours(tx: Tx) -> bool:
@@ -91,12 +135,14 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     if seq > MAX_NUMBER:
         raise RuleRefusal(why.NUMBERS_USED_UP, service=service.id, limit=MAX_NUMBER)
     number = f"{service.prefix}{seq:03d}"
-    ahead = len(tx.state.queue(service.id))
+    ahead = _ahead(tx, service.id, due_at)
     estimate = estimate_s(tx.state, service.id, ahead)
+    expected_at = None if estimate is None else tx.now + estimate
+    beyond_closing = _beyond_closing(tx, expected_at, may_refuse=kind != "appointment")
     tx.emit("ticket_issued", ticket=number, service=service.id, kind=kind, seq_in_service=seq,
             appointment=str(code) if code else None, due_at=due_at, late=late, ahead=ahead,
             estimate_min=_minutes(estimate), after_hours=after_hours, category=category)
     return {"ticket": number, "service": service.id, "kind": kind, "ahead": ahead,
             "estimate_min": _minutes(estimate), "wait_min": wait_minutes(_minutes(estimate)),
             "issued_at": tx.now, "late": late, "after_hours": after_hours, "category": category,
-            "expected_at": None if estimate is None else tx.now + estimate}
+            "expected_at": expected_at, "beyond_closing": beyond_closing}

@@ -38,6 +38,8 @@ DUPLICATE_IN_IMPORT = "duplicate_in_import"
 BAD_BOOKINGS = "bad_bookings"
 TOO_MANY_COMPONENTS = "too_many_components"
 UNKNOWN_CATEGORY = "unknown_category"
+BEYOND_CLOSING = "beyond_closing"
+BEYOND_CLOSING_BOOK = "beyond_closing_book"
 
 REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_OP: ("op",),
@@ -70,6 +72,8 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     BAD_BOOKINGS: ("count", "rows"),
     TOO_MANY_COMPONENTS: ("node", "component", "limit"),
     UNKNOWN_CATEGORY: ("category", "categories"),
+    BEYOND_CLOSING: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
+    BEYOND_CLOSING_BOOK: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
 }
 """Every refusal code and the parameters it always carries.
 
@@ -79,6 +83,9 @@ null). ``counters``, ``services`` and ``categories`` (priority category ids) lis
 the hall has. ``rows`` (of
 ``bad_bookings``) holds one object per bad row: ``row`` (1-based), ``code``
 (the booking code), ``reason`` (a refusal code) and ``params`` (its parameters).
+``expected``/``closes`` (of ``beyond_closing``, ``beyond_closing_book``) are the ticket's
+expected time and the end of today's last opening period ("-" on a closed day), as
+hall-local times, with ``expected_at``/``closes_at`` in epoch seconds.
 """
 
 NOTE_NOBODY_WAITING = "nobody_waiting"

@@ -189,3 +189,19 @@ def test_ticket_footer_speech_templates_and_paths_are_bounded() -> None:
     assert set(problems) == {"kiosks[0].printer.footer[0]", "kiosks[0].printer.device",
                              "displays[0].speech.templates.en.call"}
     assert all(p.hint is not None for p in problems.values())
+
+
+def test_a_walkin_service_that_is_not_a_service_is_an_error_with_a_guess() -> None:
+    text = HALL.replace('name = { zh = "综合业务", en = "General" }\n',
+                        'name = { zh = "综合业务", en = "General" }\nwalkin_service = "genral"\n')
+    problem = only(problems_of(text))
+    assert (problem.key, problem.value) == ("services[0].walkin_service", "genral")
+    assert problem.hint is not None and "general" in problem.hint
+
+
+def test_a_walkin_service_no_counter_serves_is_an_error() -> None:
+    text = HALL.replace('name = { zh = "综合业务", en = "General" }\n',
+                        'name = { zh = "综合业务", en = "General" }\nwalkin_service = "passport"\n')
+    problem = only(problems_of(text))
+    assert (problem.key, problem.value) == ("services[0].walkin_service", "passport")
+    assert "never be called" in problem.message

@@ -130,6 +130,11 @@ def _refusals() -> list[RuleRefusal]:
     closed = _Day(small_hall(hours={"days": ["mon", "tue", "wed", "thu", "fri"],
                                     "periods": [{"start": "13:30", "end": "17:00"}]}))
     found.append(closed.refusal("issue_ticket", service="general"))
+    for policy in ("refuse", "appointment"):
+        late = _Day(small_hall(hours={"days": ["wed"], "periods": [{"start": "08:00",
+                                                                     "end": "09:01"}]},
+                               beyond_closing=policy))
+        found.append(late.refusal("issue_ticket", service="general"))
     for part in range(MAX_COMPONENTS_PER_NODE):
         d.do("report_health", component=f"part-{part}", status="ok", message="")
     found.append(d.refusal("report_health", component="one-more", status="ok", message=""))
