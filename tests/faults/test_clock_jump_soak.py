@@ -126,5 +126,5 @@ def test_clock_jumps_while_serving_and_across_a_restart(tmp_path: Path) -> None:
                    if stored.type == "day_started"]
     finally:
         journal.close()
-    assert types.count("day_started") == 1 and expired == [[]]
+    assert types.count("day_started") == 1 and carried == [[]]
     assert types.count("alert_raised") >= 2 and types.count("alert_cleared") >= 2
