@@ -16,6 +16,7 @@ from broker.rules.model import (
     Alert,
     Appointment,
     CallRecord,
+    CounterMode,
     CounterState,
     Event,
     HallState,
@@ -91,7 +92,7 @@ def _day_started(state: HallState, event: Event) -> None:
     state.recent_calls = ()
     # Device faults and a jumped clock outlive the night; queue alerts start afresh.
     state.alerts = {k: v for k, v in state.alerts.items() if k.startswith(EXTERNAL_PREFIXES)}
-    configured = {counter.number: counter.opens for counter in hall.counters}
+    configured: dict[int, CounterMode] = {c.number: c.opens for c in hall.counters}
     state.counters = {
         number: _next_day_counter(state, number, configured.get(number, "closed"))
         for number in sorted(set(configured) | set(state.counters))
@@ -102,14 +103,14 @@ def _day_started(state: HallState, event: Event) -> None:
     }
 
 
-def _next_day_counter(state: HallState, number: int, opens: str) -> CounterState:
+def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> CounterState:
     """A counter as the new day finds it: serving or holding a carried ticket, it goes on
     as it was (its visitor is still at the window); otherwise in its configured mode."""
     current = state.counter(number)
     if current.serving in state.tickets or any(t in state.tickets for t in current.held):
         return replace(current, held=tuple(t for t in current.held if t in state.tickets),
                        priority_streak=0)
-    return CounterState(number=number, mode=opens)  # type: ignore[arg-type]
+    return CounterState(number=number, mode=opens)
 
 
 def _ticket_issued(state: HallState, event: Event) -> None:

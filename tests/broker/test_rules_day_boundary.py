@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from broker.journal import JOURNAL_NAME, Journal
 from broker.report_figures import build_report
+from broker.service import BrokerService
 from broker.rules import (Command, Event, HallState, RuleRefusal, execute, initial_state,
                           public_view, replay)
 from config.schema import Hall
@@ -154,10 +155,13 @@ def test_the_report_counts_a_carried_ticket_once_on_its_issue_day(tmp_path: Path
     s.do(1, "finish", day=NEXT, counter=1)                           # A001 finished
     s.do(2, "call_next", day=NEXT, counter=1)
     s.do(3, "finish", day=NEXT, counter=1)
+    live = s.service.view
     s.journal.close()
     journal = Journal(tmp_path / JOURNAL_NAME)
     try:
         stored = list(journal.events())
+        # The broker restarted on this journal replays to the state it had live.
+        assert BrokerService(s.service.state.hall, journal, lambda: at("09:04", NEXT)).view == live
     finally:
         journal.close()
     first = build_report(s.service.state.hall, stored, DAY, stored)

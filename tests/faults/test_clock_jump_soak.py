@@ -122,7 +122,7 @@ def test_clock_jumps_while_serving_and_across_a_restart(tmp_path: Path) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     try:
         types = [stored.type for stored in journal.events()]
-        expired = [stored.event().data.get("expired") for stored in journal.events()
+        carried = [stored.event().data.get("carried") for stored in journal.events()
                    if stored.type == "day_started"]
     finally:
         journal.close()
