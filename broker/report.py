@@ -70,7 +70,9 @@ def print_report(config_path: str | os.PathLike[str], data_dir: Path, date: str 
             raise ReportError(
                 f"no events for {day!r} in {path} (use --date YYYY-MM-DD); "
                 f"days in the journal: {_listed(days)}")
-        report = build_report(hall, journal.events(day=day), day)
+        own = list(journal.events(day=day))
+        later = journal.events(after=own[-1].seq) if own else iter(())
+        report = build_report(hall, own, day, later)
     except sqlite3.DatabaseError as err:
         # Damage quick_check did not see, met while reading the day's events.
         raise JournalError(f"the journal {path} could not be read to the end ({err}); it was "

@@ -22,6 +22,9 @@ How each figure is counted (the choices a reader of the numbers needs to know):
   the counter that makes that call. Totals are the union of these waits, so a
   transferred visitor contributes two. Waits still open at the end of the day
   are not counted (they have no end).
+* **carried tickets** - a ticket still waiting, held or served when the hall's day
+  turns (``day_started`` lists it as ``carried``) counts on its issue day: its calls,
+  service and rating on the next day go into the issue day's figures, not that day's.
 * **walk** - the ticket's latest call -> ``started``; only calls followed by
   ``started`` (many counters never press start).
 * **service** - ``service_s`` of ``finished`` and ``transferred`` events, under
@@ -329,19 +332,48 @@ class _Builder:
         return configured + sorted(set(self.categories) - set(configured))
 
 
-def build_report(hall: Hall, events: Iterable[StoredEvent], day: str) -> Report:
+def build_report(hall: Hall, events: Iterable[StoredEvent], day: str,
+                 later: Iterable[StoredEvent] = ()) -> Report:
     """Compute one day's figures from journaled events (pure: no clock, file or socket).
 
     Args:
         hall: the hall's configuration (services and counters to list, time zone).
         events: journaled events; those of other days are ignored.
         day: the hall-local day, YYYY-MM-DD.
+        later: the events of the days after ``day``, oldest first; read only for the
+            tickets of ``day`` carried over the day boundary (and only while some are).
 
     Returns:
         The figures for the whole hall, each service and each counter, and the
         audited out-of-order calls. See the module docstring for how each is counted.
     """
     builder = _Builder(hall)
-    for stored in sorted((e for e in events if e.day == day), key=lambda e: e.seq):
-        builder.read(stored)
+    own = sorted((e for e in events if e.day == day), key=lambda e: e.seq)
+    # A ticket carried into this day from an earlier one counts on its issue day.
+    arrived = {str(n) for e in own if e.type == "day_started" for n in e.data.get("carried", ())}
+    for stored in own:
+        if _ticket_of(stored) not in arrived:
+            builder.read(stored)
+    issued = {str(e.data["ticket"]) for e in own if e.type == "ticket_issued"}
+    _read_carried(builder, issued, day, later)
     return builder.report(day)
+
+
+def _ticket_of(stored: StoredEvent) -> str | None:
+    ticket = stored.data.get("ticket")
+    return None if ticket is None else str(ticket)
+
+
+def _read_carried(builder: _Builder, issued: set[str], day: str,
+                  later: Iterable[StoredEvent]) -> None:
+    """Read the later days' events about tickets issued on ``day`` and carried over."""
+    still = set(issued)
+    for stored in later:
+        if stored.day <= day:
+            continue
+        if stored.type == "day_started":
+            still &= {str(n) for n in stored.data.get("carried", ())}
+            if not still:
+                return
+        elif _ticket_of(stored) in still:
+            builder.read(stored)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from foundation.errors import CallnextError
 
 
 class ConfigModel(BaseModel):
@@ -38,3 +41,23 @@ PathText = Annotated[str, Field(max_length=4096)]
 
 NodeId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 """A node's id as used on the wire and in key names, e.g. ``display-1``."""
+
+
+Loc = tuple[str | int, ...]
+"""A key path into the hall, as pydantic writes it: ``("services", 2, "prefix")``."""
+
+
+class InconsistentHallError(CallnextError, ValueError):
+    """Cross-reference problems in a hall, each kept with its own key path.
+
+    ``str()`` is the problems joined with "; " (what pydantic shows); the
+    loader reads ``problems`` instead, because the messages themselves contain
+    "; " and each one belongs to a different key.
+
+    Args:
+        problems: ``(loc, message)`` pairs; a message may end in "; <hint>".
+    """
+
+    def __init__(self, problems: Sequence[tuple[Loc, str]]) -> None:
+        self.problems: tuple[tuple[Loc, str], ...] = tuple(problems)
+        super().__init__("; ".join(message for _, message in self.problems))

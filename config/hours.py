@@ -6,9 +6,14 @@ the kiosk (which reads them against the broker's clock).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
-from config.schema import WEEKDAYS, Hall
+from config import calendar
+from config.schema import WEEKDAYS, Hall, Period
+
+LOOKAHEAD_DAYS = 15
+"""How far ahead ``next_opening`` looks (a fortnight and a day: a long holiday fits)."""
 
 
 def local(hall: Hall, at: float) -> datetime:
@@ -16,32 +21,80 @@ def local(hall: Hall, at: float) -> datetime:
     return datetime.fromtimestamp(at, hall.hours.zone())
 
 
+def day_start_time(hall: Hall) -> time:
+    """When the hall's day starts (``hours.day_starts``)."""
+    return Period(start=hall.hours.day_starts, end="24:00").start_time()
+
+
 def day_of(hall: Hall, at: float) -> str:
-    """The hall-local date (YYYY-MM-DD) a moment belongs to; numbering restarts with it."""
-    return local(hall, at).date().isoformat()
+    """The hall-local day (YYYY-MM-DD) a moment belongs to; numbering restarts with it.
+
+    The day starts at ``hours.day_starts``: with "04:00", 02:00 on the 2nd still belongs
+    to the 1st.
+    """
+    moment = local(hall, at)
+    if moment.time() < day_start_time(hall):
+        return (moment.date() - timedelta(days=1)).isoformat()
+    return moment.date().isoformat()
+
+
+@lru_cache(maxsize=64)
+def _days(entries: tuple[str, ...]) -> frozenset[date]:
+    return calendar.day_set(entries)
+
+
+def is_holiday(hall: Hall, day: date) -> bool:
+    """Whether the calendar closes ``day`` all day (a listed holiday)."""
+    return day in _days(hall.hours.holidays)
+
+
+def periods_on(hall: Hall, day: date) -> tuple[Period, ...]:
+    """The opening periods of a calendar date: a special day's own, none on a holiday or a
+    day off, the normal ones on an opening day or a moved working day (调休)."""
+    for special in hall.hours.special:
+        if special.date == day.isoformat():
+            return special.periods
+    if is_holiday(hall, day):
+        return ()
+    if WEEKDAYS[day.weekday()] in hall.hours.days or day in _days(hall.hours.workdays):
+        return hall.hours.periods
+    return ()
+
+
+def closed_all_day(hall: Hall, at: float) -> bool:
+    """Whether the calendar date of ``at`` has no opening period at all (a holiday, a
+    weekend, a day off) — as against a moment outside an open day's periods."""
+    return not periods_on(hall, local(hall, at).date())
 
 
 def is_open(hall: Hall, at: float) -> bool:
-    """Whether ``at`` falls in one of today's opening periods."""
+    """Whether ``at`` falls in one of its date's opening periods."""
     moment = local(hall, at)
-    if WEEKDAYS[moment.weekday()] not in hall.hours.days:
-        return False
     now = moment.time()
-    return any(p.start_time() <= now < p.end_time() for p in hall.hours.periods)
+    return any(p.start_time() <= now < p.end_time() for p in periods_on(hall, moment.date()))
 
 
 def next_opening(hall: Hall, at: float) -> datetime | None:
-    """The start of the next opening period after ``at``, within a fortnight."""
+    """The start of the next opening period after ``at``, within ``LOOKAHEAD_DAYS``."""
     moment = local(hall, at)
-    for days_ahead in range(15):
-        date = (moment + timedelta(days=days_ahead)).date()
-        if WEEKDAYS[date.weekday()] not in hall.hours.days:
-            continue
-        for period in sorted(hall.hours.periods, key=lambda p: p.start):
-            start = datetime.combine(date, period.start_time(), tzinfo=moment.tzinfo)
+    for days_ahead in range(LOOKAHEAD_DAYS):
+        day = (moment + timedelta(days=days_ahead)).date()
+        for period in sorted(periods_on(hall, day), key=lambda p: p.start):
+            start = datetime.combine(day, period.start_time(), tzinfo=moment.tzinfo)
             if start > moment:
                 return start
     return None
+
+
+def last_closing(hall: Hall, at: float) -> datetime | None:
+    """The end of the last opening period of the calendar date of ``at`` (None: the date
+    is closed all day). For "will this visitor be served before we close today?"."""
+    moment = local(hall, at)
+    periods = periods_on(hall, moment.date())
+    if not periods:
+        return None
+    end = max(p.end_time() for p in periods)
+    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo)
 
 
 def parse_local(hall: Hall, text: str) -> float:
@@ -59,11 +112,8 @@ def parse_local(hall: Hall, text: str) -> float:
 def closing_at(hall: Hall, at: float) -> float | None:
     """When the last opening period of ``at``'s hall-local day ends (epoch seconds).
 
-    None when the hall does not open that day. A period ending "24:00" closes at the
-    last instant of the day.
+    None when the hall does not open that day (the calendar's holidays, 调休 workdays and
+    special days included). A period ending "24:00" closes at the last instant of the day.
     """
-    moment = local(hall, at)
-    if WEEKDAYS[moment.weekday()] not in hall.hours.days:
-        return None
-    end = max(period.end_time() for period in hall.hours.periods)
-    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()
+    closing = last_closing(hall, at)
+    return None if closing is None else closing.timestamp()

@@ -8,47 +8,19 @@ problem into a readable line with a fix hint.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from datetime import time
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from foundation.errors import CallnextError
-from config.base import Bilingual, ConfigModel, Word
+from config.base import Bilingual, ConfigModel, InconsistentHallError, Loc, Word
 from config.caller_node import CallerNode
 from config.display_node import DisplayNode
+# WEEKDAYS, Period and SpecialDay are read from here too: the hall schema is one import.
+from config.hours_table import WEEKDAYS, Hours, Period, SpecialDay  # noqa: F401
 from config.kiosk_node import KioskNode
 from config.priority import PriorityCategory, category_problems
 from config.journal import JournalSettings
 from config.security import Security
-
-# 24:00 is allowed as the end of a day; 24:30 is not a time of day.
-_HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-Loc = tuple[str | int, ...]
-"""A key path into the hall, as pydantic writes it: ``("services", 2, "prefix")``."""
-
-
-class InconsistentHallError(CallnextError, ValueError):
-    """Cross-reference problems in a hall, each kept with its own key path.
-
-    ``str()`` is the problems joined with "; " (what pydantic shows); the
-    loader reads ``problems`` instead, because the messages themselves contain
-    "; " and each one belongs to a different key.
-
-    Args:
-        problems: ``(loc, message)`` pairs; a message may end in "; <hint>".
-    """
-
-    def __init__(self, problems: Sequence[tuple[Loc, str]]) -> None:
-        self.problems: tuple[tuple[Loc, str], ...] = tuple(problems)
-        super().__init__("; ".join(message for _, message in self.problems))
-
 
 _Model = ConfigModel
 
@@ -79,102 +51,6 @@ def _short_name(name: object) -> object:
 Name = Annotated[Bilingual, BeforeValidator(_short_name)]
 """The name of the hall, a service or a counter: a ``Bilingual`` short enough to show."""
 
-
-class Period(_Model):
-    """One opening period of a day, e.g. 08:30-12:00, in hall-local time."""
-
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
-            raise ValueError("must be a time written HH:MM, e.g. '08:30'")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Period:
-        if self.start >= self.end:
-            raise ValueError(f"period start {self.start} must be before its end {self.end}")
-        return self
-
-    def start_time(self) -> time:
-        """The start as a ``datetime.time``."""
-        return _to_time(self.start)
-
-    def end_time(self) -> time:
-        """The end as a ``datetime.time`` (24:00 becomes 23:59:59.999999)."""
-        return _to_time(self.end)
-
-
-def _to_time(value: str) -> time:
-    hours, minutes = (int(part) for part in value.split(":"))
-    if hours == 24:
-        return time(23, 59, 59, 999999)
-    return time(hours, minutes)
-
-
-class Hours(_Model):
-    """When the hall issues tickets."""
-
-    timezone: str = "Asia/Shanghai"
-    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
-        "mon", "tue", "wed", "thu", "fri",
-    )
-    periods: tuple[Period, ...] = (
-        Period(start="08:30", end="12:00"),
-        Period(start="13:30", end="17:30"),
-    )
-
-    @field_validator("days")
-    @classmethod
-    def _some_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("no opening day: the hall would never issue a ticket; "
-                             'list the days it opens, e.g. days = ["mon", "tue", "wed", "thu", '
-                             '"fri"]')
-        return value
-
-    @field_validator("periods")
-    @classmethod
-    def _some_period(cls, value: tuple[Period, ...]) -> tuple[Period, ...]:
-        if not value:
-            raise ValueError("no opening period: the hall would never issue a ticket; "
-                             'add one, e.g. periods = [{ start = "08:30", end = "12:00" }]')
-        return value
-
-    @model_validator(mode="after")
-    def _periods_apart(self) -> Hours:
-        problems: list[tuple[Loc, str]] = []
-        ordered = sorted(enumerate(self.periods), key=lambda item: item[1].start)
-        for (_, earlier), (index, later) in zip(ordered, ordered[1:]):
-            if later.start < earlier.end:
-                problems.append((
-                    ("periods", index),
-                    f"period {later.start}-{later.end} overlaps {earlier.start}-{earlier.end} "
-                    "(the periods apply to every opening day); merge them into one period or "
-                    "move one so it starts at or after the other's end",
-                ))
-        if problems:
-            raise InconsistentHallError(problems)
-        return self
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        # OSError: some Python builds raise IsADirectoryError for "Asia".
-        except (ZoneInfoNotFoundError, ValueError, OSError) as err:
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'"
-            ) from err
-        return value
-
-    def zone(self) -> ZoneInfo:
-        """The hall's time zone."""
-        return ZoneInfo(self.timezone)
 
 
 class Service(_Model):

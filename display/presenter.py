@@ -17,6 +17,7 @@ from config.display_node import DisplayNode
 from config.schema import Hall
 from display.phrases import counter_name
 from protocol.view import CallView, CounterView, PublicView, ServiceView
+from runtime.opening import opening_words
 
 TileState = Literal["serving", "open", "paused", "closed"]
 
@@ -77,9 +78,9 @@ class ServiceLine:
 
 @dataclass(frozen=True)
 class Banner:
-    """A full-width message over the board (connection lost / connecting)."""
+    """A full-width message over the board (connection lost / connecting / closed today)."""
 
-    kind: Literal["lost", "connecting"]
+    kind: Literal["lost", "connecting", "closed"]
     zh: str
     en: str
 
@@ -157,6 +158,8 @@ class BoardPresenter:
             banner = Banner("connecting", *CONNECTING)
         elif not connected:
             banner = Banner("lost", *LOST)
+        else:
+            banner = self._closed_today(view, now)
         local = datetime.fromtimestamp(now, self.hall.hours.zone())
         return Board(
             title_zh=self.hall.name.zh,
@@ -171,8 +174,16 @@ class BoardPresenter:
             services=self._services(view.services if view is not None else {}),
             ticker="        ".join(f"{n.zh}  {n.en}" for n in self.hall.notices),
             banner=banner,
-            stale=banner is not None,
+            stale=banner is not None and banner.kind != "closed",
         )
+
+    def _closed_today(self, view: PublicView, now: float) -> Banner | None:
+        """今日休息 on a day the broker says is closed all day (a holiday, a day off)."""
+        ticketing = view.ticketing
+        if ticketing is None or not ticketing.closed_today:
+            return None
+        zh, en = opening_words(self.hall, now, ticketing.opens_at)
+        return Banner("closed", f"今日休息  下次开放：{zh}", f"Closed today · opens {en}")
 
     def _call(self, call: CallView) -> CallLine:
         counter = call.counter

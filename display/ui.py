@@ -32,6 +32,7 @@ MUTED = (0.68, 0.75, 0.85, 1)
 STATE_COLOURS = {"serving": (0.35, 0.85, 0.45, 1), "open": (0.6, 0.75, 0.95, 1),
                  "paused": (1.0, 0.7, 0.25, 1), "closed": (0.6, 0.6, 0.6, 1)}
 LOST_RED = (0.78, 0.1, 0.1, 1)
+CLOSED_BLUE = (0.1, 0.3, 0.6, 1)
 
 
 def configure_display_window(node: DisplayNode, size: tuple[int, int] | None = None, *,
@@ -142,7 +143,7 @@ class BoardView:
         _background(veil, (0.2, 0.2, 0.2, 0.55))
         band = k["BoxLayout"](orientation="vertical", size_hint=(1, 0.2),
                               pos_hint={"x": 0, "center_y": 0.5}, padding=8 * u)
-        _background(band, LOST_RED)
+        self.banner_colour = _background(band, LOST_RED)
         self.labels["banner_zh"] = _label(84 * u, TEXT, halign="center", bold=True)
         self.labels["banner_en"] = _label(48 * u, TEXT, halign="center")
         band.add_widget(self.labels["banner_zh"])
@@ -329,6 +330,7 @@ class BoardView:
         banner = board.banner
         self.labels["banner_zh"].text = banner.zh if banner else ""
         self.labels["banner_en"].text = banner.en if banner else ""
+        self.banner_colour.rgba = CLOSED_BLUE if banner and banner.kind == "closed" else LOST_RED
         self.veil.opacity = 1 if board.stale else 0
         self.banner.opacity = 1 if banner else 0
         self.content.opacity = 0.45 if board.stale else 1

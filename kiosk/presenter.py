@@ -6,7 +6,6 @@ Plain Python, no Kivy: every screen can be built and checked in a unit test.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Literal
 
 from config.kiosk_node import KioskNode
@@ -18,6 +17,7 @@ from kiosk.ticket import wait_text
 from protocol.results import TicketIssued
 from protocol.view import PublicView, TicketingView
 from runtime import messages
+from runtime.opening import opening_words
 
 Language = Literal["zh", "en"]
 
@@ -85,32 +85,6 @@ def text(language: Language, zh: str, en: str, size: Any = "normal", tone: Any =
 # --- opening hours: the broker decides (view.ticketing); the kiosk only words them -------------
 
 local_time = hours.local
-
-
-_WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-_WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def opening_words(hall: Hall, now: float | None, opens_at: float | None) -> tuple[str, str]:
-    """When ticketing opens next, in words: today, tomorrow or a weekday and date.
-
-    Args:
-        hall: the hall (its time zone).
-        now: the broker's time, for "today" and "tomorrow" (None: unknown, so the date).
-        opens_at: ``view.ticketing.opens_at`` (None: no opening within the broker's horizon).
-    """
-    if opens_at is None:
-        return "暂无开放时间", "no opening time is set"
-    opening = local_time(hall, opens_at)
-    today = None if now is None else local_time(hall, now).date()
-    hhmm = opening.strftime("%H:%M")
-    if opening.date() == today:
-        return f"今天 {hhmm}", f"today at {hhmm}"
-    if today is not None and opening.date() == today + timedelta(days=1):
-        return f"明天 {hhmm}", f"tomorrow at {hhmm}"
-    wd = opening.weekday()
-    return (f"{opening.month}月{opening.day}日（{_WEEKDAY_ZH[wd]}）{hhmm}",
-            f"{_WEEKDAY_EN[wd]} {opening.strftime('%d %b')} at {hhmm}")
 
 
 # --- the presenter -------------------------------------------------------------------------------
@@ -323,7 +297,9 @@ class KioskPresenter:
         zh, en = opening_words(self.hall, now, ticketing.opens_at)
         body = (Text("暂停取号" if language == "zh" else "Ticketing closed",
                      "Ticketing closed" if language == "zh" else "暂停取号", "huge", "alert"),
-                text(language, "现在不在取号时间", "Tickets are not issued at this time", "large"),
+                (text(language, "今日休息", "Closed today", "large") if ticketing.closed_today
+                 else text(language, "现在不在取号时间", "Tickets are not issued at this time",
+                           "large")),
                 text(language, f"下次开始取号：{zh}", f"Ticketing opens {en}", "large", "accent"),
                 *(text(language, n.zh, n.en, "small") for n in self.hall.notices[:1]))
         return Screen("closed", self._header(language), body,

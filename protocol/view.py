@@ -166,6 +166,9 @@ class TicketingView(ViewModel):
     """While in hours: when the current opening period ends (epoch seconds)."""
     opens_at: float | None = None
     """While outside hours: when the next opening period starts; None if none within 15 days."""
+    closed_today: bool = False
+    """Today (the calendar date) has no opening period: a holiday or a day off (今日休息),
+    as against a moment before or between an open day's periods."""
 
 
 class PublicView(ViewModel):

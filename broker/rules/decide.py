@@ -72,9 +72,12 @@ def _roll_day(tx: Tx) -> None:
     day = hours.day_of(tx.state.hall, tx.now)
     if tx.state.day == day:
         return
-    left = sorted(n for n, t in tx.state.tickets.items()
-                  if t.status in ("waiting", "serving", "held"))
-    tx.emit("day_started", day=day, previous=tx.state.day, expired=left)
+    # A visitor still waiting, held or at a window when the day turns (a 24-hour hall at
+    # midnight) is carried into the new day and served; numbering restarts, skipping the
+    # numbers carried tickets still hold (see issuing).
+    carried = sorted(n for n, t in tx.state.tickets.items()
+                     if t.status in ("waiting", "serving", "held"))
+    tx.emit("day_started", day=day, previous=tx.state.day, carried=carried)
 
 
 def _tick(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from broker.rules.model import (
     Alert,
     Appointment,
     CallRecord,
+    CounterMode,
     CounterState,
     Event,
     HallState,
@@ -83,20 +84,33 @@ def _day_started(state: HallState, event: Event) -> None:
     hall = state.hall
     state.day = str(event.data["day"])
     state.next_number = {}
-    state.tickets = {}
-    state.queues = {service.id: [] for service in hall.services}
+    # Journals written before carry-over have no "carried": their tickets ended with the day.
+    carried = [str(n) for n in event.data.get("carried", ())]
+    state.tickets = {n: state.tickets[n] for n in carried if n in state.tickets}
+    state.queues = {service.id: [n for n in state.queues.get(service.id, ()) if n in carried]
+                    for service in hall.services}
     state.recent_calls = ()
     # Device faults and a jumped clock outlive the night; queue alerts start afresh.
     state.alerts = {k: v for k, v in state.alerts.items() if k.startswith(EXTERNAL_PREFIXES)}
-    configured = {counter.number: counter.opens for counter in hall.counters}
+    configured: dict[int, CounterMode] = {c.number: c.opens for c in hall.counters}
     state.counters = {
-        number: CounterState(number=number, mode=configured.get(number, "closed"))
+        number: _next_day_counter(state, number, configured.get(number, "closed"))
         for number in sorted(set(configured) | set(state.counters))
     }
     # Bookings of earlier days can no longer be checked in.
     state.appointments = {
         code: booking for code, booking in state.appointments.items() if booking.end >= event.at
     }
+
+
+def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> CounterState:
+    """A counter as the new day finds it: serving or holding a carried ticket, it goes on
+    as it was (its visitor is still at the window); otherwise in its configured mode."""
+    current = state.counter(number)
+    if current.serving in state.tickets or any(t in state.tickets for t in current.held):
+        return replace(current, held=tuple(t for t in current.held if t in state.tickets),
+                       priority_streak=0)
+    return CounterState(number=number, mode=opens)
 
 
 def _ticket_issued(state: HallState, event: Event) -> None:

@@ -114,6 +114,20 @@ def _category(tx: Tx, kind: str, asked: Any) -> str | None:
     return str(asked)
 
 
+def _next_number(tx: Tx, service: str, prefix: str) -> tuple[int, str]:
+    """The service's next sequence number and ticket number.
+
+    A ticket carried over from the previous day keeps its number for the rest of this
+    day, so today's numbering steps over it: two tickets alive at once never share one.
+    """
+    seq = tx.state.next_number.get(service, 0) + 1
+    while f"{prefix}{seq:03d}" in tx.state.tickets:
+        seq += 1
+    if seq > MAX_NUMBER:
+        raise RuleRefusal(why.NUMBERS_USED_UP, service=service, limit=MAX_NUMBER)
+    return seq, f"{prefix}{seq:03d}"
+
+
 def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """Give the next number of a service (or check an appointment in)."""
     hall = tx.state.hall
@@ -131,10 +145,7 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
         raise RuleRefusal(why.UNKNOWN_SERVICE, service=str(service_id), services=[])
     category = _category(tx, kind, args.get("category"))
     after_hours = _ticketing_hours(tx)
-    seq = tx.state.next_number.get(service.id, 0) + 1
-    if seq > MAX_NUMBER:
-        raise RuleRefusal(why.NUMBERS_USED_UP, service=service.id, limit=MAX_NUMBER)
-    number = f"{service.prefix}{seq:03d}"
+    seq, number = _next_number(tx, service.id, service.prefix)
     ahead = _ahead(tx, service.id, due_at)
     estimate = estimate_s(tx.state, service.id, ahead)
     expected_at = None if estimate is None else tx.now + estimate

@@ -30,6 +30,8 @@ class Ticketing:
     """While in hours: when the opening period ends (adjoining periods count as one)."""
     opens_at: float | None
     """While outside hours: when the next opening period starts (None: none within 15 days)."""
+    closed_today: bool = False
+    """The calendar date has no opening period at all (a holiday or a day off: 今日休息)."""
 
 
 def _period_end(hall: Hall, now: float) -> float:
@@ -38,7 +40,7 @@ def _period_end(hall: Hall, now: float) -> float:
     extended = True
     while extended:
         extended = False
-        for period in hall.hours.periods:
+        for period in hours.periods_on(hall, moment.date()):
             if period.start_time() <= end < period.end_time():
                 end, extended = period.end_time(), True
     return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()
@@ -51,7 +53,8 @@ def ticketing_at(hall: Hall, now: float) -> Ticketing:
                          opens_at=None)
     opening = hours.next_opening(hall, now)
     return Ticketing(open=hall.policies.after_hours != "refuse", in_hours=False, closes_at=None,
-                     opens_at=None if opening is None else opening.timestamp())
+                     opens_at=None if opening is None else opening.timestamp(),
+                     closed_today=hours.closed_all_day(hall, now))
 
 
 def ticketing_events(state: HallState, now: float, decided: Sequence[Event]) -> list[Event]:

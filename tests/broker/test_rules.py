@@ -47,11 +47,14 @@ def test_numbers_count_up_per_service(h: Hall_) -> None:
 def test_numbering_restarts_on_the_next_local_day(h: Hall_) -> None:
     h.do("issue_ticket", service="general")
     h.do("issue_ticket", service="general")
+    h.do("call_next", counter=1)
+    h.do("call_next", counter=1)
+    h.do("finish", counter=1)
     h.now = at("08:00", day="2026-11-26")
     assert h.do("issue_ticket", service="general")["ticket"] == "A001"
     started = [e for e in h.events if e.type == "day_started"]
     assert [e.data["day"] for e in started] == ["2026-11-25", "2026-11-26"]
-    assert started[1].data["expired"] == ["A001", "A002"]
+    assert started[1].data["carried"] == []
 
 
 def test_call_next_takes_the_longest_waiting_and_finishes_the_current(h: Hall_) -> None:

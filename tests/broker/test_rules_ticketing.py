@@ -59,7 +59,7 @@ def test_the_event_carries_the_fact_and_replays_to_the_same_view() -> None:
     outcome = execute(state, Command("tick", {}, "broker"), at("08:31"))
     (event,) = outcome.events
     assert dict(event.data) == {"open": True, "in_hours": True, "closes_at": at("12:00"),
-                                "opens_at": None}
+                                "opens_at": None, "closed_today": False}
     replayed = state.copy()
     evolve(replayed, event)
     assert public_view(replayed) == public_view(outcome.state)

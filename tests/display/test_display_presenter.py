@@ -7,6 +7,7 @@ from display_fixtures import counter, named_hall, view
 
 from config.display_node import DisplayNode
 from display.presenter import BoardPresenter
+from protocol.view import TicketingView
 
 NOW = at("09:41")
 
@@ -80,3 +81,18 @@ def test_a_new_call_flashes_for_flash_seconds_and_a_recall_flashes_again() -> No
     recalled = view(calls=[("A012", 3, 60.0, True), ("A012", 3, 30.0, False)])
     assert shown.present(recalled, True, NOW, monotonic=106.0).flashing
     assert not shown.present(recalled, True, NOW, monotonic=111.5).flashing
+
+
+def test_a_closed_day_shows_closed_today_with_the_next_opening() -> None:
+    shown = presenter()
+    base = view()
+    holiday = base.model_copy(update={"ticketing": TicketingView(
+        open=False, in_hours=False, opens_at=at("08:30", "2026-11-30"), closed_today=True)})
+    board = shown.present(holiday, connected=True, now=NOW, monotonic=0.0)
+    assert board.banner is not None and board.banner.kind == "closed"
+    assert board.banner.zh == "今日休息  下次开放：11月30日（周一）08:30"
+    assert board.banner.en == "Closed today · opens Mon 30 Nov at 08:30"
+    assert not board.stale
+    lunch = base.model_copy(update={"ticketing": TicketingView(
+        open=False, in_hours=False, opens_at=at("13:30"), closed_today=False)})
+    assert shown.present(lunch, connected=True, now=NOW, monotonic=0.0).banner is None

@@ -122,9 +122,9 @@ def test_clock_jumps_while_serving_and_across_a_restart(tmp_path: Path) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     try:
         types = [stored.type for stored in journal.events()]
-        expired = [stored.event().data.get("expired") for stored in journal.events()
+        carried = [stored.event().data.get("carried") for stored in journal.events()
                    if stored.type == "day_started"]
     finally:
         journal.close()
-    assert types.count("day_started") == 1 and expired == [[]]
+    assert types.count("day_started") == 1 and carried == [[]]
     assert types.count("alert_raised") >= 2 and types.count("alert_cleared") >= 2

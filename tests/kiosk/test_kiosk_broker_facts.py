@@ -62,6 +62,25 @@ def test_the_kiosk_closes_when_the_broker_refuses_tickets_whatever_its_own_hall_
     assert controller.screen().name == "closed"
 
 
+def test_on_a_holiday_kiosk_and_display_say_closed_today_and_when_to_come(tmp_path: Path) -> None:
+    holiday_hall = small_hall(hours={**WORKDAYS, "holidays": ["2026-10-01..2026-10-07"]})
+    morning = at("09:00", "2026-10-02")
+    service = BrokerService(holiday_hall, Journal(tmp_path / "journal.sqlite3"), lambda: morning)
+    service.tick()
+    view = PublicView.parse(service.snapshot()["view"])
+    node = KioskNode(id="kiosk-1")
+    flow = IssueFlow(holiday_hall, node, InProcess(service), MemoryPrinter())
+    controller = KioskController(KioskPresenter(holiday_hall, node), flow, now=lambda: morning)
+    controller.set_connected(True)
+    controller.set_view(view)
+    words = _words(controller.screen())
+    assert "今日休息" in words and "Closed today" in words
+    assert "10月8日（周四）08:30" in words and "Thu 08 Oct at 08:30" in words
+    board = BoardPresenter(holiday_hall, DisplayNode(id="display-1")).present(
+        view, connected=True, now=morning, monotonic=0.0)
+    assert board.banner is not None and board.banner.kind == "closed"
+
+
 def test_the_kiosk_issues_when_the_broker_is_open_whatever_its_own_hall_file_says(
         tmp_path: Path) -> None:
     controller = _kiosk_against(small_hall(after_hours="refuse", hours=WORKDAYS), small_hall(),
