@@ -105,9 +105,14 @@ def _kiosk_services(hall: Hall) -> list[str]:
 
 
 def _mix(hall: Hall, services: Sequence[str]) -> list[float]:
-    # A hall staffs for its demand: a service comes first at some counters in proportion.
-    first = [c.services[0] for c in hall.counters]
-    return [1.0 + first.count(s) for s in services]
+    # A hall staffs for its demand: a service's share of the counters' time (1 at a counter
+    # that lists it first, 1/2 second, ...) divided by its minutes per visitor.
+    shares = {s: 0.0 for s in services}
+    for counter in hall.counters:
+        for position, service in enumerate(counter.services):
+            if service in shares:
+                shares[service] += 1.0 / (position + 1)
+    return [max(shares[s], 0.1) / _expected(hall, s) for s in services]
 
 
 def _categories(hall: Hall) -> tuple[list[str], list[float]]:
