@@ -125,12 +125,19 @@ def _wait_row(name: str, waits: dict[str, Any]) -> str:
     return _row([name, str(waits["n"]), *cells], _WAIT_COLS)
 
 
+def _by_rank(hall: Hall, categories: dict[str, Any]) -> list[str]:
+    """The categories in the hall's rank order (1 first); unknown ones after, by name."""
+    ranks = {str(getattr(c, "id", "")): float(getattr(c, "rank", 0))
+             for c in getattr(hall, "priority_categories", ()) or ()}
+    return sorted(categories, key=lambda c: (c not in ranks, ranks.get(c, 0.0), c))
+
+
 def _category_name(hall: Hall, category: str) -> str:
     for found in getattr(hall, "priority_categories", ()) or ():
         if getattr(found, "id", None) == category:
-            name = getattr(found, "name", None)
-            if name is not None:
-                return f"  {category} {name.zh}"
+            zh = getattr(getattr(found, "name", None), "zh", "")
+            if zh:
+                return f"  {category} {zh}"
     return f"  {category}"
 
 
@@ -152,7 +159,7 @@ def format_summary(hall: Hall, figures: dict[str, Any], title: str) -> str:
         if key in waits["class"]:
             lines.append(_wait_row(_CLASS_NAMES[key], waits["class"][key]))
         if key == "priority":
-            for category in sorted(waits["category"]):
+            for category in _by_rank(hall, waits["category"]):
                 if category != "-" or len(waits["category"]) > 1:
                     lines.append(_wait_row(_category_name(hall, category),
                                            waits["category"][category]))

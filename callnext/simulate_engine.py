@@ -13,11 +13,12 @@ import heapq
 import itertools
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable
 
 from broker.rules import Command, Event, HallState, RuleRefusal, execute, initial_state
 from broker.rules.select import is_priority
-from callnext.simulate_day import Act, draw_minutes, open_periods
+from callnext.simulate_day import Act, ScriptError, draw_minutes, open_periods
 from config.schema import Hall
 from protocol.errors import ProtocolError
 from protocol.ops import validate_args
@@ -262,19 +263,20 @@ class _Day:
         self.at(when, run)
 
 
-def play_day(hall: Hall, day: Any, acts: list[Act], seed: int) -> DayRun:
-    """Play ``acts`` on ``day`` (a ``datetime.date``) through the rules.
+def play_day(hall: Hall, day: date, acts: list[Act], seed: int) -> DayRun:
+    """Play ``acts`` on ``day`` through the rules.
 
     Args:
         hall: the hall's configuration.
         day: the simulated hall-local date; it must have opening periods.
         acts: the day's arrivals and clerk acts, in time order.
         seed: seeds the service times not given by the acts.
+
+    Raises:
+        ScriptError: the hall is closed that day.
     """
     periods = open_periods(hall, day)
     if not periods:
-        from callnext.simulate_day import ScriptError
-
         raise ScriptError(f"the hall is closed on {day.isoformat()}; pick an opening day "
                           "with --date")
     return _Day(hall, periods, random.Random(seed)).play(acts)

@@ -110,3 +110,35 @@ def test_a_bad_script_line_is_named_with_its_fix(tmp_path: Path) -> None:
     path = _script(tmp_path, "at,what\n8h31,arrive\n")
     with pytest.raises(ScriptError, match="HH:MM"):
         simulate(load_hall(EXAMPLE), seed=1, script=path)
+
+
+def test_a_closed_date_is_refused_with_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    # 2026-06-06 is a Saturday; the example hall opens Monday to Friday.
+    status = main(["simulate", "--config", str(EXAMPLE), "--arrivals", "10",
+                   "--date", "2026-06-06"])
+    assert status != 0
+    assert "closed on 2026-06-06; pick an opening day with --date" in capsys.readouterr().err
+
+
+def test_priority_waits_are_split_by_the_category_tickets_carry() -> None:
+    # Tickets carry a category in their ticket_issued data where the hall defines categories
+    # (issue 12); the figures group priority waits by it, and tickets without one as "-".
+    from broker.rules import Event
+    from callnext.simulate import summarise
+    from callnext.simulate_engine import DayRun
+
+    hall = load_hall(EXAMPLE)
+    t0 = 1780000000.0
+    issued = [("Y001", "priority", "priority", "elderly80"), ("Y002", "priority", "priority",
+               "elderly70"), ("Y003", "priority", "walkin", None), ("A001", "general", "walkin",
+                                                                   None)]
+    events = [Event("ticket_issued", t0, {"ticket": n, "service": s, "kind": k, "category": c})
+              for n, s, k, c in issued]
+    events += [Event("called", t0 + 60.0 * (i + 1), {"ticket": n, "counter": 5})
+               for i, (n, _, _, _) in enumerate(issued)]
+    run = DayRun(hall, [(t0, t0 + 3600.0)], events=events, ended_at=t0 + 240.0)
+    waits = summarise(run)["waits"]
+    assert {k: v["mean"] for k, v in waits["category"].items()} == {
+        "elderly80": 1.0, "elderly70": 2.0, "-": 3.0}
+    assert waits["class"]["priority"]["n"] == 3
+    assert waits["class"]["normal"]["mean"] == 4.0
