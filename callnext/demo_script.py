@@ -1,25 +1,37 @@
 """The scripted hall day of ``callnext demo --headless``: visitors, clerks and their timing.
 
-Arrivals come with a morning peak; counters call, serve, recall, mark no-shows, transfer
-and collect ratings; one counter takes a break; three appointments are booked and checked
-in. Every action is a real request to the broker, on the demo's accelerated clock.
+The visitors are those of a ``callnext simulate`` day (``callnext.simulate_day.random_day``):
+a morning peak, the hall's service mix, priority visitors, a few who have left when called,
+each with a service time. Counters call, serve, recall, mark no-shows, transfer and collect
+ratings; one counter takes a break after its visitor; three appointments are booked and
+checked in. Every action is a real request to the broker, on the demo's accelerated clock.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from callnext.simulate_day import Act, ScriptError, draw_minutes, random_day
+from config import hours
 from config.schema import Hall
 from protocol.client import RequestClient
 from protocol.errors import CommandRefused
 
-__all__ = ["ScriptedDay"]
+__all__ = ["DAY_ARRIVALS", "ScriptedDay"]
+
+DAY_ARRIVALS = 210
+"""Visitors over the whole day the demo plays part of: with the example hall's six counters
+the mean wait is near the standards' 15 minutes and priority visitors wait less (tuned with
+``callnext simulate --config config/hall.example.toml --arrivals 210``)."""
+OPENING_LEAD_S = 300.0
+"""The demo starts this long before the hall opens."""
+TRANSFER_SHARE = 0.03
+"""Share of visitors sent on to another service (一票到底)."""
 
 
 @dataclass(order=True)
@@ -45,6 +57,9 @@ class ScriptedDay:
         self.refused = 0
         self._now = start
         self._calls = 0
+        self.visitors: dict[str, Act] = {}
+        self._breaks_due: set[int] = set()
+        self._on_break: set[int] = set()
 
     def at(self, when: float, run: Callable[[], None]) -> None:
         """Schedule ``run`` at demo time ``when``."""
@@ -66,24 +81,28 @@ class ScriptedDay:
     # -- visitors -----------------------------------------------------------------------------
 
     def plan(self, minutes: float) -> None:
-        """Schedule arrivals over ``minutes`` and the clerks' first calls."""
-        rng = self.random
-        services = [s for s in self.hall.services if s.kiosk and s.id != "appointment"]
-        weights = [3.0 if s.id == "general" else 1.0 for s in services]
-        t = self.start + 60.0
+        """Schedule the arrivals due within ``minutes`` and the clerks' first calls.
+
+        The visitors are those of ``callnext simulate --arrivals DAY_ARRIVALS`` for the same
+        day (``callnext.simulate_day.random_day``): a morning peak, the hall's service mix,
+        priority visitors, a few who have left when called, each with a service time.
+        """
         end = self.start + minutes * 60.0
-        while t < end:
-            hour = datetime.fromtimestamp(t, self.hall.hours.zone()).hour
-            per_minute = 1.6 if 9 <= hour < 11 else 0.7  # the morning peak
-            t += rng.expovariate(per_minute) * 60.0
-            service = rng.choices(services, weights)[0]
-            kind = "priority" if not service.priority and rng.random() < 0.07 else "walkin"
-            self.at(t, lambda s=service.id, k=kind: self._arrive(s, k))
+        day = hours.local(self.hall, self.start + OPENING_LEAD_S).date()
+        try:
+            acts = random_day(self.hall, day, DAY_ARRIVALS, self.random)
+        except ScriptError as closed:
+            self.log(f"  ✗ {closed}")
+            acts = []
+        for act in acts:
+            if act.what in ("arrive", "absent") and act.at < end:
+                self.at(act.at, lambda a=act: self._arrive(a))
         for counter in self.hall.counters:
             self.at(self.start + 90.0 + counter.number * 20.0,
                     lambda n=counter.number: self._call_next(n))
         pause_counter = self.hall.counters[min(3, len(self.hall.counters) - 1)].number
-        self.at(self.start + 95 * 60.0, lambda: self._pause(pause_counter))
+        # The break is due at 95 minutes; the clerk takes it after the visitor being served.
+        self.at(self.start + 95 * 60.0, lambda: self._breaks_due.add(pause_counter))
         self._book_appointments()
 
     def _book_appointments(self) -> None:
@@ -100,13 +119,18 @@ class ScriptedDay:
             self.at(self.start + (offset_min - 10) * 60.0,
                     lambda c=code: self._check_in(c))
 
-    def _arrive(self, service: str, kind: str) -> None:
-        result = self.send("issue_ticket", service=service, kind=kind)
+    def _arrive(self, visitor: Act) -> None:
+        args: dict[str, Any] = {"service": visitor.service, "kind": visitor.kind}
+        if visitor.category:
+            args["category"] = visitor.category
+        result = self.send("issue_ticket", **args)
         if result is None:
             self.refused += 1
             return
         self.issued += 1
-        self.log(f"  取号 {result['ticket']} ({service}{', 优先' if kind == 'priority' else ''})"
+        self.visitors[str(result["ticket"])] = visitor
+        self.log(f"  取号 {result['ticket']} ({visitor.service}"
+                 f"{', 优先' if visitor.kind == 'priority' else ''})"
                  f" ahead {result['ahead']}, est {result['estimate_min']} min")
 
     def _check_in(self, code: str) -> None:
@@ -118,12 +142,20 @@ class ScriptedDay:
 
     # -- clerks ---------------------------------------------------------------------------------
 
-    def _service_minutes(self, service: str) -> float:
+    def _service_minutes(self, number: str, service: str) -> float:
+        visitor = self.visitors.get(number)
+        if visitor is not None and visitor.minutes:
+            return visitor.minutes
         configured = self.hall.service(service)
-        mean = configured.expected_minutes if configured else 8.0
-        return max(1.0, self.random.lognormvariate(math.log(mean) - 0.08, 0.4))
+        return draw_minutes(self.random, configured.expected_minutes if configured else 8.0)
 
     def _call_next(self, counter: int) -> None:
+        if counter in self._on_break:
+            return  # _resume calls again
+        if counter in self._breaks_due:
+            self._breaks_due.discard(counter)
+            self._pause(counter)
+            return
         result = self.send("call_next", counter=counter)
         now = self._now_hint()
         if result is None or result.get("ticket") is None:
@@ -132,22 +164,18 @@ class ScriptedDay:
         number, service = result["ticket"], result["service"]
         self.log(f"  叫号 {number} → {counter}号窗口 / Counter {counter}")
         self._calls += 1
-        roll = self.random.random()
+        visitor = self.visitors.get(number)
         # The second call of the day always misses its visitor and the fifth is always
         # transferred, so even a short demo shows recalls, a no-show and 一票到底.
-        if self._calls == 2:
-            roll = 0.0
-        elif self._calls == 5:
-            roll = 0.08
-        if roll < 0.07:
+        if self._calls == 2 or (visitor is not None and visitor.what == "absent"):
             self.at(now + 60.0, lambda: self._recall(counter, number))
             return
         self.at(now + 30.0, lambda: self.send("start", counter=counter))
-        if roll < 0.10:
+        if self._calls == 5 or self.random.random() < TRANSFER_SHARE:
             other = [s.id for s in self.hall.services if s.id not in (service, "appointment")]
             self.at(now + 4 * 60.0, lambda: self._transfer(counter, self.random.choice(other)))
             return
-        self.at(now + self._service_minutes(service) * 60.0,
+        self.at(now + self._service_minutes(number, service) * 60.0,
                 lambda: self._finish(counter, number))
 
     def _recall(self, counter: int, number: str) -> None:
@@ -180,11 +208,13 @@ class ScriptedDay:
         self.at(self._now_hint() + 15.0, lambda: self._call_next(counter))
 
     def _pause(self, counter: int) -> None:
+        self._on_break.add(counter)
         self.send("pause", counter=counter)
         self.log(f"  暂停 counter {counter} (15 min break)")
         self.at(self._now_hint() + 15 * 60.0, lambda: self._resume(counter))
 
     def _resume(self, counter: int) -> None:
+        self._on_break.discard(counter)
         self.send("resume", counter=counter)
         self.log(f"  恢复 counter {counter}")
         self._call_next(counter)
