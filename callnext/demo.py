@@ -28,7 +28,8 @@ from callnext.demo_script import ScriptedDay
 from callnext.keys import ADMIN, default_names, init_keys
 from callnext.status import alert_line, format_status
 from config.load import load_hall
-from config.schema import WEEKDAYS, Hall
+from config import hours
+from config.schema import Hall
 from foundation.errors import CallnextError
 from protocol.client import RequestClient
 from protocol.envelope import Event
@@ -101,11 +102,16 @@ def demo_day(hall: Hall) -> datetime:
     """The opening of the latest day the hall is open, today included (hall-local)."""
     zone = hall.hours.zone()
     today = datetime.now(zone).date()
-    for back in range(7):
+    # By the hall's calendar: a holiday week (国庆) or a special day is looked past or used
+    # with its own periods; a month back covers the longest closure a hall file allows.
+    for back in range(31):
         day = today - timedelta(days=back)
-        if WEEKDAYS[day.weekday()] in hall.hours.days:
+        periods = hours.periods_on(hall, day)
+        if periods:
             break
-    first = min(hall.hours.periods, key=lambda p: p.start)
+    else:
+        periods, day = hall.hours.periods, today
+    first = min(periods, key=lambda p: p.start)
     return datetime.combine(day, first.start_time(), tzinfo=zone)
 
 
