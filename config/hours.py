@@ -86,17 +86,6 @@ def next_opening(hall: Hall, at: float) -> datetime | None:
     return None
 
 
-def last_closing(hall: Hall, at: float) -> datetime | None:
-    """The end of the last opening period of the calendar date of ``at`` (None: the date
-    is closed all day). For "will this visitor be served before we close today?"."""
-    moment = local(hall, at)
-    periods = periods_on(hall, moment.date())
-    if not periods:
-        return None
-    end = max(p.end_time() for p in periods)
-    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo)
-
-
 def parse_local(hall: Hall, text: str) -> float:
     """Epoch seconds of an ISO-8601 datetime; a naive one is read as hall-local time.
 
@@ -110,10 +99,15 @@ def parse_local(hall: Hall, text: str) -> float:
 
 
 def closing_at(hall: Hall, at: float) -> float | None:
-    """When the last opening period of ``at``'s hall-local day ends (epoch seconds).
+    """When the last opening period of ``at``'s calendar date ends (epoch seconds).
 
     None when the hall does not open that day (the calendar's holidays, 调休 workdays and
     special days included). A period ending "24:00" closes at the last instant of the day.
+    For "will this visitor be served before we close today?" (延时服务).
     """
-    closing = last_closing(hall, at)
-    return None if closing is None else closing.timestamp()
+    moment = local(hall, at)
+    periods = periods_on(hall, moment.date())
+    if not periods:
+        return None
+    end = max(p.end_time() for p in periods)
+    return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()

@@ -26,11 +26,9 @@ periods = [{ start = "08:30", end = "12:00" }]
     assert hours.periods_on(hall, date(2026, 10, 7)) == ()
     assert hours.periods_on(hall, date(2026, 10, 11)) == hall.hours.periods
     assert [p.end for p in hours.periods_on(hall, date(2026, 9, 30))] == ["12:00"]
-    assert hours.last_closing(hall, at("09:00", "2026-09-30")).strftime("%H:%M") == "12:00"
-    assert hours.last_closing(hall, at("09:00", "2026-10-02")) is None
     # 延时服务 judges "after today's closing" by the same calendar.
-    assert hours.closing_at(hall, at("09:00", "2026-10-02")) is None
     assert hours.closing_at(hall, at("09:00", "2026-09-30")) == at("12:00", "2026-09-30")
+    assert hours.closing_at(hall, at("09:00", "2026-10-02")) is None
 
 
 def test_bad_dates_and_reversed_ranges_name_the_entry_with_a_hint() -> None:
