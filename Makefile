@@ -6,9 +6,11 @@ BIN    := $(VENV)/bin
 # and the GL/input libraries Kivy loads (offscreen in tests, KMS/DRM on a Pi).
 APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
 	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1 systemd
+# What only the tests need: a real browser for the web pages, a real PostgreSQL for the uplink.
+TEST_APT_PACKAGES ?= chromium chromium-driver postgresql
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test bench deps system-deps clean help wheel
+.PHONY: demo test bench deps system-deps test-deps clean help wheel
 
 help:
 	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
@@ -28,7 +30,10 @@ $(VENV)/.installed: pyproject.toml
 
 deps: system-deps $(VENV)/.installed
 
-test: deps
+test-deps:
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh $(TEST_APT_PACKAGES)
+
+test: deps test-deps
 	$(BIN)/python -m pytest
 
 demo: deps
