@@ -21,6 +21,7 @@ from config.kiosk_node import KioskNode
 from config.priority import PriorityCategory, category_problems
 from config.journal import JournalSettings
 from config.security import Security
+from config.web_node import WebSettings
 
 _Model = ConfigModel
 
@@ -152,6 +153,8 @@ class Hall(_Model):
     journal: JournalSettings = JournalSettings()
     priority_categories: tuple[PriorityCategory, ...] = ()
     """Kinds of priority visitors, by rank; empty = one undivided priority class."""
+    web: WebSettings = WebSettings()
+    """The staff console (``callnext web``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:

@@ -63,6 +63,14 @@ class RatingWindow(ViewModel):
     """Epoch seconds on the broker's clock (inclusive); None: as long as it is being served."""
 
 
+class NoShowView(ViewModel):
+    """A 过号 ticket of a counter that ``revive`` still accepts."""
+
+    ticket: str
+    until: float
+    """Epoch seconds on the broker's clock: the end of the revive grace."""
+
+
 class CounterView(ViewModel):
     """One configured counter (窗口)."""
 
@@ -80,6 +88,8 @@ class CounterView(ViewModel):
     """What the rating pad rates, in order: the first window not yet over applies."""
     category: str | None = None
     """The priority category of the ticket being served (the board's marker), if any."""
+    no_shows: tuple[NoShowView, ...] = ()
+    """This counter's 过号 tickets within the revive grace, newest first (at most 5)."""
 
     def rating_window(self, broker_now: float | None) -> RatingWindow | None:
         """The rating window that applies at ``broker_now``, or None (pad dark).

@@ -15,11 +15,27 @@ from broker.rules.rating import rating_windows
 from broker.rules.ticketing import ticketing_at
 
 NEXT_SHOWN = 5
+NO_SHOWS_SHOWN = 5
+"""过号 tickets listed per counter (the newest), for the staff console's revive list."""
+
+
+def _no_shows(state: HallState) -> dict[int, list[dict[str, Any]]]:
+    """Per counter, its 过号 tickets still within the revive grace, newest first."""
+    grace_s = state.hall.policies.no_show_grace_minutes * 60.0
+    found: dict[int, list[tuple[float, str]]] = {}
+    for ticket in state.tickets.values():
+        if (ticket.status == "no_show" and ticket.no_show_at is not None
+                and ticket.counter is not None and ticket.no_show_at + grace_s >= state.clock):
+            found.setdefault(ticket.counter, []).append((ticket.no_show_at, ticket.number))
+    return {counter: [{"ticket": number, "until": at + grace_s}
+                      for at, number in sorted(pairs, reverse=True)[:NO_SHOWS_SHOWN]]
+            for counter, pairs in found.items()}
 
 
 def _counters(state: HallState) -> dict[str, Any]:
     """One entry per configured counter, keyed by its number as a string (JSON keys)."""
     counters: dict[str, Any] = {}
+    no_shows = _no_shows(state)
     for configured in state.hall.counters:
         current = state.counter(configured.number)
         serving = state.tickets.get(current.serving) if current.serving else None
@@ -36,6 +52,7 @@ def _counters(state: HallState) -> dict[str, Any]:
             "services": list(configured.services),
             "rating": [asdict(w) for w in rating_windows(state, configured.number)],
             "category": serving.category if serving else None,
+            "no_shows": no_shows.get(configured.number, []),
         }
     return counters
 
