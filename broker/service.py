@@ -187,7 +187,7 @@ class BrokerService:
             refusal = self.access.check_counter(grant, request, args.model_dump())
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
-        command = Command(request.op, args.model_dump(), request.node)
+        command = Command(request.op, args.model_dump(), request.node, request.staff)
         return self._run(command, request.id)
 
     def _run(self, command: Command, request_id: str | None) -> Handled:

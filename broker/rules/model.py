@@ -40,6 +40,9 @@ class Command:
     op: str
     args: Mapping[str, Any] = field(default_factory=dict)
     node: str = ""
+    staff: str | None = None
+    """The staff member (工号) the sending console acts for; the rules check it
+    (``broker.rules.staff``). None from callers, kiosks and the admin's tools."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ EXPECTED_OPS = {
     "issue_ticket", "call_next", "recall", "no_show", "revive", "hold", "call_back", "transfer",
     "call_ticket", "start", "finish", "pause", "resume", "open_counter", "close_counter", "rate",
     "snapshot", "book_appointment", "report_health", "book_appointments",
+    "staff_add", "staff_set_pin", "staff_disable", "staff_enable", "staff_list",
+    "staff_credential", "sign_in", "sign_out", "pause_ticketing", "resume_ticketing",
+    "post_notice", "clear_notice",
 }
 
 
@@ -26,7 +29,7 @@ def refusal(op: str, args: Any) -> ProtocolError:
 
 def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     assert set(OPS) == EXPECTED_OPS
-    assert READ_ONLY_OPS == {"snapshot"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
     for op, model in OPS.items():
         assert model.__doc__ and len(model.__doc__.strip()) > 20, op
         assert model.model_config.get("extra") == "forbid", op
