@@ -64,14 +64,12 @@ class Broker:
 
     def sign_in(self, staff: str, counter: int | None) -> dict[str, Any]:
         """Journal the sign-in (``sign_in``): the broker signs out whoever sat at that counter."""
-        return self._client.call("sign_in", {"staff": staff, "counter": counter},
-                                 staff=staff).model_dump()  # type: ignore[call-arg]
+        return self._client.call("sign_in", {"staff": staff, "counter": counter}).model_dump()
 
     def sign_out(self, staff: str) -> dict[str, Any]:
         """Journal the sign-out (``sign_out``)."""
-        return self._client.call("sign_out", {"staff": staff},
-                                 staff=staff).model_dump()  # type: ignore[call-arg]
+        return self._client.call("sign_out", {"staff": staff}).model_dump()
 
     def act(self, op: str, args: dict[str, Any], staff: str) -> dict[str, Any]:
         """Send a clerk's or manager's op on behalf of ``staff``; the broker's result."""
-        return self._client.call(op, args, staff=staff).model_dump()  # type: ignore[call-arg]
+        return self._client.call(op, args, staff=staff).model_dump()

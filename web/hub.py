@@ -3,13 +3,14 @@
 The mirror calls its listeners from its own thread. ``ViewFeed`` turns what it hears into
 ready-made SSE frames there (one JSON encoding per language, not one per page) and hands
 them to the asyncio loop with ``loop.call_soon_threadsafe``; ``Hub.publish`` then puts the
-same frame on every page's queue. A page's queue holds few frames: a slow page that falls
-behind loses the older *view* frames (the newest view says everything), never an alert.
+same frame on every page's queue. A page that falls behind gets only the newest view (it
+says everything the older ones said); alerts are kept in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -74,24 +75,34 @@ def alert_frame(hall: Hall, event: Event) -> Frame:
     return Frame("alert", text, droppable=False)
 
 
-@dataclass
+@dataclass(eq=False)  # pages are told apart by identity (kept in a set)
 class Page:
-    """One open event stream: its queue and its language."""
+    """One open event stream: its pending frames and its language.
+
+    A newer view replaces a view still waiting (the page needs only the newest); alerts
+    wait in order, at most ``QUEUE_FRAMES`` of them.
+    """
 
     language: str
-    queue: asyncio.Queue[Frame | None] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_FRAMES))
+    frames: collections.deque[Frame | None] = field(default_factory=collections.deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, frame: Frame | None) -> None:
-        """Queue a frame without ever blocking the loop; a full queue drops its oldest views."""
-        while self.queue.full():
-            dropped = self.queue.get_nowait()
-            if dropped is not None and not dropped.droppable and frame is not None \
-                    and frame.droppable:
-                # Keep the alert; it is the view frame that may be lost.
-                self.queue.put_nowait(dropped)
-                return
-        self.queue.put_nowait(frame)
+        """Queue a frame without ever blocking the loop (None ends the stream)."""
+        if frame is not None and frame.droppable:
+            self.frames = collections.deque(
+                f for f in self.frames if f is None or f.kind != frame.kind)
+        while len(self.frames) >= QUEUE_FRAMES:
+            self.frames.popleft()
+        self.frames.append(frame)
+        self.ready.set()
+
+    async def next(self, timeout_s: float) -> Frame | None:
+        """The next frame; ``asyncio.TimeoutError`` when none came within ``timeout_s``."""
+        while not self.frames:
+            self.ready.clear()
+            await asyncio.wait_for(self.ready.wait(), timeout_s)
+        return self.frames.popleft()
 
 
 class Hub:
@@ -119,6 +130,13 @@ class Hub:
         try:
             self._loop.call_soon_threadsafe(self.publish, frame)
         except RuntimeError:  # the loop is closed: the server is stopping
+            pass
+
+    def publish_threadsafe_call(self, call: Callable[[], None]) -> None:
+        """Run ``call`` on the loop's thread (e.g. ``close`` from a stopping thread)."""
+        try:
+            self._loop.call_soon_threadsafe(call)
+        except RuntimeError:  # the loop is closed already
             pass
 
     def publish(self, frame: Frame) -> None:
@@ -154,7 +172,7 @@ class Hub:
             yield "retry: 2000\n\n"
             while still_valid():
                 try:
-                    frame = await asyncio.wait_for(page.queue.get(), KEEPALIVE_S)
+                    frame = await page.next(KEEPALIVE_S)
                 except asyncio.TimeoutError:
                     yield ": keep-alive\n\n"
                     continue

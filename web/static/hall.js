@@ -101,7 +101,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function showTicketing(view) {
     const ticketing = view.ticketing || {};
-    const paused = !!(ticketing.paused || ticketing.code === "ticketing_paused");
+    const paused = !!ticketing.paused;
     const key = paused ? "ticketing.paused" : (ticketing.open ? "ticketing.open" : "ticketing.closed");
     document.getElementById("ticketing").textContent = t(key);
     const notice = view.notice;
