@@ -28,7 +28,8 @@ def _instance(unit: Path) -> str:
 
 def test_the_expected_units_ship() -> None:
     assert [u.name for u in SERVICES] == ["callnext-broker.service", "callnext-caller@.service",
-                                          "callnext-display.service", "callnext-kiosk.service"]
+                                          "callnext-display.service", "callnext-kiosk.service",
+                                          "callnext-web.service"]
 
 
 @pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")
