@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from protocol.errors import BrokerUnreachable, CommandRefused
 from protocol.registry import REGISTRY
-from runtime.messages import refusal_text
+from runtime.messages import refusal_text, render
 from web.app import Console, console_of
 from web.auth import LoginError, sign_in
 from web.gateway import http_status
@@ -203,7 +203,10 @@ async def _send(request: Request, console: Console, session: Session, op: str,
         result = await run_in_threadpool(console.broker.act, op, args, session.staff)
     except (CommandRefused, BrokerUnreachable) as err:
         return _broker_error(console, err, language(request)).response()
-    return JSONResponse({"ok": True, "op": op, "result": result})
+    answer: dict[str, Any] = {"ok": True, "op": op, "result": result}
+    if op == "call_next" and result.get("ticket") is None:
+        answer["message"] = render("note.nobody_waiting", {}, language(request))
+    return JSONResponse(answer)
 
 
 def _broker_error(console: Console, err: Exception, lang: str) -> ApiError:

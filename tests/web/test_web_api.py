@@ -154,11 +154,13 @@ def test_a_clerk_calls_and_a_refusal_comes_in_the_pages_language(
     assert answer.json()["result"]["ticket"] == ticket
     assert counter(hall_, 1)["serving"] == ticket
     api.post("/api/counters/1/finish", json={}, headers=ok)
-    refused = api.post("/api/counters/1/call_next", json={}, headers=ok)
-    assert refused.status_code == 409
+    nobody = api.post("/api/counters/1/call_next", json={}, headers=ok).json()
+    assert nobody["result"]["ticket"] is None and nobody["message"]  # said, not left blank
+    refused = api.post("/api/counters/1/recall", json={}, headers=ok)  # nobody is served
+    assert refused.status_code == 409 and refused.json()["error"] == "not_serving"
     zh = refused.json()["message"]
     api.cookies.set("lang", "en")
-    english = api.post("/api/counters/1/call_next", json={}, headers=ok).json()["message"]
+    english = api.post("/api/counters/1/recall", json={}, headers=ok).json()["message"]
     assert zh != english and any("\u4e00" <= ch <= "\u9fff" for ch in zh)
     assert english.isascii() and english
 

@@ -37,6 +37,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const answer = await post(`/api/counters/${n}/${op}`, args);
     if (!answer.ok) { say(answer.data.message || answer.data.error, true); return; }
     const ticket = answer.data.result && answer.data.result.ticket;
+    if (answer.data.message) { say(answer.data.message, false); return; }  // e.g. nobody waiting
     say(`${t("done")}: ${t("op." + op)}${ticket ? " " + ticket : ""}`, false);
   }
 

@@ -104,6 +104,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const paused = !!ticketing.paused;
     const key = paused ? "ticketing.paused" : (ticketing.open ? "ticketing.open" : "ticketing.closed");
     document.getElementById("ticketing").textContent = t(key);
+    document.querySelector("button[data-hall=pause_ticketing]").disabled = paused;
+    document.querySelector("button[data-hall=resume_ticketing]").disabled = !paused;
     const notice = view.notice;
     document.getElementById("notice-now").textContent =
       notice ? (notice[BOOT.lang] || notice.zh || "") : "–";
