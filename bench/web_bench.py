@@ -36,13 +36,14 @@ WAIT_S = 5.0
 """Longest wait for one call to reach every page (a miss is counted, not waited for)."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on loopback now (for a process that takes a fixed port)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _hall_file(folder: Path, endpoints: dict[str, str], port: int) -> Path:
+def hall_file(folder: Path, endpoints: dict[str, str], port: int) -> Path:
     """The example hall pointed at the bench broker, its console on ``port``."""
     data: dict[str, Any] = tomllib.loads(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
     data["broker"].update({"host": "127.0.0.1",
@@ -75,8 +76,9 @@ async def _page(client: httpx.AsyncClient, seen: list[dict[str, float]],
             if not line.startswith("data: "):
                 continue
             if not ready.is_set():
-                count[0] += 1
-                ready.set() if count[0] >= count[1] else None
+                count[0] += 1  # pages that got their first view
+                if count[0] >= count[1]:
+                    ready.set()
             start = 0
             while (start := line.find('"serving":"', start)) >= 0:
                 ticket = line[start + 11:line.index('"', start + 11)]
@@ -122,13 +124,13 @@ def measure(pages: int, calls: int) -> dict[str, Any]:
         folder = Path(tmp)
         with running_broker(DEFAULT_CONFIG, folder / "data") as (_pid, endpoints):
             _prepare(endpoints, calls + 5)
-            port = _free_port()
-            config = _hall_file(folder, endpoints, port)
+            port = free_port()
+            config = hall_file(folder, endpoints, port)
             web = subprocess.Popen([sys.executable, "-m", "callnext", "--log-level", "WARNING",
                                     "web", "--config", str(config), "--insecure"])
             try:
                 url = f"http://127.0.0.1:{port}"
-                _await_healthy(url)
+                await_healthy(url)
                 return asyncio.run(_drive(url, pages, calls))
             finally:
                 web.terminate()
@@ -139,7 +141,8 @@ def measure(pages: int, calls: int) -> dict[str, Any]:
                     web.wait(5)
 
 
-def _await_healthy(url: str, limit_s: float = 20.0) -> None:
+def await_healthy(url: str, limit_s: float = 20.0) -> None:
+    """Wait until the console at ``url`` answers ``/healthz`` with its broker link up."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         try:

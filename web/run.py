@@ -4,7 +4,9 @@ systemd watchdog from the event loop, so a wedged loop gets the node restarted."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +85,13 @@ def run_web(config: Path | str, *, keys: str | None = None, insecure: bool = Fal
 
 
 async def _serve(server: Any, runtime: NodeRuntime, host: str, port: int) -> None:
-    watchdog = asyncio.get_running_loop().create_task(_watchdog(runtime))
+    loop = asyncio.get_running_loop()
+    # SIGTERM/SIGINT stop the server gracefully and the command then exits 0, as every node
+    # does (uvicorn's own handlers would re-raise the signal after shutting down).
+    server.capture_signals = contextlib.nullcontext
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
+    watchdog = loop.create_task(_watchdog(runtime))
     logger.info("staff console on http://%s:%d/ (clerks: /counter)", host, port)
     sdnotify.notify(ready=True, status=f"web console on port {port}")
     try:
