@@ -77,7 +77,9 @@ def run_web(config: Path | str, *, keys: str | None = None, insecure: bool = Fal
                                            timeout_graceful_shutdown=2))
     runtime.start()
     try:
-        asyncio.run(_serve(server, runtime, host, chosen))
+        # uvloop and httptools when installed (the [web] extra), as `uvicorn` itself would.
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(_serve(server, runtime, host, chosen))
     finally:
         sdnotify.notify(stopping=True)
         runtime.close()
