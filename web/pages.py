@@ -70,12 +70,14 @@ def _render(request: Request, template: str, title_key: str, session: Session | 
                 "staff": session.staff, "name": session.name, "role": session.role,
                 "counter": session.counter, "csrf": session.csrf}}
     other = "en" if lang == "zh" else "zh"
-    body = _template(template).substitute(
-        lang="zh-CN" if lang == "zh" else "en", title=html.escape(words[title_key]),
-        hall=html.escape(names["hall"]), other=other,
-        switch=html.escape(words["lang.switch"]), boot=_boot(boot),
-        who=html.escape("" if session is None else f"{words['signed_in_as']}: {session.staff}"),
-        logout=html.escape(words["logout"]))
+    fields = {"lang": "zh-CN" if lang == "zh" else "en", "title": html.escape(words[title_key]),
+              "hall": html.escape(names["hall"]), "other": other,
+              "switch": html.escape(words["lang.switch"]), "boot": _boot(boot),
+              "page": extra["page"], "logout": html.escape(words["logout"]),
+              "who": html.escape("" if session is None else
+                                 f"{words['signed_in_as']}: {session.staff}")}
+    body = _template("layout.html").substitute(
+        fields, body=_template(template).substitute(fields))
     response = HTMLResponse(body, headers=_HEADERS)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict", path="/")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +15,11 @@ from starlette.testclient import TestClient
 
 from protocol.client import RequestClient
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, LOCKED, MANAGER,
-                                    MANAGER_PIN, Hall_, connected, running_hall)
+                                    MANAGER_PIN, Hall_, connected)
 from web.app import build_app
 from web.run import console_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def hall_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall_]:
-    with running_hall(tmp_path_factory.mktemp("web-api")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

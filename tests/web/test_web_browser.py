@@ -16,7 +16,7 @@ import pytest
 from protocol.client import RequestClient
 from tests.conftest import wait_for
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, MANAGER, MANAGER_PIN,
-                                    Hall_, running_hall)
+                                    Hall_)
 from web.serve import BackgroundConsole
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,12 +29,6 @@ pytestmark = [
                        reason="chromium or chromedriver missing: apt-get install chromium "
                               "chromium-driver (make test installs them)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def hall_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall_]:
-    with running_hall(tmp_path_factory.mktemp("web-browser")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +72,25 @@ def _sign_in(driver: Any, url: str, staff: str, pin: str, counter: str | None) -
     assert wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "body[data-views]"), 15)
 
 
+def _row(driver: Any, selector: str) -> str:
+    """The text of a row the page redraws on every view, read in one step (never stale)."""
+    return str(driver.execute_script(
+        "const row = document.querySelector(arguments[0]); return row ? row.textContent : '';",
+        selector))
+
+
+def _click(driver: Any, selector: str) -> bool:
+    """Click an element the page may redraw meanwhile; False to retry."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+    except (NoSuchElementException, StaleElementReferenceException):
+        return False
+    return True
+
+
 def _text(driver: Any, element_id: str) -> str:
     from selenium.webdriver.common.by import By
 
@@ -102,7 +115,7 @@ def test_a_clerk_signs_in_calls_next_by_keyboard_and_revives_a_no_show(
     browser.find_element(By.CSS_SELECTOR, "button[data-op=no_show]").click()
     revive = f"#no-shows button[data-ticket={first}]"
     assert wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, revive), 10)
-    browser.find_element(By.CSS_SELECTOR, revive).click()
+    assert wait_for(lambda: _click(browser, revive), 10)
     assert wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, revive), 10)
     assert hall_.snapshot()["counters"]["1"]["no_shows"] == []
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
@@ -127,9 +140,8 @@ def test_the_hall_page_updates_live_and_an_alert_is_acknowledged(
     with httpx.Client(base_url=url, timeout=10) as clerk:
         login = clerk.post("/api/login", json={"staff": CLERK2, "pin": CLERK2_PIN, "counter": 2})
         csrf = {"X-CSRF-Token": login.json()["csrf"]}
-        row = "#counters tr[data-counter='2'] td"
-        assert wait_for(lambda: CLERK2 in [c.text for c in
-                                           browser.find_elements(By.CSS_SELECTOR, row)], 10)
+        row = "#counters tr[data-counter='2']"
+        assert wait_for(lambda: CLERK2 in _row(browser, row), 10)
         with RequestClient(hall_.commands, "kiosk-1") as kiosk:
             for _ in range(12):  # past queue_alert_waiting (10) in the example hall
                 kiosk.request("issue_ticket", {"service": "general"})
@@ -137,8 +149,7 @@ def test_the_hall_page_updates_live_and_an_alert_is_acknowledged(
         assert wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "body[data-alerts]"), 10)
         called = clerk.post("/api/counters/2/call_next", json={}, headers=csrf).json()
         ticket = called["result"]["ticket"]
-        assert wait_for(lambda: ticket in [c.text for c in
-                                           browser.find_elements(By.CSS_SELECTOR, row)], 10)
+        assert wait_for(lambda: ticket in _row(browser, row), 10)
     browser.save_screenshot(str(IMAGES / "console-hall.png"))
-    browser.find_element(By.CSS_SELECTOR, "#alerts li.fresh button").click()
+    assert wait_for(lambda: _click(browser, "#alerts li.fresh button"), 10)
     assert wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#alerts li.acked"), 10)
