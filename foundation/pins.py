@@ -28,7 +28,8 @@ SALT_BYTES = 16
 KEY_BYTES = 32
 _MAXMEM = 64 * 1024 * 1024
 _PREFIX = "scrypt"
-HASH_PATTERN = r"^scrypt\$[0-9]{1,7}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{16,64}\$[A-Za-z0-9_-]{16,128}$"
+HASH_PATTERN = (r"^scrypt\$[0-9]{1,7}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{16,64}"
+                r"\$[A-Za-z0-9_-]{16,128}$")
 """What a stored PIN hash looks like (the broker checks the shape, never the PIN)."""
 
 
