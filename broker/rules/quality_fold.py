@@ -34,10 +34,18 @@ def alert_raised(state: HallState, event: Event) -> None:
                               component=data.get("component", ""))
     state.alerts[key] = Alert(
         key=key, kind=kind, service=data.get("service"), value=value, threshold=threshold,
-        params=dict(params), raised_at=event.at, source=str(data.get("source") or ""),
+        params=dict(params), raised_at=event.at,
+        source=_legacy_source(key, data) if legacy else str(data["source"]),
         # A legacy "sticky" meant "kept in the view until cleared", i.e. a condition alert.
         sticky=False if legacy else bool(data.get("sticky")),
         counter=_number(data.get("counter")))
+
+
+def _legacy_source(key: str, data: Mapping[str, Any]) -> str:
+    """What raised an alert journaled before alerts named their source."""
+    if key.startswith("node:"):
+        return str(data.get("node") or key[len("node:"):].split("/", 1)[0])
+    return "broker" if key.startswith("clock:") else "rules"
 
 
 def alert_acknowledged(state: HallState, event: Event) -> None:
