@@ -14,8 +14,8 @@ from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient
 from protocol.results import SnapshotTaken
-from broker.rules.rating import LEVELS
 from config import hours
+from config.rating import LEVELS
 from protocol.view import AlertView, CaseView
 from runtime.messages import alert_text, render
 

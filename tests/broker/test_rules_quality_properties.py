@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from broker.rules import Command, Event, HallState, RuleRefusal, execute, initial_state, replay
 from broker.rules.cases import due_day, is_working_day
-from broker.rules.rating import REASONS
+from config.rating import REASONS
 from tests.conftest import at, small_hall
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
