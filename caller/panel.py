@@ -164,6 +164,23 @@ class CallerPanel:
             client.close()
 
 
+def _pad_row(panel: CallerPanel, number: int, pads: dict[int, list[Any]]) -> Any:
+    """The visitor's rating pad of a row (好差评): one Kivy button per level or reason."""
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    pad = BoxLayout(orientation="horizontal", spacing=4, size_hint_y=0.6)
+    pad.add_widget(Label(text="评价 Rating", size_hint_x=0.34, font_size="12sp"))
+    pads[number] = []
+    for index, text in enumerate(panel.pad_labels(number)):
+        button = Button(text=text, halign="center", font_size="12sp")
+        button.bind(on_release=lambda b, n=number, i=index: panel.rate(n, i))
+        pads[number].append(button)
+        pad.add_widget(button)
+    return pad
+
+
 def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
     """Show the panel's window until it is closed (or SIGTERM/SIGINT).
 
@@ -202,7 +219,7 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
                     button.bind(on_release=lambda b, n=number, a=action: panel.press(n, a))
                     row.add_widget(button)
                 root.add_widget(row)
-                root.add_widget(_pad_row(number))
+                root.add_widget(_pad_row(panel, number, pads))
             Clock.schedule_interval(self._tick, TICK_S)
             return root
 
@@ -212,18 +229,6 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
                 label.text = panel.rows[number].text
                 for button, text in zip(pads[number], panel.pad_labels(number), strict=True):
                     button.text = text
-
-    def _pad_row(number: int) -> Any:
-        """The visitor's rating pad of a row (好差评): one button per level or reason."""
-        pad = BoxLayout(orientation="horizontal", spacing=4, size_hint_y=0.6)
-        pad.add_widget(Label(text="评价 Rating", size_hint_x=0.34, font_size="12sp"))
-        pads[number] = []
-        for index, text in enumerate(panel.pad_labels(number)):
-            button = Button(text=text, halign="center", font_size="12sp")
-            button.bind(on_release=lambda b, n=number, i=index: panel.rate(n, i))
-            pads[number].append(button)
-            pad.add_widget(button)
-        return pad
 
     panel.start()
     PanelApp().run()
