@@ -52,6 +52,12 @@ WIRE_CODES: dict[str, str] = {
     why.UNKNOWN_CASE: errors.UNKNOWN_CASE,
     why.CASE_CLOSED: errors.INVALID_STATE,
     why.UNKNOWN_ALERT: errors.UNKNOWN_ALERT,
+    why.STAFF_UNKNOWN: errors.STAFF_UNKNOWN,
+    why.STAFF_DISABLED: errors.STAFF_DISABLED,
+    why.STAFF_NOT_AT_COUNTER: errors.STAFF_NOT_AT_COUNTER,
+    why.STAFF_NOT_MANAGER: errors.STAFF_NOT_MANAGER,
+    why.STAFF_EXISTS: errors.STAFF_EXISTS,
+    why.TICKETING_PAUSED: errors.TICKETING_PAUSED,
 }
 """Every rule refusal code to the wire error code it travels as."""
 
@@ -98,6 +104,13 @@ LOG_SENTENCES: dict[str, str] = {
     why.UNKNOWN_CASE: "no case {case}; open or closed today: {cases}",
     why.CASE_CLOSED: "case {case} is closed already ({outcome})",
     why.UNKNOWN_ALERT: "no alert {key} is raised now; raised: {keys}",
+    why.STAFF_UNKNOWN: "no staff member {staff} exists",
+    why.STAFF_DISABLED: "staff member {staff} is disabled",
+    why.STAFF_NOT_AT_COUNTER: "staff member {staff} is not signed in at counter {counter} "
+                              "(signed in at: {signed_in_at}); sign in there first",
+    why.STAFF_NOT_MANAGER: "staff member {staff} is a {role}; only a manager may do this",
+    why.STAFF_EXISTS: "staff member {staff} exists already; use staff_set_pin or another id",
+    why.TICKETING_PAUSED: "the hall manager paused ticketing; no ticket issued until resumed",
 }
 """English sentences for the broker log and the wire ``message``; people's words in
 their own language come from the nodes' message catalogue, not from here."""

@@ -105,7 +105,7 @@ def time_limit_events(state: HallState, now: float) -> list[Event]:
         began = ticket.started_at if ticket.started_at is not None else ticket.called_at
         if limit is None or began is None or now - began <= limit * 60.0:
             continue
-        staff = getattr(counter, "staff", None)
+        staff = state.signed_in.get(counter.number)
         events.append(Event("time_limit_exceeded", now, {
             "ticket": ticket.number, "counter": counter.number, "service": ticket.service,
             "limit_minutes": limit, "staff": staff}))

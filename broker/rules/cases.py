@@ -2,7 +2,8 @@
 by a due date counted in working days on the hall calendar (the service standards).
 
 A negative ``rate`` opens a case (``open_case``); managers note and close it
-(``case_note``, ``case_close``) and acknowledge alerts (``acknowledge_alert``); the broker
+(``case_note``, ``case_close``) and acknowledge alerts (``acknowledge_alert``): manager ops,
+whose manager check is the staff rules' (``broker.rules.staff.MANAGER_OPS``). The broker
 marks an open case overdue on the first command or tick past its ``due_at``.
 """
 
@@ -72,12 +73,6 @@ def open_case(tx: Tx, ticket: Ticket, counter: int, score: int, reason: str | No
     return found
 
 
-def check_manager(tx: Tx) -> None:
-    """The staff contract's manager check for manager ops (``acknowledge_alert``,
-    ``case_note``, ``case_close``): role ``admin`` passes (the op registry lets no one else
-    in yet); for role ``web``, w-staff's check (``staff_not_manager`` …) goes here."""
-
-
 def _case(tx: Tx, args: Mapping[str, Any]) -> Case:
     found = tx.state.cases.get(str(args["case"]))
     if found is None:
@@ -90,7 +85,6 @@ def _case(tx: Tx, args: Mapping[str, Any]) -> Case:
 
 def case_note(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """A manager records what was done so far on an open case."""
-    check_manager(tx)
     found = _case(tx, args)
     tx.emit("case_noted", case=found.id, note=str(args["note"]), staff=tx.staff, node=tx.node)
     return {"case": found.id, "notes_count": tx.state.cases[found.id].notes_count}
@@ -98,7 +92,6 @@ def case_note(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
 
 def case_close(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """Close a case with its outcome; its rating alert is acknowledged with it."""
-    check_manager(tx)
     found = _case(tx, args)
     outcome, note = str(args["outcome"]), str(args.get("note") or "")
     tx.emit("case_closed", case=found.id, outcome=outcome, note=note, staff=tx.staff,
@@ -112,7 +105,6 @@ def case_close(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
 
 def acknowledge_alert(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """A manager acknowledges an alert: a sticky one is cleared, a condition one silenced."""
-    check_manager(tx)
     key = str(args["key"])
     if key not in tx.state.alerts:
         raise RuleRefusal(why.UNKNOWN_ALERT, key=key, keys=sorted(tx.state.alerts))

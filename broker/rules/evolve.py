@@ -25,6 +25,8 @@ from broker.rules.model import (
     initial_state,
 )
 from broker.rules.rollback import journal_rolled_back
+from broker.rules.staff_state import HANDLERS as STAFF_HANDLERS
+from broker.rules.staff_state import day_reset
 from config.schema import Hall
 
 
@@ -104,6 +106,7 @@ def _day_started(state: HallState, event: Event) -> None:
     state.appointments = {
         code: booking for code, booking in state.appointments.items() if booking.end >= event.at
     }
+    day_reset(state)
 
 
 def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> CounterState:
@@ -147,7 +150,7 @@ def _called(state: HallState, event: Event) -> None:
     if previous.counter is not None and previous.status == "held":
         _release(state, previous.counter, number)
     _set_ticket(state, number, status="serving", counter=counter, called_at=event.at,
-                started_at=None, recalls=0)
+                started_at=None, recalls=0, staff=data.get("staff"))
     streak = state.counter(counter).priority_streak
     _set_counter(state, counter, serving=number,
                  priority_streak=streak + 1 if data.get("priority") else 0)
@@ -305,6 +308,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "case_overdue": quality_fold.case_overdue,
     "case_closed": quality_fold.case_closed,
     "journal_rolled_back": journal_rolled_back,
+    **STAFF_HANDLERS,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

@@ -34,7 +34,7 @@ def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     ticket = tx.state.tickets[number]
     if ticket.rating is not None:
         raise RuleRefusal(why.ALREADY_RATED, ticket=number)
-    staff = getattr(tx.state.counter(counter), "staff", None)
+    staff = ticket.staff  # the clerk who called the visit (the staff contract)
     tx.emit("rated", ticket=number, counter=counter, score=score, scale=scale,
             negative=negative, level=level_code(score, scale), reason=reason, staff=staff,
             service=ticket.service)

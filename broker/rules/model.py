@@ -41,7 +41,8 @@ class Command:
     args: Mapping[str, Any] = field(default_factory=dict)
     node: str = ""
     staff: str | None = None
-    """The signed-in staff (工号) the request names, if any (the staff contract)."""
+    """The staff member (工号) the sending console acts for; the rules check it
+    (``broker.rules.staff``). None from callers, kiosks and the admin's tools."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Ticket:
     """The priority category (``[[priority_categories]]`` id) of a priority ticket, if any."""
     over_limit: bool = False
     """Its transaction ran past its service's ``time_limit_minutes`` (``time_limit_exceeded``)."""
+    staff: str | None = None
+    """The 工号 signed in at the counter that last called it (whom its rating rates)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,29 @@ class CallRecord:
 
 RECENT_CALLS_KEPT = 10
 
+StaffRole = Literal["clerk", "manager"]
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """A staff member (工作人员). The PIN hash never leaves the broker except to the console's
+    ``staff_credential``; ``repr`` leaves it out so no log line can carry it."""
+
+    id: str
+    name: str
+    role: StaffRole
+    pin_hash: str = field(repr=False)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The hall manager's notice on the displays' ticker, until ``until`` (broker clock)."""
+
+    zh: str
+    en: str
+    until: float
+
 
 @dataclass
 class HallState:
@@ -197,6 +223,13 @@ class HallState:
     health: dict[str, NodeHealth] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     """差评 cases by id; open and overdue ones outlive the day, closed ones leave at the next."""
+    staff: dict[str, StaffRecord] = field(default_factory=dict)
+    """Every staff member by 工号; they outlive the day."""
+    signed_in: dict[int, str] = field(default_factory=dict)
+    """Counter number to the 工号 signed in there."""
+    ticketing_paused: str | None = None
+    """The manager's pause of ticketing: its note ("" without one); None when not paused."""
+    notice: Notice | None = None
 
     def copy(self) -> HallState:
         """A copy whose containers may be changed without touching this state."""
@@ -211,6 +244,8 @@ class HallState:
             alerts=dict(self.alerts),
             health=dict(self.health),
             cases=dict(self.cases),
+            staff=dict(self.staff),
+            signed_in=dict(self.signed_in),
         )
 
     def queue(self, service: str) -> list[str]:

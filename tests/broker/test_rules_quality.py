@@ -15,6 +15,7 @@ from broker.rules import Command, Event, HallState, RuleRefusal, execute, initia
 from broker.rules.cases import due_at, due_day, is_working_day
 from broker.service import BrokerService
 from config.schema import Hall
+from foundation.pins import hash_pin
 from protocol import envelope
 from tests.conftest import SHANGHAI, at, small_hall
 
@@ -40,11 +41,20 @@ class Day:
         self.now = at("09:00") if start is None else start
         self.events: list[Event] = []
 
-    def do(self, op: str, staff: str | None = None, **args: Any) -> dict[str, Any]:
-        outcome = execute(self.state, Command(op, args, "admin", staff), self.now)
+    def do(self, op: str, by: str | None = None, **args: Any) -> dict[str, Any]:
+        """Run ``op`` from the admin, or from the console for staff ``by``."""
+        outcome = execute(self.state, Command(op, args, "web" if by else "admin", by), self.now)
         self.state = outcome.state
         self.events += outcome.events
         return outcome.result
+
+    def staffed(self) -> Day:
+        """Manager 1001 (no counter) and clerk 1024 signed in at counter 1."""
+        pin = hash_pin("2468")
+        self.do("staff_add", id="1001", name="Manager", role="manager", pin_hash=pin)
+        self.do("staff_add", id="1024", name="Clerk", role="clerk", pin_hash=pin)
+        self.do("sign_in", staff="1024", counter=1)
+        return self
 
     def later(self, minutes: float) -> dict[str, Any]:
         self.now += minutes * 60.0
@@ -57,16 +67,23 @@ class Day:
 
 
 def test_a_negative_rating_stays_through_ticks_and_days_until_acknowledged() -> None:
-    d = Day(small_hall())
+    d = Day(small_hall()).staffed()
     rated = d.serve_and_rate(2, reason="attitude")
     key = f"rating:{rated['case']}"
     assert rated["negative"] and d.state.alerts[key].sticky
+    # The case names the clerk who served; the rating's event too (per-clerk reports).
+    assert d.state.cases[rated["case"]].staff == "1024"
+    assert [e.data["staff"] for e in d.events if e.type == "rated"] == ["1024"]
     d.do("finish", counter=1)
     d.later(10)
     d.later(24 * 60)  # a new day
     assert any(e.type == "day_started" for e in d.events)
     assert key in d.state.alerts and rated["case"] in d.state.cases
-    assert d.do("acknowledge_alert", staff="1001", key=key, note="spoke to them") == {
+    d.do("sign_in", staff="1024", counter=1)  # sign-ins end with the day
+    with pytest.raises(RuleRefusal) as clerk:
+        d.do("acknowledge_alert", by="1024", key=key)
+    assert clerk.value.code == "staff_not_manager"
+    assert d.do("acknowledge_alert", by="1001", key=key, note="spoke to them") == {
         "key": key, "cleared": True}
     acked = [e for e in d.events if e.type == "alert_acknowledged"]
     assert acked[-1].data["staff"] == "1001" and acked[-1].data["note"] == "spoke to them"
@@ -124,9 +141,9 @@ def test_a_case_is_due_after_five_working_days_skipping_holidays_and_weekends() 
 
 
 def test_an_open_case_turns_overdue_on_the_tick_and_closes_late() -> None:
-    d = Day(small_hall())
+    d = Day(small_hall()).staffed()
     case = d.serve_and_rate(1)["case"]
-    d.do("case_note", staff="1001", case=case, note="called, no answer")
+    d.do("case_note", by="1001", case=case, note="called, no answer")
     d.now = d.state.cases[case].due_at - 60.0
     d.do("tick")
     assert d.state.cases[case].state == "open"
@@ -135,8 +152,11 @@ def test_an_open_case_turns_overdue_on_the_tick_and_closes_late() -> None:
     assert [e.type for e in d.events].count("case_overdue") == 1
     d.later(60)
     assert [e.type for e in d.events].count("case_overdue") == 1
-    closed = d.do("case_close", case=case, outcome="callback_made", note="apologised")
+    closed = d.do("case_close", by="1001", case=case, outcome="callback_made",
+                  note="apologised")
     assert closed == {"case": case, "outcome": "callback_made", "in_time": False}
+    (event,) = [e.data for e in d.events if e.type == "case_closed"]
+    assert (event["staff"], event["case_staff"], event["in_time"]) == ("1001", "1024", False)
     assert d.state.cases[case].notes_count == 2
     assert f"rating:{case}" not in d.state.alerts  # closing answers the rating alert too
     with pytest.raises(RuleRefusal) as again:

@@ -16,6 +16,9 @@ EXPECTED_OPS = {
     "call_ticket", "start", "finish", "pause", "resume", "open_counter", "close_counter", "rate",
     "snapshot", "book_appointment", "report_health", "book_appointments",
     "acknowledge_alert", "case_note", "case_close",
+    "staff_add", "staff_set_pin", "staff_disable", "staff_enable", "staff_list",
+    "staff_credential", "sign_in", "sign_out", "pause_ticketing", "resume_ticketing",
+    "post_notice", "clear_notice",
 }
 
 
@@ -27,7 +30,7 @@ def refusal(op: str, args: Any) -> ProtocolError:
 
 def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     assert set(OPS) == EXPECTED_OPS
-    assert READ_ONLY_OPS == {"snapshot"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
     for op, model in OPS.items():
         assert model.__doc__ and len(model.__doc__.strip()) > 20, op
         assert model.model_config.get("extra") == "forbid", op
