@@ -8,7 +8,7 @@ policies in the config have changed since the events were written.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
 from broker.rules import quality_fold
 from broker.rules.alerts import EXTERNAL_PREFIXES
