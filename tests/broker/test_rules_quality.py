@@ -241,3 +241,25 @@ def test_a_restarted_broker_still_shows_the_rating_alert_and_its_case(tmp_path: 
         listed["due_at"])
     _send(again, "acknowledge_alert", "r4", key=f"rating:{case}")
     assert again.snapshot()["view"]["alerts"] == []
+
+
+def test_a_managers_case_notes_stay_in_the_journal_and_are_not_published(
+        tmp_path: Path) -> None:
+    hall = small_hall()
+    now = [at("10:00")]
+    broker = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: now[0])
+    _send(broker, "issue_ticket", "r1", service="general")
+    _send(broker, "call_next", "r2", counter=1)
+    case = _send(broker, "rate", "r3", counter=1, score=1)["case"]
+    published: list[envelope.Event] = []
+    for rid, op, args in (("r4", "case_note", {"case": case, "note": "rang 138-0000-0000"}),
+                          ("r5", "case_close", {"case": case, "outcome": "fixed",
+                                                "note": "visitor Wang satisfied"})):
+        raw = envelope.encode_request(envelope.Request(rid, op, "admin", args))
+        published += [envelope.decode_event(f) for f in broker.handle(raw).publish]
+    assert {e.type for e in published} >= {"case_noted", "case_closed", "alert_acknowledged"}
+    assert all("note" not in e.data for e in published)
+    shown = json.dumps([e.data for e in published] + [e.view for e in published])
+    assert "138-0000" not in shown and "Wang" not in shown
+    kept = [stored.event() for stored in broker.journal.events()]
+    assert [e.data["note"] for e in kept if e.type == "case_noted"] == ["rang 138-0000-0000"]
