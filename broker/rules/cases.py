@@ -99,7 +99,7 @@ def case_close(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
             case_staff=found.staff, in_time=tx.now < found.due_at)
     key = rating_alert_key(found.id)
     if key in tx.state.alerts:
-        _acknowledge(tx, key, note)
+        _acknowledge(tx, key, "")  # the closing note is the case's, in case_closed
     return {"case": found.id, "outcome": outcome, "in_time": tx.now < found.due_at}
 
 

@@ -56,8 +56,10 @@ def alert_acknowledged(state: HallState, event: Event) -> None:
     if found is None:
         return
     by = data.get("staff") or data.get("node") or None
+    # A sticky alert is cleared by the next event: its note stays in the journal only.
+    note = "" if found.sticky else str(data.get("note") or "")
     state.alerts[key] = replace(found, acknowledged_by=None if by is None else str(by),
-                                acknowledged_at=event.at, note=str(data.get("note") or ""))
+                                acknowledged_at=event.at, note=note)
 
 
 def case_opened(state: HallState, event: Event) -> None:
