@@ -35,6 +35,7 @@ from protocol.registry import REGISTRY
 from protocol.results import NextCalled, Recalled
 from protocol.view import PublicView
 from runtime.blocks import NodeSetupError
+from runtime.messages import alert_text
 
 logger = logging.getLogger(__name__)
 
@@ -299,11 +300,21 @@ class CounterCaller:
             self._devices.buzzer.beep(on_time=beep, off_time=beep, n=1, background=True)
         self._apply_pad(view, now)
         if self._text is not None:
-            note = self._note if now < self._note_until else ""
+            note = self._note if now < self._note_until else self._attention_note(view)
             lcd = self.node.lcd
             self._text.show(caller_lines(view, self.counter, link_ok=link_ok, waiting=waiting,
                                          columns=lcd.columns, rows=lcd.rows,
                                          ascii_only=lcd.kind == "i2c", note=note))
+
+    def _attention_note(self, view: PublicView | None) -> str:
+        """The first unacknowledged alert about this counter, worded for the LCD's note line
+        (English on a character LCD), or "" (the red LED blinks slowly meanwhile)."""
+        for alert in view.alerts if view is not None else ():
+            if alert.counter == self.counter and not alert.acknowledged:
+                language = "en" if self._ascii_only else "zh"
+                return alert_text(alert.code or alert.kind, alert.params, language,
+                                  hall=self.hall)
+        return ""
 
     def _apply_pad(self, view: PublicView | None, now: float) -> None:
         leds = self._devices.rating_leds

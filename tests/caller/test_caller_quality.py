@@ -59,6 +59,8 @@ def _with_alert(counter: int, acknowledged: bool) -> PublicView:
     view = view_of(serving="A002")
     alert = {"key": "rating:20261125-A001", "kind": "negative_rating",
              "code": "negative_rating", "sticky": True, "counter": counter,
+             "params": {"counter": counter, "ticket": "A001", "score": 1,
+                        "case": "20261125-A001", "reason": None},
              "acknowledged_at": 1.0 if acknowledged else None}
     return view.merged({"alerts": [alert]})
 
@@ -74,3 +76,34 @@ def test_the_red_led_asks_for_attention_while_its_counters_alert_is_unacknowledg
     pad.view = _with_alert(counter=3, acknowledged=True)
     pad.caller.tick()
     assert not pad.devices.fault.is_lit
+
+
+class Lines:
+    """The caller's text output, kept."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def show(self, lines: list[str]) -> None:
+        self.lines = list(lines)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_the_text_output_names_the_alert_until_it_is_acknowledged() -> None:
+    from caller.app import CounterCaller
+    from config.caller_node import CallerNode
+    from tests.conftest import small_hall
+
+    text = Lines()
+    shown = [_with_alert(counter=3, acknowledged=False)]
+    node = CallerNode.model_validate({"id": "caller-3", "counters": [3], "gpio": "mock",
+                                      "lcd": {"kind": "terminal", "columns": 40, "rows": 3}})
+    caller = CounterCaller(small_hall(), node, 3, send=lambda op, args: {},
+                           view=lambda: shown[0], link_ok=lambda: True, text=text)
+    caller.tick()
+    assert "3 号窗口收到差评（A001）" in text.lines[-1]
+    shown[0] = _with_alert(counter=3, acknowledged=True)
+    caller.tick()
+    assert "差评" not in " ".join(text.lines)
