@@ -22,7 +22,7 @@ def test_staff_travels_only_when_set_and_round_trips() -> None:
     assert decode_request(staffed).staff == "1024" and decode_request(plain).staff is None
 
 
-@pytest.mark.parametrize("staff", ["", "12a", "1" * 17, 1024, None, "１２"])
+@pytest.mark.parametrize("staff", ["", "12a", "1" * 17, 1024, None, "１２", "12\n"])
 def test_a_staff_that_is_not_one_to_sixteen_digits_is_a_bad_envelope(staff: object) -> None:
     raw = json.dumps({"v": 1, "id": "r", "op": "snapshot", "node": "web", "args": {},
                       "staff": staff}).encode()
