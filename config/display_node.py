@@ -54,21 +54,24 @@ class LanguageTemplates(ConfigModel):
         return _check_template(value)
 
 
-class Templates(ConfigModel):
-    """The phrases of both languages."""
+SpeechLanguage = Literal["zh", "en", "yue", "hak", "ug"]
+"""Languages a call can be spoken in: Mandarin, English, Cantonese, Hakka, Uyghur."""
 
-    zh: LanguageTemplates = LanguageTemplates(
-        call="请{ticket}号到{counter}办理",
-        recall="请{ticket}号到{counter}办理，再次呼叫",
-    )
-    en: LanguageTemplates = LanguageTemplates(
-        call="Number {ticket}, please go to {counter}",
-        recall="Number {ticket}, once again, please go to {counter}",
-    )
+
+class Templates(ConfigModel):
+    """The hall's own phrases per language; a language left out uses the message
+    catalogue's (``runtime.messages.VOICE_TEMPLATES``)."""
+
+    zh: LanguageTemplates | None = None
+    en: LanguageTemplates | None = None
+    yue: LanguageTemplates | None = None
+    hak: LanguageTemplates | None = None
+    ug: LanguageTemplates | None = None
 
 
 class Voices(ConfigModel):
-    """espeak-ng voice names per language.
+    """espeak-ng voice names per language (the synthesiser voice, and the fallback of a
+    clip pack for a word it lacks).
 
     The Mandarin voice must be ``cmn-latn-pinyin``: espeak-ng 1.51's ``cmn``
     voice reads its own pinyin as English ("king three").
@@ -76,6 +79,13 @@ class Voices(ConfigModel):
 
     zh: Word = "cmn-latn-pinyin"
     en: Word = "en-us"
+    yue: Word = "yue"
+    hak: Word = "hak"
+    ug: Word = "ug"
+
+    def of(self, language: str) -> str:
+        """The voice of ``language``."""
+        return str(getattr(self, language))
 
     @field_validator("zh")
     @classmethod
@@ -110,9 +120,16 @@ class Speech(ConfigModel):
 
     enabled: bool = True
     """False: a silent display (the screen still flashes every call)."""
-    languages: Annotated[tuple[Literal["zh", "en"], ...], Field(min_length=1, max_length=2)] = (
+    languages: Annotated[tuple[SpeechLanguage, ...], Field(min_length=1, max_length=5)] = (
         "zh", "en")
     """Languages in the order they are spoken; Mandarin first is the hall norm."""
+    voice: Literal["auto", "clips", "espeak"] = "auto"
+    """``clips``: splice recorded clips of a voice pack (a word the pack lacks is
+    synthesised); ``espeak``: espeak-ng for everything; ``auto``: clips when the pack
+    has every language spoken here, else espeak."""
+    pack: PathText | None = None
+    """Voice pack folder (one sub-folder with a ``manifest.json`` per language);
+    none: the pack shipped with callnext."""
     chime: bool = True
     """A synthesised two-tone chime before each announcement."""
     repeat: Annotated[int, Field(ge=1, le=3)] = 1
@@ -123,11 +140,14 @@ class Speech(ConfigModel):
     volume: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
     """1.0 is espeak-ng's normal amplitude; the chime follows it."""
     slow_mode: bool = False
-    """Slower, softer speech with longer pauses, for the hard of hearing."""
+    """Slower, louder speech with longer pauses, for the hard of hearing (适当提高音量、
+    放慢语速); a single call can also ask for it (``recall`` with ``slow``)."""
     slow_rate: Annotated[int, Field(ge=60, le=200)] = 110
-    """Rate used in slow mode."""
-    slow_volume: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8
-    """Volume used in slow mode."""
+    """espeak-ng rate used in slow mode."""
+    slow_stretch: Annotated[float, Field(ge=1.25, le=2.0)] = 1.3
+    """Clip voice in slow mode: each word lasts this many times longer (pitch kept)."""
+    slow_gain_db: Annotated[float, Field(ge=0.0, le=12.0)] = 3.0
+    """Slow mode is this much louder; peaks are limited, so it never clips."""
     pause_seconds: Annotated[float, Field(ge=0.0, le=5.0)] = 0.4
     """Silence between the chime and the phrases (doubled in slow mode)."""
     say_yao: bool = False
