@@ -18,8 +18,8 @@ from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
-COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kiosk.cli", "caller.cli",
-                   "callnext.simulate")
+COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "display.voice_cli",
+                   "kiosk.cli", "caller.cli", "callnext.simulate")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 

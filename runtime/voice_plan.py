@@ -152,11 +152,12 @@ def counter_tokens(hall: Hall, counter: int, language: str) -> list[Token]:
     name = spoken_counter_name(hall, counter, language)
     if name is not None:
         return [Token(f"counter.{counter}", name, language)]
-    return _fill(VOICE_TEMPLATES[language]["counter"], language,
+    return fill(VOICE_TEMPLATES[language]["counter"], language,
                  {"number": number_tokens(counter, language)})
 
 
-def _fill(template: str, language: str, fields: dict[str, list[Token]]) -> list[Token]:
+def fill(template: str, language: str, fields: dict[str, list[Token]]) -> list[Token]:
+    """The template as words, each placeholder replaced by its words."""
     tokens: list[Token] = []
     for literal, name, _, _ in string.Formatter().parse(template):
         tokens += _literal(literal, language)
@@ -189,7 +190,7 @@ def plan(hall: Hall, speech: Speech, ticket: str, counter: int, *, recall: bool 
     for language in languages if languages is not None else speech.languages:
         fields = {"ticket": ticket_tokens(ticket, language, say_yao=speech.say_yao),
                   "counter": counter_tokens(hall, counter, language)}
-        tokens = _fill(call_template(speech, language, recall), language, fields)
+        tokens = fill(call_template(speech, language, recall), language, fields)
         result.append(Utterance(language, tuple(tokens)))
     return result
 
