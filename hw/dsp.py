@@ -39,9 +39,14 @@ def from_samples(values: array.array[int], rate: int, label: str = "") -> Pcm:
     return Pcm(values.tobytes(), rate, label)
 
 
-def rms(clip: Pcm) -> float:
-    """Root-mean-square level, as a fraction of full scale (0 for an empty clip)."""
-    values = samples(clip)
+def rms(clip: Pcm, stride: int = 1) -> float:
+    """Root-mean-square level, as a fraction of full scale (0 for an empty clip).
+
+    Args:
+        clip: the clip.
+        stride: use every n-th sample (an estimate, n times faster).
+    """
+    values = samples(clip)[::stride]
     if not values:
         return 0.0
     return math.sqrt(math.fsum(v * v for v in values) / len(values)) / FULL_SCALE
@@ -78,9 +83,9 @@ def gain_db(clip: Pcm, decibels: float) -> Pcm:
 
 def normalise(clip: Pcm, target_rms: float) -> Pcm:
     """The clip scaled to ``target_rms`` (peaks limited); silence stays silence."""
-    level = rms(clip)
-    if level <= 1e-6:
-        return clip
+    level = rms(clip, stride=4)
+    if level <= 1e-6 or abs(20 * math.log10(target_rms / level)) < 0.5:
+        return clip  # silent, or already at the target (a rendered pack): nothing to do
     return gain(clip, target_rms / level)
 
 
