@@ -62,9 +62,21 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from config.cli import check_config
+    from config.cli import EXIT_CONFIG_INVALID, check_config
+    from config.load import ConfigError
+    from display.voice_cli import unspeakable_languages
+    from hw.clips import PackError
 
-    return check_config(args.file)
+    try:
+        # Can every display say every language it is set to speak?
+        problems = unspeakable_languages(args.file)
+    except ConfigError:
+        problems = []  # check_config reports the file's own problems
+    except PackError as err:
+        problems = [str(err)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_CONFIG_INVALID if problems else check_config(args.file)
 
 
 def _show_config(args: argparse.Namespace) -> int:

@@ -68,6 +68,36 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def unspeakable_languages(config: str) -> list[str]:
+    """One line per display language with neither a voice pack nor an installed espeak-ng
+    voice (``callnext check-config``); empty when every display can speak every language."""
+    from config.load import load_hall
+    from hw.clips import load_packs
+    from hw.speech import EspeakSpeech, SpeechError
+    from runtime.voice import pack_root
+
+    hall = load_hall(config)
+    try:
+        installed = EspeakSpeech().voices()
+    except SpeechError:
+        installed = set()
+    problems: list[str] = []
+    for node in hall.displays:
+        speech = node.speech
+        if not speech.enabled:
+            continue
+        packs = load_packs(pack_root(speech), tuple(speech.languages))
+        for language in speech.languages:
+            voice = speech.voices.of(language)
+            if voice.lower() not in installed and (language not in packs
+                                                   or speech.voice == "espeak"):
+                problems.append(f"displays.{node.id}.speech.languages: {language!r} has no "
+                                f"voice pack in {pack_root(speech)} and espeak-ng has no voice "
+                                f"{voice!r}; install espeak-ng, record a pack "
+                                "('callnext voice record') or remove the language")
+    return problems
+
+
 def _render(args: argparse.Namespace) -> int:
     from config.display_node import Speech as SpeechConfig
     from hw.speech import EspeakSpeech

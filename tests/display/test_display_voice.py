@@ -174,3 +174,13 @@ def test_announce_with_either_voice_and_more_languages(tmp_path: Path, voice: st
     assert done.returncode == 0, done.stderr
     assert f"{lang} [{voice}]" in done.stdout
     assert sox_stat(out)["length"] > 2.0
+
+
+def test_check_config_refuses_a_language_nobody_can_speak(tmp_path: Path) -> None:
+    hall = Path(CONFIG).read_text("utf-8").replace(
+        'languages = ["zh", "en"]', 'languages = ["zh", "en", "ug"]\nvoices = { ug = "nope" }', 1)
+    (tmp_path / "hall.toml").write_text(hall, "utf-8")
+    done = callnext("check-config", str(tmp_path / "hall.toml"))
+    assert done.returncode == 2
+    assert "'ug' has no voice pack" in done.stderr and "'nope'" in done.stderr
+    assert callnext("check-config", CONFIG).returncode == 0
