@@ -13,69 +13,21 @@ time plus that of its children (espeak-ng runs as a process per utterance).
 from __future__ import annotations
 
 import resource
-import tempfile
-import time
-from pathlib import Path
 from typing import Any
 
+from bench.display_bench import CONFIG, measure
 from bench.stats import latency_rows, summarize
-from callnext.demo import start_broker, stop_broker
 from config.display_node import DisplayNode, Speech
 from config.load import load_hall
 from config.schema import Hall
-from display.announcer import AnnouncementRenderer, Announcer, CallRequest
-from display.app import DisplayCore
-from hw.audio import RecordingAudio
+from display.announcer import AnnouncementRenderer, CallRequest
 from hw.speech import EspeakSpeech
-from protocol.client import RequestClient
-from protocol.mirror import StateMirror
-
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"
-
-
-def _wait(condition: Any, limit_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.0005)
-    return bool(condition())
 
 
 def press_to_audio(hall: Hall, kind: str, samples: int) -> list[float]:
     """Seconds from sending ``call_next`` to the announcement's first sample, per call."""
     node = DisplayNode(id=f"display-bench-{kind}", speech=Speech(voice=kind))  # type: ignore[arg-type]
-    with tempfile.TemporaryDirectory(prefix="callnext-voice-bench-") as data:
-        process, endpoints = start_broker(str(CONFIG), Path(data),
-                                          clock_start="2026-11-25T09:00")
-        renderer = AnnouncementRenderer(hall, node.speech, EspeakSpeech())
-        announcer = Announcer(renderer.render, RecordingAudio(speed=1000.0),
-                              clock=time.perf_counter, pileup_threshold=50)
-        mirror = StateMirror(endpoints["commands"], endpoints["events"], node.id)
-        _core = DisplayCore(hall, node, mirror, announcer)  # hooks the mirror to the voice
-        client = RequestClient(endpoints["commands"], "bench-caller", timeout_ms=2000)
-        announcer.start()
-        mirror.start()
-        found: list[float] = []
-        try:
-            if not _wait(lambda: mirror.connected):
-                raise RuntimeError("the display did not connect to the bench broker")
-            for _ in range(samples):
-                client.request("issue_ticket", {"service": "general"})
-                sent = time.perf_counter()
-                ticket = client.request("call_next", {"counter": 1})["ticket"]
-                if not _wait(lambda: any(s.request.ticket == ticket and s.started_at
-                                         for s in announcer.history)):
-                    raise RuntimeError(f"the display never played {ticket}")
-                spoken = next(s for s in announcer.history if s.request.ticket == ticket)
-                found.append(float(spoken.started_at or 0.0) - sent)
-                announcer.wait_idle(10.0)
-        finally:
-            mirror.stop()
-            announcer.stop()
-            client.close()
-            stop_broker(process)
-    return found
+    return measure(hall, node, samples)[2]
 
 
 def _cpu_s() -> float:

@@ -126,6 +126,8 @@ class AnnouncementRenderer:
         self.speech = speech
         self.voice = voice if voice is not None else build_voice(speech_config, speech)
         self._chimes: dict[bool, Pcm] = {}
+        if speech_config.chime:
+            self._chime(speech_config.slow_mode)  # made now, not on the first call's time
 
     def _chime(self, slow: bool) -> Pcm:
         if slow not in self._chimes:

@@ -112,11 +112,13 @@ def trim(clip: Pcm, threshold: float = 0.02, keep_s: float = 0.02) -> Pcm:
     keeping ``keep_s`` either side so word onsets are not cut."""
     values = samples(clip)
     level = threshold * FULL_SCALE
-    loud = [index for index, value in enumerate(values) if abs(value) >= level]
-    if not loud:
+    # Scan in from both ends only: the silent edges are short, the speech between is not read.
+    first = next((i for i, value in enumerate(values) if abs(value) >= level), None)
+    if first is None:
         return Pcm(b"", clip.rate, clip.label)
+    last = next(i for i in range(len(values) - 1, -1, -1) if abs(values[i]) >= level)
     keep = int(keep_s * clip.rate)
-    start, end = max(loud[0] - keep, 0), min(loud[-1] + keep + 1, len(values))
+    start, end = max(first - keep, 0), min(last + keep + 1, len(values))
     return from_samples(values[start:end], clip.rate, clip.label)
 
 
