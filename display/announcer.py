@@ -88,8 +88,11 @@ class AnnouncementQueue:
         Returns:
             False when it merged into a waiting request for the same call.
         """
-        if any(waiting.key == request.key for waiting in self._recalls):
-            return False
+        for index, waiting in enumerate(self._recalls):
+            if waiting.key == request.key:
+                if request.slow and not waiting.slow:
+                    self._recalls[index] = request  # the clerk asked for it slowly: keep that
+                return False
         for index, waiting in enumerate(self._calls):
             if waiting.key == request.key:
                 if request.recall:

@@ -101,6 +101,10 @@ def test_queue_policy_dedupes_and_drops_repeats_first_in_a_pile_up() -> None:
     assert not queue.push(CallRequest("A002", 2, recall=True))  # merged, moved ahead
     assert [r.ticket for r in queue.pending()] == ["A002", "A001"]
     assert queue.pending()[0].recall
+    assert not queue.push(CallRequest("A002", 2, recall=True, slow=True))  # asked slowly: kept
+    assert queue.pending()[0].slow
+    assert not queue.push(CallRequest("A002", 2, recall=True))
+    assert queue.pending()[0].slow
     for number in range(3, 7):
         queue.push(CallRequest(f"A00{number}", 1))
     spoken = []
