@@ -18,7 +18,7 @@ from config.base import ConfigModel, NodeId, PathText, Word
 MAX_TEMPLATE = 200
 """Longest speech template: a call must be said before the next one is due."""
 
-TEMPLATE_FIELDS = frozenset({"ticket", "counter"})
+TEMPLATE_FIELDS = frozenset({"ticket", "counter", "service"})
 """Placeholders a speech template may use."""
 
 
@@ -31,7 +31,7 @@ def _check_template(value: str) -> str:
     unknown = names - TEMPLATE_FIELDS
     if unknown:
         raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                         "only {ticket} and {counter} are allowed")
+                         "only {ticket}, {counter} and {service} are allowed")
     if "ticket" not in names:
         raise ValueError("must contain {ticket}, or the visitor never hears their number")
     return value
@@ -41,8 +41,9 @@ class LanguageTemplates(ConfigModel):
     """What is said for a call and for a recall in one language.
 
     ``{ticket}`` becomes the ticket spoken digit by digit (A012 → "A 零 一 二"),
-    ``{counter}`` the counter's name (its configured name, else "3号窗口" /
-    "Counter 3").
+    ``{counter}`` the counter's spoken name (else its name without the brackets'
+    content, else "3号窗口" / "Counter 3"), ``{service}`` the ticket's service (its
+    ``spoken_name``, else its name without the brackets' content).
     """
 
     call: Annotated[str, Field(max_length=MAX_TEMPLATE)]

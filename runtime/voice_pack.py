@@ -36,7 +36,7 @@ def standard_words(language: str, config: SpeechConfig) -> dict[str, Token]:
     def add(tokens: list[Token]) -> None:
         words.update((t.key, t) for t in tokens if not t.is_pause)
 
-    empty: dict[str, list[Token]] = {"ticket": [], "counter": [], "number": []}
+    empty: dict[str, list[Token]] = {"ticket": [], "counter": [], "number": [], "service": []}
     for recall in (False, True):
         add(fill(call_template(config, language, recall), language, empty))
     add(fill(VOICE_TEMPLATES[language]["counter"], language, empty))

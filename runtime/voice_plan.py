@@ -147,6 +147,21 @@ def spoken_counter_name(hall: Hall, counter: int, language: str) -> str | None:
     return None if not text or text == generic else text
 
 
+def service_tokens(hall: Hall, ticket: str, language: str) -> list[Token]:
+    """The ticket's service (found by its prefix letter) as one word, for ``{service}``:
+    its ``spoken_name``, else its name without the brackets' content; nothing when the
+    prefix is unknown."""
+    service = next((s for s in hall.services if ticket[:1].upper() == s.prefix), None)
+    if service is None:
+        return []
+    name = service.spoken_name or service.name
+    text = name.en if language == "en" else name.zh
+    if service.spoken_name is None:
+        text = _BRACKETS.sub(" ", text).strip()
+    return [Token(f"service.{service.id}", text, language if language in CHINESE | {"en"}
+                  else "zh")]
+
+
 def counter_tokens(hall: Hall, counter: int, language: str) -> list[Token]:
     """The counter as words: its spoken name as one token, else the generic phrase."""
     name = spoken_counter_name(hall, counter, language)
@@ -189,7 +204,8 @@ def plan(hall: Hall, speech: Speech, ticket: str, counter: int, *, recall: bool 
     result: list[Utterance] = []
     for language in languages if languages is not None else speech.languages:
         fields = {"ticket": ticket_tokens(ticket, language, say_yao=speech.say_yao),
-                  "counter": counter_tokens(hall, counter, language)}
+                  "counter": counter_tokens(hall, counter, language),
+                  "service": service_tokens(hall, ticket, language)}
         tokens = fill(call_template(speech, language, recall), language, fields)
         result.append(Utterance(language, tuple(tokens)))
     return result

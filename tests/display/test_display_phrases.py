@@ -63,6 +63,21 @@ def test_spoken_name_wins_over_the_shown_name() -> None:
     assert en.tokens[-1].key == "counter.3" and en.tokens[-1].text == "the priority counter"
 
 
+def test_a_template_may_say_the_service_by_its_spoken_name() -> None:
+    data = named_hall().model_dump(mode="json")
+    data["services"][1]["name"] = {"zh": "报销（医疗）", "en": "Reimbursement (medical)"}
+    data["services"][2]["spoken_name"] = {"zh": "优先业务", "en": "priority service"}
+    hall = Hall.model_validate(data)
+    speech = Speech(templates={"zh": {"call": "请{service}{ticket}号到{counter}",
+                                      "recall": "{ticket}"},
+                               "en": {"call": "{service}, number {ticket}", "recall": "{ticket}"}})
+    zh, en = plan(hall, speech, "C1", 2)
+    assert zh.text() == "请 报销 C 一 号到 二 号窗口"
+    assert en.text() == "Reimbursement, number C 1"
+    assert plan(hall, speech, "Y1", 2)[0].tokens[1].key == "service.priority"
+    assert plan(hall, speech, "Y1", 2)[0].tokens[1].text == "优先业务"
+
+
 def test_more_languages_and_hall_templates() -> None:
     hall = named_hall()
     speech = Speech(languages=("yue", "hak", "ug"),
@@ -85,7 +100,7 @@ def test_vocabulary_covers_every_prefix_digit_and_counter() -> None:
 
 
 def test_bad_templates_voices_and_audio_settings_are_config_errors() -> None:
-    with pytest.raises(ValidationError, match="only {ticket} and {counter}"):
+    with pytest.raises(ValidationError, match="only {ticket}, {counter} and {service}"):
         Speech.model_validate({"templates": {"zh": {"call": "请{number}号", "recall": "{ticket}"}}})
     with pytest.raises(ValidationError, match="must contain {ticket}"):
         Speech.model_validate({"templates": {"en": {"call": "Go to {counter}",
