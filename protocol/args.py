@@ -108,6 +108,8 @@ class Recall(OpArgs):
     """Announce the counter's current ticket again."""
 
     counter: CounterNo
+    slow: bool = False
+    """Say it slowly and louder, for this one visitor (the clerk saw they hear poorly)."""
 
 
 class NoShow(OpArgs):
