@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
                       model_validator)
 
+from foundation.pins import HASH_PATTERN
+
 TICKET_PATTERN = r"^[A-Z][0-9]{3,5}$"
 """A ticket number: the service's prefix and 3-5 digits, e.g. ``A012`` (after 999: ``A1000``)."""
 
@@ -113,6 +115,8 @@ class Recall(OpArgs):
     """Announce the counter's current ticket again."""
 
     counter: CounterNo
+    slow: bool = False
+    """Say it slowly and louder, for this one visitor (the clerk saw they hear poorly)."""
 
 
 class NoShow(OpArgs):
@@ -280,8 +284,7 @@ class CaseClose(OpArgs):
 STAFF_ID_PATTERN = r"^[0-9]{1,16}$"
 """A staff id (工号): 1-16 ASCII digits, as in the request envelope's ``staff``."""
 
-PIN_HASH_PATTERN = (r"^scrypt\$[0-9]{1,7}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{16,64}"
-                    r"\$[A-Za-z0-9_-]{16,128}$")
+PIN_HASH_PATTERN = HASH_PATTERN
 """A PIN hash as ``foundation.pins.hash_pin`` makes it; the broker never sees a PIN."""
 
 NOTICE_MAX_CHARS = 200

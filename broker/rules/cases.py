@@ -86,7 +86,7 @@ def _case(tx: Tx, args: Mapping[str, Any]) -> Case:
 def case_note(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """A manager records what was done so far on an open case."""
     found = _case(tx, args)
-    tx.emit("case_noted", case=found.id, note=str(args["note"]), staff=tx.staff, node=tx.node)
+    tx.emit("case_noted", case=found.id, note=str(args["note"]), staff=tx.acting, node=tx.node)
     return {"case": found.id, "notes_count": tx.state.cases[found.id].notes_count}
 
 
@@ -94,7 +94,7 @@ def case_close(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """Close a case with its outcome; its rating alert is acknowledged with it."""
     found = _case(tx, args)
     outcome, note = str(args["outcome"]), str(args.get("note") or "")
-    tx.emit("case_closed", case=found.id, outcome=outcome, note=note, staff=tx.staff,
+    tx.emit("case_closed", case=found.id, outcome=outcome, note=note, staff=tx.acting,
             node=tx.node, counter=found.counter, ticket=found.ticket,
             case_staff=found.staff, in_time=tx.now < found.due_at)
     key = rating_alert_key(found.id)
@@ -115,7 +115,7 @@ def acknowledge_alert(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
 def _acknowledge(tx: Tx, key: str, note: str) -> bool:
     alert = tx.state.alerts[key]
     tx.emit("alert_acknowledged", key=key, code=alert.kind, sticky=alert.sticky,
-            staff=tx.staff, node=tx.node, note=note)
+            staff=tx.acting, node=tx.node, note=note)
     if alert.sticky:
         tx.emit("alert_cleared", key=key)
     return alert.sticky

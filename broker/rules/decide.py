@@ -59,12 +59,11 @@ def execute(state: HallState, command: Command, now: float,
     handler = _OPS.get(command.op)
     if handler is None:
         raise RuleRefusal(why.UNKNOWN_OP, op=command.op)
-    tx = Tx(state, max(now, state.clock), observe, command.node, command.staff)
+    tx = Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
     staff.check_staff(tx.state, command)
-    # Before the op: a FINISH past the limit still raises the counter's alert first
-    # (the broker's own finding, given for nobody).
-    tx.acting = None
+    # Before the op (the broker's own finding, given for nobody): a FINISH past the limit
+    # still raises the counter's alert first.
     for event in time_limit_events(tx.state, tx.now):
         tx.emit(event.type, **event.data)
     tx.acting = command.staff
