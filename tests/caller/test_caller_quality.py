@@ -107,3 +107,13 @@ def test_the_text_output_names_the_alert_until_it_is_acknowledged() -> None:
     shown[0] = _with_alert(counter=3, acknowledged=True)
     caller.tick()
     assert "差评" not in " ".join(text.lines)
+
+
+def test_the_keyboard_help_names_the_levels_and_the_reason_keys() -> None:
+    from caller.keyboard import decode_key, help_text
+
+    five = help_text(5)
+    assert "5 = 非常满意 best, 1 = 非常不满意 worst" in five and "5 = 态度 attitude" in five
+    assert "原因" not in help_text(3)
+    # The key for 态度 is the pad's first button, as the reason prompt reads it.
+    assert decode_key("5", 5) is not None and decode_key("5", 5).name == "rate0"
