@@ -31,13 +31,16 @@ BY = ("day", "week", "month")
 SCOPE_KINDS = ("total", "service", "counter", "staff", "class", "category")
 
 Scope = tuple[str, str]
+_NO_ISSUES = frozenset({"counter", "staff"})
+"""Scopes that issue no tickets: their ``issued`` is ``None``, not 0."""
 
 
 @dataclass(frozen=True)
 class PeriodFigures:
     """The figures of one scope in one period (see the module docstring for the units)."""
 
-    issued: int
+    issued: int | None
+    """``None`` for a counter or a clerk: they issue no tickets."""
     called: int
     served: int
     no_show: int
@@ -201,11 +204,11 @@ class _Bucket:
         if fact.value is not None:
             self.services.append(fact.value)
 
-    def figures(self, target_s: float) -> PeriodFigures:
+    def figures(self, target_s: float, issues: bool) -> PeriodFigures:
         leveled = sum(self.levels.values())
         peak = max(sorted(self.hours), key=lambda h: self.hours[h]) if self.hours else None
         return PeriodFigures(
-            issued=len(self.sets["issued"]), called=len(self.sets["called"]),
+            issued=len(self.sets["issued"]) if issues else None, called=len(self.sets["called"]),
             served=len(self.sets["served"]), no_show=len(self.sets["no_show"]),
             wait_n=len(self.waits), wait_mean_min=_minutes(_mean(self.waits)),
             wait_p50_min=_minutes(nearest_rank(self.waits, 50.0)),
@@ -257,5 +260,6 @@ def build_period_report(facts: Iterable[Fact], start: str, end: str,
         if fact.kind == "called" and fact.out_of_order:
             audit.append(fact)
     target_s = wait_target_min * 60.0
-    figures = {key: bucket.figures(target_s) for key, bucket in buckets.items()}
+    figures = {key: bucket.figures(target_s, key[1] not in _NO_ISSUES)
+               for key, bucket in buckets.items()}
     return PeriodReport(start, end, by, periods, figures, audit, wait_target_min)
