@@ -1,4 +1,4 @@
-"""``callnext report``: a day's or a period's figures, read back from the journal without changing it.
+"""``callnext report``: a day's or a period's figures, read back from the journal unchanged.
 
 The figures are computed from the journaled events alone (``broker.report_figures``), so a
 report can be made at any time afterwards, from a copy of the journal, without the broker, or

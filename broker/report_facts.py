@@ -42,7 +42,8 @@ __all__ = ["LEVELS", "SATISFIED", "Fact", "level_of", "read_facts"]
 
 LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basic", "dissatisfied",
                            "very_dissatisfied")
-"""The national 5-level scale (GB/T 39734), best first: 非常满意, 满意, 基本满意, 不满意, 非常不满意."""
+"""The national 5-level scale (GB/T 39734), best first:
+非常满意, 满意, 基本满意, 不满意, 非常不满意."""
 
 SATISFIED = frozenset({"very_satisfied", "satisfied"})
 """The levels 满意率 counts: 满意 and 非常满意."""

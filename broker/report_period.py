@@ -220,7 +220,8 @@ class _Bucket:
             out_of_order=self.counts["out_of_order"], ratings=self.counts["ratings"],
             satisfied_share=_share(sum(self.levels[lv] for lv in SATISFIED), leveled),
             negative=self.counts["negative"],
-            levels={lv: self.levels[lv] for lv in (*LEVELS, *sorted(set(self.levels) - set(LEVELS)))},
+            levels={lv: self.levels[lv]
+                    for lv in (*LEVELS, *sorted(set(self.levels) - set(LEVELS)))},
             cases_opened=self.counts["cases"], cases_in_time=self.counts["case_in_time"],
             cases_overdue=self.counts["case_overdue"] + self.counts["case_late"],
             paused_min=self.paused_s / 60.0, arrivals_by_hour=dict(sorted(self.hours.items())),

@@ -149,7 +149,8 @@ def out_of_order_table(hall: Hall, calls: list[Fact]) -> Table:
     """The audited out-of-order calls (插号) with their reasons."""
     columns = (Column("day", "日期", "Day", "text"), Column("time", "时间", "Time", "text"),
                Column("ticket", "票号", "Ticket", "text"), Column("counter", "窗口", "Counter"),
-               Column("service", "业务", "Service", "text"), Column("staff", "工号", "Clerk", "text"),
+               Column("service", "业务", "Service", "text"),
+               Column("staff", "工号", "Clerk", "text"),
                Column("reason", "原因", "Reason", "text"), Column("node", "操作端", "Node", "text"))
     rows = [[call.day, hours.local(hall, call.at).strftime("%H:%M:%S"),
              (call.ticket or "").rsplit("/", 1)[-1], call.counter,

@@ -121,7 +121,8 @@ def test_cli_writes_csv_xlsx_html_from_the_live_journal_and_leaves_it_alone(
     assert _files(folder) == before
 
     rows = _csv_rows(out["csv"])
-    total = next(r for r in rows if r["周期 Period"] == "全部 All" and r["范围 Scope"] == "合计 Total")
+    total = next(r for r in rows
+                 if r["周期 Period"] == "全部 All" and r["范围 Scope"] == "合计 Total")
     figures = weekly.get(ALL, "total")
     assert figures is not None
     assert int(total["取号 Issued"]) == figures.issued
