@@ -93,6 +93,8 @@ class _Ticket:
     category: str | None
     wait_from: float | None
     no_show: Fact | None = None
+    staff: str | None = None
+    """The clerk of its latest call: events that name none (older ``no_show``) count under them."""
 
 
 def level_of(data: dict[str, Any]) -> str | None:
@@ -144,10 +146,12 @@ class _Reader:
         return "priority" if priority else "normal"
 
     def fact(self, kind: str, stored: StoredEvent, ticket: _Ticket | None, **keys: Any) -> None:
-        base = Fact(kind=kind, day=stored.day, at=stored.at)
+        base = Fact(kind=kind, day=stored.day, at=stored.at,
+                    staff=_text(stored.data.get("staff")))
         if ticket is not None:
             base = replace(base, day=ticket.day, ticket=f"{ticket.day}/{ticket.number}",
-                           service=ticket.service, klass=ticket.klass, category=ticket.category)
+                           service=ticket.service, klass=ticket.klass, category=ticket.category,
+                           staff=base.staff or ticket.staff)
         self.facts.append(replace(base, **keys))
 
     def ticket(self, data: dict[str, Any], stored: StoredEvent) -> _Ticket:
@@ -184,12 +188,11 @@ class _Reader:
     def _on_called(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         ticket = self.ticket(data, stored)
         ticket.service = str(data.get("service") or ticket.service)
-        ticket.no_show = None
+        ticket.no_show, ticket.staff = None, _text(data.get("staff"))
         wait = None
         if ticket.wait_from is not None:
             wait, ticket.wait_from = max(0.0, stored.at - ticket.wait_from), None
-        self.fact("called", stored, ticket, counter=_int(data.get("counter")),
-                  staff=_text(data.get("staff")), value=wait,
+        self.fact("called", stored, ticket, counter=_int(data.get("counter")), value=wait,
                   out_of_order=bool(data.get("out_of_order")), reason=_text(data.get("reason")),
                   node=stored.node)
 
@@ -197,8 +200,7 @@ class _Reader:
         ticket = self.ticket(data, stored)
         ticket.service = str(data.get("service") or ticket.service)
         seconds = _seconds(data.get("service_s"))
-        self.fact("served", stored, ticket, counter=_int(data.get("counter")),
-                  staff=_text(data.get("staff")), value=seconds,
+        self.fact("served", stored, ticket, counter=_int(data.get("counter")), value=seconds,
                   over_limit=self._over_limit(ticket.service, seconds, data))
 
     def _over_limit(self, service: str, seconds: float | None,
@@ -215,8 +217,7 @@ class _Reader:
     def _on_transferred(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         ticket = self.ticket(data, stored)
         self.fact("transferred", stored, ticket, service=str(data["from_service"]),
-                  counter=_int(data.get("counter")), staff=_text(data.get("staff")),
-                  value=_seconds(data.get("service_s")))
+                  counter=_int(data.get("counter")), value=_seconds(data.get("service_s")))
         ticket.service, ticket.wait_from = str(data["to_service"]), stored.at
 
     def _on_no_show(self, stored: StoredEvent, data: dict[str, Any]) -> None:
@@ -225,15 +226,15 @@ class _Reader:
             ticket.no_show = replace(
                 Fact("no_show", ticket.day, stored.at, f"{ticket.day}/{ticket.number}",
                      ticket.service, klass=ticket.klass, category=ticket.category),
-                counter=_int(data.get("counter")), staff=_text(data.get("staff")))
+                counter=_int(data.get("counter")),
+                staff=_text(data.get("staff")) or ticket.staff)
 
     def _on_revived(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         self.ticket(data, stored).no_show = None
 
     def _on_rated(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         ticket = self.tickets.get(str(data.get("ticket")))
-        self.fact("rated", stored, ticket, counter=_int(data.get("counter")),
-                  staff=_text(data.get("staff")), level=level_of(data),
+        self.fact("rated", stored, ticket, counter=_int(data.get("counter")), level=level_of(data),
                   negative=bool(data.get("negative")), reason=_text(data.get("reason")))
 
     def _on_counter_changed(self, stored: StoredEvent, data: dict[str, Any]) -> None:

@@ -59,9 +59,11 @@ class PeriodFigures:
     satisfied_share: float | None
     negative: int
     levels: dict[str, int]
-    cases_opened: int
-    cases_in_time: int
-    cases_overdue: int
+    cases_opened: int | None
+    """``None`` (with the two below) when the events hold no case at all: a journal of a
+    broker without 差评 cases says nothing about them, which is not "none were opened"."""
+    cases_in_time: int | None
+    cases_overdue: int | None
     paused_min: float
     arrivals_by_hour: dict[int, int]
     peak_hour: int | None
@@ -204,7 +206,7 @@ class _Bucket:
         if fact.value is not None:
             self.services.append(fact.value)
 
-    def figures(self, target_s: float, issues: bool) -> PeriodFigures:
+    def figures(self, target_s: float, issues: bool, cases: bool) -> PeriodFigures:
         leveled = sum(self.levels.values())
         peak = max(sorted(self.hours), key=lambda h: self.hours[h]) if self.hours else None
         return PeriodFigures(
@@ -222,8 +224,9 @@ class _Bucket:
             negative=self.counts["negative"],
             levels={lv: self.levels[lv]
                     for lv in (*LEVELS, *sorted(set(self.levels) - set(LEVELS)))},
-            cases_opened=self.counts["cases"], cases_in_time=self.counts["case_in_time"],
-            cases_overdue=self.counts["case_overdue"] + self.counts["case_late"],
+            cases_opened=self.counts["cases"] if cases else None,
+            cases_in_time=self.counts["case_in_time"] if cases else None,
+            cases_overdue=self.counts["case_overdue"] + self.counts["case_late"] if cases else None,
             paused_min=self.paused_s / 60.0, arrivals_by_hour=dict(sorted(self.hours.items())),
             peak_hour=peak, days=len(self.days))
 
@@ -251,7 +254,9 @@ def build_period_report(facts: Iterable[Fact], start: str, end: str,
     periods = _periods(start, end, by)
     buckets: dict[tuple[str, str, str], _Bucket] = defaultdict(_Bucket)
     audit: list[Fact] = []
+    cases = False
     for fact in facts:
+        cases = cases or fact.kind == "case"
         if not start <= fact.day <= end:
             continue
         key = period_of(fact.day, by)
@@ -261,6 +266,6 @@ def build_period_report(facts: Iterable[Fact], start: str, end: str,
         if fact.kind == "called" and fact.out_of_order:
             audit.append(fact)
     target_s = wait_target_min * 60.0
-    figures = {key: bucket.figures(target_s, key[1] not in _NO_ISSUES)
+    figures = {key: bucket.figures(target_s, key[1] not in _NO_ISSUES, cases)
                for key, bucket in buckets.items()}
     return PeriodReport(start, end, by, periods, figures, audit, wait_target_min)

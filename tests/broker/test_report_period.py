@@ -7,6 +7,7 @@ figures are checked both with and without them.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -185,7 +186,7 @@ def test_paused_minutes_run_to_the_resume_or_the_next_day() -> None:
     assert r.get("2026-11-26", "counter", "2") is None
 
 
-def test_cases_closed_in_time_late_and_overdue() -> None:
+def test_cases_closed_in_time_late_and_overdue_and_unknown_without_case_events() -> None:
     ev = Events()
     due = at("17:00", day="2026-11-27")
     for case in ("K1", "K2", "K3", "K4"):
@@ -197,6 +198,11 @@ def test_cases_closed_in_time_late_and_overdue() -> None:
     day = r.get("2026-11-25", "total")
     assert (day.cases_opened, day.cases_in_time, day.cases_overdue) == (4, 1, 3)
     assert r.get(ALL, "counter", "1").cases_opened == 4
+    assert r.get(ALL, "service", "general").cases_opened == 0  # cases exist, none here
+    older = Events()
+    older.ticket("2026-11-25", "A001", "09:00", "09:04", "09:10")
+    total = report(older, "2026-11-25", "2026-11-25").get(ALL, "total")
+    assert (total.cases_opened, total.cases_in_time, total.cases_overdue) == (None, None, None)
 
 
 # --- carried tickets, no-shows, arrivals -------------------------------------------------------
@@ -219,10 +225,39 @@ def test_a_revived_and_served_ticket_is_no_no_show_and_arrivals_peak() -> None:
     ev.add("2026-11-25", "10:00", "ticket_issued", ticket="A002", service="general")
     ev.add("2026-11-25", "10:05", "ticket_issued", ticket="A003", service="general")
     for number in ("A002", "A003"):
-        ev.add("2026-11-25", "10:10", "called", ticket=number, counter=1, service="general")
-        ev.add("2026-11-25", "10:12", "no_show", ticket=number, counter=1, staff="E07")
+        ev.add("2026-11-25", "10:10", "called", ticket=number, counter=1, service="general",
+               staff="E07")
+        ev.add("2026-11-25", "10:12", "no_show", ticket=number, counter=1)
     ev.add("2026-11-25", "10:20", "revived", ticket="A002", service="general", position=0)
-    ev.add("2026-11-25", "10:30", "called", ticket="A002", counter=2, service="general")
-    total = report(ev, "2026-11-25", "2026-11-25").get(ALL, "total")
+    ev.add("2026-11-25", "10:30", "called", ticket="A002", counter=2, service="general",
+           staff="E08")
+    r = report(ev, "2026-11-25", "2026-11-25")
+    total = r.get(ALL, "total")
     assert (total.called, total.no_show, total.wait_n) == (3, 1, 3)
+    # The no-show event names no clerk: it counts under the clerk who called.
+    assert r.get(ALL, "staff", "E07").no_show == 1 and r.get(ALL, "staff", "E08").no_show == 0
     assert total.arrivals_by_hour == {9: 1, 10: 2} and total.peak_hour == 10
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=70), st.integers(0, 40),
+                          st.booleans()), min_size=1, max_size=25),
+       st.sampled_from(["day", "week", "month"]))
+def test_the_periods_split_the_range_without_loss_or_overlap(
+        tickets: list[tuple[int, int, bool]], by: str) -> None:
+    ev = Events()
+    first = date(2026, 11, 20)
+    for index, (offset, wait, served) in enumerate(tickets):
+        day = (first + timedelta(days=offset)).isoformat()
+        number = f"A{index:03d}"
+        ev.add(day, "09:00", "ticket_issued", ticket=number, service="general")
+        ev.add(day, f"09:{wait:02d}", "called", ticket=number, counter=1, service="general")
+        if served:
+            ev.add(day, "09:59", "finished", ticket=number, counter=1, service="general",
+                   service_s=60.0)
+    r = report(ev, first.isoformat(), (first + timedelta(days=70)).isoformat(), by)
+    parts = [f for f in (r.get(p, "total") for p in r.periods) if f is not None]
+    whole = r.get(ALL, "total")
+    assert sum(f.issued for f in parts) == whole.issued == len(tickets)
+    assert sum(f.served for f in parts) == whole.served == sum(s for _, _, s in tickets)
+    assert sum(f.wait_n for f in parts) == whole.wait_n
+    assert len(set(r.periods)) == len(r.periods) and r.periods == sorted(r.periods)
