@@ -40,7 +40,7 @@ from config.schema import Hall
 
 __all__ = ["LEVELS", "SATISFIED", "Fact", "level_of", "read_facts"]
 
-LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basic", "dissatisfied",
+LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
                            "very_dissatisfied")
 """The national 5-level scale (GB/T 39734), best first:
 非常满意, 满意, 基本满意, 不满意, 非常不满意."""
@@ -48,8 +48,9 @@ LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basic", "dissatisfied
 SATISFIED = frozenset({"very_satisfied", "satisfied"})
 """The levels 满意率 counts: 满意 and 非常满意."""
 
-_BY_SCORE = {5: ("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satisfied"),
-             3: ("dissatisfied", "basic", "satisfied")}
+_BY_SCORE = {5: ("very_dissatisfied", "dissatisfied", "basically_satisfied", "satisfied",
+                 "very_satisfied"),
+             3: ("dissatisfied", "basically_satisfied", "satisfied")}
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class Table:
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "very_satisfied": ("非常满意", "Very satisfied"),
     "satisfied": ("满意", "Satisfied"),
-    "basic": ("基本满意", "Basically satisfied"),
+    "basically_satisfied": ("基本满意", "Basically satisfied"),
     "dissatisfied": ("不满意", "Dissatisfied"),
     "very_dissatisfied": ("非常不满意", "Very dissatisfied"),
 }

@@ -116,7 +116,7 @@ def test_percentiles_are_observed_waits_and_p50_never_exceeds_p90(waits: list[in
 
 def test_satisfaction_is_the_share_of_satisfied_and_very_satisfied() -> None:
     ev = Events()
-    levels = ["very_satisfied", "satisfied", "basic", "dissatisfied", "satisfied"]
+    levels = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "satisfied"]
     for i, level in enumerate(levels):
         number = f"A{i + 1:03d}"
         ev.ticket("2026-11-25", number, "09:00", "09:05", "09:10", counter=1 + i % 2)
