@@ -38,6 +38,8 @@ ALREADY_CHECKED_IN = "already_checked_in"
 NUMBERS_USED_UP = "numbers_used_up"
 BOOKING_EXISTS = "booking_exists"
 BEYOND_CLOSING = "beyond_closing"
+UNKNOWN_ALERT = "unknown_alert"
+UNKNOWN_CASE = "unknown_case"
 
 # --- broker health and access ----------------------------------------------------------------
 JOURNAL_UNAVAILABLE = "journal_unavailable"
@@ -71,6 +73,8 @@ ERROR_CODES: dict[str, str] = {
     BOOKING_EXISTS: "a booking with that code exists already",
     BEYOND_CLOSING: "the ticket would be served only after today's last opening period, and the "
                     "hall's policy is not to issue it (params: expected, closes, opens)",
+    UNKNOWN_ALERT: "no alert with that key is raised now (params: keys)",
+    UNKNOWN_CASE: "no 差评 case with that id is open or closed today (params: cases)",
     JOURNAL_UNAVAILABLE: "the broker cannot write its journal; nothing was changed, retry later",
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",

@@ -27,6 +27,9 @@ ADMIN: frozenset[Role] = frozenset({"admin"})
 KIOSK: frozenset[Role] = frozenset({"kiosk", "admin"})
 CLERK: frozenset[Role] = frozenset({"caller", "admin"})
 EVERY_NODE: frozenset[Role] = frozenset({"kiosk", "display", "caller", "admin"})
+MANAGER: frozenset[Role] = frozenset({"admin"})
+"""Manager ops (acknowledging alerts, 差评 cases): admin; the staff contract adds role web
+with a manager's ``staff`` (checked by the rules, ``broker.rules.cases.check_manager``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ REGISTRY: Mapping[str, OpSpec] = MappingProxyType({spec.name: spec for spec in (
     OpSpec("snapshot", a.Snapshot, r.SnapshotTaken, EVERY_NODE, read_only=True),
     OpSpec("book_appointment", a.BookAppointment, r.AppointmentBooked, ADMIN),
     OpSpec("book_appointments", a.BookAppointments, r.AppointmentsBooked, ADMIN, bulk=True),
+    OpSpec("acknowledge_alert", a.AcknowledgeAlert, r.AlertAcknowledged, MANAGER),
+    OpSpec("case_note", a.CaseNote, r.CaseNoted, MANAGER),
+    OpSpec("case_close", a.CaseClose, r.CaseClosed, MANAGER),
 )})
 """Every op a request may name, in documentation order."""
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from config import hours
-from broker.rules import bookings, calling, counters, feedback, issuing, timekeeping
+from broker.rules import bookings, calling, cases, counters, feedback, issuing, timekeeping
 from broker.rules import refusals as why
-from broker.rules.alerts import alert_events
+from broker.rules.alerts import alert_events, time_limit_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
 from broker.rules.rollback import journal_rollback
 from broker.rules.ticketing import ticketing_events
@@ -58,10 +58,13 @@ def execute(state: HallState, command: Command, now: float,
     handler = _OPS.get(command.op)
     if handler is None:
         raise RuleRefusal(why.UNKNOWN_OP, op=command.op)
-    tx = Tx(state, max(now, state.clock), observe, command.node)
+    tx = Tx(state, max(now, state.clock), observe, command.node, command.staff)
     _roll_day(tx)
+    # Before the op: a FINISH past the limit still raises the counter's alert first.
+    for event in time_limit_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
     result = handler(tx, command.args)
-    for event in alert_events(tx.state, tx.now):
+    for event in alert_events(tx.state, tx.now) + cases.overdue_events(tx.state, tx.now):
         tx.emit(event.type, **event.data)
     for event in ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
@@ -109,6 +112,9 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "journal_rollback": journal_rollback,
     "clock_jump": timekeeping.clock_jump,
     "expire_nodes": feedback.expire_nodes,
+    "acknowledge_alert": cases.acknowledge_alert,
+    "case_note": cases.case_note,
+    "case_close": cases.case_close,
 }
 
 COMMAND_OPS: frozenset[str] = frozenset(_OPS)

@@ -49,7 +49,7 @@ class Harness:
                                waiting=open_led(WAITING, factory),
                                buzzer=open_buzzer(BUZZER, factory),
                                rating_leds=tuple(open_led(p, factory) for p in RATE_LEDS))
-        self.caller = CounterCaller(small_hall(rating_window_seconds=60), self.node, 3,
+        self.caller = CounterCaller(small_hall(rating_window_seconds=60, rating_scale=3), self.node, 3,
                                     send=self.send, view=lambda: self.view,
                                     link_ok=lambda: self.link[0], broker_now=self.broker_now,
                                     devices=self.devices,

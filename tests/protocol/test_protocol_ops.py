@@ -15,6 +15,7 @@ EXPECTED_OPS = {
     "issue_ticket", "call_next", "recall", "no_show", "revive", "hold", "call_back", "transfer",
     "call_ticket", "start", "finish", "pause", "resume", "open_counter", "close_counter", "rate",
     "snapshot", "book_appointment", "report_health", "book_appointments",
+    "acknowledge_alert", "case_note", "case_close",
 }
 
 
@@ -53,7 +54,8 @@ def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     ("transfer", {"counter": 2, "service": "reimburse"}, {"counter": 2, "service": "reimburse"}),
     ("call_ticket", {"counter": 1, "ticket": "A015", "reason": "  回访 / returning  "},
      {"counter": 1, "ticket": "A015", "reason": "回访 / returning"}),
-    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5, "ticket": None}),
+    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5, "ticket": None,
+                                                   "reason": None}),
     ("snapshot", {}, {}),
     ("book_appointment", {"code": "BK-2041", "service": "general",
                           "start": "2026-11-25T09:30", "end": "2026-11-25 10:00:00"},
