@@ -13,10 +13,11 @@ How the events are read (the choices a reader of the numbers needs to know):
   no-show or a called-back ticket adds none. Waits still open when the events end count nowhere;
 * a **no-show** is a ticket whose last word is ``no_show`` (a revived and served one is not),
   counted under the counter and clerk that marked it;
-* **service times** come from ``finished`` and ``transferred``; a transaction is **over its
-  limit** when the ``finished`` event says so (``over_limit``), or, for journals written before
-  that field, when the service has a ``time_limit_minutes`` and ``service_s`` exceeds it;
-  otherwise compliance is not known for it;
+* **service times** come from ``finished`` and ``transferred``. Time-limit compliance counts a
+  ``finished`` event flagged ``over_limit: true``, and one within its limit when the service
+  has a ``time_limit_minutes`` (the event's ``over_limit: false``, or, for journals written
+  before that field, ``service_s`` within the limit). A service without a limit has no
+  compliance (the broker writes ``over_limit: false`` for it, which says nothing);
 * **ratings** take their ``level`` from the event, or from ``score`` on the ``scale`` for older
   events (5: 非常满意 … 非常不满意; 3: 满意 / 基本满意 / 不满意);
 * **paused minutes** run from a counter's ``counter_changed`` to ``paused`` until its next
@@ -207,13 +208,15 @@ class _Reader:
     def _over_limit(self, service: str, seconds: float | None,
                     data: dict[str, Any]) -> bool | None:
         flagged = data.get("over_limit")
-        if isinstance(flagged, bool):
-            return flagged
+        if flagged is True:
+            return True
         configured = self.hall.service(service)
         limit = _seconds(getattr(configured, "time_limit_minutes", None))
-        if limit is None or seconds is None:
+        if limit is None:
             return None
-        return seconds > limit * 60.0
+        if flagged is False:
+            return False
+        return None if seconds is None else seconds > limit * 60.0
 
     def _on_transferred(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         ticket = self.ticket(data, stored)
@@ -262,6 +265,7 @@ class _Reader:
         case = self.cases.get(str(data.get("case") or data.get("id")))
         if case is not None:
             case["closed"] = stored.at
+            case["in_time"] = data.get("in_time")
 
     def _settle(self, ticket: _Ticket) -> None:
         if ticket.no_show is not None:
@@ -282,7 +286,9 @@ class _Reader:
     def _case_fact(self, case: dict[str, Any]) -> Fact:
         data: dict[str, Any] = case["data"]
         due, closed = _seconds(data.get("due_at")), case["closed"]
-        if closed is not None:
+        if isinstance(case.get("in_time"), bool):  # the broker's own word, when it gave one
+            state = "in_time" if case["in_time"] else "late"
+        elif closed is not None:
             state = "late" if due is not None and closed > due else "in_time"
         else:
             state = "overdue" if due is not None and self.last_at > due else "open"

@@ -10,13 +10,15 @@ and 满意率 per counter period by period.
 from __future__ import annotations
 
 import html
+import math
 import os
 from typing import Any, Sequence
 
 from broker.report_figures import ReportError
 from broker.report_period import ALL, SCOPE_KINDS, PeriodReport, period_label
-from broker.report_tables import (FIGURE_COLUMNS, LEVEL_NAMES, SCOPE_NAMES, Column, Table,
-                                  format_cell, hourly_table, out_of_order_table, scope_name)
+from broker.report_tables import (FIGURE_COLUMNS, LEVEL_NAMES, REASON_NAMES, SCOPE_NAMES, Column,
+                                  Table, format_cell, hourly_table, out_of_order_table,
+                                  scope_name)
 from config.schema import Hall
 
 __all__ = ["SUMMARY_COLUMNS", "render_html", "write_html"]
@@ -48,6 +50,13 @@ th span { display: block; font-weight: normal; color: #555; }
 """ % _FONT
 
 
+def _percent_range(series: list[tuple[str, list[Any]]]) -> tuple[float, float]:
+    """From a tenth below the lowest share (at least 0) to 100 %: differences stay visible."""
+    values = [v for _, vs in series for v in vs if v is not None]
+    low = min(values, default=0.0)
+    return max(0.0, math.floor(low * 10.0 - 1.0) / 10.0), 1.0
+
+
 def _chart(kind: str, title: str, labels: Sequence[str], series: list[tuple[str, list[Any]]],
            percent: bool = False) -> str:
     """One pygal chart rendered to inline SVG (no script or style fetched from anywhere)."""
@@ -60,7 +69,8 @@ def _chart(kind: str, title: str, labels: Sequence[str], series: list[tuple[str,
     chart = chart_type(js=[], disable_xml_declaration=True, style=style, title=title,
                        width=900, height=380, legend_at_bottom=True, print_values=False,
                        x_label_rotation=0 if len(labels) < 14 else 45, show_minor_x_labels=True,
-                       range=(0, 1) if percent else None, allow_interruptions=True,
+                       range=_percent_range(series) if percent else None,
+                       allow_interruptions=True,
                        value_formatter=(lambda v: f"{v * 100:.0f}%") if percent
                        else (lambda v: f"{v:.1f}"))
     chart.x_labels = list(labels)
@@ -144,14 +154,17 @@ def _summary(hall: Hall, report: PeriodReport, kind: str) -> str:
 def _levels(hall: Hall, report: PeriodReport) -> str:
     columns = [Column("name", "窗口", "Counter", "text"),
                *(Column(lv, zh, en) for lv, (zh, en) in LEVEL_NAMES.items()),
-               Column("satisfied_share", "满意率", "Satisfaction", "share")]
+               Column("satisfied_share", "满意率", "Satisfaction", "share"),
+               *(Column(r, f"差评·{zh}", f"Negative: {en.lower()}")
+                 for r, (zh, en) in REASON_NAMES.items())]
     rows = []
     for kind, scope in [("total", ""), *(("counter", c) for c in report.scopes("counter"))]:
         figures = report.get(ALL, kind, scope)
         if figures is not None and figures.ratings:
             rows.append([scope_name(hall, kind, scope),
                          *(figures.levels.get(lv, 0) for lv in LEVEL_NAMES),
-                         figures.satisfied_share])
+                         figures.satisfied_share,
+                         *(figures.reasons.get(r, 0) for r in REASON_NAMES)])
     return _html_table(columns, rows)
 
 
@@ -175,7 +188,8 @@ def render_html(hall: Hall, report: PeriodReport) -> str:
             heading = ("各周期合计", "Totals per period") if kind == "total" else (
                 f"按{zh}（全部周期）", f"By {en.lower()} (whole range)")
             parts.append(_section(*heading, _summary(hall, report, kind)))
-    parts.append(_section("评价等级", "Ratings per level", _levels(hall, report)))
+    parts.append(_section("评价等级与差评原因", "Ratings per level, reasons of negative ratings",
+                          _levels(hall, report)))
     hourly: Table = hourly_table(report)
     parts.append(_section(hourly.zh, hourly.en, _html_table(hourly.columns, hourly.rows)))
     audit = out_of_order_table(hall, report.out_of_order)

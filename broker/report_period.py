@@ -59,6 +59,8 @@ class PeriodFigures:
     satisfied_share: float | None
     negative: int
     levels: dict[str, int]
+    reasons: dict[str, int]
+    """Negative ratings per reason category (``attitude``, ``efficiency`` …), where given."""
     cases_opened: int | None
     """``None`` (with the two below) when the events hold no case at all: a journal of a
     broker without 差评 cases says nothing about them, which is not "none were opened"."""
@@ -166,6 +168,7 @@ class _Bucket:
         self.services: list[float] = []
         self.limits: list[bool] = []
         self.levels: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.hours: Counter[int] = Counter()
         self.days: set[str] = set()
@@ -192,6 +195,8 @@ class _Bucket:
             self.counts["negative"] += fact.negative
             if fact.level is not None:
                 self.levels[fact.level] += 1
+            if fact.reason is not None:
+                self.reasons[fact.reason] += 1
         elif fact.kind == "paused":
             self.paused_s += fact.value or 0.0
         elif fact.kind == "case":
@@ -221,7 +226,7 @@ class _Bucket:
             limit_checked=len(self.limits), within_limit=_share(sum(self.limits), len(self.limits)),
             out_of_order=self.counts["out_of_order"], ratings=self.counts["ratings"],
             satisfied_share=_share(sum(self.levels[lv] for lv in SATISFIED), leveled),
-            negative=self.counts["negative"],
+            negative=self.counts["negative"], reasons=dict(sorted(self.reasons.items())),
             levels={lv: self.levels[lv]
                     for lv in (*LEVELS, *sorted(set(self.levels) - set(LEVELS)))},
             cases_opened=self.counts["cases"] if cases else None,

@@ -16,7 +16,7 @@ from broker.report_render import category_label, counter_label, service_label
 from config import hours
 from config.schema import Hall
 
-__all__ = ["FIGURE_COLUMNS", "LEVEL_NAMES", "SCOPE_NAMES", "Column", "Table", "figures_table",
+__all__ = ["FIGURE_COLUMNS", "LEVEL_NAMES", "REASON_NAMES", "SCOPE_NAMES", "Column", "Table", "figures_table",
            "format_cell", "hourly_table", "out_of_order_table", "report_tables", "scope_name"]
 
 
@@ -57,6 +57,13 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "very_dissatisfied": ("非常不满意", "Very dissatisfied"),
 }
 
+REASON_NAMES: dict[str, tuple[str, str]] = {
+    "attitude": ("态度", "Attitude"), "efficiency": ("效率", "Efficiency"),
+    "competence": ("业务", "Competence"), "environment": ("环境", "Environment"),
+    "other": ("其他", "Other"),
+}
+"""The GB/T 39734 reason categories of a negative rating."""
+
 SCOPE_NAMES: dict[str, tuple[str, str]] = {
     "total": ("合计", "Total"), "service": ("业务", "Service"), "counter": ("窗口", "Counter"),
     "staff": ("工号", "Clerk"), "class": ("类别", "Class"), "category": ("优先类别", "Category"),
@@ -82,6 +89,8 @@ FIGURE_COLUMNS: tuple[Column, ...] = (
     *(Column(f"level_{lv}", zh, en) for lv, (zh, en) in LEVEL_NAMES.items()),
     Column("satisfied_share", "满意率", "Satisfaction", "share"),
     Column("negative", "差评", "Negative"),
+    *(Column(f"reason_{r}", f"差评·{zh}", f"Negative: {en.lower()}")
+      for r, (zh, en) in REASON_NAMES.items()),
     Column("cases_opened", "差评工单", "Cases opened"),
     Column("cases_in_time", "按时办结", "Closed in time"),
     Column("cases_overdue", "超期", "Overdue"),
@@ -108,6 +117,8 @@ def _values(figures: PeriodFigures) -> list[Any]:
     for column in FIGURE_COLUMNS:
         if column.key.startswith("level_"):
             cells.append(figures.levels.get(column.key[len("level_"):], 0))
+        elif column.key.startswith("reason_"):
+            cells.append(figures.reasons.get(column.key[len("reason_"):], 0))
         elif column.key == "paused_min":
             cells.append(figures.paused_min or None)
         else:

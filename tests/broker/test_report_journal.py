@@ -22,7 +22,8 @@ from broker.report import make_period_report
 from broker.report_period import ALL, PeriodReport
 from broker.report_tables import FIGURE_COLUMNS
 from config.load import effective_toml
-from tests.broker.two_weeks import CLOSED, OUT_OF_ORDER_REASON, Driver, hall, write_two_weeks
+from tests.broker.two_weeks import (CLOSED, OUT_OF_ORDER_REASON, REASONS, Driver, hall,
+                                    write_two_weeks)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,25 @@ def test_figures_count_what_the_broker_was_asked(broker: tuple[Driver, Path],
     assert {call.reason for call in weekly.out_of_order} == {OUT_OF_ORDER_REASON}
     assert total.wait_p50_min <= total.wait_p90_min  # type: ignore[operator]
     assert 0.0 < total.wait_within_target < 1.0  # type: ignore[operator]
+
+
+def test_ratings_cases_and_time_limits_from_the_quality_events(
+        broker: tuple[Driver, Path], weekly: PeriodReport) -> None:
+    total = weekly.get(ALL, "total")
+    assert total is not None and total.negative > 0
+    assert sum(total.reasons.values()) == total.negative  # every negative rating gave one
+    assert set(total.reasons) <= set(REASONS)
+    assert total.cases_opened == total.negative  # a negative rating opens a case
+    closed = broker[0].sent["case_close"]
+    assert total.cases_in_time is not None and 0 < total.cases_in_time <= closed
+    open_cases = len(broker[0].cases)
+    assert total.cases_opened == closed + open_cases
+    # Only reimbursement has a time limit: compliance is known there and nowhere else.
+    reimburse = weekly.get(ALL, "service", "reimburse")
+    assert reimburse is not None and reimburse.limit_checked == reimburse.served
+    assert 0.0 < reimburse.within_limit < 1.0  # type: ignore[operator]
+    assert weekly.get(ALL, "service", "general").within_limit is None  # type: ignore[union-attr]
+    assert total.limit_checked == reimburse.limit_checked
 
 
 def test_paused_minutes_and_per_scope_sums(weekly: PeriodReport) -> None:

@@ -18,6 +18,7 @@ from broker.journal import StoredEvent
 from broker.report_facts import level_of, read_facts
 from broker.report_figures import ReportError
 from broker.report_period import ALL, build_period_report, period_label, period_of
+from config.schema import Hall
 from tests.conftest import at, small_hall
 
 
@@ -165,14 +166,21 @@ def test_priority_class_and_category_come_from_the_issue() -> None:
     assert r.get(ALL, "category", "elderly").issued == 1
 
 
-def test_time_limit_compliance_uses_over_limit_and_unknown_is_not_counted() -> None:
+def test_time_limit_compliance_counts_only_services_with_a_limit() -> None:
+    data = small_hall().model_dump(mode="json")
+    data["services"][0]["time_limit_minutes"] = 15  # general; reimburse has no limit
+    hall = Hall.model_validate(data)
     ev = Events()
     ev.ticket("2026-11-25", "A001", "09:00", "09:04", "09:10", over_limit=False)
     ev.ticket("2026-11-25", "A002", "09:00", "09:04", "09:30", over_limit=True)
-    ev.ticket("2026-11-25", "A003", "09:00", "09:04", "09:10")  # an older event: unknown
-    total = report(ev, "2026-11-25", "2026-11-25").get(ALL, "total")
-    assert (total.limit_checked, total.within_limit) == (2, 0.5)
-    assert total.served == 3
+    ev.ticket("2026-11-25", "A003", "09:00", "09:04", "09:10")  # an older event: by service_s
+    ev.ticket("2026-11-25", "A004", "09:00", "09:04", "09:40")  # older, and over the limit
+    ev.ticket("2026-11-25", "C001", "09:00", "09:04", "09:50", service="reimburse",
+              over_limit=False)  # no limit: says nothing
+    r = build_period_report(read_facts(hall, ev.items), "2026-11-25", "2026-11-25", "day")
+    total = r.get(ALL, "total")
+    assert (total.served, total.limit_checked, total.within_limit) == (5, 4, 0.5)
+    assert r.get(ALL, "service", "reimburse").within_limit is None
 
 
 def test_paused_minutes_run_to_the_resume_or_the_next_day() -> None:

@@ -5,8 +5,11 @@ with a holiday (Thu 2026-12-03) and a moved working Saturday (调休, 2026-11-28
 days. Each day visitors arrive with a morning peak, three counters call the next visitor
 whenever they are free, a tenth of the called do not come (no-show), counter 2 pauses
 10:30-10:45, one call a day is out of order with a reason, and every served visitor rates on
-the 5-point scale. Everything goes through ``BrokerService.handle``, so the journal holds what
-the broker really journals. Seeded, so the figures are the same on every run.
+the 5-point scale, with a reason when the rating is negative. Reimbursement has a 15-minute
+time limit. A negative rating opens a 差评 case; each morning the manager closes about half of
+the cases still open (the first week's late ones end up closed late or overdue). Everything goes
+through ``BrokerService.handle``, so the journal holds what the broker really journals. Seeded,
+so the figures are the same on every run.
 """
 
 from __future__ import annotations
@@ -37,9 +40,19 @@ PAUSE = ("10:30", "10:45")
 OUT_OF_ORDER_REASON = "年老体弱 frail visitor"
 
 
+REASONS = ("attitude", "efficiency", "competence", "environment", "other")
+TIME_LIMIT_MINUTES = 15.0
+"""Reimbursement's 办理时限."""
+
+
 def hall() -> Hall:
-    """The small hall on the calendar above, rating on the national 5-point scale."""
-    return small_hall(hours=CALENDAR, rating_scale=5)
+    """The small hall on the calendar above, rating on the national 5-point scale, with a
+    time limit for reimbursement."""
+    data = small_hall(hours=CALENDAR, rating_scale=5).model_dump(mode="json")
+    for service in data["services"]:
+        if service["id"] == "reimburse":
+            service["time_limit_minutes"] = TIME_LIMIT_MINUTES
+    return Hall.model_validate(data)
 
 
 @dataclass
@@ -61,6 +74,8 @@ class Driver:
     now: float = 0.0
     count: int = 0
     sent: dict[str, int] = field(default_factory=dict)
+    cases: list[str] = field(default_factory=list)
+    """The 差评 cases still open, oldest first."""
 
     def do(self, op: str, node: str = "caller", **args: Any) -> dict[str, Any]:
         self.count += 1
@@ -144,7 +159,11 @@ class _Day:
         else:
             self.driver.do("finish", counter=desk.number)
             score = self.rng.choices([5, 4, 3, 2, 1], [5, 3, 1, 1, 0.5])[0]
-            self.driver.do("rate", node="pad", counter=desk.number, score=score)
+            reason = {"reason": self.rng.choice(REASONS)} if score <= 2 else {}
+            rated = self.driver.do("rate", node="pad", counter=desk.number, score=score,
+                                   **reason)
+            if rated.get("case"):
+                self.driver.cases.append(str(rated["case"]))
         desk.ticket = None
 
     def call_out_of_order(self, desk: Desk) -> bool:
@@ -163,6 +182,12 @@ def _play_day(driver: Driver, rng: random.Random, day: str) -> None:
     arrivals = _arrivals(rng, day)
     script = _Day(driver, rng, day)
     start = at("09:00", day=day)
+    driver.now = start
+    for case in list(driver.cases):  # the manager's morning round
+        if rng.random() < 0.5:
+            driver.do("case_close", node="admin", case=case,
+                      outcome=rng.choice(["callback_made", "fixed"]), note="回访 called back")
+            driver.cases.remove(case)
     for minute in range(int((at("18:00", day=day) - start) // 60)):
         script.minute(start + minute * 60.0, arrivals)
     for desk in script.desks:  # the day ends with nobody at a counter
