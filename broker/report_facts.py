@@ -32,7 +32,7 @@ Fields that other versions of the broker do not write (``staff``, ``level``, ``r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from broker.journal import StoredEvent
@@ -54,7 +54,7 @@ _BY_SCORE = {5: ("very_dissatisfied", "dissatisfied", "basically_satisfied", "sa
              3: ("dissatisfied", "basically_satisfied", "satisfied")}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fact:
     """One countable thing, with every key a report may group it by.
 
@@ -148,13 +148,14 @@ class _Reader:
         return "priority" if priority else "normal"
 
     def fact(self, kind: str, stored: StoredEvent, ticket: _Ticket | None, **keys: Any) -> None:
-        base = Fact(kind=kind, day=stored.day, at=stored.at,
-                    staff=_text(stored.data.get("staff")))
+        fields: dict[str, Any] = {"kind": kind, "day": stored.day, "at": stored.at,
+                                  "staff": _text(stored.data.get("staff"))}
         if ticket is not None:
-            base = replace(base, day=ticket.day, ticket=f"{ticket.day}/{ticket.number}",
-                           service=ticket.service, klass=ticket.klass, category=ticket.category,
-                           staff=base.staff or ticket.staff)
-        self.facts.append(replace(base, **keys))
+            fields.update(day=ticket.day, ticket=f"{ticket.day}/{ticket.number}",
+                          service=ticket.service, klass=ticket.klass, category=ticket.category,
+                          staff=fields["staff"] or ticket.staff)
+        fields.update(keys)
+        self.facts.append(Fact(**fields))
 
     def ticket(self, data: dict[str, Any], stored: StoredEvent) -> _Ticket:
         # A ticket whose issue the events do not hold (a trimmed journal) still counts
@@ -227,11 +228,11 @@ class _Reader:
     def _on_no_show(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         ticket = self.tickets.get(str(data["ticket"]))
         if ticket is not None:
-            ticket.no_show = replace(
-                Fact("no_show", ticket.day, stored.at, f"{ticket.day}/{ticket.number}",
-                     ticket.service, klass=ticket.klass, category=ticket.category),
-                counter=_int(data.get("counter")),
-                staff=_text(data.get("staff")) or ticket.staff)
+            ticket.no_show = Fact(
+                "no_show", ticket.day, stored.at, f"{ticket.day}/{ticket.number}",
+                ticket.service, counter=_int(data.get("counter")),
+                staff=_text(data.get("staff")) or ticket.staff, klass=ticket.klass,
+                category=ticket.category)
 
     def _on_revived(self, stored: StoredEvent, data: dict[str, Any]) -> None:
         self.ticket(data, stored).no_show = None
