@@ -8,8 +8,9 @@ from broker.rules import refusals as why
 from broker.rules.alerts import raised_data
 from broker.rules.cases import open_case, rating_alert_key
 from broker.rules.model import HallState, RuleRefusal
-from broker.rules.rating import is_negative, level_code, rating_target, recently_finished
+from broker.rules.rating import rating_target, recently_finished
 from broker.rules.transaction import Tx, counter_of
+from config.rating import is_negative, level_code
 from config.schema import Hall
 
 MAX_COMPONENTS_PER_NODE = 32
