@@ -36,23 +36,17 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from broker.journal import StoredEvent
-from config import hours
+from config import hours, rating
 from config.schema import Hall
 
 __all__ = ["LEVELS", "SATISFIED", "Fact", "level_of", "read_facts"]
 
-LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied",
-                           "very_dissatisfied")
+LEVELS: tuple[str, ...] = tuple(reversed(rating.LEVELS[5]))
 """The national 5-level scale (GB/T 39734), best first:
 非常满意, 满意, 基本满意, 不满意, 非常不满意."""
 
 SATISFIED = frozenset({"very_satisfied", "satisfied"})
 """The levels 满意率 counts: 满意 and 非常满意."""
-
-_BY_SCORE = {5: ("very_dissatisfied", "dissatisfied", "basically_satisfied", "satisfied",
-                 "very_satisfied"),
-             3: ("dissatisfied", "basically_satisfied", "satisfied")}
-
 
 @dataclass(slots=True)
 class Fact:
@@ -104,7 +98,7 @@ def level_of(data: dict[str, Any]) -> str | None:
     level = data.get("level")
     if isinstance(level, str) and level:
         return level
-    names = _BY_SCORE.get(_int(data.get("scale")) or 0)
+    names = rating.LEVELS.get(_int(data.get("scale")) or 0)
     score = _int(data.get("score"))
     if names is None or score is None or not 1 <= score <= len(names):
         return None

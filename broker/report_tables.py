@@ -13,7 +13,7 @@ from typing import Any
 from broker.report_facts import Fact
 from broker.report_period import ALL, SCOPE_KINDS, PeriodFigures, PeriodReport, period_label
 from broker.report_render import category_label, counter_label, service_label
-from config import hours
+from config import hours, rating
 from config.schema import Hall
 
 __all__ = ["FIGURE_COLUMNS", "LEVEL_NAMES", "REASON_NAMES", "SCOPE_NAMES", "Column", "Table", "figures_table",
@@ -57,12 +57,12 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "very_dissatisfied": ("非常不满意", "Very dissatisfied"),
 }
 
+_REASON_WORDS = {"attitude": ("态度", "Attitude"), "efficiency": ("效率", "Efficiency"),
+                 "competence": ("业务", "Competence"), "environment": ("环境", "Environment"),
+                 "other": ("其他", "Other")}
 REASON_NAMES: dict[str, tuple[str, str]] = {
-    "attitude": ("态度", "Attitude"), "efficiency": ("效率", "Efficiency"),
-    "competence": ("业务", "Competence"), "environment": ("环境", "Environment"),
-    "other": ("其他", "Other"),
-}
-"""The GB/T 39734 reason categories of a negative rating."""
+    code: _REASON_WORDS.get(code, (code, code)) for code in rating.REASONS}
+"""The GB/T 39734 reason categories of a negative rating, in the pads' order."""
 
 SCOPE_NAMES: dict[str, tuple[str, str]] = {
     "total": ("合计", "Total"), "service": ("业务", "Service"), "counter": ("窗口", "Counter"),

@@ -23,6 +23,7 @@ from typing import Any
 
 from broker.journal import JOURNAL_NAME, Journal
 from broker.service import BrokerService
+from config import rating
 from config.schema import Hall
 from protocol import envelope
 from tests.conftest import at, small_hall
@@ -40,7 +41,7 @@ PAUSE = ("10:30", "10:45")
 OUT_OF_ORDER_REASON = "年老体弱 frail visitor"
 
 
-REASONS = ("attitude", "efficiency", "competence", "environment", "other")
+REASONS = rating.REASONS
 TIME_LIMIT_MINUTES = 15.0
 """Reimbursement's 办理时限."""
 
