@@ -131,6 +131,10 @@ def make_period_report(hall: Hall, data_dir: str | os.PathLike[str], start: str 
     if not days:
         raise ReportError(f"the journal {path} holds no events yet; nothing to report")
     first, last = start or days[0], end or days[-1]
+    reversed_range = start is not None and end is not None and start > end  # said below
+    if not reversed_range and not any(first <= day <= last for day in days):
+        raise ReportError(f"no events from {first} to {last} in {path}; the journal holds "
+                          f"{days[0]} … {days[-1]} ({len(days)} days)")
     # Every event is read, also those after the range: a ticket carried over midnight
     # brings its later calls back to its issue day.
     return build_period_report(read_facts(hall, events), first, last, by,

@@ -47,11 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "and 满意率 per service, counter, clerk and priority class. See docs/report.md.")
     report.add_argument("--config", required=True, help="hall TOML file")
     report.add_argument("--data", required=True, help="the broker's data directory")
-    report.add_argument("--date", type=_day,
+    report.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
                         help="one day's table, YYYY-MM-DD (default: the newest day)")
-    report.add_argument("--from", dest="start", type=_day,
+    report.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD",
                         help="first day of a period report (default: the journal's first)")
-    report.add_argument("--to", dest="end", type=_day,
+    report.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD",
                         help="last day of a period report (default: the journal's last)")
     report.add_argument("--by", choices=("day", "week", "month"),
                         help="group a period report by day (default), week (Mon–Sun) or month")

@@ -103,6 +103,7 @@ def _save_screenshot(browser: Any, path: Path) -> None:
     (["--from", "25.11.2026"], "YYYY-MM-DD"),
     (["--date", "2026-11-25", "--by", "week"], "--from and --to"),
     (["--from", "2026-12-01", "--to", "2026-11-25"], "is after --to"),
+    (["--from", "2027-01-01"], "no events from 2027-01-01 to 2026-12-04"),
 ])
 def test_bad_options_are_clear_errors(journal: tuple[Path, Path], args: list[str], says: str,
                                       capsys: pytest.CaptureFixture[str]) -> None:
