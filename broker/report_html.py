@@ -83,9 +83,11 @@ def hourly_chart(report: PeriodReport) -> str:
     """Arrivals per hall-local hour, a daily mean per period (or of the whole range)."""
     total = report.get(ALL, "total")
     hours = sorted(total.arrivals_by_hour) if total is not None else []
-    periods = report.periods if len(report.periods) <= _MAX_SERIES else []
+    # One bar per period and hour, and the range's mean beside them; a single period is
+    # the range itself, and too many would be unreadable: then the range's mean alone.
+    shown = [*report.periods, ALL] if 1 < len(report.periods) <= _MAX_SERIES else [ALL]
     series = []
-    for period in [*periods, ALL] if len(periods) != 1 else [ALL]:
+    for period in shown:
         figures = report.get(period, "total")
         if figures is not None and figures.days:
             series.append((period_label(period, report.by),
