@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple, Sequence, TextIO
 
-from broker.journal import JOURNAL_NAME, Journal, JournalError, StoredEvent
+from broker.journal import JOURNAL_NAME, Journal, JournalError
 from broker.report_export import write_period_csv, write_xlsx
-from broker.report_facts import read_facts
+from broker.report_facts import Fact, read_facts
 from broker.report_figures import ReportError, build_report
 from broker.report_html import write_html
 from broker.report_period import PeriodReport, build_period_report
@@ -107,11 +107,13 @@ class Outputs(NamedTuple):
     html: str | None = None
 
 
-def _read_all(path: Path) -> tuple[list[str], list[StoredEvent]]:
-    """Every day and event of the journal, read only (a running broker's journal included)."""
+def _read_facts(hall: Hall, path: Path) -> tuple[list[str], list[Fact]]:
+    """The journal's days and the facts of all its events, read only (a running broker's
+    journal included); the events stream through, only the facts are kept."""
     journal = Journal.open_read_only(path)
     try:
-        return journal.days(), list(journal.events())
+        days = journal.days()
+        return days, read_facts(hall, journal.events()) if days else []
     except sqlite3.DatabaseError as err:
         raise JournalError(f"the journal {path} could not be read to the end ({err}); it was "
                            "left exactly as it is") from err
@@ -127,7 +129,7 @@ def make_period_report(hall: Hall, data_dir: str | os.PathLike[str], start: str 
     (no journal, no events) or JournalError (unreadable).
     """
     path = _journal_path(data_dir)
-    days, events = _read_all(path)
+    days, facts = _read_facts(hall, path)
     if not days:
         raise ReportError(f"the journal {path} holds no events yet; nothing to report")
     first, last = start or days[0], end or days[-1]
@@ -137,8 +139,7 @@ def make_period_report(hall: Hall, data_dir: str | os.PathLike[str], start: str 
                           f"{days[0]} … {days[-1]} ({len(days)} days)")
     # Every event is read, also those after the range: a ticket carried over midnight
     # brings its later calls back to its issue day.
-    return build_period_report(read_facts(hall, events), first, last, by,
-                               hall.policies.wait_target_minutes)
+    return build_period_report(facts, first, last, by, hall.policies.wait_target_minutes)
 
 
 def print_period_report(config_path: str | os.PathLike[str], data_dir: Path, start: str | None,
