@@ -28,6 +28,7 @@ SECTIONS: dict[str, str] = {
     "chain": "bench.chain_bench",
     "rss": "bench.rss_bench",
     "quality": "bench.quality_bench",
+    "report": "bench.report_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 

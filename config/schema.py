@@ -107,6 +107,8 @@ class Policies(_Model):
     appointment_late_minutes: Annotated[float, Field(ge=0, le=480)] = 15.0
     queue_alert_waiting: Annotated[int, Field(ge=1, le=10000)] = 10
     wait_alert_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
+    wait_target_minutes: Annotated[float, Field(gt=0, le=1440)] = 15.0
+    """The hall's promised wait: reports count the share of visitors called within it."""
     after_hours: Literal["refuse", "issue_with_warning"] = "refuse"
     beyond_closing: Literal["warn", "refuse", "appointment"] = "warn"
     """A ticket expected after today's last period (延时服务): issue it with the expected
