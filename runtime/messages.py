@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.schema import Hall
+from runtime.quality_words import QUALITY_EN, QUALITY_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,6 @@ ZH: dict[str, str] = {
     "signed_out.replaced": "其他工作人员已在本窗口签到",
     "signed_out.moved": "已在其他窗口签到",
     "signed_out.disabled": "工号已停用",
-    "signed_out.day_started": "新的一天，请重新签到",
 }
 """Chinese (Mandarin, simplified): the hall's first language."""
 
@@ -260,11 +260,12 @@ EN: dict[str, str] = {
     "signed_out.replaced": "Another staff member signed in at this counter",
     "signed_out.moved": "Signed in at another counter",
     "signed_out.disabled": "Staff ID disabled",
-    "signed_out.day_started": "A new day: please sign in again",
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+# The service-quality words (issue #14) live in their own block.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": {**ZH, **QUALITY_ZH},
+                                          "en": {**EN, **QUALITY_EN}}
 """One table per language; add a language by adding its table here."""
 
 FALLBACK_LANGUAGE = "en"
@@ -405,3 +406,29 @@ def refusal_both(code: str, params: Mapping[str, Any] | None, *,
     """``(zh, en)`` for a refused command."""
     return (refusal_text(code, params, "zh", hall=hall),
             refusal_text(code, params, "en", hall=hall))
+
+
+VOICE_TEMPLATES: dict[str, dict[str, str]] = {
+    "zh": {"call": "请{ticket}号到{counter}办理",
+           "recall": "请{ticket}号到{counter}办理，再次呼叫",
+           "counter": "{number}号窗口"},
+    "en": {"call": "Number {ticket}, please go to {counter}",
+           "recall": "Number {ticket}, once again, please go to {counter}",
+           "counter": "Counter {number}"},
+    # Cantonese and Hakka read the same characters in their own sounds (espeak-ng yue, hak).
+    "yue": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    "hak": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    # Uyghur (Arabic script): "number {ticket}, please come to {counter}"; to be checked by
+    # a native speaker before a hall relies on it.
+    "ug": {"call": "{ticket} نومۇر، {counter}غا كېلىڭ",
+           "recall": "{ticket} نومۇر، يەنە بىر قېتىم، {counter}غا كېلىڭ",
+           "counter": "{number} كۆزنەك"},
+}
+"""What the voice says for a call, a recall and a counter without a spoken name, per
+language (``{ticket}``, ``{counter}``, ``{number}``); a hall may override call and recall
+in ``[displays.speech.templates.LANG]``. Numbers and letters inside are planned as words
+by ``runtime.voice_plan``."""

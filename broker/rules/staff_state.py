@@ -13,17 +13,14 @@ from typing import Any, Callable, Mapping
 
 from broker.rules.model import Event, HallState, Notice, StaffRecord
 
-PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name"})
-"""Event fields kept in the journal but never published (the PIN hash, the member's name)."""
+PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name", "note"})
+"""Event fields kept in the journal but never published (the PIN hash, the member's name, a
+manager's ``note`` on a 差评 case or an alert: a callback note may name the visitor)."""
 
 STAFFED_EVENTS: frozenset[str] = frozenset(
     {"called", "recalled", "started", "finished", "no_show", "held", "transferred", "rated"})
 """Events at a counter that carry the 工号 signed in there (``staff``), so reports can go per
 clerk; ``rated`` carries the 工号 that called the rated ticket."""
-
-SIGN_OUT_REASONS: tuple[str, ...] = ("signed_out", "replaced", "moved", "disabled")
-"""Why ``signed_out`` happened; the start of a day signs out silently (see ``day_started``)."""
-
 
 def public_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """An event's data as it may be published: without ``PRIVATE_FIELDS``."""
