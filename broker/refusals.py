@@ -48,6 +48,8 @@ WIRE_CODES: dict[str, str] = {
     why.UNKNOWN_CATEGORY: errors.BAD_ARGS,
     why.BEYOND_CLOSING: errors.BEYOND_CLOSING,
     why.BEYOND_CLOSING_BOOK: errors.BEYOND_CLOSING,
+    why.UNKNOWN_TRACK: errors.NOT_FOUND,
+    why.NOT_FINISHED: errors.INVALID_STATE,
     why.REASON_NOT_ALLOWED: errors.BAD_ARGS,
     why.UNKNOWN_CASE: errors.UNKNOWN_CASE,
     why.CASE_CLOSED: errors.INVALID_STATE,
@@ -104,6 +106,8 @@ LOG_SENTENCES: dict[str, str] = {
     why.UNKNOWN_CASE: "no case {case}; open or closed today: {cases}",
     why.CASE_CLOSED: "case {case} is closed already ({outcome})",
     why.UNKNOWN_ALERT: "no alert {key} is raised now; raised: {keys}",
+    why.UNKNOWN_TRACK: "no ticket has that phone token",
+    why.NOT_FINISHED: "the visit is {status}; it can be rated once it is finished",
     why.STAFF_UNKNOWN: "no staff member {staff} exists",
     why.STAFF_DISABLED: "staff member {staff} is disabled",
     why.STAFF_NOT_AT_COUNTER: "staff member {staff} is not signed in at counter {counter} "

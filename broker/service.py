@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,6 +22,7 @@ from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
 from broker.rules.staff import staff_credential
 from broker.rules.staff_state import public_data, staff_list
+from broker.rules.visitor import track
 from broker.rules import (
     BROKER_OPS,
     COMMAND_OPS,
@@ -39,6 +41,9 @@ from protocol.errors import ProtocolError
 from protocol.ops import READ_ONLY_OPS, validate_args
 
 log = logging.getLogger(__name__)
+
+TRACK_BYTES = 18
+"""Random bytes of a ticket's phone token: 144 bits, 24 URL-safe characters."""
 
 
 @dataclass
@@ -185,7 +190,12 @@ class BrokerService:
             refusal = self.access.check_counter(grant, request, args.model_dump())
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
-        command = Command(request.op, args.model_dump(), request.node, request.staff)
+        given = args.model_dump()
+        if request.op == "issue_ticket":
+            # The phone token is drawn here, not in the pure rules: the rules store it on the
+            # ticket's journaled event, so a replay rebuilds the same token.
+            given["track"] = secrets.token_urlsafe(TRACK_BYTES)
+        command = Command(request.op, given, request.node, request.staff)
         return self._run(command, request.id)
 
     def _read(self, request: envelope.Request) -> bytes:
@@ -196,9 +206,10 @@ class BrokerService:
             return envelope.error_reply(request.id, err.code, err.message)
         if request.op == "staff_list":
             return envelope.ok_reply(request.id, staff_list(self.state))
-        if request.op == "staff_credential":
+        readers = {"staff_credential": staff_credential, "track": track}
+        if request.op in readers:
             try:
-                return envelope.ok_reply(request.id, staff_credential(self.state, args))
+                return envelope.ok_reply(request.id, readers[request.op](self.state, args))
             except RuleRefusal as refusal:
                 code, message, params = wire_error(refusal)
                 return envelope.error_reply(request.id, code, message, params)

@@ -379,3 +379,23 @@ class PostNotice(OpArgs):
 
 class ClearNotice(OpArgs):
     """Take the current notice off the displays before it expires."""
+
+
+TrackToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{22,64}$")]
+"""A ticket's phone token (``secrets.token_urlsafe``, at least 128 bits), from its QR code."""
+
+
+class Track(OpArgs):
+    """Which ticket a phone token belongs to (the web node, for the visitor's page);
+    changes nothing, never logged. An unknown token is ``not_found`` with no hint."""
+
+    token: TrackToken
+
+
+class RateVisit(OpArgs):
+    """The visitor's rating (好差评) from their phone, after the visit is finished: the
+    pad's scale and reasons, one rating per ticket (whichever comes first)."""
+
+    token: TrackToken
+    score: Annotated[int, Field(ge=1, le=5)]
+    reason: RatingReason | None = None

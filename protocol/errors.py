@@ -55,6 +55,7 @@ INTERNAL = "internal"
 FORBIDDEN = "forbidden"
 RATE_LIMITED = "rate_limited"
 JOURNAL_ROLLED_BACK = "journal_rolled_back"
+NOT_FOUND = "not_found"
 
 ERROR_CODES: dict[str, str] = {
     BAD_JSON: "the request frame is not UTF-8 JSON, or not a JSON object",
@@ -93,6 +94,7 @@ ERROR_CODES: dict[str, str] = {
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",
     RATE_LIMITED: "too many requests from this node; retry later",
+    NOT_FOUND: "no ticket has that phone token (deliberately says nothing more)",
     JOURNAL_ROLLED_BACK: "the request was answered before the broker's journal was rolled back "
                          "(restored or rebuilt); it is not run again: check the hall's state "
                          "and send a new request",

@@ -114,6 +114,9 @@ REGISTRY: Mapping[str, OpSpec] = MappingProxyType({spec.name: spec for spec in (
     _manager("resume_ticketing", a.ResumeTicketing, r.TicketingPaused),
     _manager("post_notice", a.PostNotice, r.NoticeSet),
     _manager("clear_notice", a.ClearNotice, r.NoticeSet),
+    # The visitor's phone (issue #15): the web node on the visitor's behalf, no 工号.
+    OpSpec("track", a.Track, r.TrackFound, CONSOLE, read_only=True),
+    OpSpec("rate_visit", a.RateVisit, r.Rated, CONSOLE),
 )})
 """Every op a request may name, in documentation order."""
 

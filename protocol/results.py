@@ -42,6 +42,9 @@ class TicketIssued(OpResult):
     """The priority category of a priority ticket (``[[priority_categories]]`` id), if any."""
     beyond_closing: bool = False
     """``expected_at`` falls after the end of today's last opening period (延时服务)."""
+    track: str | None = None
+    """The ticket's phone token (its QR code holds ``[web] public_url`` + ``/t/<track>``);
+    only in this reply, never in the view, an event, the display or speech."""
 
 
 class TicketState(OpResult):
@@ -113,7 +116,8 @@ class CounterClosed(CounterModeSet):
 
 
 class Rated(OpResult):
-    """``rate``: the ticket rated, its score and whether it counts as negative (差评)."""
+    """``rate``, ``rate_visit``: the ticket rated, its score and whether it counts as negative
+    (差评)."""
 
     ticket: str
     score: int
@@ -246,3 +250,10 @@ class NoticeSet(OpResult):
 
     notice: NoticeView | None = None
     changed: bool = True
+
+
+class TrackFound(OpResult):
+    """``track``: the ticket a phone token belongs to and the hall day it was issued on."""
+
+    ticket: str
+    day: str | None

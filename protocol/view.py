@@ -79,6 +79,8 @@ class CounterView(ViewModel):
     serving: str | None = None
     service: str | None = None
     called_at: float | None = None
+    started_at: float | None = None
+    """When the clerk started serving the ticket called here (None: called, not started)."""
     recalls: int = 0
     held: tuple[str, ...] = ()
     last_finished: str | None = None
@@ -116,6 +118,15 @@ class CounterView(ViewModel):
         return None if window is None else window.ticket
 
 
+class PlaceView(ViewModel):
+    """A waiting ticket's place in its line, as the broker counts it."""
+
+    ahead: int = 0
+    """Tickets the broker will call before it (its line's order, priority, appointments)."""
+    estimate_min: float | None = None
+    wait_min: int | None = None
+
+
 class ServiceView(ViewModel):
     """One configured service (业务) and its waiting line."""
 
@@ -131,6 +142,8 @@ class ServiceView(ViewModel):
     ``estimate_min``."""
     open_counters: tuple[int, ...] = ()
     last_issued: str | None = None
+    places: dict[str, PlaceView] = {}
+    """Every waiting ticket of the line → its place (the visitor's phone page)."""
 
 
 class CallView(ViewModel):

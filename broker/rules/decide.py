@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 from config import hours
 from broker.rules import (bookings, calling, cases, counters, feedback, issuing, notices, staff,
-                          timekeeping)
+                          timekeeping, visitor)
 from broker.rules import refusals as why
 from broker.rules.alerts import alert_events, time_limit_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
@@ -112,6 +112,7 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "open_counter": counters.open_counter,
     "close_counter": counters.close_counter,
     "rate": feedback.rate,
+    "rate_visit": visitor.rate_visit,
     "book_appointment": bookings.book_appointment,
     "book_appointments": bookings.book_appointments,
     "report_health": feedback.report_health,

@@ -134,6 +134,7 @@ def _ticket_issued(state: HallState, event: Event) -> None:
         appointment=data.get("appointment"),
         due_at=data.get("due_at"),
         category=data.get("category"),
+        track=data.get("track"),
     )
     state.queue(service).append(number)
     code = data.get("appointment")

@@ -22,15 +22,28 @@ def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     """A visitor's rating of the visit just served at a counter; a negative one (差评)
     raises a sticky alert and opens a case."""
     counter = counter_of(tx, args)
+    checked_score(tx, args)
+    number = _rated_ticket(tx, counter, args.get("ticket"))
+    return record_rating(tx, number, counter, args)
+
+
+def checked_score(tx: Tx, args: Mapping[str, Any]) -> None:
+    """Refuse a score outside the hall's scale, or a reason on a rating that is not negative."""
     scale = tx.state.hall.policies.rating_scale
     score = int(args["score"])
     if not 1 <= score <= scale:
         raise RuleRefusal(why.SCORE_OUT_OF_RANGE, score=score, scale=scale)
+    if args.get("reason") is not None and not is_negative(score, scale):
+        raise RuleRefusal(why.REASON_NOT_ALLOWED, score=score, scale=scale)
+
+
+def record_rating(tx: Tx, number: str, counter: int, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Record a checked rating of ``number`` (one per ticket, from the pad or the phone);
+    a negative one (差评) raises a sticky alert and opens a case."""
+    scale = tx.state.hall.policies.rating_scale
+    score = int(args["score"])
     negative = is_negative(score, scale)
     reason = args.get("reason")
-    if reason is not None and not negative:
-        raise RuleRefusal(why.REASON_NOT_ALLOWED, score=score, scale=scale)
-    number = _rated_ticket(tx, counter, args.get("ticket"))
     ticket = tx.state.tickets[number]
     if ticket.rating is not None:
         raise RuleRefusal(why.ALREADY_RATED, ticket=number)

@@ -81,6 +81,8 @@ class Ticket:
     """Its transaction ran past its service's ``time_limit_minutes`` (``time_limit_exceeded``)."""
     staff: str | None = None
     """The 工号 signed in at the counter that last called it (whom its rating rates)."""
+    track: str | None = None
+    """The visitor's phone token (the ticket's QR code): journaled, never published."""
 
 
 @dataclass(frozen=True)

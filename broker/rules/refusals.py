@@ -51,6 +51,9 @@ STAFF_NOT_AT_COUNTER = "staff_not_at_counter"
 STAFF_NOT_MANAGER = "staff_not_manager"
 STAFF_EXISTS = "staff_exists"
 TICKETING_PAUSED = "ticketing_paused"
+# The visitor's phone (issue #15).
+UNKNOWN_TRACK = "unknown_track"
+NOT_FINISHED = "not_finished"
 
 REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_OP: ("op",),
@@ -95,6 +98,8 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     STAFF_NOT_MANAGER: ("staff", "role"),
     STAFF_EXISTS: ("staff",),
     TICKETING_PAUSED: (),
+    UNKNOWN_TRACK: (),
+    NOT_FINISHED: ("status",),
 }
 """Every refusal code and the parameters it always carries.
 

@@ -13,9 +13,10 @@ from typing import Any, Callable, Mapping
 
 from broker.rules.model import Event, HallState, Notice, StaffRecord
 
-PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name", "note"})
+PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name", "note", "track"})
 """Event fields kept in the journal but never published (the PIN hash, the member's name, a
-manager's ``note`` on a 差评 case or an alert: a callback note may name the visitor)."""
+manager's ``note`` on a 差评 case or an alert: a callback note may name the visitor; a
+ticket's phone ``track`` token: whoever holds it follows and rates that visit)."""
 
 STAFFED_EVENTS: frozenset[str] = frozenset(
     {"called", "recalled", "started", "finished", "no_show", "held", "transferred", "rated"})

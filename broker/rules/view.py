@@ -12,6 +12,7 @@ from typing import Any
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import Alert, HallState
 from broker.rules.notices import ticketing_view
+from broker.rules.places import places
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
 
@@ -46,6 +47,7 @@ def _counters(state: HallState) -> dict[str, Any]:
             "serving": serving.number if serving else None,
             "service": serving.service if serving else None,
             "called_at": serving.called_at if serving else None,
+            "started_at": serving.started_at if serving else None,
             "recalls": serving.recalls if serving else 0,
             "held": list(current.held),
             "last_finished": current.last_finished,
@@ -80,6 +82,8 @@ def _services(state: HallState) -> dict[str, Any]:
             "wait_min": wait_minutes(estimate_min),
             "open_counters": open_counters(state, service.id),
             "last_issued": f"{service.prefix}{last:03d}" if last else None,
+            # Every waiting ticket's place, for the visitor's phone page (issue #15).
+            "places": places(state, service.id),
         }
     return services
 

@@ -17,6 +17,10 @@ PIN_HASH = ("scrypt$16384$8$1$s24LetNoZGFEo0qAgOOzAA$"
             "xmucOQIQE7GKW1YaxuKQKg1z3ebBaigfKgEdl_41n34")
 """``foundation.pins.hash_pin("1234")`` once, so the script stays fast and repeatable."""
 
+LAST_TRACK = "<the last issued ticket's track token>"
+LAST_TICKET = "<the last issued ticket>"
+"""Placeholders ``run_script`` fills from the last ``issue_ticket`` result (tokens are random)."""
+
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("call_next", {"counter": 1}),  # nobody waiting: the other shape of call_next's result
     ("book_appointment", {"code": "BK-0001", "service": "appointment",
@@ -65,6 +69,12 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("resume_ticketing", {}),
     ("post_notice", {"zh": "系统维护", "en": "Maintenance", "minutes": 30}),
     ("clear_notice", {}),
+    # The visitor's phone: a new ticket followed by its token, served, rated from the phone.
+    ("issue_ticket", {"service": "general"}),
+    ("track", {"token": LAST_TRACK}),
+    ("call_ticket", {"counter": 2, "ticket": LAST_TICKET, "reason": "phone test"}),
+    ("finish", {"counter": 2}),
+    ("rate_visit", {"token": LAST_TRACK, "score": 5}),
     ("snapshot", {}),
 ]
 """Ops and args, in order; every command is accepted (at 09:00, a minute apart)."""
@@ -83,13 +93,18 @@ def run_script(hall: Hall, tmp_path: Path) -> Run:
     """Run ``SCRIPT`` through a BrokerService with a journal in ``tmp_path``."""
     now = [at("09:00")]
     run = Run(BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: now[0]))
-    for index, (op, args) in enumerate(SCRIPT):
+    issued: dict[str, Any] = {}
+    for index, (op, script_args) in enumerate(SCRIPT):
+        fill = {LAST_TRACK: issued.get("track"), LAST_TICKET: issued.get("ticket")}
+        args = {k: fill.get(v, v) if isinstance(v, str) else v for k, v in script_args.items()}
         raw = envelope.encode_request(envelope.Request(f"r{index}", op, "admin", args))
         handled = run.broker.handle(raw)
         reply = json.loads(handled.reply)
         if not reply["ok"]:
             raise AssertionError(f"{op} {args} was refused: {reply['error']}")
         run.results.append((op, reply["result"]))
+        if op == "issue_ticket":
+            issued = reply["result"]
         run.published.extend(envelope.decode_event(frames) for frames in handled.publish)
         now[0] += 60.0
     return run

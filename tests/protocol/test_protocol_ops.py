@@ -18,7 +18,7 @@ EXPECTED_OPS = {
     "acknowledge_alert", "case_note", "case_close",
     "staff_add", "staff_set_pin", "staff_disable", "staff_enable", "staff_list",
     "staff_credential", "sign_in", "sign_out", "pause_ticketing", "resume_ticketing",
-    "post_notice", "clear_notice",
+    "post_notice", "clear_notice", "track", "rate_visit",
 }
 
 
@@ -30,7 +30,7 @@ def refusal(op: str, args: Any) -> ProtocolError:
 
 def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     assert set(OPS) == EXPECTED_OPS
-    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential", "track"}
     for op, model in OPS.items():
         assert model.__doc__ and len(model.__doc__.strip()) > 20, op
         assert model.model_config.get("extra") == "forbid", op

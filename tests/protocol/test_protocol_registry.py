@@ -25,7 +25,7 @@ def test_the_rules_handle_exactly_the_registrys_state_changing_ops() -> None:
     # ``tick`` and the other broker ops are the broker's own, never requests: not in the registry.
     assert "tick" in BROKER_OPS and BROKER_OPS <= COMMAND_OPS and not BROKER_OPS & set(REGISTRY)
     assert set(COMMAND_OPS) - BROKER_OPS == changing
-    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential", "track"}
 
 
 def test_every_op_has_args_result_and_roles_that_fit_together() -> None:

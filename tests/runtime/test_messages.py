@@ -165,7 +165,15 @@ def _staff_refusals() -> list[RuleRefusal]:
              as_staff("1024", "call_next", counter=1), as_staff("1024", "open_counter", counter=1)]
     d.do("pause_ticketing", reason="")
     found.append(d.refusal("issue_ticket", service="general"))
-    return found
+    return found + _phone_refusals()
+
+
+def _phone_refusals() -> list[RuleRefusal]:
+    """The visitor's phone: an unknown token, a rating before the visit is finished."""
+    d = _Day(small_hall())
+    d.do("issue_ticket", service="general", track="t" * 24)
+    return [d.refusal("rate_visit", token="u" * 24, score=5),
+            d.refusal("rate_visit", token="t" * 24, score=5)]
 
 
 @pytest.fixture(scope="module")
