@@ -10,6 +10,7 @@ import os
 import sys
 
 from config.load import ConfigError, effective_toml, format_problems, load_hall
+from config.web_node import public_url_warning
 
 __all__ = ["EXIT_CONFIG_INVALID", "EXIT_OK", "check_config", "show_config"]
 
@@ -38,6 +39,9 @@ def check_config(path: str | os.PathLike[str]) -> int:
     services = _count(len(hall.services), "service")
     counters = _count(len(hall.counters), "counter")
     print(f"OK: {os.fspath(path)} — {hall.name.zh} / {hall.name.en}, {services}, {counters}")
+    warning = public_url_warning(hall.web.public_url)
+    if warning is not None:  # a warning: the hall runs, only the phones' QR path is lost
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -29,8 +29,10 @@ class WebSettings(ConfigModel):
     or request from any other address gets 403. Empty: every network (health checks always
     answer)."""
     public_url: Annotated[str, Field(max_length=255)] | None = None
-    """The console's address as people type it (``http://hall-pc:8080/``), for printed
-    instructions; None: worked out from bind and port."""
+    """The console's address as people and phones reach it on the visitor Wi-Fi
+    (``http://192.168.20.2:8080/``): tickets' QR codes hold it + ``/t/<token>`` (the visitor's
+    phone page); None: the QR code holds the kiosk's ``qr_template`` and ``check-config``
+    warns."""
 
     @field_validator("staff_networks")
     @classmethod
@@ -46,3 +48,44 @@ class WebSettings(ConfigModel):
     def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """The staff networks, parsed (empty: every address is allowed)."""
         return tuple(ipaddress.ip_network(text, strict=False) for text in self.staff_networks)
+
+
+def phone_url(public_url: str, token: str) -> str:
+    """What a ticket's QR code holds for the visitor's phone: ``public_url`` + ``/t/<token>``."""
+    return f"{public_url.rstrip('/')}/t/{token}"
+
+
+def public_url_warning(public_url: str | None) -> str | None:
+    """Why phones may not open the tickets' QR codes with this ``[web] public_url``, or None.
+
+    Phones on the visitor Wi-Fi resolve an IP address, or a dotted name the Wi-Fi's DNS knows;
+    ``localhost``, loopback and ``.local`` (mDNS: many Android phones do not resolve it) fail,
+    and a single-label name works only where the Wi-Fi's DNS serves it.
+    """
+    from urllib.parse import urlsplit
+
+    example = "e.g. public_url = \"http://192.168.20.2:8080/\""
+    if not public_url:
+        return ("[web] public_url is unset: tickets' QR codes cannot lead visitors' phones to "
+                f"their place in the queue; set the console's address on the visitor Wi-Fi, "
+                f"{example}")
+    parts = urlsplit(public_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return f"[web] public_url {public_url!r} is not an http(s) address; {example}"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if address.is_loopback or address.is_unspecified:
+            return (f"[web] public_url {public_url!r} names this machine only; phones need the "
+                    f"console's address on the visitor Wi-Fi, {example}")
+        return None
+    if host == "localhost" or host.endswith((".local", ".localhost")):
+        return (f"[web] public_url {public_url!r}: phones cannot resolve {host!r} (loopback or "
+                f"mDNS); use an IP address on the visitor Wi-Fi, {example}")
+    if "." not in host:
+        return (f"[web] public_url {public_url!r}: a single-label name resolves on phones only "
+                f"if the visitor Wi-Fi's DNS serves it; prefer an IP address, {example}")
+    return None

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from config.kiosk_node import KioskNode, KioskPrinter
 from config.schema import Hall
+from config.web_node import phone_url
 from hw.printer import PrinterFault, TicketPrinter
 from hw.printer_status import PrinterStatus
 from kiosk.presenter import IssuedTicket, local_time
@@ -234,8 +235,11 @@ def ticket_doc(hall: Hall, node: KioskNode, result: TicketIssued) -> TicketDoc:
         service_zh=service.name.zh if service else result.service,
         service_en=service.name.en if service else result.service,
         ahead=result.ahead, wait_min=result.wait_min, issued=issued,
-        qr_payload=qr_payload(node.printer.qr_template, ticket=result.ticket,
-                              service=result.service, issued=issued, node=node.id),
+        # The visitor's phone page when the hall has an address for it, else the template.
+        qr_payload=phone_url(hall.web.public_url, result.track)
+        if hall.web.public_url and result.track else
+        qr_payload(node.printer.qr_template, ticket=result.ticket, service=result.service,
+                   issued=issued, node=node.id),
         footer=node.printer.footer, notes=tuple(notes),
         category_zh=category.name.zh if category else "",
         category_en=category.name.en if category else "")

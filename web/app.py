@@ -26,11 +26,14 @@ from config.web_node import WebSettings
 from web.gateway import Broker
 from web.hub import Hub, ViewFeed
 from web.sessions import PinLockout, SessionStore
+from web.visitor import Visitors
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/healthz",)
 """Answered from every network: the watchdog and a monitoring probe use them."""
+OPEN_PREFIXES = ("/t/", "/static/visitor.")
+"""The visitor's phone pages and their assets: any network (the hall's visitor Wi-Fi)."""
 
 
 @dataclass
@@ -60,12 +63,15 @@ class Console:
     lockout: PinLockout = field(default_factory=PinLockout)
     hub: Hub | None = None
     feed: ViewFeed | None = None
+    visitors: Visitors = field(default_factory=Visitors)
+    """The visitors' phone pages (``web.visitor``)."""
 
     def listener(self) -> Callable[[str, Any], None]:
         """The mirror listener to add to the node runtime (before or after it starts)."""
         def hear(kind: str, payload: Any) -> None:
             if self.feed is not None:
                 self.feed(kind, payload)
+            self.visitors.hear(kind, payload)
         return hear
 
 
@@ -84,7 +90,7 @@ class StaffNetworks:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 403 for an address outside the staff networks."""
         if scope["type"] != "http" or not self.networks or scope["path"] in OPEN_PATHS \
-                or self._allowed(scope.get("client")):
+                or scope["path"].startswith(OPEN_PREFIXES) or self._allowed(scope.get("client")):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -108,7 +114,7 @@ class StaffNetworks:
 
 def build_app(console: Console) -> Starlette:
     """The console's app: pages, JSON API, event stream, static files."""
-    from web import api, pages
+    from web import api, pages, visitor_pages
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -116,10 +122,14 @@ def build_app(console: Console) -> Starlette:
         console.feed = ViewFeed(console.hall, console.hub, console.connected,
                                 console.broker_now)
         console.feed("state", console.view())  # a page opened now starts from the view
+        console.visitors.loop = asyncio.get_running_loop()
+        console.visitors.closed = False
+        console.visitors.publish(console.view())
         try:
             yield
         finally:
             console.hub.close()
+            console.visitors.close()
 
     routes = [
         Route("/", pages.hall_page),
@@ -130,10 +140,16 @@ def build_app(console: Console) -> Starlette:
         Route("/api/counters/{counter:int}/{op}", api.counter_op, methods=["POST"]),
         Route("/api/hall/{op}", api.hall_op, methods=["POST"]),
         Route("/api/events", api.events),
+        # The visitor's phone (issue #15): no sign-in; the token is the ticket's QR code.
+        Route("/t/{token}.json", visitor_pages.ticket_json),
+        Route("/t/{token}/events", visitor_pages.ticket_events),
+        Route("/t/{token}/rate", visitor_pages.rate, methods=["POST"]),
+        Route("/t/{token}", visitor_pages.ticket_page),
         Mount("/static", StaticFiles(packages=[("web", "static")]), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console
+    app.state.visitors = console.visitors
     app.add_middleware(StaffNetworks, networks=console.settings.networks())
     return app
 

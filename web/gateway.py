@@ -70,6 +70,21 @@ class Broker:
         """Journal the sign-out (``sign_out``)."""
         return self._client.call("sign_out", {"staff": staff}).model_dump()
 
+    def track(self, token: str) -> dict[str, Any]:
+        """The ticket a visitor's phone token belongs to (``track``: ``{ticket, day}``).
+
+        Raises:
+            CommandRefused: ``not_found`` for a token no ticket has.
+        """
+        return self._client.call("track", {"token": token}).model_dump()
+
+    def rate_visit(self, token: str, score: int, reason: str | None) -> dict[str, Any]:
+        """The visitor's rating from their phone (``rate_visit``), with no 工号."""
+        args: dict[str, Any] = {"token": token, "score": score}
+        if reason is not None:
+            args["reason"] = reason
+        return self._client.call("rate_visit", args).model_dump()
+
     def act(self, op: str, args: dict[str, Any], staff: str) -> dict[str, Any]:
         """Send a clerk's or manager's op on behalf of ``staff``; the broker's result."""
         return self._client.call(op, args, staff=staff).model_dump()

@@ -70,6 +70,7 @@ class BackgroundConsole:
         if self.console.hub is not None:
             hub = self.console.hub
             hub.publish_threadsafe_call(hub.close)
+            hub.publish_threadsafe_call(self.console.visitors.close)
         if self._thread.is_alive():
             self._thread.join(10)
         self.runtime.close()

@@ -1,0 +1,238 @@
+"""The visitor's phone (issue #15): a ticket's place from the mirrored view, fanned out to the
+phone pages that follow it.
+
+A page knows its ticket only through the track token printed in the ticket's QR code; the
+broker resolves a token (``track``) once and the node caches the answer for that hall day.
+Everything else comes from the broker's public view: the line's ``places`` (people ahead and
+the wait), the counters (called, started, held, 过号), and the published ``finished``,
+``no_show`` and ``rated`` events. Nothing here re-derives the calling order.
+
+A phone page's event stream gets a frame only when its ticket's state or place changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol.events import Event
+from web.hub import KEEPALIVE_S, Frame, Page, sse
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+"""What a track token looks like; anything else is 404 without asking the broker."""
+MAX_PAGES = 2000
+"""Open phone event streams at most (a busy hall has a few hundred waiting visitors)."""
+CACHE_TOKENS = 20000
+"""Tokens remembered at most (a day's tickets of a large hall)."""
+TERMINAL_EVENTS = {"finished": "done", "no_show": "no_show", "revived": "", "called": ""}
+"""Published events that settle (or unsettle) a ticket's end state the view no longer shows."""
+
+
+def ticket_state(view: Mapping[str, Any], ticket: str, ended: Mapping[str, str],
+                 rated: frozenset[str] | set[str]) -> dict[str, Any]:
+    """The phone page's facts about ``ticket``, read from the broker's public view.
+
+    Args:
+        view: the mirrored public view.
+        ticket: the ticket number (of the view's day).
+        ended: ticket → ``done`` or ``no_show`` from the published events this node heard.
+        rated: tickets a published ``rated`` event named.
+
+    Returns:
+        ``{ticket, service, state, ahead, estimate_min, wait_min, counter, rated}``, state one
+        of ``waiting``, ``called``, ``serving``, ``held``, ``no_show``, ``done``.
+    """
+    facts: dict[str, Any] = {"ticket": ticket, "service": None, "state": "done", "ahead": None,
+                             "estimate_min": None, "wait_min": None, "counter": None,
+                             "rated": ticket in rated}
+    for service_id, service in (view.get("services") or {}).items():
+        place = (service.get("places") or {}).get(ticket)
+        if place is not None:
+            facts.update(service=service_id, state="waiting", ahead=place.get("ahead"),
+                         estimate_min=place.get("estimate_min"), wait_min=place.get("wait_min"))
+            return facts
+    for counter in (view.get("counters") or {}).values():
+        number = counter.get("number")
+        if counter.get("serving") == ticket:
+            facts.update(service=counter.get("service"), counter=number,
+                         state="serving" if counter.get("started_at") else "called")
+            return facts
+        if ticket in (counter.get("held") or ()):
+            facts.update(state="held", counter=number)
+            return facts
+        if any(n.get("ticket") == ticket for n in counter.get("no_shows") or ()):
+            facts.update(state="no_show", counter=number)
+            return facts
+    # Nowhere in the view: finished, a 过号 past its grace, or gone with the day. The events
+    # this node heard say which; unheard (the node restarted), it reads as done and the
+    # broker's rate_visit refuses a visit that was not finished.
+    facts["state"] = ended.get(ticket) or "done"
+    return facts
+
+
+class RateLimit:
+    """Requests per client address: a token bucket of ``burst`` refilled at ``per_s``.
+
+    Args:
+        per_s: requests per second an address may keep up.
+        burst: requests an address may make at once.
+        clock: monotonic seconds (tests pass their own).
+    """
+
+    def __init__(self, per_s: float = 1.0, burst: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_s, self.burst, self._clock = per_s, burst, clock
+        self._buckets: collections.OrderedDict[str, tuple[float, float]] = \
+            collections.OrderedDict()
+
+    def allow(self, address: str) -> bool:
+        """Take one request from ``address``'s bucket; False when it is empty (429)."""
+        now = self._clock()
+        level, since = self._buckets.pop(address, (self.burst, now))
+        level = min(self.burst, level + (now - since) * self.per_s)
+        allowed = level >= 1.0
+        self._buckets[address] = (level - 1.0 if allowed else level, now)
+        while len(self._buckets) > 10000:  # bounded: the oldest addresses are forgotten
+            self._buckets.popitem(last=False)
+        return allowed
+
+
+@dataclass
+class Visitors:
+    """What the phone pages share: the token cache, the heard end states, the open pages.
+
+    Attributes:
+        limit: the per-address rate limit (None: unlimited, for the bench).
+        loop: the loop serving the pages (set when the app starts).
+    """
+
+    limit: RateLimit | None = field(default_factory=RateLimit)
+    loop: asyncio.AbstractEventLoop | None = None
+    _tokens: collections.OrderedDict[str, tuple[str, str | None]] = field(
+        default_factory=collections.OrderedDict)
+    _ended: dict[str, str] = field(default_factory=dict)
+    _rated: set[str] = field(default_factory=set)
+    _pages: dict[str, set[Page]] = field(default_factory=dict)
+    _sent: dict[str, str] = field(default_factory=dict)
+    _view: Mapping[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+
+    # -- tokens (any thread) ----------------------------------------------------------------
+
+    def cached(self, token: str, day: str | None) -> str | None:
+        """The ticket of a token resolved earlier for hall day ``day``, else None."""
+        with self._lock:
+            found = self._tokens.get(token)
+        return found[0] if found is not None and found[1] == day else None
+
+    def remember(self, token: str, ticket: str, day: str | None) -> None:
+        """Cache the broker's ``track`` answer (bounded; the oldest go first)."""
+        with self._lock:
+            self._tokens[token] = (ticket, day)
+            self._tokens.move_to_end(token)
+            while len(self._tokens) > CACHE_TOKENS:
+                self._tokens.popitem(last=False)
+
+    def state_of(self, ticket: str, view: Mapping[str, Any]) -> dict[str, Any]:
+        """The page facts of ``ticket`` in ``view`` (see ``ticket_state``)."""
+        with self._lock:
+            return ticket_state(view, ticket, dict(self._ended), set(self._rated))
+
+    # -- the mirror (its thread) ------------------------------------------------------------
+
+    def hear(self, kind: str, payload: Any) -> None:
+        """A mirror listener: note end states from events, push changed places on a view."""
+        if kind == "event" and isinstance(payload, Event):
+            ticket = payload.data.get("ticket")
+            if not isinstance(ticket, str):
+                return
+            with self._lock:
+                if payload.type == "rated":
+                    self._rated.add(ticket)
+                elif payload.type in TERMINAL_EVENTS:
+                    self._ended[ticket] = TERMINAL_EVENTS[payload.type]
+                elif payload.type == "day_started":
+                    self._ended.clear()
+                    self._rated.clear()
+        elif kind == "state" and isinstance(payload, dict) and self.loop is not None:
+            try:
+                self.loop.call_soon_threadsafe(self.publish, payload)
+            except RuntimeError:  # the loop is closed: the server is stopping
+                pass
+
+    # -- pages (the loop's thread) ----------------------------------------------------------
+
+    @property
+    def pages(self) -> int:
+        """How many phone event streams are open."""
+        return sum(len(pages) for pages in self._pages.values())
+
+    def publish(self, view: Mapping[str, Any]) -> None:
+        """Send each followed ticket's facts to its pages when they changed."""
+        self._view = view
+        with self._lock:  # one copy per view, not per page
+            ended, rated = dict(self._ended), set(self._rated)
+        for ticket, pages in self._pages.items():
+            text = sse("ticket", ticket_state(view, ticket, ended, rated))
+            if self._sent.get(ticket) == text:
+                continue  # neither its state nor its place changed
+            self._sent[ticket] = text
+            frame = Frame("ticket", {"zh": text, "en": text})
+            for page in pages:
+                page.offer(frame)
+
+    def open(self, ticket: str) -> Page | None:
+        """A new page following ``ticket``, starting with its facts now; None when full."""
+        if self.closed or self.pages >= MAX_PAGES:
+            return None
+        page = Page("zh")
+        text = sse("ticket", self.state_of(ticket, self._view))
+        page.offer(Frame("ticket", {"zh": text, "en": text}))
+        self._pages.setdefault(ticket, set()).add(page)
+        self._sent.setdefault(ticket, text)
+        return page
+
+    def leave(self, ticket: str, page: Page) -> None:
+        """Forget a page whose stream ended."""
+        pages = self._pages.get(ticket)
+        if pages is not None:
+            pages.discard(page)
+            if not pages:
+                del self._pages[ticket]
+                self._sent.pop(ticket, None)
+
+    def close(self) -> None:
+        """End every stream (the server is stopping)."""
+        self.closed = True
+        for pages in self._pages.values():
+            for page in pages:
+                page.offer(None)
+
+    async def stream(self, ticket: str, page: Page) -> AsyncIterator[str]:
+        """The SSE text of one phone page until the server stops."""
+        try:
+            yield "retry: 3000\n\n"
+            while True:
+                try:
+                    frame = await page.next(KEEPALIVE_S)
+                except asyncio.TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if frame is None:
+                    return
+                yield frame.text["zh"]
+        finally:
+            self.leave(ticket, page)
+
+
+def facts_json(facts: Mapping[str, Any]) -> str:
+    """The facts as the ``.json`` answer and the page's first paint carry them."""
+    return json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
