@@ -31,6 +31,8 @@ MAX_PAGES = 2000
 """Open phone event streams at most (a busy hall has a few hundred waiting visitors)."""
 CACHE_TOKENS = 20000
 """Tokens remembered at most (a day's tickets of a large hall)."""
+MISSING_S = 60.0
+"""How long a token the broker does not know is answered 404 without asking again."""
 TERMINAL_EVENTS = {"finished": "done", "no_show": "no_show", "revived": "", "called": ""}
 """Published events that settle (or unsettle) a ticket's end state the view no longer shows."""
 
@@ -110,12 +112,19 @@ class Visitors:
 
     Attributes:
         limit: the per-address rate limit (None: unlimited, for the bench).
+        lookups: the limit of uncached tokens sent to the broker (None: unlimited).
         loop: the loop serving the pages (set when the app starts).
     """
 
     limit: RateLimit | None = field(default_factory=RateLimit)
+    lookups: RateLimit | None = field(default_factory=lambda: RateLimit(per_s=5.0, burst=10.0))
+    """Tokens asked of the broker, from every address together: guessers from many
+    addresses must not use up the web node's broker quota (``[security] rate_per_second``)
+    that the clerks' clicks need."""
     loop: asyncio.AbstractEventLoop | None = None
     _tokens: collections.OrderedDict[str, tuple[str, str | None]] = field(
+        default_factory=collections.OrderedDict)
+    _missing: collections.OrderedDict[str, float] = field(
         default_factory=collections.OrderedDict)
     _ended: dict[str, str] = field(default_factory=dict)
     _rated: set[str] = field(default_factory=set)
@@ -132,6 +141,20 @@ class Visitors:
         with self._lock:
             found = self._tokens.get(token)
         return found[0] if found is not None and found[1] == day else None
+
+    def unknown(self, token: str) -> bool:
+        """Whether the broker said "not found" for ``token`` within ``MISSING_S``."""
+        with self._lock:
+            until = self._missing.get(token)
+        return until is not None and time.monotonic() < until
+
+    def forget(self, token: str) -> None:
+        """Remember the broker's "not found" for a while (a guess asked again costs nothing;
+        a real token cannot be asked before its ticket is printed)."""
+        with self._lock:
+            self._missing[token] = time.monotonic() + MISSING_S
+            while len(self._missing) > CACHE_TOKENS:
+                self._missing.popitem(last=False)
 
     def remember(self, token: str, ticket: str, day: str | None) -> None:
         """Cache the broker's ``track`` answer (bounded; the oldest go first)."""

@@ -43,6 +43,10 @@ class NotFound(Exception):
     """The token names no ticket (or is not a token): the one 404 answer."""
 
 
+class TooMany(Exception):
+    """Too many uncached tokens asked of the broker just now: 429."""
+
+
 def visitors_of(request: Request) -> Visitors:
     """The phone pages' shared state of a request's app."""
     visitors: Visitors = request.app.state.visitors
@@ -59,8 +63,7 @@ def _limited(request: Request) -> Response | None:
     address = request.client.host if request.client else "?"
     if limit is None or limit.allow(address):
         return None
-    return JSONResponse({"error": "rate_limited"}, status_code=429,
-                        headers={**HEADERS, "Retry-After": "5"})
+    return _too_many()
 
 
 async def _ticket(request: Request, token: str) -> str:
@@ -77,10 +80,15 @@ async def _ticket(request: Request, token: str) -> str:
     ticket = visitors.cached(token, day)
     if ticket is not None:
         return ticket
+    if visitors.unknown(token):
+        raise NotFound
+    if visitors.lookups is not None and not visitors.lookups.allow("broker"):
+        raise TooMany
     try:
         found = await run_in_threadpool(console.broker.track, token)
     except CommandRefused as err:
         if err.code == "not_found":
+            visitors.forget(token)
             raise NotFound from err
         raise
     visitors.remember(token, found["ticket"], found["day"])
@@ -97,6 +105,11 @@ def _unavailable() -> Response:
     return JSONResponse({"error": "broker_unreachable"}, status_code=503, headers=HEADERS)
 
 
+def _too_many() -> Response:
+    return JSONResponse({"error": "rate_limited"}, status_code=429,
+                        headers={**HEADERS, "Retry-After": "5"})
+
+
 async def ticket_json(request: Request) -> Response:
     """``GET /t/<token>.json``: the ticket's facts (see ``web.visitor.ticket_state``)."""
     limited = _limited(request)
@@ -106,6 +119,8 @@ async def ticket_json(request: Request) -> Response:
         ticket = await _ticket(request, request.path_params["token"])
     except NotFound:
         return _not_found()
+    except TooMany:
+        return _too_many()
     except (CommandRefused, BrokerUnreachable):
         return _unavailable()
     console = console_of(request.app)
@@ -135,6 +150,8 @@ async def ticket_page(request: Request) -> Response:
         ticket = await _ticket(request, request.path_params["token"])
     except NotFound:
         return _not_found()
+    except TooMany:
+        return _too_many()
     except (CommandRefused, BrokerUnreachable):
         return _unavailable()
     console = console_of(request.app)
@@ -159,6 +176,8 @@ async def ticket_events(request: Request) -> Response:
         ticket = await _ticket(request, request.path_params["token"])
     except NotFound:
         return _not_found()
+    except TooMany:
+        return _too_many()
     except (CommandRefused, BrokerUnreachable):
         return _unavailable()
     visitors = visitors_of(request)
@@ -186,6 +205,8 @@ async def rate(request: Request) -> Response:
         result = await run_in_threadpool(console.broker.rate_visit, token, score, reason)
     except NotFound:
         return _not_found()
+    except TooMany:
+        return _too_many()
     except ApiError as err:
         answer = err.response()
         answer.headers.update(HEADERS)
