@@ -55,6 +55,8 @@
   }
 
   function draw(f) {
+    // Once finished the ticket leaves the broker's lines: keep naming its service.
+    if (!f.service && facts && facts.ticket === f.ticket) { f.service = facts.service; }
     facts = f;
     var words = headline(f);
     var service = f.service ? (boot.names.zh.services[f.service] || f.service) + " · " +
@@ -64,6 +66,7 @@
     text("detail", words[2]); text("detail-en", words[3]);
     $("status").className = "status " + f.state;
     document.body.className = f.state;
+    if (f.state === "done" || f.state === "no_show") { $("alerts").hidden = true; }
     $("rating").hidden = !(f.state === "done" && !f.rated && !rated);
     if (f.rated || rated) { text("rating-message", boot.words.zh.thanks + " · " + boot.words.en.thanks); $("rating").hidden = false; $("levels").hidden = true; }
     if (f.state === "called" && lastState !== "called") { alertVisitor(); }
