@@ -28,6 +28,7 @@ SECTIONS: dict[str, str] = {
     "chain": "bench.chain_bench",
     "rss": "bench.rss_bench",
     "web": "bench.web_bench",
+    "phone": "bench.phone_bench",
     "quality": "bench.quality_bench",
     "report": "bench.report_bench",
 }

@@ -34,6 +34,14 @@ class WebSettings(ConfigModel):
     phone page); None: the QR code holds the kiosk's ``qr_template`` and ``check-config``
     warns."""
 
+    visitor_rate_per_second: Annotated[float, Field(gt=0, le=10000)] = 1.0
+    """Requests one address may keep up on the visitors' phone pages (429 beyond)."""
+    visitor_burst: Annotated[int, Field(ge=1, le=100000)] = 30
+    """Requests one address may make at once on the phone pages (a page load is about 4)."""
+    visitor_lookups_per_second: Annotated[float, Field(gt=0, le=10000)] = 5.0
+    """New phone tokens asked of the broker per second, from all addresses together, so that
+    guessers cannot use up the console's broker quota (``[security] rate_per_second``)."""
+
     @field_validator("staff_networks")
     @classmethod
     def _networks_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from config.web_node import WebSettings
 from web.gateway import Broker
 from web.hub import Hub, ViewFeed
 from web.sessions import PinLockout, SessionStore
-from web.visitor import Visitors
+from web.visitor import RateLimit, Visitors
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,11 @@ def build_app(console: Console) -> Starlette:
         Route("/t/{token}", visitor_pages.ticket_page),
         Mount("/static", StaticFiles(packages=[("web", "static")]), name="static"),
     ]
+    settings = console.settings
+    console.visitors.limit = RateLimit(settings.visitor_rate_per_second,
+                                       float(settings.visitor_burst))
+    console.visitors.lookups = RateLimit(settings.visitor_lookups_per_second,
+                                         2.0 * settings.visitor_lookups_per_second)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console
     app.state.visitors = console.visitors
