@@ -351,6 +351,6 @@ class Access:
     def _refuse(self, request: Request, counter: Any, why: str) -> Refusal:
         if counter is None and isinstance(request.args, dict):
             counter = request.args.get("counter")
-        log.warning("forbidden: node %s, op %s, counter %s: %s", request.node, request.op,
-                    "-" if counter is None else counter, why)
+        log.warning("forbidden: node %s, op %s, counter %s, staff %s: %s", request.node,
+                    request.op, "-" if counter is None else counter, request.staff or "-", why)
         return Refusal(errors.FORBIDDEN, why)

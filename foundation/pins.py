@@ -18,8 +18,9 @@ import secrets
 
 from foundation.errors import CallnextError
 
-PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
-"""4-8 ASCII digits (``str.isdigit`` would also accept other scripts' digits)."""
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+"""4-8 ASCII digits, matched whole (``str.isdigit`` would also accept other scripts' digits,
+and ``$`` a trailing newline)."""
 
 SCRYPT_N = 16384
 SCRYPT_R = 8
@@ -43,7 +44,7 @@ def check_pin(pin: str) -> None:
     Raises:
         PinError: says what a PIN must be (never echoes the PIN itself).
     """
-    if not isinstance(pin, str) or PIN_PATTERN.match(pin) is None:
+    if not isinstance(pin, str) or PIN_PATTERN.fullmatch(pin) is None:
         raise PinError("a PIN must be 4 to 8 digits (0-9), nothing else")
 
 
@@ -78,7 +79,7 @@ def verify_pin(pin: str, stored: str) -> bool:
     A malformed ``stored`` or a PIN of the wrong shape is simply False: the caller
     answers "wrong PIN" either way and must not tell the two apart to a guesser.
     """
-    if not isinstance(pin, str) or PIN_PATTERN.match(pin) is None:
+    if not isinstance(pin, str) or PIN_PATTERN.fullmatch(pin) is None:
         return False
     parts = stored.split("$") if isinstance(stored, str) else []
     if len(parts) != 6 or parts[0] != _PREFIX:

@@ -67,8 +67,9 @@ MAX_ID_CHARS = 128
 
 _REQUEST_KEYS = ("v", "id", "op", "node", "args", "staff")
 
-STAFF_PATTERN = re.compile(r"^[0-9]{1,16}$")
-"""A staff id (工号): 1-16 ASCII digits."""
+STAFF_PATTERN = re.compile(r"[0-9]{1,16}")
+"""A staff id (工号): 1-16 ASCII digits (matched whole, so no trailing newline slips in)."""
+
 # Cheap fallback to find an id in a frame we refuse to (or cannot) parse as JSON.
 _ID_RE = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.){1,%d})"' % (MAX_ID_CHARS * 6))
 
@@ -123,7 +124,7 @@ def _request_problems(obj: dict[str, Any]) -> list[str]:
         problems.append(f"'args' must be an object, got {json_type(obj['args'])}")
     if "staff" in obj:
         staff = obj["staff"]
-        if not isinstance(staff, str) or STAFF_PATTERN.match(staff) is None:
+        if not isinstance(staff, str) or STAFF_PATTERN.fullmatch(staff) is None:
             got = json_type(staff) if not isinstance(staff, str) else "another string"
             problems.append(f"'staff' must be a staff id of 1-16 ASCII digits, got {got}")
     return problems

@@ -72,7 +72,11 @@ def validate_args(op: str, args: Any) -> OpArgs:
         return model.model_validate(args)
     except ValidationError as err:
         problems = [_problem(model, detail) for detail in err.errors()]
-        raise ProtocolError(errors.BAD_ARGS, f"{op}: " + "; ".join(problems)) from err
+        refused = ProtocolError(errors.BAD_ARGS, f"{op}: " + "; ".join(problems))
+        if SECRET_ARGS & set(model.model_fields):
+            # pydantic's own error repeats every input; a traceback must not carry a hash.
+            raise refused from None
+        raise refused from err
 
 
 # --- messages --------------------------------------------------------------------------------

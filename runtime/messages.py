@@ -137,7 +137,6 @@ ZH: dict[str, str] = {
     "signed_out.replaced": "其他工作人员已在本窗口签到",
     "signed_out.moved": "已在其他窗口签到",
     "signed_out.disabled": "工号已停用",
-    "signed_out.day_started": "新的一天，请重新签到",
 }
 """Chinese (Mandarin, simplified): the hall's first language."""
 
@@ -260,7 +259,6 @@ EN: dict[str, str] = {
     "signed_out.replaced": "Another staff member signed in at this counter",
     "signed_out.moved": "Signed in at another counter",
     "signed_out.disabled": "Staff ID disabled",
-    "signed_out.day_started": "A new day: please sign in again",
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 

@@ -64,7 +64,7 @@ def check_staff(state: HallState, command: Command) -> None:
         raise RuleRefusal(why.STAFF_NOT_MANAGER, staff=record.id, role=record.role)
     if command.op in COUNTER_OPS:
         counter = command.args.get("counter")
-        if state.signed_in.get(counter) != record.id:  # type: ignore[call-overload]
+        if state.signed_in.get(counter) != record.id:
             raise RuleRefusal(why.STAFF_NOT_AT_COUNTER, staff=record.id, counter=counter,
                               signed_in_at=counter_of_staff(state, record.id))
 

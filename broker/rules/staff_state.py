@@ -21,10 +21,6 @@ STAFFED_EVENTS: frozenset[str] = frozenset(
 """Events at a counter that carry the 工号 signed in there (``staff``), so reports can go per
 clerk; ``rated`` carries the 工号 that called the rated ticket."""
 
-SIGN_OUT_REASONS: tuple[str, ...] = ("signed_out", "replaced", "moved", "disabled")
-"""Why ``signed_out`` happened; the start of a day signs out silently (see ``day_started``)."""
-
-
 def public_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """An event's data as it may be published: without ``PRIVATE_FIELDS``."""
     return {key: value for key, value in data.items() if key not in PRIVATE_FIELDS}

@@ -22,13 +22,13 @@ class Tx:
     """One command in progress: a private state and the events decided so far."""
 
     def __init__(self, state: HallState, now: float, observe: Observer | None,
-                 node: str = "", staff: str | None = None) -> None:
+                 node: str = "") -> None:
         self.state = state.copy()
         self.node = node
         self.now = now
         self.events: list[Event] = []
         self._observe = observe
-        self.acting = staff
+        self.acting: str | None = None
         """The 工号 the command was given for (the audit's ``by_staff``), while its own
         events are decided; None for the alerts and ticketing changes that follow."""
 

@@ -12,6 +12,7 @@ from protocol import errors
 from protocol.client import RequestClient
 from protocol.envelope import Request, decode_request, encode_request, ok_reply
 from protocol.errors import ProtocolError
+from protocol.ops import validate_args
 
 
 def test_staff_travels_only_when_set_and_round_trips() -> None:
@@ -22,7 +23,7 @@ def test_staff_travels_only_when_set_and_round_trips() -> None:
     assert decode_request(staffed).staff == "1024" and decode_request(plain).staff is None
 
 
-@pytest.mark.parametrize("staff", ["", "12a", "1" * 17, 1024, None, "１２"])
+@pytest.mark.parametrize("staff", ["", "12a", "1" * 17, 1024, None, "１２", "12\n"])
 def test_a_staff_that_is_not_one_to_sixteen_digits_is_a_bad_envelope(staff: object) -> None:
     raw = json.dumps({"v": 1, "id": "r", "op": "snapshot", "node": "web", "args": {},
                       "staff": staff}).encode()
@@ -53,3 +54,11 @@ def test_the_client_sends_the_staff_it_is_given() -> None:
     finally:
         client.close()
         router.close(linger=0)
+
+
+def test_a_bad_pin_hash_is_never_repeated_in_the_error_or_its_cause() -> None:
+    with pytest.raises(ProtocolError) as refused:
+        validate_args("staff_set_pin", {"id": "1024", "pin_hash": "2580"})
+    assert refused.value.code == errors.BAD_ARGS and "never send the PIN" in refused.value.message
+    assert "2580" not in refused.value.message
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__

@@ -11,7 +11,8 @@ from foundation.pins import HASH_PATTERN, PinError, check_pin, hash_pin, verify_
 from protocol.args import PIN_HASH_PATTERN
 
 
-@pytest.mark.parametrize("pin", ["", "123", "123456789", "12a4", "１２３４", "12 34", "٣٣٣٣"])
+@pytest.mark.parametrize("pin", ["", "123", "123456789", "12a4", "１２３４", "12 34", "٣٣٣٣",
+                                 "1234\n"])
 def test_anything_but_four_to_eight_ascii_digits_is_refused(pin: str) -> None:
     with pytest.raises(PinError) as refused:
         check_pin(pin)
