@@ -45,6 +45,10 @@ from config.load import load_hall
 
 DISPLAY_ID = "display-1"
 KIOSK_ID = "kiosk-1"
+# Side by side on a 1920-pixel-wide screen, the display on the left, the kiosk on its right,
+# so no window hides another (the console opens in the browser below them).
+DISPLAY_WINDOW = ((0, 0), (1120, 630))
+KIOSK_WINDOW = ((1120, 0), (800, 600))
 STOP_GRACE_S = 4.0
 """Seconds a node has to close its window after SIGINT before SIGTERM, and again before SIGKILL."""
 
@@ -101,14 +105,14 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
     speech = dict(display.get("speech", {}))
     speech["audio"] = ({"backend": "aplay", "device": "default"} if speakers
                        else {"backend": "wav_dir", "wav_dir": str(folder / "speech")})
-    display.update(id=DISPLAY_ID, counters=[], orientation="landscape", resolution=[1280, 720],
-                   fullscreen=False, speech=speech)
+    display.update(id=DISPLAY_ID, counters=[], orientation="landscape",
+                   resolution=list(DISPLAY_WINDOW[1]), fullscreen=False, speech=speech)
     data["displays"] = [display]
     kiosk: dict[str, Any] = dict((data.get("kiosks") or [{}])[0])
     printer = dict(kiosk.get("printer", {}))
     printer.update(type="file", device=str(folder / "printer.bin"),
                    preview_dir=str(folder / "tickets"), status_poll_s=0.0)
-    kiosk.update(id=KIOSK_ID, window_size=[1024, 640], printer=printer)
+    kiosk.update(id=KIOSK_ID, window_size=list(KIOSK_WINDOW[1]), printer=printer)
     data["kiosks"] = [kiosk]
     data["web"] = web_table(web_port)
     path = folder / "hall.toml"
@@ -117,13 +121,21 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
     return path
 
 
-def _spawn(name: str, argv: list[str], log: Path) -> Child:
+def window_env(place: tuple[tuple[int, int], tuple[int, int]]) -> dict[str, str]:
+    """Kivy's environment overrides (``KCFG_<section>_<key>``) that put a window at a place."""
+    (left, top), _size = place
+    return {"KCFG_GRAPHICS_POSITION": "custom", "KCFG_GRAPHICS_LEFT": str(left),
+            "KCFG_GRAPHICS_TOP": str(top)}
+
+
+def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> Child:
     # Each node leads its own process group: the terminal's Ctrl-C reaches only the
     # supervisor, which then stops the nodes in order, and a group kill also takes
     # their espeak-ng / aplay helpers.
     with log.open("ab") as sink:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})})
     return Child(name, process)
 
 
@@ -245,13 +257,15 @@ def _start_nodes(children: list[Child], common: list[str], logs: Path,
     """Start the display, the kiosk and the staff console into ``children`` (each one as soon
     as it runs, so a failure part-way still stops those started), each logging into ``logs``."""
     python = [sys.executable, "-m"]
-    for name, argv in (
-            ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
-            ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"]),
-            ("web", [*python, "callnext", "web", *common])):
+    for name, argv, env in (
+            ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID],
+             window_env(DISPLAY_WINDOW)),
+            ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"],
+             window_env(KIOSK_WINDOW)),
+            ("web", [*python, "callnext", "web", *common], {})):
         if stop.is_set():
             break
-        children.append(_spawn(name, argv, logs / f"{name}.log"))
+        children.append(_spawn(name, argv, logs / f"{name}.log", env))
 
 
 def _supervise(broker: subprocess.Popen[str], children: list[Child], logs: Path,
