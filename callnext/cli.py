@@ -19,7 +19,7 @@ from runtime.security import add_security_args
 log = logging.getLogger("callnext")
 
 COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kiosk.cli", "caller.cli",
-                   "callnext.simulate")
+                   "callnext.simulate", "uplink.cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 
