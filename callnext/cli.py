@@ -58,6 +58,14 @@ def _status(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from broker.report import print_report
 
+    if args.central:
+        from uplink.city_cli import run_central_report
+
+        return run_central_report(args)
+    if not args.config or not args.data:
+        print("callnext report: --config and --data are required (or --central DSN for the "
+              "city report)", file=sys.stderr)
+        return 2
     return print_report(args.config, Path(args.data), args.date, csv_path=args.csv)
 
 
@@ -142,11 +150,15 @@ def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = sub.add_parser("report", help="a day's figures from the journal (read only)")
-    report.add_argument("--config", required=True, help="hall TOML file")
-    report.add_argument("--data", required=True, help="the broker's data directory")
+    from uplink.city_cli import add_central_arguments
+
+    report = sub.add_parser("report", help="a day's figures from the journal (read only), or "
+                            "the city's from the central store (--central)")
+    report.add_argument("--config", help="hall TOML file")
+    report.add_argument("--data", help="the broker's data directory")
     report.add_argument("--date", help="YYYY-MM-DD (default: the newest day in the journal)")
     report.add_argument("--csv", help="also write the figures to this CSV file")
+    add_central_arguments(report)
     report.set_defaults(run=_report)
 
 

@@ -35,14 +35,15 @@ def settings(dsn: str, hall_id: str = "hall-a", **more: Any) -> CentralSettings:
 
 
 def issue(journal: Journal, count: int, *, first: int = 1, at: float = T0,
-          marker: str = "", day: str = DAY) -> None:
-    """Append ``count`` ``ticket_issued`` events, one durable command each (as the broker does)."""
-    for number in range(first, first + count):
-        event = Event("ticket_issued", at + number, {
+          marker: str = "", day: str = DAY, per_command: int = 1) -> None:
+    """Append ``count`` ``ticket_issued`` events, ``per_command`` per durable transaction."""
+    numbers = list(range(first, first + count))
+    for start in range(0, count, per_command):
+        entries = [Entry(Event("ticket_issued", at + number, {
             "ticket": f"A{number:03d}", "service": "general", "seq_in_service": number,
-            "marker": marker})
-        journal.append([Entry(event, day)], op="issue_ticket", node="kiosk-1",
-                       request_id=None, reply=None, at=at + number)
+            "marker": marker}), day) for number in numbers[start:start + per_command]]
+        journal.append(entries, op="issue_ticket", node="kiosk-1", request_id=None,
+                       reply=None, at=at + numbers[start])
 
 
 def copy_journal(source: Path, target: Path) -> None:

@@ -1,0 +1,119 @@
+"""The city report from the central store equals each hall's own report, and mixes rating scales."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench.replay_bench import all_day_hall, build_journal
+from broker.journal import JOURNAL_NAME, Entry, Journal
+from broker.report_figures import build_report
+from broker.rules import Event
+from config.example import example_path
+from tests.central.central_tools import T0, settings
+from uplink.city import CityReportError, city_report
+from uplink.connect import connect
+from uplink.loop import Uplink
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _ship(dsn: str, hall: str, journal: Path) -> None:
+    chosen = settings(dsn, hall, batch_size=500)
+    uplink = Uplink(chosen, journal, connect=lambda: connect(chosen))
+    for _ in range(1000):
+        if uplink.step() == 0:
+            break
+    uplink.close()
+
+
+@pytest.fixture(scope="module")
+def day_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A realistic simulated hall day (issues, calls, transfers, no-shows, ratings)."""
+    path = tmp_path_factory.mktemp("day") / JOURNAL_NAME
+    build_journal(all_day_hall(example_path()), path, 400, seed=5)
+    return path
+
+
+def test_the_city_report_counts_as_each_hall_counts(
+        tmp_path: Path, central_dsn: str, day_journal: Path) -> None:
+    for hall in ("hall-a", "hall-b"):
+        (tmp_path / hall).mkdir()
+        shutil.copy(day_journal, tmp_path / hall / JOURNAL_NAME)
+        _ship(central_dsn, hall, tmp_path / hall / JOURNAL_NAME)
+    journal = Journal.open_read_only(day_journal)
+    day = journal.days()[0]
+    own = build_report(all_day_hall(example_path()), list(journal.events()), day).total
+    journal.close()
+    with psycopg.connect(central_dsn) as conn:
+        report = city_report(conn, date.fromisoformat(day), date.fromisoformat(day))
+        only_b = city_report(conn, date.fromisoformat(day), date.fromisoformat(day), "month",
+                             ["hall-b"])
+    assert [row["hall"] for row in report["rows"]] == ["hall-a", "hall-b"]
+    for row in report["rows"]:
+        assert (row["issued"], row["served"], row["no_shows"], row["ratings"]) == (
+            own.issued, own.finished, own.no_show, own.ratings)
+        assert row["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
+        assert row["satisfied_share"] == pytest.approx(
+            (own.ratings - own.negative_ratings) / own.ratings, abs=1e-3)
+    city = report["city"][0]
+    assert city["issued"] == 2 * own.issued and city["ratings"] == 2 * own.ratings
+    assert city["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
+    assert only_b["halls"] == ["hall-b"] and only_b["city"][0]["issued"] == own.issued
+    assert only_b["rows"][0]["period"] == day[:8] + "01"
+
+
+def _rated(journal: Journal, day: str, at: float, data: dict) -> None:
+    journal.append([Entry(Event("rated", at, data), day)], op="rate", node="caller-1",
+                   request_id=None, reply=None, at=at)
+
+
+def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: str) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    _rated(journal, "2026-11-30", T0, {"ticket": "A001", "counter": 1, "score": 3,
+                                        "negative": False})       # old 3-level, flagged
+    _rated(journal, "2026-12-01", T0 + 1, {"ticket": "A002", "counter": 1, "score": 1})  # 1/3
+    _rated(journal, "2026-12-02", T0 + 2, {"ticket": "A003", "counter": 1, "score": 4,
+                                            "scale": 5})          # 5-level, no flag: satisfied
+    _rated(journal, "2026-12-03", T0 + 3, {"ticket": "A004", "counter": 1, "level": 2,
+                                            "scale": 5})          # 'level' field: negative
+    _rated(journal, "2026-12-07", T0 + 4, {"ticket": "A005", "counter": 1, "score": "?"})
+    journal.close()
+    _ship(central_dsn, "hall-r", tmp_path / JOURNAL_NAME)
+    with psycopg.connect(central_dsn) as conn:
+        report = city_report(conn, date(2026, 11, 30), date(2026, 12, 7), "week")
+    [first] = report["rows"]  # the week of 2026-12-07 holds only an unreadable score
+    assert (first["period"], first["ratings"], first["satisfied_share"]) == ("2026-11-30", 4, 0.5)
+    assert first["rating_mean_5"] == pytest.approx((5 + 1 + 4 + 2) / 4)
+
+
+def test_the_report_command_prints_the_city_table(tmp_path: Path, central_dsn: str) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.append([Entry(Event("ticket_issued", T0, {"ticket": "A001", "service": "general",
+                                                      "seq_in_service": 1}), "2026-12-02")],
+                   op="issue_ticket", node="kiosk-1", request_id=None, reply=None, at=T0)
+    journal.close()
+    _ship(central_dsn, "hall-p", tmp_path / JOURNAL_NAME)
+    base = [sys.executable, "-m", "callnext", "report", "--central", central_dsn,
+            "--from", "2026-12-01", "--to", "2026-12-02"]
+    table = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert "满意率" in table.stdout and "hall-p" in table.stdout and "全市 City" in table.stdout
+    as_json = subprocess.run([*base, "--json"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+    assert json.loads(as_json.stdout)["city"][0]["issued"] == 1
+    wrong = subprocess.run([*base[:-4], "--from", "2026-12-02", "--to", "2026-12-01"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "swap --from and --to" in wrong.stderr
+
+
+def test_a_period_backwards_is_refused_before_any_query() -> None:
+    with pytest.raises(CityReportError, match="swap"):
+        city_report(None, date(2026, 12, 2), date(2026, 12, 1))

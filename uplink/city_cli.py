@@ -1,0 +1,105 @@
+"""``callnext report --central DSN``: the city's period report, printed as a bilingual table.
+
+The arguments are added to the existing ``callnext report`` subcommand
+(``add_central_arguments``); with ``--central`` the report reads the central
+PostgreSQL store instead of a hall's journal (``run_central_report``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from foundation.text import pad, width
+from uplink.city import FIGURES, PERIODS, CityReportError, city_report
+
+_HEADERS = {
+    "hall": ("网点", "Hall"), "period": ("时段", "Period"),
+    "issued": ("取号", "Issued"), "served": ("办结", "Served"), "no_shows": ("过号", "No-shows"),
+    "wait_p50_min": ("等候中位", "Wait p50"), "wait_p90_min": ("等候P90", "Wait p90"),
+    "ratings": ("评价", "Ratings"), "satisfied_share": ("满意率", "Satisfied"),
+    "rating_mean_5": ("均分/5", "Score/5"),
+}
+"""Column headings, Chinese over English."""
+
+CITY = ("全市", "City")
+
+
+def add_central_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--central``, ``--hall``, ``--from``, ``--to``, ``--by``, ``--password-file``,
+    ``--json`` to ``callnext report``."""
+    group = parser.add_argument_group("city report (central store)")
+    group.add_argument("--central", metavar="DSN", help="report from the city's central "
+                       "PostgreSQL (libpq DSN without password) instead of a hall's journal")
+    group.add_argument("--hall", action="append", metavar="ID",
+                       help="only this hall (repeat for several; default: every hall)")
+    group.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="first day of the period (with --central)")
+    group.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="last day of the period (default: --from)")
+    group.add_argument("--by", choices=PERIODS, default="day", help="one row per day, week "
+                       "(from Monday) or month (default: day)")
+    group.add_argument("--password-file", help="file holding the database password "
+                       "(mode 0600); else libpq's PGPASSWORD or ~/.pgpass")
+    group.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run_central_report(args: argparse.Namespace) -> int:
+    """Print the city report for ``args`` (see ``add_central_arguments``); 0 on success.
+
+    Raises:
+        CityReportError: no --from, or a period that ends before it starts.
+        PasswordFileError: the password file cannot be used.
+    """
+    import psycopg
+
+    from uplink.connect import APPLICATION_NAME, read_password
+
+    if args.start is None:
+        raise CityReportError("--central needs --from YYYY-MM-DD (and --to for a longer period)")
+    options: dict[str, Any] = {"application_name": APPLICATION_NAME + "-report"}
+    if args.password_file:
+        options["password"] = read_password(Path(args.password_file))
+    try:
+        with psycopg.connect(args.central, **options) as conn:
+            report = city_report(conn, args.start, args.end or args.start, args.by, args.hall)
+    except psycopg.OperationalError as err:
+        raise CityReportError(f"cannot read the central database: {err}".strip()) from err
+    except psycopg.errors.UndefinedTable as err:
+        raise CityReportError("the central database has no callnext tables yet: no hall's "
+                              "uplink has connected to it (docs/central.md)") from err
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_city(report))
+    return 0
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "satisfied_share":
+        return f"{value * 100:.1f}%"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def format_city(report: dict[str, Any]) -> str:
+    """The report as a text table: each period's halls, then the city line."""
+    columns = ("hall", "period", *FIGURES)
+    lines: list[Sequence[str]] = [[_HEADERS[c][0] for c in columns],
+                                  [_HEADERS[c][1] for c in columns]]
+    for city in report["city"]:
+        for row in report["rows"]:
+            if row["period"] == city["period"]:
+                lines.append([row["hall"], row["period"],
+                              *(_cell(n, row[n]) for n in FIGURES)])
+        lines.append([f"{CITY[0]} {CITY[1]}", city["period"],
+                      *(_cell(n, city[n]) for n in FIGURES)])
+    widths = [max(width(line[i]) for line in lines) for i in range(len(columns))]
+    title = (f"城市报表 City report {report['from']} … {report['to']} "
+             f"(按{ {'day': '日', 'week': '周', 'month': '月'}[report['by']] } by {report['by']})")
+    body = ["  ".join(pad(text, widths[i], right=i > 1) for i, text in enumerate(line))
+            for line in lines]
+    if not report["city"]:
+        body.append("没有数据 No events in this period.")
+    return "\n".join([title, *body])
