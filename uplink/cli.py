@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     from broker.journal import JOURNAL_NAME
     from config.load import load_hall
     from config.security import UPLINK_NODE
-    from foundation.sdnotify import notify
+    from foundation.sdnotify import Watchdog, notify
     from protocol.client import RequestClient
     from runtime.health import HealthReporter
     from runtime.security import socket_setup_for
@@ -72,7 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     uplink = Uplink(settings, Path(args.data) / JOURNAL_NAME, connect=lambda: connect(settings),
                     report=None if reporter is None else
-                    (lambda status, message: reporter.report(COMPONENT, status, message)))
+                    (lambda status, message: reporter.report(COMPONENT, status, message)),
+                    tick=Watchdog().pet)
     notify(ready=True, status=f"shipping hall {settings.hall_id}")
     log.info("uplink for hall %s started", settings.hall_id)
     try:

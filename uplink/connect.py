@@ -45,8 +45,13 @@ def read_password(path: Path) -> str:
 
 def connection_options(settings: CentralSettings) -> dict[str, Any]:
     """Keyword arguments for ``psycopg.connect`` beside the DSN (password read now)."""
-    options: dict[str, Any] = {"sslmode": settings.sslmode, "application_name": APPLICATION_NAME,
-                               "connect_timeout": settings.connect_timeout_seconds}
+    options: dict[str, Any] = {
+        "sslmode": settings.sslmode, "application_name": APPLICATION_NAME,
+        "connect_timeout": settings.connect_timeout_seconds,
+        # A WAN that silently drops packets must fail the call, not hang it: TCP keepalives
+        # and a send timeout bound every blocked read or write (the watchdog relies on it).
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        "tcp_user_timeout": 30_000}
     if settings.sslrootcert is not None:
         options["sslrootcert"] = settings.sslrootcert
     if settings.password_file is not None:

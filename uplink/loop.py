@@ -54,18 +54,22 @@ class Uplink:
         report: tells the broker the uplink's health (None: only logged).
         monotonic: the clock of backoff and the health threshold.
         rng: jitter's randomness.
+        tick: called at least once a second while the loop is healthy (the systemd
+            watchdog); a blocked network call stops it for at most the connection's timeouts.
     """
 
     def __init__(self, settings: CentralSettings, journal_path: Path, *,
                  connect: Callable[[], Any], report: Report | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 tick: Callable[[], object] | None = None) -> None:
         self.settings = settings
         self.journal_path = journal_path
         self._connect = connect
         self._report = report or (lambda status, message: None)
         self._monotonic = monotonic
         self._rng = rng or random.Random()
+        self._tick = tick or (lambda: None)
         self._conn: Any = None
         self._journal: Journal | None = None
         self._file: tuple[int, int, bool] | None = None
@@ -89,16 +93,27 @@ class Uplink:
                 try:
                     count = self.step()
                 except retryable as err:
-                    stop.wait(self._failed(err))
+                    self._wait(stop, self._failed(err))
                     continue
                 except CallnextError as err:
                     self._report("fault", f"shipping stopped: {err}"[:200])
                     raise
                 self._recovered()
+                self._tick()
                 if count == 0:
-                    stop.wait(self.settings.poll_seconds)
+                    self._wait(stop, self.settings.poll_seconds)
         finally:
             self.close()
+
+    def _wait(self, stop: threading.Event, seconds: float) -> None:
+        """Wait ``seconds`` or until stopped, ticking at least once a second."""
+        deadline = self._monotonic() + seconds
+        while not stop.is_set():
+            left = deadline - self._monotonic()
+            if left <= 0:
+                return
+            stop.wait(min(left, 1.0))
+            self._tick()
 
     def step(self) -> int:
         """One turn: (re)connect and check the resume point if needed, ship one batch.
