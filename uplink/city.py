@@ -21,7 +21,7 @@ counted on each day it appears in, without the wait that spans the night.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timezone
 from typing import Any, Literal, Sequence
 
 from foundation.errors import CallnextError
@@ -34,79 +34,99 @@ FIGURES: tuple[str, ...] = ("issued", "served", "no_shows", "wait_p50_min", "wai
 """The figures of each row, in column order."""
 
 _SQL = """
-WITH ev AS (
-    SELECT hall, seq, day, type, at, data, data->>'ticket' AS ticket
+WITH ev AS MATERIALIZED (
+    SELECT hall, seq, day, type, at, data->>'ticket' AS ticket,
+           CASE WHEN type = 'rated' THEN data END AS rating
     FROM callnext_events
     WHERE day BETWEEN %(start)s AND %(end)s
       AND (%(halls)s::text[] IS NULL OR hall = ANY(%(halls)s::text[]))
       AND type IN ('ticket_issued', 'transferred', 'called', 'finished', 'no_show', 'revived',
                    'rated')
 ),
+tickets AS (
+    SELECT hall, day, ticket,
+           bool_or(type = 'ticket_issued') AS issued,
+           bool_or(type = 'finished') AS served,
+           coalesce(max(seq) FILTER (WHERE type = 'no_show')
+                    > coalesce(max(seq) FILTER (WHERE type IN ('called', 'revived')), 0),
+                    false) AS no_show,
+           bool_or(type = 'transferred') AS transferred,
+           min(at) FILTER (WHERE type = 'ticket_issued') AS issued_at,
+           min(at) FILTER (WHERE type = 'called') AS called_at
+    FROM ev WHERE type <> 'rated'
+    GROUP BY hall, day, ticket
+),
+-- A transferred ticket has a wait per service: each issue or transfer to the next call.
 marks AS (
     SELECT hall, day, ticket, type, at,
            count(*) FILTER (WHERE type <> 'called')
                OVER (PARTITION BY hall, day, ticket ORDER BY seq) AS wait_no
-    FROM ev WHERE type IN ('ticket_issued', 'transferred', 'called')
+    FROM ev JOIN (SELECT hall, day, ticket FROM tickets WHERE transferred) AS moved
+         USING (hall, day, ticket)
+    WHERE type IN ('ticket_issued', 'transferred', 'called')
 ),
 waits AS (
-    SELECT hall, day,
-           greatest(0, extract(epoch FROM min(at) FILTER (WHERE type = 'called')
-                                         - min(at) FILTER (WHERE type <> 'called')) / 60.0)
-               AS minutes
+    SELECT hall, day, called_at - issued_at AS span
+    FROM tickets WHERE NOT transferred AND called_at IS NOT NULL AND issued_at IS NOT NULL
+    UNION ALL
+    SELECT hall, day, min(at) FILTER (WHERE type = 'called') - min(at) FILTER (WHERE type <> 'called')
     FROM marks WHERE wait_no > 0
     GROUP BY hall, day, ticket, wait_no
     HAVING count(*) FILTER (WHERE type = 'called') > 0
 ),
-last_word AS (
-    SELECT DISTINCT ON (hall, day, ticket) hall, day, type
-    FROM ev WHERE type IN ('called', 'no_show', 'revived')
-    ORDER BY hall, day, ticket, seq DESC
-),
 scored AS (
-    SELECT hall, day, data,
-           CASE WHEN jsonb_typeof(data->'score') = 'number' THEN (data->>'score')::float8
-                WHEN jsonb_typeof(data->'level') = 'number' THEN (data->>'level')::float8
+    SELECT hall, day, rating,
+           CASE WHEN jsonb_typeof(rating->'score') = 'number' THEN (rating->>'score')::float8
+                WHEN jsonb_typeof(rating->'level') = 'number' THEN (rating->>'level')::float8
            END AS score
     FROM ev WHERE type = 'rated'
 ),
 ratings AS (
     SELECT hall, day, score, scale,
-           CASE WHEN jsonb_typeof(data->'negative') = 'boolean'
-                THEN NOT (data->>'negative')::boolean
+           CASE WHEN jsonb_typeof(rating->'negative') = 'boolean'
+                THEN NOT (rating->>'negative')::boolean
                 ELSE score > CASE WHEN scale >= 5 THEN 2 ELSE 1 END END AS satisfied
-    FROM (SELECT hall, day, data, score,
-                 CASE WHEN jsonb_typeof(data->'scale') = 'number' THEN (data->>'scale')::float8
+    FROM (SELECT hall, day, rating, score,
+                 CASE WHEN jsonb_typeof(rating->'scale') = 'number'
+                      THEN (rating->>'scale')::float8
                       WHEN score > 3 THEN 5 ELSE 3 END AS scale
           FROM scored) AS s
 ),
+-- Counts are summed per hall and day first: only the waits reach the percentile sorts.
 facts AS (
-    SELECT hall, day, 'issued' AS kind, NULL::float8 AS value
-        FROM (SELECT DISTINCT hall, day, ticket FROM ev WHERE type = 'ticket_issued') AS i
-    UNION ALL SELECT hall, day, 'served', NULL
-        FROM (SELECT DISTINCT hall, day, ticket FROM ev WHERE type = 'finished') AS f
-    UNION ALL SELECT hall, day, 'no_show', NULL FROM last_word WHERE type = 'no_show'
-    UNION ALL SELECT hall, day, 'wait', minutes FROM waits
-    UNION ALL SELECT hall, day, 'satisfied', CASE WHEN satisfied THEN 1.0 ELSE 0.0 END
-        FROM ratings WHERE satisfied IS NOT NULL
-    UNION ALL SELECT hall, day, 'score5', 1 + (score - 1) * 4 / nullif(scale - 1, 0)
-        FROM ratings WHERE score IS NOT NULL
-),
-periods AS (
-    SELECT hall, date_trunc(%(by)s, day::timestamp)::date AS period, kind, value FROM facts
+    SELECT hall, day, count(*) FILTER (WHERE issued) AS issued,
+           count(*) FILTER (WHERE served) AS served, count(*) FILTER (WHERE no_show) AS no_show,
+           0 AS ratings, 0 AS satisfied, 0 AS scores, 0 AS score5, NULL::float8 AS wait
+        FROM tickets GROUP BY hall, day
+    UNION ALL
+    SELECT hall, day, 0, 0, 0, count(satisfied), count(*) FILTER (WHERE satisfied),
+           count(score), sum(1 + (score - 1) * 4 / nullif(scale - 1, 0)), NULL
+        FROM ratings GROUP BY hall, day
+    UNION ALL
+    SELECT hall, day, 0, 0, 0, 0, 0, 0, 0, greatest(0, extract(epoch FROM span) / 60.0)
+        FROM waits
 )
 SELECT grouping(hall) = 1 AS city, hall, period,
-       count(*) FILTER (WHERE kind = 'issued'),
-       count(*) FILTER (WHERE kind = 'served'),
-       count(*) FILTER (WHERE kind = 'no_show'),
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY value) FILTER (WHERE kind = 'wait'),
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY value) FILTER (WHERE kind = 'wait'),
-       count(*) FILTER (WHERE kind = 'satisfied'),
-       avg(value) FILTER (WHERE kind = 'satisfied'),
-       avg(value) FILTER (WHERE kind = 'score5')
-FROM periods
+       sum(issued)::int, sum(served)::int, sum(no_show)::int,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY wait),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY wait),
+       sum(ratings)::int, sum(satisfied)::float8 / nullif(sum(ratings), 0),
+       sum(score5)::float8 / nullif(sum(scores), 0)
+FROM (SELECT *, date_trunc(%(by)s, day::timestamp)::date AS period FROM facts) AS f
 GROUP BY GROUPING SETS ((hall, period), (period))
 ORDER BY period, city, hall
 """
+
+
+_LATEST = """
+SELECT h.hall, last.day, last.at
+FROM callnext_halls AS h
+LEFT JOIN LATERAL (SELECT e.day, e.at FROM callnext_events AS e WHERE e.hall = h.hall
+                   ORDER BY e.seq DESC LIMIT 1) AS last ON true
+WHERE %(halls)s::text[] IS NULL OR h.hall = ANY(%(halls)s::text[])
+ORDER BY h.hall
+"""
+"""Each hall's newest shipped event: a hall offline for a day shows here as a day behind."""
 
 
 class CityReportError(CallnextError):
@@ -134,9 +154,12 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
         halls: only these halls (None: every hall in the store); the city rows cover them.
 
     Returns:
-        ``{"from", "to", "by", "halls", "figures", "rows", "city"}``: ``rows`` holds one
-        dict per hall and period (``hall``, ``period`` and the ``FIGURES``), ``city`` one per
-        period over the halls; periods as ``YYYY-MM-DD`` of their first day.
+        ``{"from", "to", "by", "halls", "figures", "rows", "city", "shipped_until"}``:
+        ``rows`` holds one dict per hall and period (``hall``, ``period`` and the
+        ``FIGURES``), ``city`` one per period over the halls; periods as ``YYYY-MM-DD`` of
+        their first day. ``shipped_until`` maps every registered hall (of ``halls``) to its
+        newest central event's hall-local ``day`` and ``at`` (ISO 8601, UTC), or None: a
+        hall whose uplink is behind has figures that are not complete yet.
 
     Raises:
         CityReportError: ``end`` before ``start`` or an unknown ``by``.
@@ -148,7 +171,10 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
                               "--from and --to")
     params = {"start": start, "end": end, "by": by, "halls": list(halls) if halls else None}
     with conn.transaction():
+        # The sorts of a city's day (hundreds of thousands of rows) fit in memory with this.
+        conn.execute("SET LOCAL work_mem = '64MB'")
         found = conn.execute(_SQL, params).fetchall()
+        latest = conn.execute(_LATEST, {"halls": params["halls"]}).fetchall()
     rows: list[dict[str, Any]] = []
     city: list[dict[str, Any]] = []
     for is_city, hall, period, *values in found:
@@ -160,4 +186,8 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
             rows.append({"hall": hall, **entry})
     return {"from": start.isoformat(), "to": end.isoformat(), "by": by,
             "halls": sorted({row["hall"] for row in rows}), "figures": list(FIGURES),
-            "rows": rows, "city": city}
+            "rows": rows, "city": city,
+            "shipped_until": {hall: None if day is None else {
+                "day": day.isoformat(),
+                "at": at.astimezone(timezone.utc).isoformat(timespec="seconds")}
+                for hall, day, at in latest}}

@@ -102,4 +102,10 @@ def format_city(report: dict[str, Any]) -> str:
             for line in lines]
     if not report["city"]:
         body.append("没有数据 No events in this period.")
+    behind = [f"{hall} {'-' if last is None else last['at']}"
+              for hall, last in report["shipped_until"].items()
+              if last is None or last["day"] < report["to"]]
+    if behind:
+        body.append("未上报完整 Not shipped to the end of the period (newest event, UTC): "
+                    + ", ".join(behind))
     return "\n".join([title, *body])

@@ -20,6 +20,12 @@ class NoCentralTable(CallnextError):
     exit_status = 2
 
 
+class CentralUnavailable(CallnextError):
+    """The central database refused or could not be reached (``central-schema``)."""
+
+    exit_status = 2
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``callnext uplink``."""
     from runtime.security import add_security_args
@@ -38,6 +44,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         help="do not report the uplink's health to the broker")
     add_security_args(uplink)
     uplink.set_defaults(run=_run)
+    schema = sub.add_parser(
+        "central-schema", help="create or upgrade the central tables (the city's owner role)",
+        description="Create or upgrade the callnext tables in the city's central database, "
+                    "then exit. Run it with the owner role; halls' roles then need no right "
+                    "to create tables (docs/central.md, roles).")
+    schema.add_argument("--dsn", required=True, help="libpq DSN of the central database "
+                        "(without password)")
+    schema.add_argument("--password-file", help="file holding the password (mode 0600); "
+                        "else libpq's PGPASSWORD or ~/.pgpass")
+    schema.set_defaults(run=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from uplink.connect import APPLICATION_NAME, read_password
+    from uplink.schema import migrate
+
+    options = {"application_name": APPLICATION_NAME + "-schema"}
+    if args.password_file:
+        options["password"] = read_password(Path(args.password_file))
+    try:
+        with psycopg.connect(args.dsn, **options) as conn:
+            version = migrate(conn)
+    except psycopg.Error as err:
+        raise CentralUnavailable(f"cannot create the central tables: {err}".strip()) from err
+    print(f"central schema version {version} in place")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

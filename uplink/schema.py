@@ -61,8 +61,12 @@ def migrate(conn: Any) -> int:
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        conn.execute("CREATE TABLE IF NOT EXISTS callnext_schema_version ("
-                     "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        # Checked before creating: a hall's role that may not create tables (docs/central.md,
+        # roles) still connects once the city's owner role has migrated the schema.
+        exists = conn.execute("SELECT to_regclass('callnext_schema_version')").fetchone()[0]
+        if exists is None:
+            conn.execute("CREATE TABLE callnext_schema_version (version integer PRIMARY KEY, "
+                         "applied_at timestamptz NOT NULL DEFAULT now())")
         row = conn.execute("SELECT max(version) FROM callnext_schema_version").fetchone()
         current = int(row[0] or 0)
         if current > SCHEMA_VERSION:

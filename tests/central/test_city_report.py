@@ -68,6 +68,8 @@ def test_the_city_report_counts_as_each_hall_counts(
     assert city["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
     assert only_b["halls"] == ["hall-b"] and only_b["city"][0]["issued"] == own.issued
     assert only_b["rows"][0]["period"] == day[:8] + "01"
+    assert report["shipped_until"]["hall-a"]["day"] == day
+    assert set(only_b["shipped_until"]) == {"hall-b"}
 
 
 def _rated(journal: Journal, day: str, at: float, data: dict) -> None:
@@ -89,9 +91,11 @@ def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: s
     _ship(central_dsn, "hall-r", tmp_path / JOURNAL_NAME)
     with psycopg.connect(central_dsn) as conn:
         report = city_report(conn, date(2026, 11, 30), date(2026, 12, 7), "week")
-    [first] = report["rows"]  # the week of 2026-12-07 holds only an unreadable score
+    first, second = report["rows"]
     assert (first["period"], first["ratings"], first["satisfied_share"]) == ("2026-11-30", 4, 0.5)
     assert first["rating_mean_5"] == pytest.approx((5 + 1 + 4 + 2) / 4)
+    assert (second["period"], second["ratings"], second["satisfied_share"]) == (
+        "2026-12-07", 0, None)  # an unreadable score is not guessed
 
 
 def test_the_report_command_prints_the_city_table(tmp_path: Path, central_dsn: str) -> None:
@@ -106,6 +110,10 @@ def test_the_report_command_prints_the_city_table(tmp_path: Path, central_dsn: s
     table = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert table.returncode == 0, table.stderr
     assert "满意率" in table.stdout and "hall-p" in table.stdout and "全市 City" in table.stdout
+    assert "Not shipped to the end of the period" not in table.stdout
+    behind = subprocess.run([*base[:-1], "2026-12-03"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert "Not shipped to the end of the period" in behind.stdout and "hall-p" in behind.stdout
     as_json = subprocess.run([*base, "--json"], cwd=ROOT, capture_output=True, text=True,
                              timeout=60)
     assert json.loads(as_json.stdout)["city"][0]["issued"] == 1
