@@ -17,6 +17,7 @@ disk of this machine).
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import threading
@@ -213,6 +214,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         lags = measure_lag(pg, Path(tmp), samples)
         city = measure_city(pg, halls)
     lag = summarize(lags)
+    load = os.getloadavg()[0]
     return [
         {"figure": f"backlog of {backlog['events']} events shipped", "value": backlog["seconds"],
          "unit": "s", "how": "journal → PostgreSQL from scratch, batches of 1000 (target ≤ 20 s)"},
@@ -222,5 +224,5 @@ def run(quick: bool) -> list[dict[str, Any]]:
                       "50 ms apart, poll 0.1 s (target p99 ≤ 1000 ms)"),
         {"figure": f"city report, {city['halls']} halls' day", "value": city["seconds"],
          "unit": "s", "how": f"uplink.city.city_report over {city['rows']} central rows "
-                             "(target ≤ 5 s)"},
+                             f"(target ≤ 5 s); load average {load:.1f} on {os.cpu_count()} CPUs"},
     ]

@@ -61,9 +61,9 @@ marks AS (
     SELECT hall, day, ticket, type, at,
            count(*) FILTER (WHERE type <> 'called')
                OVER (PARTITION BY hall, day, ticket ORDER BY seq) AS wait_no
-    FROM ev JOIN (SELECT hall, day, ticket FROM tickets WHERE transferred) AS moved
-         USING (hall, day, ticket)
+    FROM ev
     WHERE type IN ('ticket_issued', 'transferred', 'called')
+      AND (hall, day, ticket) IN (SELECT hall, day, ticket FROM tickets WHERE transferred)
 ),
 waits AS (
     SELECT hall, day, called_at - issued_at AS span
