@@ -6,7 +6,6 @@ import hashlib
 import shutil
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,13 +121,3 @@ def hall_file(tmp: Path, central: str) -> Path:
     with path.open("a", encoding="utf-8") as out:
         out.write("\n[central]\n" + central)
     return path
-
-
-def wait_until(predicate: Any, limit_s: float = 30.0) -> bool:
-    """Poll ``predicate`` until true or ``limit_s`` passed."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())

@@ -11,8 +11,9 @@ import pytest
 
 from bench.pgserver import PgServer
 from broker.journal import JOURNAL_NAME, Journal
-from tests.central.central_tools import count, issue, settings, wait_until
+from tests.central.central_tools import count, issue, settings
 from tests.central.central_tools import running as running_uplink
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "central.md"
@@ -39,7 +40,7 @@ def test_the_documented_roles_let_a_hall_ship_only_its_own_rows(
     issue(journal, 30)
     journal.close()
     with running_uplink(settings(hall_dsn, "hall-a"), tmp_path) as run:
-        assert wait_until(lambda: count(central_dsn, "hall-a") == 30)
+        assert wait_for(lambda: count(central_dsn, "hall-a") == 30)
     assert run.error is None
     with psycopg.connect(hall_dsn, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

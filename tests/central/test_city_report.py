@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,13 +14,12 @@ from bench.replay_bench import all_day_hall, build_journal
 from broker.journal import JOURNAL_NAME, Entry, Journal
 from broker.report_figures import build_report
 from broker.rules import Event
+from callnext.cli import main
 from config.example import example_path
 from tests.central.central_tools import T0, settings
 from uplink.city import CityReportError, city_report
 from uplink.connect import connect
 from uplink.loop import Uplink
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ship(dsn: str, hall: str, journal: Path) -> None:
@@ -98,28 +95,27 @@ def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: s
         "2026-12-07", 0, None)  # an unreadable score is not guessed
 
 
-def test_the_report_command_prints_the_city_table(tmp_path: Path, central_dsn: str) -> None:
+def test_the_report_command_prints_the_city_table(
+        tmp_path: Path, central_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     journal.append([Entry(Event("ticket_issued", T0, {"ticket": "A001", "service": "general",
                                                       "seq_in_service": 1}), "2026-12-02")],
                    op="issue_ticket", node="kiosk-1", request_id=None, reply=None, at=T0)
     journal.close()
     _ship(central_dsn, "hall-p", tmp_path / JOURNAL_NAME)
-    base = [sys.executable, "-m", "callnext", "report", "--central", central_dsn,
-            "--from", "2026-12-01", "--to", "2026-12-02"]
-    table = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert table.returncode == 0, table.stderr
-    assert "满意率" in table.stdout and "hall-p" in table.stdout and "全市 City" in table.stdout
-    assert "Not shipped to the end of the period" not in table.stdout
-    behind = subprocess.run([*base[:-1], "2026-12-03"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
-    assert "Not shipped to the end of the period" in behind.stdout and "hall-p" in behind.stdout
-    as_json = subprocess.run([*base, "--json"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=60)
-    assert json.loads(as_json.stdout)["city"][0]["issued"] == 1
-    wrong = subprocess.run([*base[:-4], "--from", "2026-12-02", "--to", "2026-12-01"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=60)
-    assert wrong.returncode == 2 and "swap --from and --to" in wrong.stderr
+    base = ["report", "--central", central_dsn, "--from", "2026-12-01", "--to", "2026-12-02"]
+    assert main(base) == 0
+    table = capsys.readouterr().out
+    assert "满意率" in table and "hall-p" in table and "全市 City" in table
+    assert "Not shipped to the end of the period" not in table
+    assert main([*base[:-1], "2026-12-03"]) == 0
+    assert "Not shipped to the end of the period" in capsys.readouterr().out
+    assert main([*base, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["city"][0]["issued"] == 1
+    assert main([*base[:-4], "--from", "2026-12-02", "--to", "2026-12-01"]) == 2
+    assert "swap --from and --to" in capsys.readouterr().err
+    assert main(["report", "--date", "2026-12-02"]) == 2  # neither a hall nor --central
+    assert "--central" in capsys.readouterr().err
 
 
 def test_a_period_backwards_is_refused_before_any_query() -> None:

@@ -14,7 +14,8 @@ from bench.pgserver import PgServer
 from broker.journal import JOURNAL_NAME, Journal
 from callnext.demo import start_broker, stop_broker
 from protocol.client import RequestClient
-from tests.central.central_tools import chain_intact, count, hall_file, issue, rows, wait_until
+from tests.central.central_tools import chain_intact, count, hall_file, issue, rows
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,7 @@ def test_killed_mid_batch_loses_nothing_and_doubles_nothing(
     config = hall_file(tmp_path, _central(central_dsn, batch))
     process = _uplink(config, tmp_path, "--no-health")
     try:
-        assert wait_until(lambda: count(central_dsn, "hall-k") >= 3 * batch)
+        assert wait_for(lambda: count(central_dsn, "hall-k") >= 3 * batch)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:
@@ -50,7 +51,7 @@ def test_killed_mid_batch_loses_nothing_and_doubles_nothing(
     assert partial % batch == 0  # a batch is all there or not at all
     process = _uplink(config, tmp_path, "--no-health")
     try:
-        assert wait_until(lambda: count(central_dsn, "hall-k") == events, 60)
+        assert wait_for(lambda: count(central_dsn, "hall-k") == events, 60)
         process.send_signal(signal.SIGTERM)
         assert process.wait(20) == 0
     finally:
@@ -73,18 +74,18 @@ def test_ships_while_a_live_broker_writes_and_reports_its_health(
             for _ in range(60):  # the broker answers at once while the uplink reads
                 client.request("issue_ticket", {"service": "general"})
             seq = int(client.request("snapshot", {})["seq"])
-            assert wait_until(lambda: count(central_dsn, "hall-k") == seq)
+            assert wait_for(lambda: count(central_dsn, "hall-k") == seq)
             pg.stop()
             try:
                 issue_more = [client.request("issue_ticket", {"service": "general"})
                               for _ in range(5)]
                 assert len(issue_more) == 5
-                assert wait_until(lambda: _health(client) == "warning")
+                assert wait_for(lambda: _health(client) == "warning")
             finally:
                 pg.start()
-            assert wait_until(lambda: _health(client) == "ok")
+            assert wait_for(lambda: _health(client) == "ok")
             seq = int(client.request("snapshot", {})["seq"])
-            assert wait_until(lambda: count(central_dsn, "hall-k") >= seq - 2)
+            assert wait_for(lambda: count(central_dsn, "hall-k") >= seq - 2)
     finally:
         if uplink is not None:
             uplink.send_signal(signal.SIGTERM)

@@ -15,8 +15,8 @@ from tests.central.central_tools import (
     rows,
     running,
     settings,
-    wait_until,
 )
+from tests.conftest import wait_for
 from uplink.shipper import CentralHistoryError
 
 
@@ -28,7 +28,7 @@ def _shipped_then_restored(tmp_path: Path, dsn: str) -> Path:
     copy_journal(data / JOURNAL_NAME, tmp_path / "backup" / JOURNAL_NAME)
     issue(journal, 40, first=61)
     with running(settings(dsn), data):
-        assert wait_until(lambda: count(dsn) == 100)
+        assert wait_for(lambda: count(dsn) == 100)
     journal.close()
     shutil.rmtree(data)
     shutil.copytree(tmp_path / "backup", data)
@@ -42,7 +42,7 @@ def test_a_journal_restored_and_written_on_is_refused(tmp_path: Path, central_ds
     journal = Journal(data / JOURNAL_NAME)
     issue(journal, 50, first=61, at=2_000_000_000.0, marker="after restore")  # seq 61..110
     with running(settings(central_dsn), data, report=lambda s, m: reports.append((s, m))) as run:
-        assert wait_until(lambda: not run.thread.is_alive())
+        assert wait_for(lambda: not run.thread.is_alive())
     assert isinstance(run.error, CentralHistoryError)
     assert "different event at seq 100" in str(run.error)
     assert reports and reports[-1][0] == "fault"
@@ -54,7 +54,7 @@ def test_a_journal_behind_the_central_store_is_refused(tmp_path: Path, central_d
     data = _shipped_then_restored(tmp_path, central_dsn)
     before = rows(central_dsn)
     with running(settings(central_dsn), data) as run:
-        assert wait_until(lambda: not run.thread.is_alive())
+        assert wait_for(lambda: not run.thread.is_alive())
     assert isinstance(run.error, CentralHistoryError)
     assert "ends at seq 60" in str(run.error) and "seq 100" in str(run.error)
     assert rows(central_dsn) == before
@@ -68,12 +68,12 @@ def test_a_journal_replaced_while_the_uplink_runs_is_refused(
     copy_journal(data / JOURNAL_NAME, tmp_path / "backup" / JOURNAL_NAME)
     issue(journal, 20, first=21)
     with running(settings(central_dsn), data) as run:
-        assert wait_until(lambda: count(central_dsn) == 40)
+        assert wait_for(lambda: count(central_dsn) == 40)
         journal.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{data / JOURNAL_NAME}{suffix}").unlink(missing_ok=True)
         shutil.copy(tmp_path / "backup" / JOURNAL_NAME, data / JOURNAL_NAME)
-        assert wait_until(lambda: not run.thread.is_alive())
+        assert wait_for(lambda: not run.thread.is_alive())
     assert isinstance(run.error, CentralHistoryError)
     assert count(central_dsn) == 40
 
@@ -85,9 +85,9 @@ def test_another_journal_under_the_same_hall_id_is_refused(
         issue(journal, 10, marker=name)
         journal.close()
     with running(settings(central_dsn, "hall-a"), tmp_path / "a"):
-        assert wait_until(lambda: count(central_dsn) == 10)
+        assert wait_for(lambda: count(central_dsn) == 10)
     with running(settings(central_dsn, "hall-a"), tmp_path / "b") as run:
-        assert wait_until(lambda: not run.thread.is_alive())
+        assert wait_for(lambda: not run.thread.is_alive())
     assert isinstance(run.error, CentralHistoryError)
     assert "two halls share this hall_id" in str(run.error)
     assert {r[2]["marker"] for r in rows(central_dsn)} == {"a"}

@@ -18,8 +18,8 @@ from tests.central.central_tools import (
     rows,
     running,
     settings,
-    wait_until,
 )
+from tests.conftest import wait_for
 
 
 def test_first_sync_ships_every_event_in_order_with_an_intact_chain(
@@ -27,9 +27,9 @@ def test_first_sync_ships_every_event_in_order_with_an_intact_chain(
     journal = Journal(tmp_path / JOURNAL_NAME)
     issue(journal, 120)
     with running(settings(central_dsn), tmp_path):
-        assert wait_until(lambda: count(central_dsn) == 120)
+        assert wait_for(lambda: count(central_dsn) == 120)
         issue(journal, 5, first=121)  # events written while it runs follow
-        assert wait_until(lambda: count(central_dsn) == 125)
+        assert wait_for(lambda: count(central_dsn) == 125)
     found = rows(central_dsn)
     assert [r[0] for r in found] == list(range(1, 126))
     assert found[6][2]["ticket"] == "A007" and found[6][1] == "ticket_issued"
@@ -51,7 +51,7 @@ def test_pin_hashes_never_leave_the_hall(tmp_path: Path, central_dsn: str) -> No
     journal.append([Entry(Event("staff_added", T0, data), DAY)], op="add_staff", node="admin",
                    request_id="r1", reply=b"{}", at=T0)
     with running(settings(central_dsn), tmp_path):
-        assert wait_until(lambda: count(central_dsn) == 1)
+        assert wait_for(lambda: count(central_dsn) == 1)
     with psycopg.connect(central_dsn) as conn:
         text = conn.execute("SELECT data::text FROM callnext_events").fetchone()[0]
         shipped = conn.execute("SELECT data FROM callnext_events").fetchone()[0]
@@ -68,15 +68,15 @@ def test_an_outage_only_delays_and_is_reported_then_cleared(
     reports: list[tuple[str, str]] = []
     chosen = settings(central_dsn, health_after_seconds=0)
     with running(chosen, tmp_path, report=lambda s, m: reports.append((s, m))) as runner:
-        assert wait_until(lambda: count(central_dsn) == 30)
+        assert wait_for(lambda: count(central_dsn) == 30)
         pg.stop()
         try:
             issue(journal, 70, first=31)  # the hall keeps working while the city is away
-            assert wait_until(lambda: bool(reports))
+            assert wait_for(lambda: bool(reports))
         finally:
             pg.start()
-        assert wait_until(lambda: count(central_dsn) == 100)
-        assert wait_until(lambda: reports[-1][0] == "ok")
+        assert wait_for(lambda: count(central_dsn) == 100)
+        assert wait_for(lambda: reports[-1][0] == "ok")
         assert runner.error is None
     assert reports[0][0] == "warning" and "central database not reached" in reports[0][1]
     found = rows(central_dsn)
@@ -92,7 +92,7 @@ def test_two_halls_ship_at_once_into_one_store(tmp_path: Path, central_dsn: str)
         journals.append(journal)
     with running(settings(central_dsn, "hall-a"), tmp_path / "a"), \
             running(settings(central_dsn, "hall-b"), tmp_path / "b"):
-        assert wait_until(lambda: count(central_dsn, "hall-a") == 400
+        assert wait_for(lambda: count(central_dsn, "hall-a") == 400
                           and count(central_dsn, "hall-b") == 300)
     for hall, name, events in (("hall-a", "a", 400), ("hall-b", "b", 300)):
         found = rows(central_dsn, hall)
