@@ -15,9 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class NoCentralTable(CallnextError):
-    """The hall file has no ``[central]`` table."""
+    """The hall file has no ``[central]`` table: restarting cannot help (exit status 3)."""
 
-    exit_status = 2
+    exit_status = 3
 
 
 class CentralUnavailable(CallnextError):

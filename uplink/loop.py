@@ -216,7 +216,7 @@ class Uplink:
         failing_s = now - self._failing_since
         if not self._warned and failing_s >= self.settings.health_after_seconds:
             self._warned = True
-            message = f"central database not reached for {failing_s:.0f} s: {err}"
+            message = f"nothing shipped to the central database for {failing_s:.0f} s: {err}"
             log.error("hall %s: %s", self.settings.hall_id, message)
             self._report("warning", " ".join(message.split())[:200])
         delay = min(self.settings.backoff_max_seconds, BACKOFF_FIRST_S * 2 ** self._failures)

@@ -61,4 +61,4 @@ def test_the_uplink_refuses_a_hall_without_central_table(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-m", "callnext", "uplink", "--config",
                            str(example_path()), "--data", str(tmp_path), "--no-health"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "no [central] table" in done.stderr
+    assert done.returncode == 3 and "no [central] table" in done.stderr
