@@ -62,3 +62,13 @@ def test_the_uplink_refuses_a_hall_without_central_table(tmp_path: Path) -> None
                            str(example_path()), "--data", str(tmp_path), "--no-health"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3 and "no [central] table" in done.stderr
+
+
+def test_keys_init_makes_the_uplinks_key_when_the_hall_has_a_central_table(
+        tmp_path: Path) -> None:
+    from callnext.keys import default_names
+    from config.example import example_path
+
+    assert "uplink" not in default_names(hall_path=str(example_path()))
+    path = hall_file(tmp_path, 'hall_id = "h"\ndsn = "host=db dbname=city"\nsslmode = "require"\n')
+    assert "uplink" in default_names(hall_path=str(path))

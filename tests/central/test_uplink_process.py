@@ -13,7 +13,9 @@ import psycopg
 from bench.pgserver import PgServer
 from broker.journal import JOURNAL_NAME, Journal
 from callnext.demo import start_broker, stop_broker
+from callnext.keys import default_names, init_keys
 from protocol.client import RequestClient
+from protocol.security import client_socket_setup
 from tests.central.central_tools import chain_intact, count, hall_file, issue, rows
 from tests.conftest import wait_for
 
@@ -63,14 +65,19 @@ def test_killed_mid_batch_loses_nothing_and_doubles_nothing(
 
 def test_ships_while_a_live_broker_writes_and_reports_its_health(
         tmp_path: Path, pg: PgServer, central_dsn: str) -> None:
-    data = tmp_path / "data"
+    """With CURVE keys, as installed: the uplink reports under its own key and role."""
+    data, keys = tmp_path / "data", tmp_path / "keys"
     config = hall_file(tmp_path, _central(central_dsn, 50) + "health_after_seconds = 0\n")
-    broker, endpoints = start_broker(str(config), data, clock_start="2026-12-02T09:00:00")
+    init_keys(keys, default_names(hall_path=str(config)))
+    broker, endpoints = start_broker(str(config), data, clock_start="2026-12-02T09:00:00",
+                                     keys_dir=keys)
     uplink = None
     try:
-        with RequestClient(endpoints["commands"], "admin", timeout_ms=5000) as client:
+        with RequestClient(endpoints["commands"], "admin", timeout_ms=5000,
+                           socket_setup=client_socket_setup(keys, "admin")) as client:
             client.request("issue_ticket", {"service": "general"})
-            uplink = _uplink(config, data, "--insecure", "--endpoint", endpoints["commands"])
+            uplink = _uplink(config, data, "--keys", str(keys), "--endpoint",
+                             endpoints["commands"])
             for _ in range(60):  # the broker answers at once while the uplink reads
                 client.request("issue_ticket", {"service": "general"})
             seq = int(client.request("snapshot", {})["seq"])
