@@ -1,8 +1,8 @@
 """The city's period report, computed in SQL on the central store (``callnext report --central``).
 
 Per hall and for the whole city, per day, week or month: tickets issued, served
-(finished), no-shows, the median and 90th percentile of the waits, ratings, 满意率
-and the mean rating on a 5-point scale. The figures are counted as the hall's own
+(finished), no-shows, the median and 90th percentile of the waits, ratings, 差评
+(negative ratings), 满意率 and the mean rating on a 5-point scale. The figures are counted as the hall's own
 report counts them (``broker.report_figures``), within each hall-local day:
 
 * a wait runs from the ticket's issue (or its transfer) to the next call of it;
@@ -30,7 +30,7 @@ Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 
 FIGURES: tuple[str, ...] = ("issued", "served", "no_shows", "wait_p50_min", "wait_p90_min",
-                            "ratings", "satisfied_share", "rating_mean_5")
+                            "ratings", "negative_ratings", "satisfied_share", "rating_mean_5")
 """The figures of each row, in column order."""
 
 _SQL = """
@@ -110,7 +110,8 @@ SELECT grouping(hall) = 1 AS city, hall, period,
        sum(issued)::int, sum(served)::int, sum(no_show)::int,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY wait),
        percentile_disc(0.9) WITHIN GROUP (ORDER BY wait),
-       sum(ratings)::int, sum(satisfied)::float8 / nullif(sum(ratings), 0),
+       sum(ratings)::int, (sum(ratings) - sum(satisfied))::int,
+       sum(satisfied)::float8 / nullif(sum(ratings), 0),
        sum(score5)::float8 / nullif(sum(scores), 0)
 FROM (SELECT *, date_trunc(%(by)s, day::timestamp)::date AS period FROM facts) AS f
 GROUP BY GROUPING SETS ((hall, period), (period))

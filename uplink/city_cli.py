@@ -20,7 +20,8 @@ _HEADERS = {
     "hall": ("网点", "Hall"), "period": ("时段", "Period"),
     "issued": ("取号", "Issued"), "served": ("办结", "Served"), "no_shows": ("过号", "No-shows"),
     "wait_p50_min": ("等候中位", "Wait p50"), "wait_p90_min": ("等候P90", "Wait p90"),
-    "ratings": ("评价", "Ratings"), "satisfied_share": ("满意率", "Satisfied"),
+    "ratings": ("评价", "Ratings"), "negative_ratings": ("差评", "Negative"),
+    "satisfied_share": ("满意率", "Satisfied"),
     "rating_mean_5": ("均分/5", "Score/5"),
 }
 """Column headings, Chinese over English."""

@@ -58,6 +58,7 @@ def test_the_city_report_counts_as_each_hall_counts(
         assert (row["issued"], row["served"], row["no_shows"], row["ratings"]) == (
             own.issued, own.finished, own.no_show, own.ratings)
         assert row["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
+        assert row["negative_ratings"] == own.negative_ratings
         assert row["satisfied_share"] == pytest.approx(
             (own.ratings - own.negative_ratings) / own.ratings, abs=1e-3)
     city = report["city"][0]
