@@ -9,9 +9,10 @@ report counts them (``broker.report_figures``), within each hall-local day:
   percentiles are nearest-rank (``percentile_disc``), in minutes;
 * a no-show is a ticket whose last call, no-show or revival of the day is a no-show;
 * a rating is satisfied unless the broker marked it ``negative``; events without that
-  flag count score 1 of 3 (or 1–2 of 5) as negative. The score is read from ``score``
-  or ``level`` and the scale from ``scale`` (3 when absent, 5 when a score exceeds 3),
-  so the 3-level events of older halls and the 5-level ones of newer halls mix.
+  flag count score 1 of 3 (or 1–2 of 5) as negative. The score is read from ``score``,
+  else from the ``level`` code (``very_satisfied`` … ``very_dissatisfied``), and the
+  scale from ``scale`` (3 when absent, 5 when a score exceeds 3 or the level is a
+  five-level code), so the 3-level events of older halls and the 5-level ones mix.
 
 City figures are computed over all the halls' tickets (the city's median wait is the
 median of every wait, not a median of medians). A ticket carried past midnight is
@@ -77,7 +78,13 @@ waits AS (
 scored AS (
     SELECT hall, day, rating,
            CASE WHEN jsonb_typeof(rating->'score') = 'number' THEN (rating->>'score')::float8
-                WHEN jsonb_typeof(rating->'level') = 'number' THEN (rating->>'level')::float8
+                WHEN rating->>'scale' = '3' THEN CASE rating->>'level'
+                    WHEN 'satisfied' THEN 3 WHEN 'basically_satisfied' THEN 2
+                    WHEN 'dissatisfied' THEN 1 END
+                ELSE CASE rating->>'level'
+                    WHEN 'very_satisfied' THEN 5 WHEN 'satisfied' THEN 4
+                    WHEN 'basically_satisfied' THEN 3 WHEN 'dissatisfied' THEN 2
+                    WHEN 'very_dissatisfied' THEN 1 END
            END AS score
     FROM ev WHERE type = 'rated'
 ),
@@ -89,7 +96,9 @@ ratings AS (
     FROM (SELECT hall, day, rating, score,
                  CASE WHEN jsonb_typeof(rating->'scale') = 'number'
                       THEN (rating->>'scale')::float8
-                      WHEN score > 3 THEN 5 ELSE 3 END AS scale
+                      WHEN score > 3 OR rating->>'level' IN ('very_satisfied',
+                                                             'very_dissatisfied') THEN 5
+                      ELSE 3 END AS scale
           FROM scored) AS s
 ),
 -- Counts are summed per hall and day first: only the waits reach the percentile sorts.

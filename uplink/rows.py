@@ -21,6 +21,11 @@ from broker.journal import StoredEvent
 SECRET_KEYS = frozenset({"pin_hash"})
 """Keys never shipped, at any depth of an event's data (staff PIN hashes)."""
 
+PRIVATE_TOP_LEVEL = frozenset({"name"})
+"""Top-level keys never shipped: a staff member's name (``staff_added``). The broker never
+publishes them either (w-staff's ``PRIVATE_FIELDS``); the 工号 (``staff``) is shipped, so the
+city can report per clerk without knowing who the clerk is."""
+
 GENESIS = bytes(32)
 """The chain value before a hall's first row."""
 
@@ -50,9 +55,15 @@ class CentralRow:
     chain: bytes
 
 
+def shipped_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as it leaves the hall: no PIN hash anywhere, no name at the top."""
+    stripped: dict[str, Any] = strip_secrets(data)
+    return {key: value for key, value in stripped.items() if key not in PRIVATE_TOP_LEVEL}
+
+
 def digest_of(stored: StoredEvent) -> tuple[dict[str, Any], str, bytes]:
-    """The stripped data, its JSON text and the event's content digest."""
-    data = strip_secrets(stored.data)
+    """The shipped data, its JSON text and the event's content digest."""
+    data = shipped_data(stored.data)
     data_json = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # repr() of a float is exact and stable across Python versions.
     canonical = f"{stored.seq}\n{stored.day}\n{stored.type}\n{stored.at!r}\n{data_json}"

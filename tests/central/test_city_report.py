@@ -82,16 +82,21 @@ def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: s
     _rated(journal, "2026-12-01", T0 + 1, {"ticket": "A002", "counter": 1, "score": 1})  # 1/3
     _rated(journal, "2026-12-02", T0 + 2, {"ticket": "A003", "counter": 1, "score": 4,
                                             "scale": 5})          # 5-level, no flag: satisfied
-    _rated(journal, "2026-12-03", T0 + 3, {"ticket": "A004", "counter": 1, "level": 2,
-                                            "scale": 5})          # 'level' field: negative
+    _rated(journal, "2026-12-03", T0 + 3, {"ticket": "A004", "counter": 1,
+                                            "level": "dissatisfied", "scale": 5})  # code only
+    _rated(journal, "2026-12-04", T0 + 5, {"ticket": "A006", "counter": 1,   # w-quality's shape
+                                            "score": 5, "scale": 5, "negative": False,
+                                            "level": "very_satisfied", "reason": None,
+                                            "staff": "1024", "service": "general"})
     _rated(journal, "2026-12-07", T0 + 4, {"ticket": "A005", "counter": 1, "score": "?"})
     journal.close()
     _ship(central_dsn, "hall-r", tmp_path / JOURNAL_NAME)
     with psycopg.connect(central_dsn) as conn:
         report = city_report(conn, date(2026, 11, 30), date(2026, 12, 7), "week")
     first, second = report["rows"]
-    assert (first["period"], first["ratings"], first["satisfied_share"]) == ("2026-11-30", 4, 0.5)
-    assert first["rating_mean_5"] == pytest.approx((5 + 1 + 4 + 2) / 4)
+    assert (first["period"], first["ratings"], first["negative_ratings"]) == ("2026-11-30", 5, 2)
+    assert first["satisfied_share"] == pytest.approx(3 / 5)
+    assert first["rating_mean_5"] == pytest.approx((5 + 1 + 4 + 2 + 5) / 5)
     assert (second["period"], second["ratings"], second["satisfied_share"]) == (
         "2026-12-07", 0, None)  # an unreadable score is not guessed
 

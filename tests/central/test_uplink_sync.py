@@ -42,10 +42,11 @@ def test_first_sync_ships_every_event_in_order_with_an_intact_chain(
     journal.close()
 
 
-def test_pin_hashes_never_leave_the_hall(tmp_path: Path, central_dsn: str) -> None:
+def test_pin_hashes_and_staff_names_never_leave_the_hall(
+        tmp_path: Path, central_dsn: str) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     secret = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"
-    data = {"staff": "s07", "pin_hash": secret,
+    data = {"staff": "s07", "pin_hash": secret, "name": "李四", "role": "clerk",
             "changes": [{"staff": "s08", "pin_hash": secret, "name": "王"}],
             "nested": {"deep": {"pin_hash": secret, "kept": 1}}}
     journal.append([Entry(Event("staff_added", T0, data), DAY)], op="add_staff", node="admin",
@@ -55,8 +56,8 @@ def test_pin_hashes_never_leave_the_hall(tmp_path: Path, central_dsn: str) -> No
     with psycopg.connect(central_dsn) as conn:
         text = conn.execute("SELECT data::text FROM callnext_events").fetchone()[0]
         shipped = conn.execute("SELECT data FROM callnext_events").fetchone()[0]
-    assert "pin_hash" not in text and "argon2" not in text
-    assert shipped == {"staff": "s07", "changes": [{"staff": "s08", "name": "王"}],
+    assert "pin_hash" not in text and "argon2" not in text and "李四" not in text
+    assert shipped == {"staff": "s07", "role": "clerk", "changes": [{"staff": "s08", "name": "王"}],
                        "nested": {"deep": {"kept": 1}}}
     journal.close()
 
