@@ -2,8 +2,9 @@
 
 Per hall and for the whole city, per day, week or month: tickets issued, served
 (finished), no-shows, the median and 90th percentile of the waits, ratings, 差评
-(negative ratings), 满意率 and the mean rating on a 5-point scale. The figures are counted as the hall's own
-report counts them (``broker.report_figures``), within each hall-local day:
+(negative ratings), 满意率 and the mean rating on a 5-point scale. The figures are
+counted as the hall's own report counts them (``broker.report_figures``), within each
+hall-local day:
 
 * a wait runs from the ticket's issue (or its transfer) to the next call of it;
   percentiles are nearest-rank (``percentile_disc``), in minutes;
@@ -70,7 +71,8 @@ waits AS (
     SELECT hall, day, called_at - issued_at AS span
     FROM tickets WHERE NOT transferred AND called_at IS NOT NULL AND issued_at IS NOT NULL
     UNION ALL
-    SELECT hall, day, min(at) FILTER (WHERE type = 'called') - min(at) FILTER (WHERE type <> 'called')
+    SELECT hall, day,
+           min(at) FILTER (WHERE type = 'called') - min(at) FILTER (WHERE type <> 'called')
     FROM marks WHERE wait_no > 0
     GROUP BY hall, day, ticket, wait_no
     HAVING count(*) FILTER (WHERE type = 'called') > 0
@@ -138,6 +140,19 @@ ORDER BY h.hall
 """
 """Each hall's newest shipped event: a hall offline for a day shows here as a day behind."""
 
+_CASES = """
+SELECT hall, count(*) FILTER (WHERE NOT closed), count(*) FILTER (WHERE overdue AND NOT closed)
+FROM (SELECT hall, bool_or(type = 'case_overdue') AS overdue,
+             bool_or(type = 'case_closed') AS closed
+      FROM callnext_events
+      WHERE type IN ('case_opened', 'case_overdue', 'case_closed')
+        AND (%(halls)s::text[] IS NULL OR hall = ANY(%(halls)s::text[]))
+      GROUP BY hall, data->>'case') AS cases
+GROUP BY hall
+"""
+"""差评 cases not closed (and of them overdue) per hall, whatever their day: the city view's
+"overdue cases" (w-quality's ``case_opened`` / ``case_overdue`` / ``case_closed`` events)."""
+
 
 class CityReportError(CallnextError):
     """The report's arguments cannot make a report (the period, the grouping)."""
@@ -164,12 +179,15 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
         halls: only these halls (None: every hall in the store); the city rows cover them.
 
     Returns:
-        ``{"from", "to", "by", "halls", "figures", "rows", "city", "shipped_until"}``:
+        ``{"from", "to", "by", "halls", "figures", "rows", "city", "shipped_until",
+        "cases"}``:
         ``rows`` holds one dict per hall and period (``hall``, ``period`` and the
         ``FIGURES``), ``city`` one per period over the halls; periods as ``YYYY-MM-DD`` of
         their first day. ``shipped_until`` maps every registered hall (of ``halls``) to its
         newest central event's hall-local ``day`` and ``at`` (ISO 8601, UTC), or None: a
-        hall whose uplink is behind has figures that are not complete yet.
+        hall whose uplink is behind has figures that are not complete yet. ``cases`` maps
+        the same halls to their 差评 cases not closed yet, whatever the period:
+        ``{"open": n, "overdue": m}`` (``overdue`` counted within ``open``).
 
     Raises:
         CityReportError: ``end`` before ``start`` or an unknown ``by``.
@@ -185,6 +203,8 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
         conn.execute("SET LOCAL work_mem = '64MB'")
         found = conn.execute(_SQL, params).fetchall()
         latest = conn.execute(_LATEST, {"halls": params["halls"]}).fetchall()
+        cases = {hall: {"open": int(open_), "overdue": int(overdue)} for hall, open_, overdue
+                 in conn.execute(_CASES, {"halls": params["halls"]})}
     rows: list[dict[str, Any]] = []
     city: list[dict[str, Any]] = []
     for is_city, hall, period, *values in found:
@@ -200,4 +220,5 @@ def city_report(conn: Any, start: date, end: date, by: str = "day",
             "shipped_until": {hall: None if day is None else {
                 "day": day.isoformat(),
                 "at": at.astimezone(timezone.utc).isoformat(timespec="seconds")}
-                for hall, day, at in latest}}
+                for hall, day, at in latest},
+            "cases": {hall: cases.get(hall, {"open": 0, "overdue": 0}) for hall, _d, _a in latest}}

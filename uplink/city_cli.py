@@ -109,4 +109,8 @@ def format_city(report: dict[str, Any]) -> str:
     if behind:
         body.append("未上报完整 Not shipped to the end of the period (newest event, UTC): "
                     + ", ".join(behind))
+    cases = [f"{hall} {c['open']} ({c['overdue']})" for hall, c in report["cases"].items()
+             if c["open"]]
+    if cases:
+        body.append("未结差评 Open 差评 cases now (of them overdue): " + ", ".join(cases))
     return "\n".join([title, *body])

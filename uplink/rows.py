@@ -21,10 +21,11 @@ from broker.journal import StoredEvent
 SECRET_KEYS = frozenset({"pin_hash"})
 """Keys never shipped, at any depth of an event's data (staff PIN hashes)."""
 
-PRIVATE_TOP_LEVEL = frozenset({"name"})
-"""Top-level keys never shipped: a staff member's name (``staff_added``). The broker never
-publishes them either (w-staff's ``PRIVATE_FIELDS``); the 工号 (``staff``) is shipped, so the
-city can report per clerk without knowing who the clerk is."""
+PRIVATE_TOP_LEVEL = frozenset({"name", "note"})
+"""Top-level keys never shipped, which the broker keeps in the journal but never publishes
+either: a staff member's ``name`` (``staff_added``) and a manager's ``note`` on a 差评 case
+(``case_noted``, ``case_closed``: a callback note may name the visitor). The 工号 (``staff``)
+is shipped, so the city can report per clerk without knowing who the clerk is."""
 
 GENESIS = bytes(32)
 """The chain value before a hall's first row."""
@@ -56,7 +57,7 @@ class CentralRow:
 
 
 def shipped_data(data: dict[str, Any]) -> dict[str, Any]:
-    """An event's data as it leaves the hall: no PIN hash anywhere, no name at the top."""
+    """An event's data as it leaves the hall: no PIN hash anywhere, no name or note at the top."""
     stripped: dict[str, Any] = strip_secrets(data)
     return {key: value for key, value in stripped.items() if key not in PRIVATE_TOP_LEVEL}
 

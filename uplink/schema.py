@@ -36,6 +36,11 @@ CREATE TABLE callnext_events (
 CREATE INDEX callnext_events_hall_day_type ON callnext_events (hall, day, type);
 CREATE INDEX callnext_events_day_type ON callnext_events (day, type);
 """),
+    (2, """
+-- 差评 cases of every day that are still open: the city view counts them per hall.
+CREATE INDEX callnext_events_cases ON callnext_events (hall)
+    WHERE type IN ('case_opened', 'case_overdue', 'case_closed');
+"""),
 )
 """(version, SQL) in order; a new migration is appended, never edited."""
 

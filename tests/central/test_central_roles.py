@@ -31,7 +31,7 @@ def test_the_documented_roles_let_a_hall_ship_only_its_own_rows(
         tmp_path: Path, pg: PgServer, central_dsn: str) -> None:
     owner = subprocess.run([sys.executable, "-m", "callnext", "central-schema", "--dsn",
                             central_dsn], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert owner.returncode == 0 and "version 1" in owner.stdout, owner.stderr
+    assert owner.returncode == 0 and "version 2" in owner.stdout, owner.stderr
     with psycopg.connect(central_dsn, autocommit=True) as conn:
         conn.execute(_sql_block("### Roles").replace("HALL_ID", "hall-a"))
         conn.execute("CREATE ROLE \"hall_hall-b\" LOGIN IN ROLE callnext_hall")

@@ -101,6 +101,22 @@ def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: s
         "2026-12-07", 0, None)  # an unreadable score is not guessed
 
 
+def test_open_and_overdue_cases_are_counted_per_hall(tmp_path: Path, central_dsn: str) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    for offset, (kind, case) in enumerate([("case_opened", "X"), ("case_opened", "Y"),
+                                           ("case_opened", "Z"), ("case_overdue", "Y"),
+                                           ("case_overdue", "Z"), ("case_closed", "Z")]):
+        journal.append([Entry(Event(kind, T0 + offset, {"case": case}), "2026-11-20")],
+                       op="bench", node="web", request_id=None, reply=None, at=T0 + offset)
+    journal.close()
+    _ship(central_dsn, "hall-c", tmp_path / JOURNAL_NAME)
+    with psycopg.connect(central_dsn) as conn:
+        report = city_report(conn, date(2026, 12, 1), date(2026, 12, 1))
+        version = conn.execute("SELECT max(version) FROM callnext_schema_version").fetchone()[0]
+    assert report["cases"] == {"hall-c": {"open": 2, "overdue": 1}}  # whatever the period
+    assert version == 2
+
+
 def test_the_report_command_prints_the_city_table(
         tmp_path: Path, central_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)

@@ -35,14 +35,14 @@ def test_first_sync_ships_every_event_in_order_with_an_intact_chain(
     assert found[6][2]["ticket"] == "A007" and found[6][1] == "ticket_issued"
     assert chain_intact(found)
     with psycopg.connect(central_dsn) as conn:
-        assert conn.execute("SELECT max(version) FROM callnext_schema_version").fetchone()[0] == 1
+        assert conn.execute("SELECT max(version) FROM callnext_schema_version").fetchone()[0] == 2
         day, at = conn.execute("SELECT day::text, extract(epoch FROM at) FROM callnext_events "
                                "WHERE hall = 'hall-a' AND seq = 1").fetchone()
     assert day == DAY and float(at) == T0 + 1
     journal.close()
 
 
-def test_pin_hashes_and_staff_names_never_leave_the_hall(
+def test_pin_hashes_staff_names_and_case_notes_never_leave_the_hall(
         tmp_path: Path, central_dsn: str) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     secret = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"
@@ -51,12 +51,17 @@ def test_pin_hashes_and_staff_names_never_leave_the_hall(
             "nested": {"deep": {"pin_hash": secret, "kept": 1}}}
     journal.append([Entry(Event("staff_added", T0, data), DAY)], op="add_staff", node="admin",
                    request_id="r1", reply=b"{}", at=T0)
+    note = {"case": "20261202-A002", "note": "回访张先生 13800000000", "staff": "1001"}
+    journal.append([Entry(Event("case_noted", T0 + 1, note), DAY)], op="case_note",
+                   node="web", request_id="r2", reply=b"{}", at=T0 + 1)
     with running(settings(central_dsn), tmp_path):
-        assert wait_for(lambda: count(central_dsn) == 1)
+        assert wait_for(lambda: count(central_dsn) == 2)
     with psycopg.connect(central_dsn) as conn:
-        text = conn.execute("SELECT data::text FROM callnext_events").fetchone()[0]
-        shipped = conn.execute("SELECT data FROM callnext_events").fetchone()[0]
+        text = conn.execute("SELECT string_agg(data::text, ' ') FROM callnext_events").fetchone()[0]
+        shipped, noted = [r[0] for r in conn.execute("SELECT data FROM callnext_events "
+                                                      "ORDER BY seq")]
     assert "pin_hash" not in text and "argon2" not in text and "李四" not in text
+    assert "13800000000" not in text and noted == {"case": "20261202-A002", "staff": "1001"}
     assert shipped == {"staff": "s07", "role": "clerk", "changes": [{"staff": "s08", "name": "王"}],
                        "nested": {"deep": {"kept": 1}}}
     journal.close()
