@@ -21,6 +21,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "broker.json"
 SECTIONS: dict[str, str] = {
     "kiosk": "bench.kiosk_bench",
     "display": "bench.display_bench",
+    "voice": "bench.voice_bench",
     "caller": "bench.caller_bench",
     "hall": "bench.hall_bench",
     "polling": "bench.polling_bench",

@@ -19,6 +19,8 @@ from broker.journal import Entry, Journal, JournalError
 from broker.refusals import wire_error
 from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
+from broker.rules.staff import staff_credential
+from broker.rules.staff_state import public_data, staff_list
 from broker.rules import (
     BROKER_OPS,
     COMMAND_OPS,
@@ -155,11 +157,7 @@ class BrokerService:
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         if request.op in READ_ONLY_OPS:
-            try:
-                validate_args(request.op, request.args)
-            except ProtocolError as err:
-                return Handled(envelope.error_reply(request.id, err.code, err.message))
-            return Handled(envelope.ok_reply(request.id, self.snapshot()))
+            return Handled(self._read(request))
         stored = self.journal.request(request.id)
         if stored is not None:
             op, node, reply = stored
@@ -187,8 +185,24 @@ class BrokerService:
             refusal = self.access.check_counter(grant, request, args.model_dump())
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
-        command = Command(request.op, args.model_dump(), request.node)
+        command = Command(request.op, args.model_dump(), request.node, request.staff)
         return self._run(command, request.id)
+
+    def _read(self, request: envelope.Request) -> bytes:
+        """The reply to a read-only op: answered from memory, nothing stored or logged."""
+        try:
+            args = validate_args(request.op, request.args).model_dump()
+        except ProtocolError as err:
+            return envelope.error_reply(request.id, err.code, err.message)
+        if request.op == "staff_list":
+            return envelope.ok_reply(request.id, staff_list(self.state))
+        if request.op == "staff_credential":
+            try:
+                return envelope.ok_reply(request.id, staff_credential(self.state, args))
+            except RuleRefusal as refusal:
+                code, message, params = wire_error(refusal)
+                return envelope.error_reply(request.id, code, message, params)
+        return envelope.ok_reply(request.id, self.snapshot())
 
     def _run(self, command: Command, request_id: str | None) -> Handled:
         now = self.clock()
@@ -220,8 +234,9 @@ class BrokerService:
         frames = []
         previous = self.view
         for event, seq, view in zip(outcome.events, seqs, views, strict=True):
+            # The journal keeps staff records whole; nodes never see a PIN hash or a name.
             frames.append(envelope.encode_event(envelope.Event(
-                seq=seq, type=event.type, at=event.at, data=dict(event.data),
+                seq=seq, type=event.type, at=event.at, data=public_data(event.data),
                 view=view_changes(previous, view))))
             previous = view
         if seqs:

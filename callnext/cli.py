@@ -18,8 +18,9 @@ from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
-COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kiosk.cli", "caller.cli",
-                   "callnext.simulate", "uplink.cli")
+COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "display.voice_cli",
+                   "kiosk.cli", "caller.cli", "callnext.simulate", "callnext.staff_cli",
+                   "uplink.cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 
@@ -70,9 +71,21 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from config.cli import check_config
+    from config.cli import EXIT_CONFIG_INVALID, check_config
+    from config.load import ConfigError
+    from display.voice_cli import unspeakable_languages
+    from hw.clips import PackError
 
-    return check_config(args.file)
+    try:
+        # Can every display say every language it is set to speak?
+        problems = unspeakable_languages(args.file)
+    except ConfigError:
+        problems = []  # check_config reports the file's own problems
+    except PackError as err:
+        problems = [str(err)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_CONFIG_INVALID if problems else check_config(args.file)
 
 
 def _show_config(args: argparse.Namespace) -> int:

@@ -60,6 +60,8 @@ class Service(_Model):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
     prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
     name: Name
+    spoken_name: Name | None = None
+    """How the voice says the service, when it differs from the shown name."""
     priority: bool = False
     """Every ticket of this service counts as a priority ticket (优先办理)."""
     expected_minutes: Annotated[float, Field(gt=0, le=240)] = 8.0
@@ -76,6 +78,9 @@ class Counter(_Model):
 
     number: Annotated[int, Field(ge=1, le=999)]
     name: Name | None = None
+    spoken_name: Name | None = None
+    """How the voice says the counter (e.g. "五号窗口" for "5号窗口（优先窗口）"); without it
+    the voice says its name without the brackets' content, else "N号窗口" / "Counter N"."""
     services: Annotated[tuple[str, ...], Field(min_length=1)]
     opens: Literal["open", "closed"] = "open"
     """State of the counter at the start of each day."""

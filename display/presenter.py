@@ -17,6 +17,7 @@ from config.display_node import DisplayNode
 from config.schema import Hall
 from display.phrases import counter_name
 from protocol.view import CallView, CounterView, PublicView, ServiceView
+from runtime.messages import render
 from runtime.opening import opening_words
 
 TileState = Literal["serving", "open", "paused", "closed"]
@@ -61,6 +62,10 @@ class Tile:
     state: TileState
     state_zh: str
     state_en: str
+    staff_zh: str = ""
+    """"工号 1024" when a staff member is signed in at the counter (as the standards ask:
+    the clerk's number on show), else empty."""
+    staff_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,10 +177,19 @@ class BoardPresenter:
             tiles=self._tiles(view.counters if view is not None else {}),
             recent=tuple(calls[1:1 + self.node.recent_calls]),
             services=self._services(view.services if view is not None else {}),
-            ticker="        ".join(f"{n.zh}  {n.en}" for n in self.hall.notices),
+            ticker=self._ticker(view),
             banner=banner,
             stale=banner is not None and banner.kind != "closed",
         )
+
+    def _ticker(self, view: PublicView | None) -> str:
+        """The manager's timed notice first (the broker removes it when it ends), then the
+        hall file's standing notices."""
+        notices = [f"{n.zh}  {n.en}" for n in self.hall.notices]
+        notice = view.notice if view is not None else None
+        if notice is not None:
+            notices.insert(0, f"【通知 Notice】 {notice.zh}  {notice.en}")
+        return "        ".join(notices)
 
     def _closed_today(self, view: PublicView, now: float) -> Banner | None:
         """今日休息 on a day the broker says is closed all day (a holiday, a day off)."""
@@ -217,10 +231,15 @@ class BoardPresenter:
                 # The marker replaces "办理中": a tile holds one short line, so the English
                 # says only that it is a priority visit.
                 zh, en = f"★ {category.name.zh}", PRIORITY_EN
+            staff = current.staff if current is not None and mode != "closed" else None
             tiles.append(Tile(counter=configured.number,
                               name_zh=counter_name(self.hall, configured.number, "zh"),
                               name_en=counter_name(self.hall, configured.number, "en"),
-                              ticket=ticket, state=state, state_zh=zh, state_en=en))
+                              ticket=ticket, state=state, state_zh=zh, state_en=en,
+                              staff_zh=render("staff.badge", {"staff": staff}, "zh")
+                              if staff else "",
+                              staff_en=render("staff.badge", {"staff": staff}, "en")
+                              if staff else ""))
         return tuple(tiles)
 
     def _services(self, services: dict[str, ServiceView]) -> tuple[ServiceLine, ...]:

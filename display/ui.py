@@ -311,6 +311,7 @@ class BoardView:
                     "ticket": _label(80 * u * scale, ACCENT, halign="center", bold=True,
                                      size_hint_y=1.9),
                     "state": _label(26 * u * scale, TEXT, halign="center"),
+                    "staff": _label(20 * u * scale, MUTED, halign="center"),
                 }
                 for part in parts.values():
                     tile.add_widget(part)
@@ -324,6 +325,7 @@ class BoardView:
             parts["ticket"].text = tile.ticket or "—"
             parts["state"].text = f"{tile.state_zh} {tile.state_en}"
             parts["state"].color = STATE_COLOURS[tile.state]
+            parts["staff"].text = f"{tile.staff_zh}  {tile.staff_en}" if tile.staff_zh else ""
             parts["ticket"].color = ACCENT if tile.state == "serving" else MUTED
 
     def _show_banner(self, board: Board) -> None:
@@ -361,7 +363,7 @@ class BoardView:
         """Every label's current text by name (tests)."""
         result = {name: label.text for name, label in self.labels.items()}
         for number, parts in getattr(self, "tile_widgets", {}).items():
-            for part in ("name_zh", "ticket", "state"):
+            for part in ("name_zh", "ticket", "state", "staff"):
                 result[f"tile_{number}_{part}"] = parts[part].text
         return result
 

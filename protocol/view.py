@@ -80,6 +80,8 @@ class CounterView(ViewModel):
     """What the rating pad rates, in order: the first window not yet over applies."""
     category: str | None = None
     """The priority category of the ticket being served (the board's marker), if any."""
+    staff: str | None = None
+    """The 工号 of the staff member signed in at this counter (the id only), if any."""
 
     def rating_window(self, broker_now: float | None) -> RatingWindow | None:
         """The rating window that applies at ``broker_now``, or None (pad dark).
@@ -169,6 +171,22 @@ class TicketingView(ViewModel):
     closed_today: bool = False
     """Today (the calendar date) has no opening period: a holiday or a day off (今日休息),
     as against a moment before or between an open day's periods."""
+    paused: bool = False
+    """The hall manager paused ticketing (``pause_ticketing``): ``open`` is false meanwhile."""
+    code: str | None = None
+    """Why kiosks do not issue, when it is the manager's pause: ``paused_by_manager``
+    (nodes word it with ``runtime.messages``); None otherwise."""
+    reason: str = ""
+    """The manager's own note on the pause, if any (staff text, not for visitors)."""
+
+
+class NoticeView(ViewModel):
+    """A timed notice from the hall manager for the displays' ticker."""
+
+    zh: str
+    en: str
+    until: float
+    """Epoch seconds on the broker's clock; the broker removes the notice then."""
 
 
 class PublicView(ViewModel):
@@ -183,6 +201,8 @@ class PublicView(ViewModel):
     alerts: tuple[AlertView, ...] = ()
     ticketing: TicketingView | None = None
     """None from a broker that does not publish it yet (before its first event)."""
+    notice: NoticeView | None = None
+    """The manager's notice for the displays' ticker, or None."""
 
     @classmethod
     def parse(cls, view: Mapping[str, Any]) -> PublicView:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from config import hours
-from broker.rules import bookings, calling, counters, feedback, issuing, timekeeping
+from broker.rules import (bookings, calling, counters, feedback, issuing, notices, staff,
+                          timekeeping)
 from broker.rules import refusals as why
 from broker.rules.alerts import alert_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
@@ -60,8 +61,13 @@ def execute(state: HallState, command: Command, now: float,
         raise RuleRefusal(why.UNKNOWN_OP, op=command.op)
     tx = Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
+    staff.check_staff(tx.state, command)
+    tx.acting = command.staff
     result = handler(tx, command.args)
+    tx.acting = None
     for event in alert_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
+    for event in notices.notice_events(tx.state, tx.now):
         tx.emit(event.type, **event.data)
     for event in ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
@@ -105,6 +111,16 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "book_appointment": bookings.book_appointment,
     "book_appointments": bookings.book_appointments,
     "report_health": feedback.report_health,
+    "staff_add": staff.staff_add,
+    "staff_set_pin": staff.staff_set_pin,
+    "staff_disable": staff.staff_disable,
+    "staff_enable": staff.staff_enable,
+    "sign_in": staff.sign_in,
+    "sign_out": staff.sign_out,
+    "pause_ticketing": notices.pause_ticketing,
+    "resume_ticketing": notices.resume_ticketing,
+    "post_notice": notices.post_notice,
+    "clear_notice": notices.clear_notice,
     "tick": _tick,
     "journal_rollback": journal_rollback,
     "clock_jump": timekeeping.clock_jump,

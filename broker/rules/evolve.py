@@ -25,6 +25,8 @@ from broker.rules.model import (
     initial_state,
 )
 from broker.rules.rollback import journal_rolled_back
+from broker.rules.staff_state import HANDLERS as STAFF_HANDLERS
+from broker.rules.staff_state import day_reset
 from config.schema import Hall
 
 
@@ -101,6 +103,7 @@ def _day_started(state: HallState, event: Event) -> None:
     state.appointments = {
         code: booking for code, booking in state.appointments.items() if booking.end >= event.at
     }
+    day_reset(state)
 
 
 def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> CounterState:
@@ -144,7 +147,7 @@ def _called(state: HallState, event: Event) -> None:
     if previous.counter is not None and previous.status == "held":
         _release(state, previous.counter, number)
     _set_ticket(state, number, status="serving", counter=counter, called_at=event.at,
-                started_at=None, recalls=0)
+                started_at=None, recalls=0, staff=data.get("staff"))
     streak = state.counter(counter).priority_streak
     _set_counter(state, counter, serving=number,
                  priority_streak=streak + 1 if data.get("priority") else 0)
@@ -313,6 +316,7 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "node_forgotten": _node_forgotten,
     "ticketing_changed": _ticketing_changed,
     "journal_rolled_back": journal_rolled_back,
+    **STAFF_HANDLERS,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

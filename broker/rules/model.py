@@ -40,6 +40,9 @@ class Command:
     op: str
     args: Mapping[str, Any] = field(default_factory=dict)
     node: str = ""
+    staff: str | None = None
+    """The staff member (工号) the sending console acts for; the rules check it
+    (``broker.rules.staff``). None from callers, kiosks and the admin's tools."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Ticket:
     rating: int | None = None
     category: str | None = None
     """The priority category (``[[priority_categories]]`` id) of a priority ticket, if any."""
+    staff: str | None = None
+    """The 工号 signed in at the counter that last called it (whom its rating rates)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,29 @@ class CallRecord:
 
 RECENT_CALLS_KEPT = 10
 
+StaffRole = Literal["clerk", "manager"]
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """A staff member (工作人员). The PIN hash never leaves the broker except to the console's
+    ``staff_credential``; ``repr`` leaves it out so no log line can carry it."""
+
+    id: str
+    name: str
+    role: StaffRole
+    pin_hash: str = field(repr=False)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The hall manager's notice on the displays' ticker, until ``until`` (broker clock)."""
+
+    zh: str
+    en: str
+    until: float
+
 
 @dataclass
 class HallState:
@@ -157,6 +185,13 @@ class HallState:
     alerts: dict[str, Alert] = field(default_factory=dict)
     recent_calls: tuple[CallRecord, ...] = ()
     health: dict[str, NodeHealth] = field(default_factory=dict)
+    staff: dict[str, StaffRecord] = field(default_factory=dict)
+    """Every staff member by 工号; they outlive the day."""
+    signed_in: dict[int, str] = field(default_factory=dict)
+    """Counter number to the 工号 signed in there."""
+    ticketing_paused: str | None = None
+    """The manager's pause of ticketing: its note ("" without one); None when not paused."""
+    notice: Notice | None = None
 
     def copy(self) -> HallState:
         """A copy whose containers may be changed without touching this state."""
@@ -170,6 +205,8 @@ class HallState:
             appointments=dict(self.appointments),
             alerts=dict(self.alerts),
             health=dict(self.health),
+            staff=dict(self.staff),
+            signed_in=dict(self.signed_in),
         )
 
     def queue(self, service: str) -> list[str]:

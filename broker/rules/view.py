@@ -11,8 +11,9 @@ from typing import Any
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState
+from broker.rules.notices import ticketing_view
 from broker.rules.rating import rating_windows
-from broker.rules.ticketing import ticketing_at
+from broker.rules.staff_state import notice_at
 
 NEXT_SHOWN = 5
 
@@ -36,6 +37,8 @@ def _counters(state: HallState) -> dict[str, Any]:
             "services": list(configured.services),
             "rating": [asdict(w) for w in rating_windows(state, configured.number)],
             "category": serving.category if serving else None,
+            # The 工号 only: never the name, never a hash.
+            "staff": state.signed_in.get(configured.number),
         }
     return counters
 
@@ -86,7 +89,8 @@ def public_view(state: HallState) -> dict[str, Any]:
             for a in state.alerts.values()
         ],
         # As of the clock (the last event); ticketing_changed moves it when nothing else does.
-        "ticketing": None if state.day is None else asdict(ticketing_at(state.hall, state.clock)),
+        "ticketing": ticketing_view(state),
+        "notice": notice_at(state),
     }
 
 

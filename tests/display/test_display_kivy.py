@@ -47,6 +47,8 @@ def test_landscape_board_shows_newest_call_tiles_and_flash(tmp_path: Path) -> No
     assert texts["newest_ticket"] == "A002" and "4号窗口" in texts["newest_zh"]
     assert "Counter 4" in texts["newest_en"] and "重呼" in texts["newest_zh"]
     assert texts["tile_1_ticket"] == "A003" and texts["tile_1_state"] == "办理中 Serving"
+    # The clerk signed in at counter 1 (the view's counter "staff"), as the standards ask.
+    assert texts["tile_1_staff"] == "工号 1024  Staff 1024" and texts["tile_2_staff"] == ""
     assert texts["tile_6_ticket"] == "—" and texts["tile_6_state"] == "暂停服务 Paused"
     # A called priority ticket's tile names its category (the view's counter "category").
     assert texts["tile_5_ticket"] == "Y002" and texts["tile_5_state"] == "★ 80岁以上 Priority"

@@ -96,3 +96,26 @@ def test_a_closed_day_shows_closed_today_with_the_next_opening() -> None:
     lunch = base.model_copy(update={"ticketing": TicketingView(
         open=False, in_hours=False, opens_at=at("13:30"), closed_today=False)})
     assert shown.present(lunch, connected=True, now=NOW, monotonic=0.0).banner is None
+
+
+def test_a_counters_tile_shows_the_signed_in_staff_number() -> None:
+    board = presenter().present(view(counters={
+        1: {**counter(1, serving="A011"), "staff": "1024"},
+        2: {**counter(2, "paused"), "staff": "2048"},
+        4: {**counter(4, "closed"), "staff": "9"}}), connected=True, now=NOW, monotonic=0.0)
+    tiles = {t.counter: t for t in board.tiles}
+    assert (tiles[1].staff_zh, tiles[1].staff_en) == ("工号 1024", "Staff 1024")
+    assert tiles[2].staff_zh == "工号 2048", "a paused counter keeps its clerk"
+    assert (tiles[3].staff_zh, tiles[4].staff_zh) == ("", ""), "nobody, or a closed window"
+
+
+def test_the_managers_notice_leads_the_ticker_while_the_view_has_it() -> None:
+    shown = presenter()
+    plain = shown.present(view(), connected=True, now=NOW, monotonic=0.0)
+    noticed = view().merged({"notice": {"zh": "系统维护，暂停办理社保业务",
+                                        "en": "Pension services paused", "until": NOW + 600}})
+    board = shown.present(noticed, connected=True, now=NOW, monotonic=0.0)
+    assert board.ticker.startswith("【通知 Notice】 系统维护，暂停办理社保业务  Pension services")
+    assert board.ticker.endswith(plain.ticker) and "投诉电话：12345" in board.ticker
+    cleared = noticed.merged({"notice": None})
+    assert shown.present(cleared, connected=True, now=NOW, monotonic=0.0).ticker == plain.ticker

@@ -138,6 +138,27 @@ def _refusals() -> list[RuleRefusal]:
     for part in range(MAX_COMPONENTS_PER_NODE):
         d.do("report_health", component=f"part-{part}", status="ok", message="")
     found.append(d.refusal("report_health", component="one-more", status="ok", message=""))
+    return found + _staff_refusals()
+
+
+def _staff_refusals() -> list[RuleRefusal]:
+    """The staff and ticketing-pause refusals, from commands the console gives for a 工号."""
+    d = _Day(small_hall())
+    pin_hash = "scrypt$16384$8$1$" + "A" * 22 + "$" + "B" * 43
+    d.do("staff_add", id="1024", name="张三", role="clerk", pin_hash=pin_hash)
+    d.do("staff_add", id="7", name="李四", role="clerk", pin_hash=pin_hash)
+    d.do("staff_disable", id="7")
+
+    def as_staff(staff: str, op: str, **args: Any) -> RuleRefusal:
+        with pytest.raises(RuleRefusal) as refused:
+            execute(d.state, Command(op, args, "web", staff), d.now)
+        return refused.value
+
+    found = [d.refusal("staff_add", id="1024", name="x", role="clerk", pin_hash=pin_hash),
+             as_staff("99", "call_next", counter=1), as_staff("7", "call_next", counter=1),
+             as_staff("1024", "call_next", counter=1), as_staff("1024", "open_counter", counter=1)]
+    d.do("pause_ticketing", reason="")
+    found.append(d.refusal("issue_ticket", service="general"))
     return found
 
 
