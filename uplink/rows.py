@@ -17,15 +17,17 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from broker.journal import StoredEvent
+from broker.rules.staff_state import PRIVATE_FIELDS
 
 SECRET_KEYS = frozenset({"pin_hash"})
 """Keys never shipped, at any depth of an event's data (staff PIN hashes)."""
 
-PRIVATE_TOP_LEVEL = frozenset({"name", "note"})
+PRIVATE_TOP_LEVEL: frozenset[str] = PRIVATE_FIELDS | {"note"}
 """Top-level keys never shipped, which the broker keeps in the journal but never publishes
-either: a staff member's ``name`` (``staff_added``) and a manager's ``note`` on a 差评 case
-(``case_noted``, ``case_closed``: a callback note may name the visitor). The 工号 (``staff``)
-is shipped, so the city can report per clerk without knowing who the clerk is."""
+either: its ``PRIVATE_FIELDS`` (a staff member's ``name`` and PIN hash) and a manager's
+``note`` on a 差评 case (``case_noted``, ``case_closed``: a callback note may name the
+visitor). The 工号 (``staff``) is shipped, so the city can report per clerk without knowing
+who the clerk is."""
 
 GENESIS = bytes(32)
 """The chain value before a hall's first row."""
