@@ -9,6 +9,9 @@ import psycopg
 from bench.pgserver import PgServer
 from broker.journal import JOURNAL_NAME, Entry, Journal
 from broker.rules import Event
+from broker.service import BrokerService
+from foundation.pins import hash_pin
+from protocol.envelope import Request, decode_reply, encode_request
 from tests.central.central_tools import (
     DAY,
     T0,
@@ -19,7 +22,7 @@ from tests.central.central_tools import (
     running,
     settings,
 )
-from tests.conftest import wait_for
+from tests.conftest import at, small_hall, wait_for
 
 
 def test_first_sync_ships_every_event_in_order_with_an_intact_chain(
@@ -106,3 +109,24 @@ def test_two_halls_ship_at_once_into_one_store(tmp_path: Path, central_dsn: str)
         assert {r[2]["marker"] for r in found} == {name}
     for journal in journals:
         journal.close()
+
+
+def test_the_brokers_own_staff_events_ship_without_pin_hash_or_name(
+        tmp_path: Path, central_dsn: str) -> None:
+    """Staff added and re-keyed through the broker's real service, as `callnext staff` does."""
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    service = BrokerService(small_hall(), journal, clock=lambda: at("09:00"))
+    for number, (op, args) in enumerate([
+            ("staff_add", {"id": "1024", "name": "王小明", "role": "clerk",
+                           "pin_hash": hash_pin("482913")}),
+            ("staff_set_pin", {"id": "1024", "pin_hash": hash_pin("705316")})]):
+        frame = encode_request(Request(id=f"r{number}", op=op, node="admin", args=args))
+        assert decode_reply(service.handle(frame).reply)["ok"]
+    with running(settings(central_dsn), tmp_path):
+        assert wait_for(lambda: count(central_dsn) == journal.last_seq())
+    with psycopg.connect(central_dsn) as conn:
+        text = conn.execute("SELECT string_agg(type || data::text, ' ') "
+                            "FROM callnext_events").fetchone()[0]
+    assert "staff_added" in text and "staff_pin_set" in text and "1024" in text
+    assert "王小明" not in text and "pin_hash" not in text and "scrypt" not in text
+    journal.close()
