@@ -96,7 +96,8 @@ class Uplink:
                     self._wait(stop, self._failed(err))
                     continue
                 except CallnextError as err:
-                    self._report("fault", f"shipping stopped: {err}"[:200])
+                    # "code: detail" (runtime.messages words the code for staff).
+                    self._report("fault", " ".join(f"central_stopped: {err}".split())[:200])
                     raise
                 self._recovered()
                 self._tick()
@@ -218,7 +219,7 @@ class Uplink:
             self._warned = True
             message = f"nothing shipped to the central database for {failing_s:.0f} s: {err}"
             log.error("hall %s: %s", self.settings.hall_id, message)
-            self._report("warning", " ".join(message.split())[:200])
+            self._report("warning", " ".join(f"central_unreachable: {message}".split())[:200])
         delay = min(self.settings.backoff_max_seconds, BACKOFF_FIRST_S * 2 ** self._failures)
         self._failures = min(self._failures + 1, 32)
         return self._rng.uniform(delay / 2, delay)

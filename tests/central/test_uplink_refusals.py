@@ -46,6 +46,7 @@ def test_a_journal_restored_and_written_on_is_refused(tmp_path: Path, central_ds
     assert isinstance(run.error, CentralHistoryError)
     assert "different event at seq 100" in str(run.error)
     assert reports and reports[-1][0] == "fault"
+    assert reports[-1][1].startswith("central_stopped: hall 'hall-a'")
     assert rows(central_dsn) == before  # nothing overwritten, nothing added
     journal.close()
 

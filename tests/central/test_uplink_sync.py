@@ -12,6 +12,7 @@ from broker.rules import Event
 from broker.service import BrokerService
 from foundation.pins import hash_pin
 from protocol.envelope import Request, decode_reply, encode_request
+from runtime.messages import render
 from tests.central.central_tools import (
     DAY,
     T0,
@@ -87,7 +88,12 @@ def test_an_outage_only_delays_and_is_reported_then_cleared(
         assert wait_for(lambda: count(central_dsn) == 100)
         assert wait_for(lambda: reports[-1][0] == "ok")
         assert runner.error is None
-    assert reports[0][0] == "warning" and "nothing shipped to the central database" in reports[0][1]
+    status, message = reports[0]
+    assert status == "warning" and message.startswith("central_unreachable: nothing shipped")
+    for language, words in (("zh", "连不上城市数据中心"), ("en", "paused (unreachable)")):
+        alert = render("alert.node_warning", {"node": "uplink", "component": "central",
+                                              "detail": message}, language)
+        assert words in alert, alert
     found = rows(central_dsn)
     assert [r[0] for r in found] == list(range(1, 101)) and chain_intact(found)
     journal.close()
