@@ -179,6 +179,10 @@ class DisplayNode(ConfigModel):
     """How long a new call flashes: the visual cue for visitors who cannot hear it."""
     ticker_speed: Annotated[float, Field(ge=10.0, le=1000.0)] = 120.0
     """Speed of the scrolling notices line, in pixels per second at 1080 lines."""
+    staff_alerts: bool = False
+    """Show a small strip of the unacknowledged staff alerts of this display's counters
+    (差评, time limits, queues). Off by default: the wall screen faces visitors; turn it on
+    only for a display staff see and visitors do not."""
     speech: Speech = Speech()
 
     def window_size(self) -> tuple[int, int]:

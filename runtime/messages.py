@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.schema import Hall
+from runtime.quality_words import QUALITY_EN, QUALITY_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +269,9 @@ EN: dict[str, str] = {
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+# The service-quality words (issue #14) live in their own block.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": {**ZH, **QUALITY_ZH},
+                                          "en": {**EN, **QUALITY_EN}}
 """One table per language; add a language by adding its table here."""
 
 FALLBACK_LANGUAGE = "en"

@@ -1,8 +1,8 @@
 """``callnext report --central DSN``: the city's period report, printed as a bilingual table.
 
-The arguments are added to the existing ``callnext report`` subcommand
-(``add_central_arguments``); with ``--central`` the report reads the central
-PostgreSQL store instead of a hall's journal (``run_central_report``).
+Its arguments are added to ``callnext report`` (``callnext.report_cli``), whose ``--from``,
+``--to`` and ``--by`` it shares; with ``--central`` the report reads the central PostgreSQL
+store instead of a hall's journal (``run_central_report``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from foundation.text import pad, width
-from uplink.city import FIGURES, PERIODS, CityReportError, city_report
+from uplink.city import FIGURES, CityReportError, city_report
 
 _HEADERS = {
     "hall": ("网点", "Hall"), "period": ("时段", "Period"),
@@ -30,43 +30,50 @@ CITY = ("全市", "City")
 
 
 def add_central_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--central``, ``--hall``, ``--from``, ``--to``, ``--by``, ``--password-file``,
-    ``--json`` to ``callnext report``."""
-    group = parser.add_argument_group("city report (central store)")
-    group.add_argument("--central", metavar="DSN", help="report from the city's central "
-                       "PostgreSQL (libpq DSN without password) instead of a hall's journal")
+    """Add ``--central``, ``--hall``, ``--password-file`` and ``--json`` to ``callnext report``
+    (whose ``--from``, ``--to`` and ``--by`` the city report shares)."""
+    group = parser.add_argument_group("the city's report, from the central database")
+    group.add_argument("--central", metavar="DSN", help="report across halls from the city's "
+                       "central PostgreSQL (libpq DSN without password) instead of a journal")
     group.add_argument("--hall", action="append", metavar="ID",
-                       help="only this hall (repeat for several; default: every hall)")
-    group.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                       help="first day of the period (with --central)")
-    group.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                       help="last day of the period (default: --from)")
-    group.add_argument("--by", choices=PERIODS, default="day", help="one row per day, week "
-                       "(from Monday) or month (default: day)")
-    group.add_argument("--password-file", help="file holding the database password "
-                       "(mode 0600); else libpq's PGPASSWORD or ~/.pgpass")
-    group.add_argument("--json", action="store_true", help="print the report as JSON")
+                       help="with --central: only this hall (repeat for several; default all)")
+    group.add_argument("--password-file", help="with --central: file holding the database "
+                       "password (mode 0600); else libpq's PGPASSWORD or ~/.pgpass")
+    group.add_argument("--json", action="store_true",
+                       help="with --central: print the report as JSON")
+
+
+def _day(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def run_central_report(args: argparse.Namespace) -> int:
     """Print the city report for ``args`` (see ``add_central_arguments``); 0 on success.
 
     Raises:
-        CityReportError: no --from, or a period that ends before it starts.
+        CityReportError: no --from, a period that ends before it starts, or a journal
+            report's option given.
         PasswordFileError: the password file cannot be used.
     """
     import psycopg
 
     from uplink.connect import APPLICATION_NAME, read_password
 
-    if args.start is None:
+    start, end = _day(args.start), _day(args.end)
+    if start is None:
         raise CityReportError("--central needs --from YYYY-MM-DD (and --to for a longer period)")
+    unused = [flag for flag in ("config", "data", "date", "csv", "xlsx", "html")
+              if getattr(args, flag, None)]
+    if unused:
+        raise CityReportError(f"--central reports from the central database: "
+                              f"{', '.join('--' + f for f in unused)} belong to a hall's "
+                              f"journal report; print the table, or --json")
     options: dict[str, Any] = {"application_name": APPLICATION_NAME + "-report"}
     if args.password_file:
         options["password"] = read_password(Path(args.password_file))
     try:
         with psycopg.connect(args.central, **options) as conn:
-            report = city_report(conn, args.start, args.end or args.start, args.by, args.hall)
+            report = city_report(conn, start, end or start, args.by or "day", args.hall)
     except psycopg.OperationalError as err:
         raise CityReportError(f"cannot read the central database: {err}".strip()) from err
     except psycopg.errors.UndefinedTable as err:

@@ -17,17 +17,10 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from broker.journal import StoredEvent
-from broker.rules.staff_state import PRIVATE_FIELDS
+from broker.rules.staff_state import public_data
 
 SECRET_KEYS = frozenset({"pin_hash"})
 """Keys never shipped, at any depth of an event's data (staff PIN hashes)."""
-
-PRIVATE_TOP_LEVEL: frozenset[str] = PRIVATE_FIELDS | {"note"}
-"""Top-level keys never shipped, which the broker keeps in the journal but never publishes
-either: its ``PRIVATE_FIELDS`` (a staff member's ``name`` and PIN hash) and a manager's
-``note`` on a 差评 case (``case_noted``, ``case_closed``: a callback note may name the
-visitor). The 工号 (``staff``) is shipped, so the city can report per clerk without knowing
-who the clerk is."""
 
 GENESIS = bytes(32)
 """The chain value before a hall's first row."""
@@ -59,9 +52,11 @@ class CentralRow:
 
 
 def shipped_data(data: dict[str, Any]) -> dict[str, Any]:
-    """An event's data as it leaves the hall: no PIN hash anywhere, no name or note at the top."""
-    stripped: dict[str, Any] = strip_secrets(data)
-    return {key: value for key, value in stripped.items() if key not in PRIVATE_TOP_LEVEL}
+    """An event's data as it leaves the hall: as the broker publishes it (``public_data``:
+    without a staff member's ``name``, a PIN hash or a manager's ``note`` on a 差评 case,
+    which may name the visitor), and without any ``pin_hash`` nested deeper. The 工号
+    (``staff``) is shipped, so the city can report per clerk without knowing who it is."""
+    return public_data(strip_secrets(data))
 
 
 def digest_of(stored: StoredEvent) -> tuple[dict[str, Any], str, bytes]:

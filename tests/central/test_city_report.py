@@ -136,6 +136,8 @@ def test_the_report_command_prints_the_city_table(
     assert json.loads(capsys.readouterr().out)["city"][0]["issued"] == 1
     assert main([*base[:-4], "--from", "2026-12-02", "--to", "2026-12-01"]) == 2
     assert "swap --from and --to" in capsys.readouterr().err
+    assert main([*base, "--xlsx", "x.xlsx"]) == 2  # a journal report's file, not the city's
+    assert "--xlsx belong to a hall's journal report" in capsys.readouterr().err
     assert main(["report", "--date", "2026-12-02"]) == 2  # neither a hall nor --central
     assert "--central" in capsys.readouterr().err
 
