@@ -3,17 +3,16 @@
 Per hall and for the whole city, per day, week or month: tickets issued, served
 (finished), no-shows, the median and 90th percentile of the waits, ratings, 差评
 (negative ratings), 满意率 and the mean rating on a 5-point scale. The figures are
-counted as the hall's own report counts them (``broker.report_figures``), within each
-hall-local day:
+counted as the hall's own period report counts them (``broker.report_facts``,
+``broker.report_period``), within each hall-local day:
 
 * a wait runs from the ticket's issue (or its transfer) to the next call of it;
   percentiles are nearest-rank (``percentile_disc``), in minutes;
 * a no-show is a ticket whose last call, no-show or revival of the day is a no-show;
-* a rating is satisfied unless the broker marked it ``negative``; events without that
-  flag count score 1 of 3 (or 1–2 of 5) as negative. The score is read from ``score``,
-  else from the ``level`` code (``very_satisfied`` … ``very_dissatisfied``), and the
-  scale from ``scale`` (3 when absent, 5 when a score exceeds 3 or the level is a
-  five-level code), so the 3-level events of older halls and the 5-level ones mix.
+* ratings are every ``rated`` event; 差评 those the broker marked ``negative``; 满意率 is
+  (满意 + 非常满意) ÷ the ratings with a level, the level being the event's ``level`` code,
+  else its ``score`` on its ``scale`` (the 3-level events of older halls and the 5-level
+  ones mix); the mean rating is put on a 5-point scale (3 of 3 is 5 of 5).
 
 City figures are computed over all the halls' tickets (the city's median wait is the
 median of every wait, not a median of medians). A ticket carried past midnight is
@@ -77,52 +76,50 @@ waits AS (
     GROUP BY hall, day, ticket, wait_no
     HAVING count(*) FILTER (WHERE type = 'called') > 0
 ),
-scored AS (
-    SELECT hall, day, rating,
-           CASE WHEN jsonb_typeof(rating->'score') = 'number' THEN (rating->>'score')::float8
-                WHEN rating->>'scale' = '3' THEN CASE rating->>'level'
-                    WHEN 'satisfied' THEN 3 WHEN 'basically_satisfied' THEN 2
-                    WHEN 'dissatisfied' THEN 1 END
-                ELSE CASE rating->>'level'
-                    WHEN 'very_satisfied' THEN 5 WHEN 'satisfied' THEN 4
-                    WHEN 'basically_satisfied' THEN 3 WHEN 'dissatisfied' THEN 2
-                    WHEN 'very_dissatisfied' THEN 1 END
-           END AS score
-    FROM ev WHERE type = 'rated'
-),
-ratings AS (
-    SELECT hall, day, score, scale,
-           CASE WHEN jsonb_typeof(rating->'negative') = 'boolean'
-                THEN NOT (rating->>'negative')::boolean
-                ELSE score > CASE WHEN scale >= 5 THEN 2 ELSE 1 END END AS satisfied
-    FROM (SELECT hall, day, rating, score,
+rated AS (
+    SELECT hall, day, negative, scale,
+           CASE WHEN level_text <> '' THEN level_text ELSE names[score] END AS level,
+           coalesce(score, array_position(names, level_text)) AS score
+    FROM (SELECT hall, day,
+                 CASE WHEN jsonb_typeof(rating->'negative') = 'boolean'
+                      THEN (rating->>'negative')::boolean ELSE false END AS negative,
+                 CASE WHEN jsonb_typeof(rating->'level') = 'string' THEN rating->>'level'
+                 END AS level_text,
+                 CASE WHEN jsonb_typeof(rating->'score') = 'number'
+                      THEN (rating->>'score')::numeric::int END AS score,
                  CASE WHEN jsonb_typeof(rating->'scale') = 'number'
-                      THEN (rating->>'scale')::float8
-                      WHEN score > 3 OR rating->>'level' IN ('very_satisfied',
-                                                             'very_dissatisfied') THEN 5
-                      ELSE 3 END AS scale
-          FROM scored) AS s
+                      THEN (rating->>'scale')::numeric::int END AS scale,
+                 CASE rating->>'scale'
+                      WHEN '5' THEN ARRAY['very_dissatisfied', 'dissatisfied',
+                                          'basically_satisfied', 'satisfied', 'very_satisfied']
+                      WHEN '3' THEN ARRAY['dissatisfied', 'basically_satisfied', 'satisfied']
+                 END AS names
+          FROM ev WHERE type = 'rated') AS r
 ),
 -- Counts are summed per hall and day first: only the waits reach the percentile sorts.
 facts AS (
     SELECT hall, day, count(*) FILTER (WHERE issued) AS issued,
            count(*) FILTER (WHERE served) AS served, count(*) FILTER (WHERE no_show) AS no_show,
-           0 AS ratings, 0 AS satisfied, 0 AS scores, 0 AS score5, NULL::float8 AS wait
+           0 AS ratings, 0 AS negative, 0 AS leveled, 0 AS satisfied, 0 AS scores,
+           0 AS score5, NULL::float8 AS wait
         FROM tickets GROUP BY hall, day
     UNION ALL
-    SELECT hall, day, 0, 0, 0, count(satisfied), count(*) FILTER (WHERE satisfied),
-           count(score), sum(1 + (score - 1) * 4 / nullif(scale - 1, 0)), NULL
-        FROM ratings GROUP BY hall, day
+    SELECT hall, day, 0, 0, 0, count(*), count(*) FILTER (WHERE negative), count(level),
+           count(*) FILTER (WHERE level IN ('satisfied', 'very_satisfied')),
+           count(*) FILTER (WHERE scale IN (3, 5) AND score BETWEEN 1 AND scale),
+           sum(1 + (score - 1) * 4.0 / (scale - 1))
+               FILTER (WHERE scale IN (3, 5) AND score BETWEEN 1 AND scale), NULL
+        FROM rated GROUP BY hall, day
     UNION ALL
-    SELECT hall, day, 0, 0, 0, 0, 0, 0, 0, greatest(0, extract(epoch FROM span) / 60.0)
+    SELECT hall, day, 0, 0, 0, 0, 0, 0, 0, 0, 0, greatest(0, extract(epoch FROM span) / 60.0)
         FROM waits
 )
 SELECT grouping(hall) = 1 AS city, hall, period,
        sum(issued)::int, sum(served)::int, sum(no_show)::int,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY wait),
        percentile_disc(0.9) WITHIN GROUP (ORDER BY wait),
-       sum(ratings)::int, (sum(ratings) - sum(satisfied))::int,
-       sum(satisfied)::float8 / nullif(sum(ratings), 0),
+       sum(ratings)::int, sum(negative)::int,
+       sum(satisfied)::float8 / nullif(sum(leveled), 0),
        sum(score5)::float8 / nullif(sum(scores), 0)
 FROM (SELECT *, date_trunc(%(by)s, day::timestamp)::date AS period FROM facts) AS f
 GROUP BY GROUPING SETS ((hall, period), (period))

@@ -12,7 +12,8 @@ import pytest
 
 from bench.replay_bench import all_day_hall, build_journal
 from broker.journal import JOURNAL_NAME, Entry, Journal
-from broker.report_figures import build_report
+from broker.report_facts import read_facts
+from broker.report_period import build_period_report
 from broker.rules import Event
 from callnext.cli import main
 from config.example import example_path
@@ -47,20 +48,22 @@ def test_the_city_report_counts_as_each_hall_counts(
         _ship(central_dsn, hall, tmp_path / hall / JOURNAL_NAME)
     journal = Journal.open_read_only(day_journal)
     day = journal.days()[0]
-    own = build_report(all_day_hall(example_path()), list(journal.events()), day).total
+    own = build_period_report(read_facts(all_day_hall(example_path()), journal.events()),
+                              day, day, "day").get(day, "total")
     journal.close()
+    assert own is not None and own.ratings > 0 and own.wait_n > 0
     with psycopg.connect(central_dsn) as conn:
         report = city_report(conn, date.fromisoformat(day), date.fromisoformat(day))
         only_b = city_report(conn, date.fromisoformat(day), date.fromisoformat(day), "month",
                              ["hall-b"])
     assert [row["hall"] for row in report["rows"]] == ["hall-a", "hall-b"]
     for row in report["rows"]:
-        assert (row["issued"], row["served"], row["no_shows"], row["ratings"]) == (
-            own.issued, own.finished, own.no_show, own.ratings)
+        assert (row["issued"], row["served"], row["no_shows"], row["ratings"],
+                row["negative_ratings"]) == (own.issued, own.served, own.no_show, own.ratings,
+                                             own.negative)
+        assert row["wait_p50_min"] == pytest.approx(own.wait_p50_min, abs=1e-3)
         assert row["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
-        assert row["negative_ratings"] == own.negative_ratings
-        assert row["satisfied_share"] == pytest.approx(
-            (own.ratings - own.negative_ratings) / own.ratings, abs=1e-3)
+        assert row["satisfied_share"] == pytest.approx(own.satisfied_share, abs=1e-3)
     city = report["city"][0]
     assert city["issued"] == 2 * own.issued and city["ratings"] == 2 * own.ratings
     assert city["wait_p90_min"] == pytest.approx(own.wait_p90_min, abs=1e-3)
@@ -78,12 +81,16 @@ def _rated(journal: Journal, day: str, at: float, data: dict) -> None:
 def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: str) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
     _rated(journal, "2026-11-30", T0, {"ticket": "A001", "counter": 1, "score": 3,
-                                        "negative": False})       # old 3-level, flagged
-    _rated(journal, "2026-12-01", T0 + 1, {"ticket": "A002", "counter": 1, "score": 1})  # 1/3
+                                        "scale": 3, "negative": False})  # 3-level 满意
+    _rated(journal, "2026-12-01", T0 + 1, {"ticket": "A002", "counter": 1, "score": 1,
+                                            "scale": 3, "negative": True})
+    _rated(journal, "2026-12-01", T0 + 6, {"ticket": "A007", "counter": 1, "score": 2,
+                                            "scale": 3, "negative": False})  # 基本满意
     _rated(journal, "2026-12-02", T0 + 2, {"ticket": "A003", "counter": 1, "score": 4,
-                                            "scale": 5})          # 5-level, no flag: satisfied
+                                            "scale": 5})          # 5-level 满意, no flag
     _rated(journal, "2026-12-03", T0 + 3, {"ticket": "A004", "counter": 1,
-                                            "level": "dissatisfied", "scale": 5})  # code only
+                                            "level": "dissatisfied", "scale": 5,
+                                            "negative": True})    # a level code, no score
     _rated(journal, "2026-12-04", T0 + 5, {"ticket": "A006", "counter": 1,   # w-quality's shape
                                             "score": 5, "scale": 5, "negative": False,
                                             "level": "very_satisfied", "reason": None,
@@ -94,11 +101,11 @@ def test_three_and_five_level_ratings_mix_by_week(tmp_path: Path, central_dsn: s
     with psycopg.connect(central_dsn) as conn:
         report = city_report(conn, date(2026, 11, 30), date(2026, 12, 7), "week")
     first, second = report["rows"]
-    assert (first["period"], first["ratings"], first["negative_ratings"]) == ("2026-11-30", 5, 2)
-    assert first["satisfied_share"] == pytest.approx(3 / 5)
-    assert first["rating_mean_5"] == pytest.approx((5 + 1 + 4 + 2 + 5) / 5)
+    assert (first["period"], first["ratings"], first["negative_ratings"]) == ("2026-11-30", 6, 2)
+    assert first["satisfied_share"] == pytest.approx(3 / 6)  # 基本满意 is not 满意
+    assert first["rating_mean_5"] == pytest.approx((5 + 1 + 3 + 4 + 2 + 5) / 6, abs=1e-3)
     assert (second["period"], second["ratings"], second["satisfied_share"]) == (
-        "2026-12-07", 0, None)  # an unreadable score is not guessed
+        "2026-12-07", 1, None)  # rated, but an unreadable score has no level: not guessed
 
 
 def test_open_and_overdue_cases_are_counted_per_hall(tmp_path: Path, central_dsn: str) -> None:
