@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.schema import Hall
+from runtime.quality_words import QUALITY_EN, QUALITY_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ ZH: dict[str, str] = {
     "health.printer_offline": "打印机离线",
     "health.print_failed": "号票打印失败",
     "health.backup_failed": "队列记录备份失败，请检查备份U盘",
+    "health.central_unreachable": "数据上报暂停（连不上城市数据中心），记录存在本厅，恢复后自动补传",
+    "health.central_stopped": "数据上报已停止，需管理员处理（docs/central.md）",
     "kiosk.code_too_short": "预约码至少 {min} 位",
     "refusal.beyond_closing": "预计办理时间 {expected}，已超过今日办公时间（{closes}），"
                               "今日不再出号，请于 {opens} 再来",
@@ -224,6 +227,10 @@ EN: dict[str, str] = {
     "health.printer_offline": "printer offline",
     "health.print_failed": "a ticket failed to print",
     "health.backup_failed": "the journal backup failed; check the backup USB stick",
+    "health.central_unreachable": "shipping to the city's database paused (unreachable); the "
+                                  "events wait in the hall and follow when it is back",
+    "health.central_stopped": "shipping to the city's database stopped; an administrator must "
+                              "act (docs/central.md)",
     "kiosk.code_too_short": "A booking code has at least {min} characters",
     "refusal.beyond_closing": "Expected time {expected} is after closing ({closes}); no more "
                               "tickets today, please come back at {opens}",
@@ -262,7 +269,9 @@ EN: dict[str, str] = {
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+# The service-quality words (issue #14) live in their own block.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": {**ZH, **QUALITY_ZH},
+                                          "en": {**EN, **QUALITY_EN}}
 """One table per language; add a language by adding its table here."""
 
 FALLBACK_LANGUAGE = "en"
@@ -403,3 +412,29 @@ def refusal_both(code: str, params: Mapping[str, Any] | None, *,
     """``(zh, en)`` for a refused command."""
     return (refusal_text(code, params, "zh", hall=hall),
             refusal_text(code, params, "en", hall=hall))
+
+
+VOICE_TEMPLATES: dict[str, dict[str, str]] = {
+    "zh": {"call": "请{ticket}号到{counter}办理",
+           "recall": "请{ticket}号到{counter}办理，再次呼叫",
+           "counter": "{number}号窗口"},
+    "en": {"call": "Number {ticket}, please go to {counter}",
+           "recall": "Number {ticket}, once again, please go to {counter}",
+           "counter": "Counter {number}"},
+    # Cantonese and Hakka read the same characters in their own sounds (espeak-ng yue, hak).
+    "yue": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    "hak": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    # Uyghur (Arabic script): "number {ticket}, please come to {counter}"; to be checked by
+    # a native speaker before a hall relies on it.
+    "ug": {"call": "{ticket} نومۇر، {counter}غا كېلىڭ",
+           "recall": "{ticket} نومۇر، يەنە بىر قېتىم، {counter}غا كېلىڭ",
+           "counter": "{number} كۆزنەك"},
+}
+"""What the voice says for a call, a recall and a counter without a spoken name, per
+language (``{ticket}``, ``{counter}``, ``{number}``); a hall may override call and recall
+in ``[displays.speech.templates.LANG]``. Numbers and letters inside are planned as words
+by ``runtime.voice_plan``."""

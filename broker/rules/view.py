@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
-from broker.rules.model import HallState
+from broker.rules.model import Alert, HallState
 from broker.rules.notices import ticketing_view
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
@@ -100,15 +100,22 @@ def public_view(state: HallState) -> dict[str, Any]:
                   "message": h.message, "at": h.at}
             for key, h in sorted(state.health.items())
         },
-        "alerts": [
-            {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
-             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
-            for a in state.alerts.values()
-        ],
+        "alerts": [_alert(a) for a in state.alerts.values()],
+        "cases": [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)],
         # As of the clock (the last event); ticketing_changed moves it when nothing else does.
         "ticketing": ticketing_view(state),
         "notice": notice_at(state),
     }
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    """One alert as the view lists it: its code and facts, who raised and acknowledged it."""
+    return {"key": alert.key, "kind": alert.kind, "service": alert.service,
+            "value": alert.value, "threshold": alert.threshold, "code": alert.kind,
+            "params": dict(alert.params), "raised_at": alert.raised_at, "source": alert.source,
+            "sticky": alert.sticky, "counter": alert.counter,
+            "acknowledged_by": alert.acknowledged_by, "acknowledged_at": alert.acknowledged_at,
+            "note": alert.note}
 
 
 def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
