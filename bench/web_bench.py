@@ -1,7 +1,7 @@
 """The staff console: a clerk's click → the broker's ack → the SSE event on every open page.
 
 A real broker process and a real ``callnext web`` process (uvicorn) on loopback; 50 console
-pages hold ``GET /api/events`` open (one asyncio task each, stamping every frame with
+pages hold ``GET /api/events`` open (one asyncio stream each, stamping every frame with
 ``time.perf_counter`` as its line arrives); a clerk's ``POST /api/counters/1/call_next``
 is stamped before it is sent. For each call, each page's latency is the arrival of the first
 view frame whose counter serves the called ticket, minus the click. Compare with
@@ -33,6 +33,10 @@ from protocol.client import RequestClient
 PAGES_FULL, CALLS_FULL = 50, 200
 PAGES_QUICK, CALLS_QUICK = 5, 5
 CLERK, MANAGER, PIN = "1024", "9001", "2468"
+CLICK_EVERY_S = 0.1
+"""A click every 100 ms: a busy hall (50 counters, each calling every 5 s) and within the
+broker's rate limit for one node (20 requests/s, ``[security] rate_per_second``), which the
+console's clerks share."""
 WAIT_S = 5.0
 """Longest wait for one call to reach every page (a miss is counted, not waited for)."""
 
@@ -66,47 +70,64 @@ def _prepare(endpoints: dict[str, str], tickets: int) -> None:
             admin.request("issue_ticket", {"service": "reimburse"})
 
 
-async def _page(client: httpx.AsyncClient, seen: list[dict[str, float]],
+async def _page(url: str, cookie: str, seen: list[dict[str, float]],
                 ready: asyncio.Event, count: list[int]) -> None:
-    """One open console page: stamps each ``"serving":"X"`` it sees for the first time."""
+    """One open console page: stamps each ``"serving":"X"`` it sees for the first time.
+
+    A bare asyncio stream, not an HTTP client library: 50 pages read by one Python process
+    must cost about what 50 browser tabs cost the console's machine (nothing), or the bench
+    would measure its own reading.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
+    writer.write(f"GET /api/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                 f"Cookie: callnext_session={cookie}\r\nAccept: text/event-stream\r\n\r\n"
+                 .encode())
     mine: dict[str, float] = {}
     seen.append(mine)
-    async with client.stream("GET", "/api/events") as stream:
-        async for line in stream.aiter_lines():
+    try:
+        while line := await reader.readline():
             now = time.perf_counter()
-            if not line.startswith("data: "):
+            if not line.startswith(b"data: "):
                 continue
             if not ready.is_set():
                 count[0] += 1  # pages that got their first view
                 if count[0] >= count[1]:
                     ready.set()
             start = 0
-            while (start := line.find('"serving":"', start)) >= 0:
-                ticket = line[start + 11:line.index('"', start + 11)]
+            while (start := line.find(b'"serving":"', start)) >= 0:
+                ticket = line[start + 11:line.index(b'"', start + 11)].decode()
                 mine.setdefault(ticket, now)
                 start += 11
+    finally:
+        writer.close()
 
 
 async def _drive(url: str, pages: int, calls: int) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url, timeout=10) as clerk, \
-            httpx.AsyncClient(base_url=url, timeout=None) as manager:
+            httpx.AsyncClient(base_url=url, timeout=10) as manager:
         csrf = (await clerk.post("/api/login", json={"staff": CLERK, "pin": PIN,
                                                      "counter": 1})).json()["csrf"]
         await manager.post("/api/login", json={"staff": MANAGER, "pin": PIN})
+        cookie = str(manager.cookies["callnext_session"])
         seen: list[dict[str, float]] = []
         ready, count = asyncio.Event(), [0, pages]
-        readers = [asyncio.create_task(_page(manager, seen, ready, count)) for _ in range(pages)]
+        readers = [asyncio.create_task(_page(url, cookie, seen, ready, count))
+                   for _ in range(pages)]
         await asyncio.wait_for(ready.wait(), 20)
         latencies: list[float] = []
         fanout: list[float] = []
         acks: list[float] = []
         missed = 0
         for _ in range(calls):
+            await asyncio.sleep(CLICK_EVERY_S)
             clicked = time.perf_counter()
             answer = await clerk.post("/api/counters/1/call_next", json={},
                                       headers={"X-CSRF-Token": csrf})
             acked = time.perf_counter()
             acks.append(acked - clicked)
+            if answer.status_code != 200:
+                raise RuntimeError(f"call_next refused: {answer.status_code} {answer.text}")
             ticket = answer.json()["result"]["ticket"]
             deadline = time.perf_counter() + WAIT_S
             while any(ticket not in page for page in seen) and time.perf_counter() < deadline:

@@ -19,8 +19,8 @@ from runtime.security import add_security_args
 log = logging.getLogger("callnext")
 
 COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "display.voice_cli",
-                   "kiosk.cli", "caller.cli", "web.cli", "callnext.simulate", "callnext.staff_cli",
-                   "callnext.quality_cli", "callnext.report_cli")
+                   "kiosk.cli", "caller.cli", "callnext.simulate", "callnext.staff_cli",
+                   "callnext.quality_cli", "callnext.report_cli", "uplink.cli", "web.cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 

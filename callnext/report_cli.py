@@ -3,6 +3,8 @@
 Without ``--from``, ``--to``, ``--by``, ``--xlsx`` or ``--html`` it prints one day's tables as
 it always has (``--date``, default the newest day; ``--csv`` writes that day's figures). With
 any of them it makes a period report over the journal (read only, a running broker's too).
+With ``--central DSN`` it reports across the city's halls from the central PostgreSQL
+instead (``uplink.city_cli``, docs/central.md).
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ def run_report(args: argparse.Namespace) -> int:
     from broker.report import Outputs, print_period_report, print_report
     from broker.report_figures import ReportError
 
+    if args.central:
+        from uplink.city_cli import run_central_report
+
+        return run_central_report(args)
+    if not args.config or not args.data:
+        raise ReportError("--config and --data name the hall's journal to report from (or "
+                          "--central DSN for the city's report from the central database)")
     period = any(v is not None for v in (args.start, args.end, args.by, args.xlsx, args.html))
     if not period:
         return print_report(args.config, Path(args.data), args.date, csv_path=args.csv)
@@ -39,14 +48,16 @@ def run_report(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``callnext report`` to the ``callnext`` command."""
+    from uplink.city_cli import add_central_arguments
+
     report = subparsers.add_parser(
         "report", help="figures from the journal (read only): a day's table, or periods "
         "with CSV, XLSX and HTML charts",
         description="Read the broker's journal without changing it (also while the broker "
         "runs) and report issued, called, served, no-shows, waits, service times, ratings "
         "and 满意率 per service, counter, clerk and priority class. See docs/report.md.")
-    report.add_argument("--config", required=True, help="hall TOML file")
-    report.add_argument("--data", required=True, help="the broker's data directory")
+    report.add_argument("--config", help="hall TOML file (required unless --central)")
+    report.add_argument("--data", help="the broker's data directory (required unless --central)")
     report.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
                         help="one day's table, YYYY-MM-DD (default: the newest day)")
     report.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD",
@@ -58,4 +69,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     report.add_argument("--csv", help="also write the figures as CSV (UTF-8, opens in Excel)")
     report.add_argument("--xlsx", help="also write every table to this Excel workbook")
     report.add_argument("--html", help="also write a page with charts (self-contained, printable)")
+    add_central_arguments(report)  # --central DSN: the city's report (docs/central.md)
     report.set_defaults(run=run_report)

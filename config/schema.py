@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from config.base import Bilingual, ConfigModel, InconsistentHallError, Loc, Word
 from config.caller_node import CallerNode
+from config.central import CentralSettings
 from config.display_node import DisplayNode
 # WEEKDAYS, Period and SpecialDay are read from here too: the hall schema is one import.
 from config.hours_table import WEEKDAYS, Hours, Period, SpecialDay  # noqa: F401
@@ -164,6 +165,8 @@ class Hall(_Model):
     callers: tuple[CallerNode, ...] = ()
     security: Security = Security()
     journal: JournalSettings = JournalSettings()
+    central: CentralSettings | None = None
+    """The city's central database (``callnext uplink``); None: the hall ships nothing."""
     priority_categories: tuple[PriorityCategory, ...] = ()
     """Kinds of priority visitors, by rank; empty = one undivided priority class."""
     web: WebSettings = WebSettings()

@@ -28,6 +28,9 @@ Role = Literal["kiosk", "display", "caller", "web", "admin"]
 DEFAULT_KEYS_DIR = "/etc/callnext/keys"
 """Where ``callnext keys init`` puts the keys on an installed system."""
 
+UPLINK_NODE = "uplink"
+"""The node id of `callnext uplink` (its CURVE key is ``uplink``); it has the display role."""
+
 _CALLER_NAME = re.compile(r"^caller-(\d{1,3})$")
 _WEB_NAME = re.compile(r"^web(-\d{1,3})?$")
 
@@ -87,5 +90,8 @@ def derived_grant(node: str) -> Grant | None:
     if node.startswith("kiosk-") and len(node) > len("kiosk-"):
         return Grant(role="kiosk")
     if node.startswith("display-") and len(node) > len("display-"):
+        return Grant(role="display")
+    if node == UPLINK_NODE:
+        # The uplink only reports its health: the read-only display role is all it needs.
         return Grant(role="display")
     return None
