@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import tomllib
@@ -27,7 +25,7 @@ import tomli_w
 from bench.broker_bench import read_memory, running_broker
 from bench.runner import DEFAULT_CONFIG
 from bench.stats import latency_rows, summarize
-from bench.web_bench import await_healthy, free_port, hall_file
+from bench.web_bench import free_port, hall_file, running_console
 from protocol.client import RequestClient
 
 PAGES_FULL, CALLS_FULL = 500, 3
@@ -122,20 +120,8 @@ def measure(pages: int, calls: int) -> dict[str, Any]:
         with running_broker(_broker_hall(folder), folder / "data") as (_pid, endpoints):
             tickets = _issue(endpoints, calls + pages)
             port = free_port()
-            config = _web_hall(folder, endpoints, port)
-            web = subprocess.Popen([sys.executable, "-m", "callnext", "--log-level", "WARNING",
-                                    "web", "--config", str(config), "--insecure"])
-            try:
-                url = f"http://127.0.0.1:{port}"
-                await_healthy(url)
-                return asyncio.run(_drive(url, endpoints, tickets, calls, web.pid))
-            finally:
-                web.terminate()
-                try:
-                    web.wait(10)
-                except subprocess.TimeoutExpired:
-                    web.kill()
-                    web.wait(5)
+            with running_console(_web_hall(folder, endpoints, port), port) as (url, pid):
+                return asyncio.run(_drive(url, endpoints, tickets, calls, pid))
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ view frame whose counter serves the called ticket, minus the click. Compare with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,20 +153,26 @@ def measure(pages: int, calls: int) -> dict[str, Any]:
         with running_broker(DEFAULT_CONFIG, folder / "data") as (_pid, endpoints):
             _prepare(endpoints, calls + 5)
             port = free_port()
-            config = hall_file(folder, endpoints, port)
-            web = subprocess.Popen([sys.executable, "-m", "callnext", "--log-level", "WARNING",
-                                    "web", "--config", str(config), "--insecure"])
-            try:
-                url = f"http://127.0.0.1:{port}"
-                await_healthy(url)
+            with running_console(hall_file(folder, endpoints, port), port) as (url, _pid):
                 return asyncio.run(_drive(url, pages, calls))
-            finally:
-                web.terminate()
-                try:
-                    web.wait(10)
-                except subprocess.TimeoutExpired:
-                    web.kill()
-                    web.wait(5)
+
+
+@contextlib.contextmanager
+def running_console(config: Path, port: int) -> Iterator[tuple[str, int]]:
+    """``callnext web`` as a process on ``port`` until the block ends: ``(url, pid)``."""
+    web = subprocess.Popen([sys.executable, "-m", "callnext", "--log-level", "WARNING",
+                            "web", "--config", str(config), "--insecure"])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await_healthy(url)
+        yield url, web.pid
+    finally:
+        web.terminate()
+        try:
+            web.wait(10)
+        except subprocess.TimeoutExpired:
+            web.kill()
+            web.wait(5)
 
 
 def await_healthy(url: str, limit_s: float = 20.0) -> None:

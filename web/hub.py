@@ -166,21 +166,28 @@ class Hub:
         for page in self._pages:
             page.offer(None)
 
-    async def stream(self, page: Page, still_valid: Callable[[], bool]) -> AsyncIterator[str]:
+    def stream(self, page: Page, still_valid: Callable[[], bool]) -> AsyncIterator[str]:
         """The SSE text of one page until the hub closes or ``still_valid()`` turns False."""
-        try:
-            yield "retry: 2000\n\n"
-            while still_valid():
-                try:
-                    frame = await page.next(KEEPALIVE_S)
-                except asyncio.TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if frame is None:
-                    return
-                yield frame.text[page.language]
-        finally:
-            self.leave(page)
+        return page_stream(page, still_valid, lambda: self.leave(page))
+
+
+async def page_stream(page: Page, still_valid: Callable[[], bool],
+                      leave: Callable[[], None]) -> AsyncIterator[str]:
+    """The SSE text of one page's frames (keep-alives between) until a None frame or
+    ``still_valid()`` turns False; ``leave()`` when it ends, however it ends."""
+    try:
+        yield "retry: 2000\n\n"
+        while still_valid():
+            try:
+                frame = await page.next(KEEPALIVE_S)
+            except asyncio.TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if frame is None:
+                return
+            yield frame.text[page.language]
+    finally:
+        leave()
 
 
 class ViewFeed:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protocol.events import Event
-from web.hub import KEEPALIVE_S, Frame, Page, sse
+from web.hub import Frame, Page, page_stream, sse
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 """What a track token looks like; anything else is 404 without asking the broker."""
@@ -239,21 +239,9 @@ class Visitors:
             for page in pages:
                 page.offer(None)
 
-    async def stream(self, ticket: str, page: Page) -> AsyncIterator[str]:
+    def stream(self, ticket: str, page: Page) -> AsyncIterator[str]:
         """The SSE text of one phone page until the server stops."""
-        try:
-            yield "retry: 3000\n\n"
-            while True:
-                try:
-                    frame = await page.next(KEEPALIVE_S)
-                except asyncio.TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if frame is None:
-                    return
-                yield frame.text["zh"]
-        finally:
-            self.leave(ticket, page)
+        return page_stream(page, lambda: True, lambda: self.leave(ticket, page))
 
 
 def facts_json(facts: Mapping[str, Any]) -> str:

@@ -110,19 +110,27 @@ def _too_many() -> Response:
                         headers={**HEADERS, "Retry-After": "5"})
 
 
-async def ticket_json(request: Request) -> Response:
-    """``GET /t/<token>.json``: the ticket's facts (see ``web.visitor.ticket_state``)."""
+async def _resolve(request: Request) -> str | Response:
+    """The request's ticket, or the answer that ends it: 429 (rate limits), 404 (no such
+    token, every time the same), 503 (the broker is unreachable)."""
     limited = _limited(request)
     if limited is not None:
         return limited
     try:
-        ticket = await _ticket(request, request.path_params["token"])
+        return await _ticket(request, request.path_params["token"])
     except NotFound:
         return _not_found()
     except TooMany:
         return _too_many()
     except (CommandRefused, BrokerUnreachable):
         return _unavailable()
+
+
+async def ticket_json(request: Request) -> Response:
+    """``GET /t/<token>.json``: the ticket's facts (see ``web.visitor.ticket_state``)."""
+    ticket = await _resolve(request)
+    if isinstance(ticket, Response):
+        return ticket
     console = console_of(request.app)
     return JSONResponse(_facts(console, visitors_of(request), ticket), headers=HEADERS)
 
@@ -143,17 +151,9 @@ def _words(console: Console) -> dict[str, dict[str, str]]:
 
 async def ticket_page(request: Request) -> Response:
     """``GET /t/<token>``: the visitor's page (its first paint from the facts now)."""
-    limited = _limited(request)
-    if limited is not None:
-        return limited
-    try:
-        ticket = await _ticket(request, request.path_params["token"])
-    except NotFound:
-        return _not_found()
-    except TooMany:
-        return _too_many()
-    except (CommandRefused, BrokerUnreachable):
-        return _unavailable()
+    ticket = await _resolve(request)
+    if isinstance(ticket, Response):
+        return ticket
     console = console_of(request.app)
     scale = console.hall.policies.rating_scale
     boot = {"facts": _facts(console, visitors_of(request), ticket),
@@ -169,17 +169,9 @@ async def ticket_page(request: Request) -> Response:
 
 async def ticket_events(request: Request) -> Response:
     """``GET /t/<token>/events``: ``event: ticket`` with the facts whenever they change."""
-    limited = _limited(request)
-    if limited is not None:
-        return limited
-    try:
-        ticket = await _ticket(request, request.path_params["token"])
-    except NotFound:
-        return _not_found()
-    except TooMany:
-        return _too_many()
-    except (CommandRefused, BrokerUnreachable):
-        return _unavailable()
+    ticket = await _resolve(request)
+    if isinstance(ticket, Response):
+        return ticket
     visitors = visitors_of(request)
     page = visitors.open(ticket)
     if page is None:
@@ -190,23 +182,18 @@ async def ticket_events(request: Request) -> Response:
 
 async def rate(request: Request) -> Response:
     """``POST /t/<token>/rate`` ``{"score", "reason"?}``: the visitor's rating (once)."""
-    limited = _limited(request)
-    if limited is not None:
-        return limited
+    resolved = await _resolve(request)
+    if isinstance(resolved, Response):
+        return resolved
     console = console_of(request.app)
+    token = request.path_params["token"]
     try:
-        token = request.path_params["token"]
-        await _ticket(request, token)
         data = await read_json(request)
         score, reason = data.get("score"), data.get("reason")
         if not isinstance(score, int) or isinstance(score, bool) \
                 or not (reason is None or isinstance(reason, str)):
             raise ApiError(400, "bad_args", "score: an integer; reason: a string or null")
         result = await run_in_threadpool(console.broker.rate_visit, token, score, reason)
-    except NotFound:
-        return _not_found()
-    except TooMany:
-        return _too_many()
     except ApiError as err:
         answer = err.response()
         answer.headers.update(HEADERS)

@@ -5,10 +5,7 @@ after the visit. Screenshots go to docs/images/."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +18,18 @@ from protocol.client import RequestClient
 from protocol.results import TicketIssued
 from tests.conftest import wait_for
 from tests.kiosk.kiosk_escpos_decoder import decode
+from tests.web.browser_support import IMAGES, NEEDS_CHROMIUM, chromium
 from tests.web.web_fixtures import Hall_
 from web.serve import BackgroundConsole
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+PHONE = {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0},
+         "userAgent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like "
+                      "Gecko) Chrome/120.0 Mobile Safari/537.36"}
+"""A 390×844 phone (chromedriver's mobile emulation: touch, viewport, user agent)."""
 WAIT_S = 10.0
 """Longest wait for the page to show a change (bounded; no timing is asserted)."""
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
-                       reason="chromium or chromedriver missing: apt-get install chromium "
-                              "chromium-driver (make test installs them)"),
-]
+pytestmark = [pytest.mark.e2e, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
@@ -46,27 +40,8 @@ def console(hall_: Hall_) -> Iterator[BackgroundConsole]:
 
 @pytest.fixture(scope="module")
 def phone() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="callnext-phone-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0},
-        "userAgent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
-                     "Chrome/120.0 Mobile Safari/537.36"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    try:
+    with chromium(mobile=PHONE) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def printed_qr(hall_: Hall_, public_url: str, result: dict[str, Any]) -> str:
