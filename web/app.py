@@ -29,10 +29,12 @@ from web.visitor import RateLimit, Visitors
 
 logger = logging.getLogger(__name__)
 
-OPEN_PATHS = ("/healthz",)
-"""Answered from every network: the watchdog and a monitoring probe use them."""
-OPEN_PREFIXES = ("/t/", "/static/visitor.")
-"""The visitor's phone pages and their assets: any network (the hall's visitor Wi-Fi)."""
+OPEN_PATHS = ("/healthz", "/static/visitor.js", "/static/visitor.css")
+"""Answered from every network: the watchdog and a monitoring probe use the first; the
+visitors' phones (on the hall's visitor Wi-Fi) the phone page's two assets."""
+OPEN_PREFIX = "/t/"
+"""The visitor's phone pages: any network. Routing matches the raw path, so ``/t/../x``
+reaches no staff route (it is a 404)."""
 
 
 @dataclass
@@ -89,7 +91,7 @@ class StaffNetworks:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 403 for an address outside the staff networks."""
         if scope["type"] != "http" or not self.networks or scope["path"] in OPEN_PATHS \
-                or scope["path"].startswith(OPEN_PREFIXES) or self._allowed(scope.get("client")):
+                or scope["path"].startswith(OPEN_PREFIX) or self._allowed(scope.get("client")):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -202,3 +202,25 @@ def test_the_visitor_assets_need_no_staff_network(phone: TestClient) -> None:
     for asset in ("/static/visitor.js", "/static/visitor.css"):
         answer = phone.get(asset)
         assert answer.status_code == 200 and "http" not in answer.text.split("*/", 1)[-1]
+
+
+def test_outside_the_staff_networks_phones_reach_their_pages_and_nothing_else(
+        hall_: Hall_, kiosk: RequestClient) -> None:
+    runtime = hall_.runtime("web-3")
+    hall = hall_.hall.model_copy(update={"web": hall_.hall.web.model_copy(
+        update={"staff_networks": ("10.99.0.0/16",)})})
+    app = build_app(console_for(hall, runtime))
+    token = issue(kiosk)["track"]
+    runtime.start()
+    try:
+        assert connected(runtime)
+        with TestClient(app) as client:  # the test client's address is no staff network
+            assert client.get(f"/t/{token}").status_code == 200
+            assert client.get(f"/t/{token}.json").status_code == 200
+            assert client.get("/static/visitor.js").status_code == 200
+            for staff_path in ("/", "/counter", "/static/console.js", "/static/counter.js",
+                               "/static/visitor.x/../counter.js", "/t/../api/events"):
+                assert client.get(staff_path).status_code in (403, 404), staff_path
+            assert client.get("/static/counter.js").status_code == 403
+    finally:
+        runtime.close()
