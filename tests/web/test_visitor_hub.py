@@ -1,0 +1,83 @@
+"""The phone pages' facts and fan-out without a broker: a ticket's state read from views, a
+frame only when that ticket's state or place changes, the per-address token bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from protocol.events import Event
+from web.visitor import RateLimit, Visitors, ticket_state
+
+
+def view(places: dict[str, int], serving: str | None = None, started: bool = False,
+         held: tuple[str, ...] = (), no_shows: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "day": "2026-11-25",
+        "services": {"general": {"places": {t: {"ahead": a, "estimate_min": 2.5 * (a + 1),
+                                                "wait_min": 3 * (a + 1)}
+                                            for t, a in places.items()}}},
+        "counters": {"2": {"number": 2, "serving": serving, "service": "general",
+                           "started_at": 1.0 if started else None, "held": list(held),
+                           "no_shows": [{"ticket": t, "until": 9.0} for t in no_shows]}},
+    }
+
+
+def test_the_state_comes_from_the_broker_view_and_heard_events() -> None:
+    waiting = ticket_state(view({"A001": 0, "A002": 1}), "A002", {}, set())
+    assert (waiting["state"], waiting["ahead"], waiting["wait_min"]) == ("waiting", 1, 6)
+    assert ticket_state(view({}, serving="A002"), "A002", {}, set())["state"] == "called"
+    assert ticket_state(view({}, "A002", started=True), "A002", {}, set())["counter"] == 2
+    assert ticket_state(view({}, held=("A002",)), "A002", {}, set())["state"] == "held"
+    assert ticket_state(view({}, no_shows=("A002",)), "A002", {}, set())["state"] == "no_show"
+    gone = ticket_state(view({}), "A002", {"A002": "no_show"}, {"A002"})
+    assert (gone["state"], gone["rated"]) == ("no_show", True)
+    assert ticket_state(view({}), "A002", {}, set())["state"] == "done"
+
+
+def test_a_page_hears_only_changes_of_its_own_ticket() -> None:
+    async def scenario() -> list[list[tuple[str, Any]]]:
+        visitors = Visitors(loop=asyncio.get_running_loop())
+        visitors.publish(view({"A001": 0, "A002": 1, "A003": 2}))
+        page = visitors.open("A003")
+        assert page is not None
+        heard = [_drain(page)]
+        visitors.publish(view({"A001": 0, "A002": 1, "A003": 2, "A004": 3}))  # behind it
+        heard.append(_drain(page))
+        visitors.publish(view({"A002": 0, "A003": 1, "A004": 2}, serving="A001"))
+        heard.append(_drain(page))
+        visitors.publish(view({"A004": 0}, serving="A003"))
+        heard.append(_drain(page))
+        visitors.leave("A003", page)
+        assert visitors.pages == 0
+        return heard
+
+    assert asyncio.run(scenario()) == [[("waiting", 2)], [], [("waiting", 1)],
+                                       [("called", None)]]
+
+
+def _drain(page: Any) -> list[tuple[str, Any]]:
+    found = []
+    while page.frames:
+        data = json.loads(page.frames.popleft().text["zh"].split("data: ", 1)[1])
+        found.append((data["state"], data["ahead"]))
+    return found
+
+
+def test_a_finish_the_node_heard_outlives_the_view() -> None:
+    visitors = Visitors()
+    visitors.hear("event", Event(seq=9, type="no_show", at=1.0,
+                                 data={"ticket": "A003", "counter": 2}))
+    assert visitors.state_of("A003", view({}))["state"] == "no_show"
+    visitors.hear("event", Event(seq=10, type="revived", at=2.0, data={"ticket": "A003"}))
+    assert visitors.state_of("A003", view({"A003": 0}))["state"] == "waiting"
+
+
+def test_the_token_bucket_refills_per_address() -> None:
+    now = [0.0]
+    limit = RateLimit(per_s=1.0, burst=2.0, clock=lambda: now[0])
+    assert [limit.allow("10.0.0.7") for _ in range(3)] == [True, True, False]
+    assert limit.allow("10.0.0.8")  # another phone is not held back
+    now[0] += 1.0
+    assert limit.allow("10.0.0.7") and not limit.allow("10.0.0.7")
