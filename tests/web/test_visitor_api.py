@@ -14,9 +14,7 @@ from starlette.testclient import TestClient
 
 from protocol.client import RequestClient
 from tests.conftest import wait_for
-from tests.web.web_fixtures import Hall_, connected
-from web.app import build_app
-from web.run import console_for
+from tests.web.web_fixtures import Hall_, console_client
 from web.visitor import RateLimit
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +28,9 @@ def heard() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def phone(hall_: Hall_, heard: list[Any]) -> Iterator[TestClient]:
-    runtime = hall_.runtime()
-    console = console_for(hall_.hall, runtime)
-    runtime.add_listener(lambda kind, payload: heard.append((kind, payload)))
-    app = build_app(console)
-    runtime.start()
-    try:
-        assert connected(runtime)
-        with TestClient(app) as client:
-            yield client
-    finally:
-        runtime.close()
+    with console_client(hall_, listener=lambda kind, payload: heard.append((kind, payload))) \
+            as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -206,21 +196,14 @@ def test_the_visitor_assets_need_no_staff_network(phone: TestClient) -> None:
 
 def test_outside_the_staff_networks_phones_reach_their_pages_and_nothing_else(
         hall_: Hall_, kiosk: RequestClient) -> None:
-    runtime = hall_.runtime("web-3")
     hall = hall_.hall.model_copy(update={"web": hall_.hall.web.model_copy(
         update={"staff_networks": ("10.99.0.0/16",)})})
-    app = build_app(console_for(hall, runtime))
     token = issue(kiosk)["track"]
-    runtime.start()
-    try:
-        assert connected(runtime)
-        with TestClient(app) as client:  # the test client's address is no staff network
-            assert client.get(f"/t/{token}").status_code == 200
-            assert client.get(f"/t/{token}.json").status_code == 200
-            assert client.get("/static/visitor.js").status_code == 200
-            for staff_path in ("/", "/counter", "/static/console.js", "/static/counter.js",
-                               "/static/visitor.x/../counter.js", "/t/../api/events"):
-                assert client.get(staff_path).status_code in (403, 404), staff_path
-            assert client.get("/static/counter.js").status_code == 403
-    finally:
-        runtime.close()
+    with console_client(hall_, hall, "web-3") as client:  # testclient: no staff network
+        assert client.get(f"/t/{token}").status_code == 200
+        assert client.get(f"/t/{token}.json").status_code == 200
+        assert client.get("/static/visitor.js").status_code == 200
+        for staff_path in ("/", "/counter", "/static/console.js", "/static/counter.js",
+                           "/static/visitor.x/../counter.js", "/t/../api/events"):
+            assert client.get(staff_path).status_code in (403, 404), staff_path
+        assert client.get("/static/counter.js").status_code == 403

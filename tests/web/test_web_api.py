@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from protocol.client import RequestClient
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, LOCKED, MANAGER,
-                                    MANAGER_PIN, Hall_, connected)
+                                    MANAGER_PIN, Hall_, console_client)
 from web.app import build_app
 from web.run import console_for
 
@@ -24,15 +24,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def app_client(hall_: Hall_) -> Iterator[TestClient]:
-    runtime = hall_.runtime()
-    app = build_app(console_for(hall_.hall, runtime))
-    runtime.start()
-    try:
-        assert connected(runtime)
-        with TestClient(app) as client:
-            yield client
-    finally:
-        runtime.close()
+    with console_client(hall_) as client:
+        yield client
 
 
 @pytest.fixture

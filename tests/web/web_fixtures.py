@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from callnext.demo import start_broker, stop_broker
 from config.load import load_hall
@@ -14,6 +15,9 @@ from foundation.pins import hash_pin
 from protocol.client import RequestClient
 from runtime.node import NodeRuntime
 from tests.conftest import wait_for
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
 
@@ -73,3 +77,33 @@ def running_hall(folder: Path, keys_dir: Path | None = None) -> Iterator[Hall_]:
 def connected(runtime: NodeRuntime) -> bool:
     """Wait until the runtime's mirror holds a view."""
     return wait_for(lambda: runtime.connected and bool(runtime.view()), 10)
+
+
+@contextlib.contextmanager
+def console_client(hall_: Hall_, hall: Hall | None = None, node: str = "web",
+                   listener: Callable[[str, Any], None] | None = None) -> Iterator[TestClient]:
+    """The console's app wired to the running broker (its mirror current), in a test client.
+
+    Args:
+        hall_: the running broker.
+        hall: the hall the console reads (default: the broker's).
+        node: the console's node id.
+        listener: also hears the console's mirror.
+    """
+    from starlette.testclient import TestClient
+
+    from web.app import build_app
+    from web.run import console_for
+
+    runtime = hall_.runtime(node)
+    app = build_app(console_for(hall or hall_.hall, runtime))
+    if listener is not None:
+        runtime.add_listener(listener)
+    runtime.start()
+    try:
+        if not connected(runtime):
+            raise AssertionError("the console's mirror did not get the broker's view")
+        with TestClient(app) as client:
+            yield client
+    finally:
+        runtime.close()
