@@ -4,8 +4,6 @@ with an alert that sounds and is acknowledged. Screenshots go to docs/images/.""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,20 +12,17 @@ import httpx
 import pytest
 
 from protocol.client import RequestClient
+from tests import chromium
 from tests.conftest import wait_for
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, MANAGER, MANAGER_PIN,
                                     Hall_)
 from web.serve import BackgroundConsole
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
-                       reason="chromium or chromedriver missing: apt-get install chromium "
-                              "chromium-driver (make test installs them)"),
+    pytest.mark.skipif(not chromium.available(), reason=chromium.MISSING),
 ]
 
 
@@ -39,24 +34,10 @@ def url(hall_: Hall_) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="callnext-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,1200",
-                 "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    try:
+    with chromium.headless_chromium("--window-size=1280,1200",
+                                    "--autoplay-policy=no-user-gesture-required",
+                                    page_load_s=20) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _sign_in(driver: Any, url: str, staff: str, pin: str, counter: str | None) -> None:
