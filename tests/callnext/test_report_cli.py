@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,12 +17,9 @@ import pytest
 from broker.report import Outputs, print_period_report
 from callnext.cli import main
 from config.load import effective_toml
+from tests import chromium
 from tests.broker.two_weeks import hall, write_two_weeks
 
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--window-size=1280,1000", "--hide-scrollbars")
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +34,10 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-        pytest.skip("chromium and chromium-driver are not installed (make test-deps)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="callnext-chromium-")
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    if not chromium.available():
+        pytest.skip(chromium.MISSING)
+    with chromium.headless_chromium("--window-size=1280,1000", "--hide-scrollbars") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _rendered(browser: Any) -> list[dict[str, Any]]:

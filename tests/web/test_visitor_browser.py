@@ -1,4 +1,4 @@
-"""The visitor's phone page in real headless Chromium, phone-sized (390×844, mobile emulation),
+"""The visitor's phone page in real headless Chromium, phone-sized (390×844, DevTools device emulation),
 against a real broker: the printed ticket's QR code (escpos bytes → raster → zxing-cpp) leads
 to the page, which shows the place, turns to "请到 N号窗口" on a call, and offers the rating
 after the visit. Screenshots go to docs/images/."""
@@ -6,6 +6,7 @@ after the visit. Screenshots go to docs/images/."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,18 +19,18 @@ from protocol.client import RequestClient
 from protocol.results import TicketIssued
 from tests.conftest import wait_for
 from tests.kiosk.kiosk_escpos_decoder import decode
-from tests.web.browser_support import IMAGES, NEEDS_CHROMIUM, chromium
+from tests import chromium
 from tests.web.web_fixtures import Hall_
 from web.serve import BackgroundConsole
 
-PHONE = {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0},
-         "userAgent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like "
-                      "Gecko) Chrome/120.0 Mobile Safari/537.36"}
-"""A 390×844 phone (chromedriver's mobile emulation: touch, viewport, user agent)."""
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Mobile Safari/537.36")
 WAIT_S = 10.0
 """Longest wait for the page to show a change (bounded; no timing is asserted)."""
 
-pytestmark = [pytest.mark.e2e, NEEDS_CHROMIUM]
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not chromium.available(), reason=chromium.MISSING)]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,12 @@ def console(hall_: Hall_) -> Iterator[BackgroundConsole]:
 
 @pytest.fixture(scope="module")
 def phone() -> Iterator[Any]:
-    with chromium(mobile=PHONE) as driver:
+    with chromium.headless_chromium("--window-size=390,844") as driver:
+        # A 390×844 phone: Chrome DevTools' device emulation (viewport, touch, user agent).
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+        driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": PHONE_UA})
         yield driver
 
 

@@ -5,19 +5,25 @@ with an alert that sounds and is acknowledged. Screenshots go to docs/images/.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from protocol.client import RequestClient
+from tests import chromium
 from tests.conftest import wait_for
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, MANAGER, MANAGER_PIN,
                                     Hall_)
-from tests.web.browser_support import IMAGES, NEEDS_CHROMIUM, chromium
 from web.serve import BackgroundConsole
 
-pytestmark = [pytest.mark.e2e, NEEDS_CHROMIUM]
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not chromium.available(), reason=chromium.MISSING),
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +34,9 @@ def url(hall_: Hall_) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with chromium("--window-size=1280,1200",
-                  "--autoplay-policy=no-user-gesture-required") as driver:
+    with chromium.headless_chromium("--window-size=1280,1200",
+                                    "--autoplay-policy=no-user-gesture-required",
+                                    page_load_s=20) as driver:
         yield driver
 
 
