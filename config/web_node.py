@@ -40,7 +40,7 @@ class WebSettings(ConfigModel):
     """Requests one address may make at once on the phone pages (a page load is about 4)."""
     visitor_lookups_per_second: Annotated[float, Field(gt=0, le=10000)] = 5.0
     """New phone tokens asked of the broker per second, from all addresses together, so that
-    guessers cannot use up the console's broker quota (``[security] rate_per_second``)."""
+    guessers cannot use up the console's broker quota (``[security] web_rate_per_second``)."""
 
     @field_validator("staff_networks")
     @classmethod

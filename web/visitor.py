@@ -119,7 +119,7 @@ class Visitors:
     limit: RateLimit | None = field(default_factory=RateLimit)
     lookups: RateLimit | None = field(default_factory=lambda: RateLimit(per_s=5.0, burst=10.0))
     """Tokens asked of the broker, from every address together: guessers from many
-    addresses must not use up the web node's broker quota (``[security] rate_per_second``)
+    addresses must not use up the web node's broker quota (``[security] web_rate_per_second``)
     that the clerks' clicks need."""
     loop: asyncio.AbstractEventLoop | None = None
     _tokens: collections.OrderedDict[str, tuple[str, str | None]] = field(

@@ -159,7 +159,8 @@ def issue_ticket(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
             track=args.get("track"))
     # ``track``: the phone token the broker service drew for this command (not the rules:
     # they stay pure); stored on the ticket, answered to the kiosk, never published.
-    return {"ticket": number, "track": args.get("track"), "service": service.id, "kind": kind, "ahead": ahead,
+    return {"ticket": number, "track": args.get("track"), "service": service.id, "kind": kind,
+            "ahead": ahead,
             "estimate_min": _minutes(estimate), "wait_min": wait_minutes(_minutes(estimate)),
             "issued_at": tx.now, "late": late, "after_hours": after_hours, "category": category,
             "expected_at": expected_at, "beyond_closing": beyond_closing}
