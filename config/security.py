@@ -64,6 +64,10 @@ class Security(ConfigModel):
     """Requests each node may send per second, on average (the admin is not limited)."""
     rate_burst: Annotated[int, Field(ge=1, le=100000)] = 40
     """How many requests a node may send at once before the average applies."""
+    web_rate_per_second: Annotated[float, Field(gt=0, le=10000)] = 200.0
+    """Requests the staff console (role ``web``) may send per second: it speaks for every
+    clerk and the manager at once, so one node's limit would throttle a busy hall."""
+    web_rate_burst: Annotated[int, Field(ge=1, le=100000)] = 400
     roles: dict[NodeId, Grant] = {}
     """Roles of nodes whose names do not say them (``kiosk-*``, ``display-*``,
     ``caller-N``, ``web``/``web-N``, ``admin`` need no entry); an entry here overrides the name."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import at
+from tests.conftest import at
 from display_fixtures import counter, named_hall, view
 
 from config.display_node import DisplayNode
