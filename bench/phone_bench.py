@@ -38,7 +38,8 @@ WAIT_S = 10.0
 def _broker_hall(folder: Path) -> Path:
     """The example hall with room for the bench's bursts (the web node asks 500 tokens)."""
     data: dict[str, Any] = tomllib.loads(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
-    data.setdefault("security", {}).update({"rate_per_second": 10000.0, "rate_burst": 100000})
+    data.setdefault("security", {}).update({"web_rate_per_second": 10000.0,
+                                            "web_rate_burst": 100000})
     path = folder / "broker.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
