@@ -19,7 +19,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import httpx
 import tomli_w
 
 from bench.broker_bench import read_memory, running_broker
@@ -60,15 +59,24 @@ def _issue(endpoints: dict[str, str], count: int) -> list[dict[str, Any]]:
         return [admin.request("issue_ticket", {"service": SERVICE}) for _ in range(count)]
 
 
-async def _page(client: httpx.AsyncClient, token: str, frames: list[float],
-                opened: list[int]) -> None:
-    """One phone page: stamps every ``ticket`` frame it receives."""
-    async with client.stream("GET", f"/t/{token}/events") as stream:
-        async for line in stream.aiter_lines():
-            if line.startswith("data: "):
+async def _page(url: str, token: str, frames: list[float], opened: list[int]) -> None:
+    """One phone page: stamps every ``ticket`` frame it receives.
+
+    A bare asyncio stream, as in the ``web`` section: 500 pages read by one Python process
+    through an HTTP client library would measure the bench's own reading.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
+    writer.write(f"GET /t/{token}/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                 f"Accept: text/event-stream\r\n\r\n".encode())
+    try:
+        while line := await reader.readline():
+            if line.startswith(b"data: "):
                 if not frames:
                     opened[0] += 1
                 frames.append(time.perf_counter())
+    finally:
+        writer.close()
 
 
 def _call(endpoints: dict[str, str], ticket: str) -> float:
@@ -82,33 +90,30 @@ def _call(endpoints: dict[str, str], ticket: str) -> float:
 async def _drive(url: str, endpoints: dict[str, str], tickets: list[dict[str, Any]],
                  calls: int, pid: int) -> dict[str, Any]:
     heads, followed = tickets[:calls], tickets[calls:]
-    pages = len(followed)
-    limits = httpx.Limits(max_connections=pages + 10, max_keepalive_connections=pages + 10)
-    async with httpx.AsyncClient(base_url=url, timeout=None, limits=limits) as client:
-        stamps: list[list[float]] = [[] for _ in followed]
-        opened = [0]
-        readers = [asyncio.create_task(_page(client, t["track"], stamps[i], opened))
-                   for i, t in enumerate(followed)]
-        deadline = time.perf_counter() + 60
-        while opened[0] < len(followed) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
-        memory = read_memory(pid)
-        delays, last, missed = [], [], 0
-        for head in heads:
-            before = [len(s) for s in stamps]
-            clicked = await asyncio.to_thread(_call, endpoints, head["ticket"])
-            limit = time.perf_counter() + WAIT_S
-            while any(len(s) <= n for s, n in zip(stamps, before)) \
-                    and time.perf_counter() < limit:
-                await asyncio.sleep(0.002)
-            arrived = [s[n] - clicked for s, n in zip(stamps, before) if len(s) > n]
-            missed += len(followed) - len(arrived)
-            delays += arrived
-            if arrived:
-                last.append(max(arrived))
-        for reader in readers:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
+    stamps: list[list[float]] = [[] for _ in followed]
+    opened = [0]
+    readers = [asyncio.create_task(_page(url, t["track"], stamps[i], opened))
+               for i, t in enumerate(followed)]
+    deadline = time.perf_counter() + 60
+    while opened[0] < len(followed) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    memory = read_memory(pid)
+    delays, last, missed = [], [], 0
+    for head in heads:
+        before = [len(s) for s in stamps]
+        clicked = await asyncio.to_thread(_call, endpoints, head["ticket"])
+        limit = time.perf_counter() + WAIT_S
+        while any(len(s) <= n for s, n in zip(stamps, before)) \
+                and time.perf_counter() < limit:
+            await asyncio.sleep(0.002)
+        arrived = [s[n] - clicked for s, n in zip(stamps, before) if len(s) > n]
+        missed += len(followed) - len(arrived)
+        delays += arrived
+        if arrived:
+            last.append(max(arrived))
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
     return {"delay": summarize(delays), "last_ms": [round(x * 1000, 1) for x in last],
             "missed": missed, "pages": len(followed), "opened": opened[0],
             "rss_kib": memory["rss_kib"], "calls": len(heads)}
