@@ -175,16 +175,16 @@ class Visitors:
         """A mirror listener: note end states from events, push changed places on a view."""
         if kind == "event" and isinstance(payload, Event):
             ticket = payload.data.get("ticket")
-            if not isinstance(ticket, str):
-                return
             with self._lock:
-                if payload.type == "rated":
+                if payload.type == "day_started":  # numbers start again: forget the old day's
+                    self._ended.clear()
+                    self._rated.clear()
+                elif not isinstance(ticket, str):
+                    return
+                elif payload.type == "rated":
                     self._rated.add(ticket)
                 elif payload.type in TERMINAL_EVENTS:
                     self._ended[ticket] = TERMINAL_EVENTS[payload.type]
-                elif payload.type == "day_started":
-                    self._ended.clear()
-                    self._rated.clear()
         elif kind == "state" and isinstance(payload, dict) and self.loop is not None:
             try:
                 self.loop.call_soon_threadsafe(self.publish, payload)

@@ -72,6 +72,13 @@ def test_a_finish_the_node_heard_outlives_the_view() -> None:
     assert visitors.state_of("A003", view({}))["state"] == "no_show"
     visitors.hear("event", Event(seq=10, type="revived", at=2.0, data={"ticket": "A003"}))
     assert visitors.state_of("A003", view({"A003": 0}))["state"] == "waiting"
+    visitors.hear("event", Event(seq=11, type="finished", at=3.0, data={"ticket": "A003"}))
+    visitors.hear("event", Event(seq=12, type="rated", at=4.0, data={"ticket": "A003"}))
+    assert visitors.state_of("A003", view({}))["rated"] is True
+    # A new day: its A003 is another visitor, who has rated nothing.
+    visitors.hear("event", Event(seq=13, type="day_started", at=5.0,
+                                 data={"day": "2026-11-26", "carried": []}))
+    assert visitors.state_of("A003", view({"A003": 0}))["rated"] is False
 
 
 def test_the_token_bucket_refills_per_address() -> None:
