@@ -179,6 +179,9 @@ class DisplayNode(ConfigModel):
     """How long a new call flashes: the visual cue for visitors who cannot hear it."""
     ticker_speed: Annotated[float, Field(ge=10.0, le=1000.0)] = 120.0
     """Speed of the scrolling notices line, in pixels per second at 1080 lines."""
+    ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 25.0
+    """Frames a second of the scrolling notices line: each frame redraws the window, so
+    this is what an idle display costs (the rest of the board is drawn only when it changes)."""
     speech: Speech = Speech()
 
     def window_size(self) -> tuple[int, int]:

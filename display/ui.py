@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
+from display.cache import cached_layout_class
+from display.frames import BoardFrames
 from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,8 +138,14 @@ class BoardView:
             body.add_widget(left)
             body.add_widget(right)
             column.add_widget(body)
-        column.add_widget(self._ticker())
-        root.add_widget(column)
+        # The notices line scrolls outside the cached board: a scroll step redraws one label
+        # and the cached board's texture, not every panel (display.cache).
+        spacer = k["Widget"](size_hint_y=None, height=64 * u)
+        column.add_widget(spacer)
+        self.cache = cached_layout_class()(BACKGROUND)
+        self.cache.add_widget(column)
+        root.add_widget(self.cache)
+        root.add_widget(self._ticker(spacer))
         # The lost banner: a dimming veil and a red band, hidden by moving it off-screen.
         veil = k["Widget"](size_hint=(1, 1), pos_hint={"x": 0, "y": 0}, opacity=0)
         _background(veil, (0.2, 0.2, 0.2, 0.55))
@@ -238,9 +246,12 @@ class BoardView:
                                 ((0.5, "left", True), (0.2, "right", False),
                                  (0.3, "right", True)), **kwargs)
 
-    def _ticker(self) -> Any:
+    def _ticker(self, spacer: Any) -> Any:
+        """The notices line, laid over ``spacer`` (its place in the cached board)."""
         k, u = _widgets(), self.u
-        stencil = k["StencilView"](size_hint_y=None, height=64 * u)
+        stencil = k["StencilView"](size_hint=(None, None), size=spacer.size, pos=spacer.pos)
+        spacer.bind(pos=lambda w, value: setattr(stencil, "pos", value),
+                    size=lambda w, value: setattr(stencil, "size", value))
         _background(stencil, PANEL)
         label = k["Label"](font_name=FONT_NAME, font_size=34 * u, color=TEXT,
                            size_hint=(None, None))
@@ -332,15 +343,17 @@ class BoardView:
         banner = board.banner
         self.labels["banner_zh"].text = banner.zh if banner else ""
         self.labels["banner_en"].text = banner.en if banner else ""
-        self.banner_colour.rgba = CLOSED_BLUE if banner and banner.kind == "closed" else LOST_RED
+        _set_rgba(self.banner_colour, CLOSED_BLUE if banner and banner.kind == "closed"
+                  else LOST_RED)
         self.veil.opacity = 1 if board.stale else 0
         self.banner.opacity = 1 if banner else 0
-        self.content.opacity = 0.45 if board.stale else 1
+        self.content.opacity = self.ticker_box.opacity = 0.45 if board.stale else 1
 
     def _paint_flash(self) -> None:
         board = self._board
         on = board is not None and board.flashing and self._flash_on
-        self.newest_panel.panel_colour.rgba = FLASH if on else PANEL
+        # Only a real change may touch the instruction: any write re-renders the cached board.
+        _set_rgba(self.newest_panel.panel_colour, FLASH if on else PANEL)
         self.labels["newest_ticket"].color = TEXT if on else ACCENT
 
     def tick_flash(self) -> None:
@@ -366,6 +379,12 @@ class BoardView:
             for part in ("name_zh", "ticket", "state", "staff"):
                 result[f"tile_{number}_{part}"] = parts[part].text
         return result
+
+
+def _set_rgba(colour: Any, rgba: tuple[float, ...]) -> None:
+    """Set a Color instruction only when it differs (every write flags a redraw)."""
+    if tuple(colour.rgba) != tuple(float(c) for c in rgba):
+        colour.rgba = rgba
 
 
 def render_png(view: BoardView, out: Path, frames: int = 6) -> Path:
@@ -410,13 +429,10 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
         title = "callnext display"
 
         def build(self) -> Any:
-            redraw = Clock.create_trigger(lambda dt: view.show(core.board()))
-            # The mirror thread only schedules; widgets change on Kivy's thread.
-            core.on_change(redraw)
-            Clock.schedule_interval(lambda dt: view.show(core.board()), 1.0)
-            Clock.schedule_interval(lambda dt: view.tick_flash(), 0.5)
-            Clock.schedule_interval(view.tick_ticker, 1 / 30)
-            view.show(core.board())
+            frames = BoardFrames(view, core.board, Clock, node.ticker_fps)
+            frames.start()
+            # The mirror thread only fires the trigger; widgets change on Kivy's thread.
+            core.on_change(frames.changed)
             return view.root
 
     DisplayApp().run()
