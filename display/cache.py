@@ -21,6 +21,7 @@ def cached_layout_class() -> type:
     """The ``CachedLayout`` widget class (a Kivy ``FloatLayout`` whose children draw into an
     ``Fbo`` cleared to an opaque colour)."""
     from kivy.graphics import Callback, ClearBuffers, ClearColor, Color, Fbo, Rectangle, Translate
+    from kivy.graphics.opengl import GL_BLEND, glDisable, glEnable
     from kivy.uix.floatlayout import FloatLayout
 
     class CachedLayout(FloatLayout):  # type: ignore[misc]
@@ -45,9 +46,12 @@ def cached_layout_class() -> type:
             # The buffer renders (when flagged) before the rectangle shows its texture.
             self.canvas.add(self.fbo)
             with self.canvas:
+                # The buffer is opaque: copying it without blending reads no window pixels.
+                Callback(lambda *_: glDisable(GL_BLEND))
                 Color(1, 1, 1, 1)
                 self.fbo_rect = Rectangle(pos=self.pos, size=self.size,
                                           texture=self.fbo.texture)
+                Callback(lambda *_: glEnable(GL_BLEND))
             self.bind(pos=self._follow, size=self._follow)
 
         def add_widget(self, widget: Any, *args: Any, **kwargs: Any) -> None:
@@ -73,6 +77,9 @@ def cached_layout_class() -> type:
             if tuple(self.fbo.size) != size:
                 self.fbo.size = size  # a new texture: the rectangle must show the new one
             self._shift.xy = (-self.x, -self.y)
+            # Drawn 1:1 on every frame: nearest sampling is exact here and, on a software
+            # renderer, far cheaper than the default linear filter.
+            self.fbo.texture.mag_filter = self.fbo.texture.min_filter = "nearest"
             self.fbo_rect.texture = self.fbo.texture
             self.fbo_rect.pos = self.pos
             self.fbo_rect.size = self.size

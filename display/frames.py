@@ -14,10 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from config.display_node import DisplayNode
 from display.presenter import Board
 
 FLASH_INTERVAL_S = 0.5
 CLOCK_INTERVAL_S = 1.0
+
+
+def ticker_rate(node: DisplayNode, software: bool) -> float:
+    """Frames a second of the notices line: ``software_ticker_fps`` when the CPU draws."""
+    return node.software_ticker_fps if software else node.ticker_fps
 
 
 class BoardFrames:

@@ -16,8 +16,8 @@ from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
 from display.cache import cached_layout_class
-from display.frames import BoardFrames
-from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts
+from display.frames import BoardFrames, ticker_rate
+from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts, software_renderer
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
@@ -61,12 +61,12 @@ def _widgets() -> dict[str, Any]:
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.gridlayout import GridLayout
     from kivy.uix.label import Label
-    from kivy.uix.stencilview import StencilView
+    from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
     from kivy.uix.widget import Widget
 
     return {"Clock": Clock, "Color": Color, "Rectangle": Rectangle, "BoxLayout": BoxLayout,
             "FloatLayout": FloatLayout, "GridLayout": GridLayout, "Label": Label,
-            "StencilView": StencilView, "Widget": Widget}
+            "ScissorPush": ScissorPush, "ScissorPop": ScissorPop, "Widget": Widget}
 
 
 def _background(widget: Any, colour: tuple[float, ...]) -> Any:
@@ -118,7 +118,8 @@ class BoardView:
         k = _widgets()
         u = self.u
         root = k["FloatLayout"]()
-        _background(root, BACKGROUND)
+        # No background of its own: the cached board (cleared to BACKGROUND) covers the window,
+        # and every full-window layer costs a pass over all pixels in every ticker frame.
         column = k["BoxLayout"](orientation="vertical", padding=16 * u, spacing=12 * u)
         self.content = column
         column.add_widget(self._header())
@@ -159,8 +160,9 @@ class BoardView:
         veil_band = k["FloatLayout"](size_hint=(1, 1), pos_hint={"x": 0, "y": 0}, opacity=0)
         veil_band.add_widget(band)
         self.veil, self.banner = veil, veil_band
-        root.add_widget(veil)
-        root.add_widget(veil_band)
+        # Inside the cache: a hidden veil drawn on every frame would still cost a pass.
+        self.cache.add_widget(veil)
+        self.cache.add_widget(veil_band)
         return root
 
     def _panel(self, **kwargs: Any) -> Any:
@@ -249,10 +251,22 @@ class BoardView:
     def _ticker(self, spacer: Any) -> Any:
         """The notices line, laid over ``spacer`` (its place in the cached board)."""
         k, u = _widgets(), self.u
-        stencil = k["StencilView"](size_hint=(None, None), size=spacer.size, pos=spacer.pos)
+        # Clipped by a scissor, not a StencilView: a stencil clears a window-sized buffer on
+        # every frame, a scissor costs nothing.
+        stencil = k["Widget"](size_hint=(None, None), size=spacer.size, pos=spacer.pos)
         spacer.bind(pos=lambda w, value: setattr(stencil, "pos", value),
                     size=lambda w, value: setattr(stencil, "size", value))
         _background(stencil, PANEL)
+        with stencil.canvas.before:
+            scissor = k["ScissorPush"](pos=stencil.pos, size=stencil.size)
+        with stencil.canvas.after:
+            k["ScissorPop"]()
+
+        def clip(*_: Any) -> None:
+            scissor.pos = tuple(int(v) for v in stencil.pos)
+            scissor.size = tuple(int(v) for v in stencil.size)
+
+        stencil.bind(pos=clip, size=clip)
         label = k["Label"](font_name=FONT_NAME, font_size=34 * u, color=TEXT,
                            size_hint=(None, None))
         label.bind(texture_size=lambda widget, value: setattr(widget, "size", value))
@@ -429,7 +443,11 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
         title = "callnext display"
 
         def build(self) -> Any:
-            frames = BoardFrames(view, core.board, Clock, node.ticker_fps)
+            from kivy.core.window import Window  # noqa: F401 - opens the GL context first
+
+            fps = ticker_rate(node, software_renderer())
+            logger.info("notices line at %.0f frames a second", fps)
+            frames = BoardFrames(view, core.board, Clock, fps)
             frames.start()
             # The mirror thread only fires the trigger; widgets change on Kivy's thread.
             core.on_change(frames.changed)

@@ -31,6 +31,11 @@ def configure_window(size: tuple[int, int], *, fullscreen: bool = False, resizab
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Mesa's software renderer (llvmpipe: demos, virtual screens, the offscreen bench; a Pi's
+    # V3D ignores it) leaks with its rasterizer threads: Mesa 22.3 grew a display's RSS by
+    # 4-50 MiB a second while the ticker scrolled, and its threads kept both cores busy. Drawn
+    # in the UI thread it does not leak; the boards redraw little, so one thread is plenty.
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     from kivy.config import Config
 
     Config.set("graphics", "width", str(size[0]))
@@ -55,3 +60,16 @@ def register_fonts() -> None:
     path = cjk_font_path()
     LabelBase.register(DEFAULT_FONT, path)
     LabelBase.register(FONT_NAME, path)
+
+
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+"""GL_RENDERER words of Mesa's CPU renderers."""
+
+
+def software_renderer() -> bool:
+    """Whether the window's OpenGL is drawn by the CPU (call after the window opened)."""
+    from kivy.graphics.opengl import GL_RENDERER, glGetString
+
+    name = glGetString(GL_RENDERER)
+    text = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+    return any(word in text.lower() for word in SOFTWARE_RENDERERS)

@@ -101,3 +101,11 @@ def test_ticker_rate_comes_from_the_node_setting() -> None:
     assert sorted(clock.intervals) == [0.1, 1.0]
     frames.stop()
     assert clock.intervals == []
+
+
+def test_software_renderer_scrolls_at_its_own_lower_rate() -> None:
+    from display.frames import ticker_rate
+
+    node = DisplayNode(id="d", ticker_fps=25, software_ticker_fps=5)
+    assert ticker_rate(node, software=False) == 25
+    assert ticker_rate(node, software=True) == 5
