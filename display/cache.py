@@ -16,12 +16,33 @@ import functools
 from typing import Any
 
 
+def _buffer(widget: Any, clear: tuple[float, ...]) -> None:
+    """Give ``widget`` its buffer: ``fbo`` (cleared, shifted to the widget's corner, counting
+    its renders) drawn by ``fbo_rect`` without blending."""
+    from kivy.graphics import Callback, ClearBuffers, ClearColor, Color, Fbo, Rectangle, Translate
+    from kivy.graphics.opengl import GL_BLEND, glDisable, glEnable
+
+    widget.fbo = Fbo(size=(1, 1))
+    with widget.fbo:
+        Callback(widget.count_render)
+        ClearColor(*clear)
+        ClearBuffers()
+        # Children lay out in window coordinates; the buffer starts at the widget's corner.
+        widget.shift = Translate(0, 0)
+    # The buffer renders (when flagged) before the rectangle shows its texture.
+    widget.canvas.add(widget.fbo)
+    with widget.canvas:
+        # The buffer is opaque: copying it without blending reads no window pixels.
+        Callback(lambda *_: glDisable(GL_BLEND))
+        Color(1, 1, 1, 1)
+        widget.fbo_rect = Rectangle(pos=widget.pos, size=widget.size, texture=widget.fbo.texture)
+        Callback(lambda *_: glEnable(GL_BLEND))
+
+
 @functools.cache
 def cached_layout_class() -> type:
     """The ``CachedLayout`` widget class (a Kivy ``FloatLayout`` whose children draw into an
     ``Fbo`` cleared to an opaque colour)."""
-    from kivy.graphics import Callback, ClearBuffers, ClearColor, Color, Fbo, Rectangle, Translate
-    from kivy.graphics.opengl import GL_BLEND, glDisable, glEnable
     from kivy.uix.floatlayout import FloatLayout
 
     class CachedLayout(FloatLayout):  # type: ignore[misc]
@@ -35,23 +56,8 @@ def cached_layout_class() -> type:
         def __init__(self, clear: tuple[float, ...], **kwargs: Any) -> None:
             self.renders = 0
             """How many times the buffer was drawn (tests and the bench count redraws)."""
-            self.fbo = Fbo(size=(1, 1))
-            with self.fbo:
-                Callback(self._rendered)
-                ClearColor(*clear)
-                ClearBuffers()
-                # Children lay out in window coordinates; the buffer starts at our corner.
-                self._shift = Translate(0, 0)
             super().__init__(**kwargs)
-            # The buffer renders (when flagged) before the rectangle shows its texture.
-            self.canvas.add(self.fbo)
-            with self.canvas:
-                # The buffer is opaque: copying it without blending reads no window pixels.
-                Callback(lambda *_: glDisable(GL_BLEND))
-                Color(1, 1, 1, 1)
-                self.fbo_rect = Rectangle(pos=self.pos, size=self.size,
-                                          texture=self.fbo.texture)
-                Callback(lambda *_: glEnable(GL_BLEND))
+            _buffer(self, clear)
             self.bind(pos=self._follow, size=self._follow)
 
         def add_widget(self, widget: Any, *args: Any, **kwargs: Any) -> None:
@@ -69,16 +75,16 @@ def cached_layout_class() -> type:
             finally:
                 self.canvas = canvas
 
-        def _rendered(self, *_: Any) -> None:
+        def count_render(self, *_: Any) -> None:
             self.renders += 1
 
         def _follow(self, *_: Any) -> None:
             size = (max(int(self.width), 1), max(int(self.height), 1))
             if tuple(self.fbo.size) != size:
                 self.fbo.size = size  # a new texture: the rectangle must show the new one
-            self._shift.xy = (-self.x, -self.y)
+            self.shift.xy = (-self.x, -self.y)
             # Drawn 1:1 on every frame: nearest sampling is exact here and, on a software
-            # renderer, far cheaper than the default linear filter.
+            # renderer, cheaper than the default linear filter.
             self.fbo.texture.mag_filter = self.fbo.texture.min_filter = "nearest"
             self.fbo_rect.texture = self.fbo.texture
             self.fbo_rect.pos = self.pos

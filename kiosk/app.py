@@ -114,15 +114,9 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
     flow = IssueFlow(hall, node, runtime.client, printer, printer_status=lambda: health.status,
                      on_print_fault=health.print_failed, on_print_ok=health.print_ok)
 
-    def run_background(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        def worker() -> None:
-            outcome = work()
-            Clock.schedule_once(lambda dt: done(outcome), 0)
-        threading.Thread(target=worker, name="issue", daemon=True).start()
-
     controller = KioskController(KioskPresenter(hall, node), flow,
                                  printer_status=lambda: health.status, now=runtime.broker_now,
-                                 run_background=run_background, on_issued=_speaker(node, hall))
+                                 run_background=run_in_thread, on_issued=_speaker(node, hall))
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
@@ -133,6 +127,18 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     runtime.add_listener(on_mirror)
     return controller
+
+
+def run_in_thread(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """Run ``work`` on a thread of its own and hand its outcome to ``done`` on Kivy's thread
+    (the broker request and the print never hold the screen)."""
+    from kivy.clock import Clock
+
+    def worker() -> None:
+        outcome = work()
+        Clock.schedule_once(lambda dt: done(outcome), 0)
+
+    threading.Thread(target=worker, name="kiosk-work", daemon=True).start()
 
 
 def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from hw.printer_status import PrinterStatus
 from kiosk.issuing import IssueFlow, IssueRequest, Outcome, Refused, Unreachable
 from kiosk.presenter import MAX_CODE_CHARS, MIN_CODE_CHARS, IssuedTicket, KioskPresenter, Language
@@ -20,10 +21,10 @@ from runtime.messages import both, refusal_both
 
 logger = logging.getLogger(__name__)
 
-Runner = Callable[[Callable[[], Outcome], Callable[[Outcome], None]], None]
+Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
 
-def run_inline(work: Callable[[], Outcome], done: Callable[[Outcome], None]) -> None:
+def run_inline(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
     """Run ``work`` now and hand its outcome to ``done`` (tests, benchmarks)."""
     done(work())
 
@@ -212,7 +213,7 @@ class KioskController:
     def _start(self, request: IssueRequest) -> None:
         self.mode = "busy"
         self._changed()
-        self._run(lambda: self.flow.issue(request), self._finish)
+        self._run(lambda: self.flow.ask(request), self._finish)
 
     def _finish(self, outcome: Outcome) -> None:
         self._last_touch = self._monotonic()
@@ -222,6 +223,8 @@ class KioskController:
             self.mode = "issued"
             self._changed()
             self._on_issued(outcome)
+            # The number is on screen; the paper follows (printing never holds the screen).
+            self._run(lambda: self.flow.print_issued(outcome), self._printed)
             return
         if isinstance(outcome, Unreachable):
             self.pending = outcome.request
@@ -236,6 +239,13 @@ class KioskController:
             else:
                 self.mode, self.notice_words = "notice", words
         self._changed()
+
+    def _printed(self, ticket: IssuedTicket) -> None:
+        """The printer finished ``ticket``: a failure turns its screen into "remember it"."""
+        if self.mode == "issued" and self.ticket is not None \
+                and self.ticket.ticket == ticket.ticket:
+            self.ticket = ticket
+            self._changed()
 
     def _changed(self) -> None:
         if not self.listeners:

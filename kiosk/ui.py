@@ -7,6 +7,7 @@ made (``configure_window``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -54,25 +55,44 @@ class KioskView(BoxLayout):
         self.on_action_cb = on_action
         self.screen: Screen | None = None
         self.buttons: dict[str, Button] = {}
+        self.clock_label: Label | None = None
+        self.builds = 0
+        """How many times the widgets were rebuilt (tests: a clock tick rebuilds nothing)."""
         _paint(self, BACKGROUND)
-        self.bind(size=lambda *_: self.screen and self.show(self.screen))
+        self.bind(size=lambda *_: self.screen and self._build(self.screen))
 
     def px(self, size: str) -> int:
         """Font height in pixels for a size name."""
         return max(12, int(self.height * SIZES[size]))
 
     def show(self, screen: Screen) -> None:
+        """Draw ``screen``: nothing if it is on screen already, only the clock's text if only
+        the time changed, else the widgets anew (the controller reports every second)."""
+        shown = self.screen
+        if screen == shown:
+            return
+        if shown is not None and self.clock_label is not None and screen.clock \
+                and dataclasses.replace(screen, clock=shown.clock) == shown:
+            self.screen = screen
+            self.clock_label.text = screen.clock
+            return
+        self._build(screen)
+
+    def _build(self, screen: Screen) -> None:
         """Rebuild the widgets for ``screen``."""
         self.screen = screen
+        self.builds += 1
         self.clear_widgets()
         self.buttons = {}
+        self.clock_label = None
         h = self.height
         header = BoxLayout(size_hint_y=None, height=int(h * 0.13), padding=(24, 8))
         _paint(header, HEADER)
         header.add_widget(self._label(screen.header, halign="left"))
         if screen.clock:
-            header.add_widget(Label(text=screen.clock, font_size=self.px("title"),
-                                    size_hint_x=0.18, bold=True))
+            self.clock_label = Label(text=screen.clock, font_size=self.px("title"),
+                                     size_hint_x=0.18, bold=True)
+            header.add_widget(self.clock_label)
         self.add_widget(header)
 
         if screen.entry is not None:
