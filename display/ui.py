@@ -17,7 +17,8 @@ from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
 from display.cache import cached_layout_class
 from display.frames import BoardFrames, ticker_rate
-from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts, software_renderer
+from runtime.kivy_setup import (FONT_NAME, configure_window, register_fonts, release_freed_memory,
+                                 software_renderer)
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
@@ -90,7 +91,10 @@ def _label(size: float, colour: tuple[float, ...] = TEXT, *, halign: str = "left
     label = _widgets()["Label"](font_name=FONT_NAME, font_size=size, color=colour, halign=halign,
                                 valign="middle", bold=bold, shorten=True,
                                 shorten_from="right", markup=False, **kwargs)
-    label.bind(size=lambda widget, value: setattr(widget, "text_size", value))
+    # Only the width is fixed (alignment, shortening): a texture of the text's own height,
+    # centred by the label, rather than one as tall as the box (a box-sized texture is
+    # mostly transparent pixels, held in memory for every label of the board).
+    label.bind(width=lambda widget, value: setattr(widget, "text_size", (value, None)))
     return label
 
 
@@ -451,6 +455,8 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
             frames.start()
             # The mirror thread only fires the trigger; widgets change on Kivy's thread.
             core.on_change(frames.changed)
+            # Once the first frames are drawn, start-up garbage goes back to the system.
+            Clock.schedule_once(lambda dt: release_freed_memory(), 3.0)
             return view.root
 
     DisplayApp().run()

@@ -73,3 +73,22 @@ def software_renderer() -> bool:
     name = glGetString(GL_RENDERER)
     text = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
     return any(word in text.lower() for word in SOFTWARE_RENDERERS)
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's freed pages back to the system (glibc ``malloc_trim``).
+
+    A node's start-up (config validation, imports, the first frames) frees far more than it
+    keeps; without a trim those pages stay counted in the process's memory all day.
+    Does nothing where the C library has no ``malloc_trim``.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is not None:
+        trim(0)
