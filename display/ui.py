@@ -17,8 +17,8 @@ from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
 from display.cache import cached_layout_class
 from display.frames import BoardFrames, ticker_rate
-from runtime.kivy_setup import (FONT_NAME, configure_window, register_fonts, release_freed_memory,
-                                 software_renderer)
+from runtime.kivy_setup import (FONT_NAME, configure_window, flush_every_frame, register_fonts,
+                                 release_freed_memory, software_renderer)
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
@@ -447,8 +447,7 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
         title = "callnext display"
 
         def build(self) -> Any:
-            from kivy.core.window import Window  # noqa: F401 - opens the GL context first
-
+            flush_every_frame()  # opens the window (and its GL context) first
             fps = ticker_rate(node, software_renderer())
             logger.info("notices line at %.0f frames a second", fps)
             frames = BoardFrames(view, core.board, Clock, fps)

@@ -23,7 +23,7 @@ from kiosk.issuing import IssueFlow
 from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
 from protocol.view import PublicView, TicketingView
-from runtime.kivy_setup import configure_window, register_fonts
+from runtime.kivy_setup import configure_window, flush_every_frame, register_fonts
 from runtime.messages import both
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
@@ -116,7 +116,8 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     controller = KioskController(KioskPresenter(hall, node), flow,
                                  printer_status=lambda: health.status, now=runtime.broker_now,
-                                 run_background=run_in_thread, on_issued=_speaker(node, hall))
+                                 run_background=run_in_thread, on_issued=_speaker(node, hall),
+                                 run_print=run_after_frame)
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
@@ -141,6 +142,14 @@ def run_in_thread(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
     threading.Thread(target=worker, name="kiosk-work", daemon=True).start()
 
 
+def run_after_frame(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """``run_in_thread`` once the next frame is drawn: composing a ticket holds Python's
+    lock for milliseconds at a time, and the number's frame must not wait for it."""
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda dt: run_in_thread(work, done), 0)
+
+
 def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
     """The Kivy app: the kiosk's view, touches and keys to the controller, a tick a second."""
     from kivy.app import App
@@ -153,6 +162,7 @@ def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
         title = f"callnext kiosk {node.id}"
 
         def build(self) -> KioskView:
+            flush_every_frame()
             view = KioskView(controller.press)
             controller.listeners.append(view.show)
             Window.bind(on_textinput=lambda w, text: controller.type_text(text))

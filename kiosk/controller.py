@@ -40,6 +40,8 @@ class KioskController:
         run_background: runs the issue flow off the UI thread.
         monotonic: clock for idle timeouts and pending-request age.
         on_issued: told about each ticket shown (spoken confirmation hooks in here).
+        run_print: runs the print off the UI thread (default ``run_background``); the app
+            starts it after the number's frame is drawn.
     """
 
     def __init__(self, presenter: KioskPresenter, flow: IssueFlow, *,
@@ -47,13 +49,15 @@ class KioskController:
                  now: Callable[[], float | None],
                  run_background: Runner = run_inline,
                  monotonic: Callable[[], float] = time.monotonic,
-                 on_issued: Callable[[IssuedTicket], None] = lambda ticket: None) -> None:
+                 on_issued: Callable[[IssuedTicket], None] = lambda ticket: None,
+                 run_print: Runner | None = None) -> None:
         self.presenter = presenter
         self.node = presenter.node
         self.flow = flow
         self._printer_status = printer_status
         self._now = now
         self._run = run_background
+        self._run_print = run_print or run_background
         self._monotonic = monotonic
         self._on_issued = on_issued
         self.listeners: list[Callable[[Screen], None]] = []
@@ -224,7 +228,7 @@ class KioskController:
             self._changed()
             self._on_issued(outcome)
             # The number is on screen; the paper follows (printing never holds the screen).
-            self._run(lambda: self.flow.print_issued(outcome), self._printed)
+            self._run_print(lambda: self.flow.print_issued(outcome), self._printed)
             return
         if isinstance(outcome, Unreachable):
             self.pending = outcome.request

@@ -31,11 +31,6 @@ def configure_window(size: tuple[int, int], *, fullscreen: bool = False, resizab
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    # Mesa's software renderer (llvmpipe: demos, virtual screens, the offscreen bench; a Pi's
-    # V3D ignores it) leaks with its rasterizer threads: Mesa 22.3 grew a display's RSS by
-    # 4-50 MiB a second while the ticker scrolled, and its threads kept both cores busy. Drawn
-    # in the UI thread it does not leak; the boards redraw little, so one thread is plenty.
-    os.environ.setdefault("LP_NUM_THREADS", "0")
     from kivy.config import Config
 
     Config.set("graphics", "width", str(size[0]))
@@ -92,3 +87,18 @@ def release_freed_memory() -> None:
         trim = None
     if trim is not None:
         trim(0)
+
+
+def flush_every_frame() -> None:
+    """Hand every frame to the GL driver when it is drawn (``glFlush`` before each flip).
+
+    Mesa's software renderer (llvmpipe: demos, virtual screens, the offscreen bench) behind
+    SDL's offscreen window never flushes on its own: frames queued up (a display grew by
+    4-50 MiB a second while its ticker scrolled) and were drawn in bursts of seconds, which
+    froze the screen at random. A GPU (a Pi's V3D) only submits earlier; nothing waits.
+    Call once the window exists.
+    """
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import glFlush
+
+    Window.bind(on_flip=lambda *_: glFlush())
