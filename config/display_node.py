@@ -183,7 +183,7 @@ class DisplayNode(ConfigModel):
     """Frames a second of the scrolling notices line on a GPU (a Pi's V3D): each frame redraws
     the window, so this is what an idle display costs (the board is drawn only when it
     changes)."""
-    software_ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 6.0
+    software_ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 5.0
     """The same on a software GL renderer (no GPU: Mesa llvmpipe in demos, virtual screens,
     the bench), where one 1280x720 frame costs about 15 ms of CPU."""
     speech: Speech = Speech()

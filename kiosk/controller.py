@@ -216,8 +216,10 @@ class KioskController:
 
     def _start(self, request: IssueRequest) -> None:
         self.mode = "busy"
-        self._changed()
+        # The request leaves first; the "please wait" screen is built while it travels.
         self._run(lambda: self.flow.ask(request), self._finish)
+        if self.mode == "busy":  # not answered inline already
+            self._changed()
 
     def _finish(self, outcome: Outcome) -> None:
         self._last_touch = self._monotonic()

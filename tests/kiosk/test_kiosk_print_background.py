@@ -136,3 +136,32 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
         assert view.clock_label is not None and view.clock_label.text == "23:59"
         view.show(sample_screen(hall, node, "busy"))
         assert view.builds == built + 1
+
+    def test_next_visitors_number_reuses_the_built_screen(self) -> None:
+        import dataclasses
+
+        from kiosk.app import sample_screen
+        from kiosk.presenter import IssuedTicket, KioskPresenter
+        from kiosk.ui import KioskView
+        from runtime.kivy_setup import register_fonts
+
+        register_fonts()
+        hall = load_hall(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
+        node = hall.kiosks[0]
+        presenter = KioskPresenter(hall, node)
+        first = IssuedTicket(ticket="A012", service=hall.services[0].id, kind="walkin", ahead=5,
+                             wait_min=23, issued_at=1_764_000_000.0)
+        view = KioskView(lambda action_id: None)
+        self.render(view)
+        view.show(presenter.issued(first, "zh", None))
+        view.show(sample_screen(hall, node, "home"))
+        self.advance_frames(1)
+        built = view.builds
+        second = dataclasses.replace(first, ticket="A013", ahead=6)
+        view.show(presenter.issued(second, "zh", None))
+        self.advance_frames(1)
+        assert view.builds == built  # same shape: words changed, nothing built
+        texts = _texts(view)
+        assert any("A013" in text for text in texts) and not any("A012" in t for t in texts)
+        assert any("6 人" in text for text in texts)
+        assert view.screen.name == "issued" and "home" in view.buttons
