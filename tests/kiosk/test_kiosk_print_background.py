@@ -22,7 +22,7 @@ pytest.importorskip("kivy")
 from escpos.printer import Dummy  # noqa: E402
 from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
 from kiosk_escpos_decoder import decode  # noqa: E402
-from kiosk_support import running_broker  # noqa: E402
+from kiosk_support import running_broker, widget_texts  # noqa: E402
 
 from config.load import load_hall  # noqa: E402
 from hw.printer import EscposPrinter  # noqa: E402
@@ -47,13 +47,6 @@ class SlowDummy(Dummy):  # type: ignore[misc]
         if not self.gate.wait(WAIT_S):
             raise TimeoutError("the test never let the printer finish")
         super()._raw(msg)
-
-
-def _texts(widget: Any) -> list[str]:
-    found = [getattr(widget, "text", "")]
-    for child in widget.children:
-        found += _texts(child)
-    return found
 
 
 class KioskPrintsInBackgroundTest(GraphicUnitTest):
@@ -103,9 +96,9 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
             ticket = controller.ticket
             assert ticket is not None and ticket.printing
             # Drawn while the printer is still busy with it: nothing has reached the paper.
-            assert any(ticket.ticket in text for text in _texts(view))
+            assert any(ticket.ticket in text for text in widget_texts(view))
             assert SlowDummy.started.wait(WAIT_S) and devices[0].output == b""
-            assert not any("请记住您的号码" in text for text in _texts(view))
+            assert not any("请记住您的号码" in text for text in widget_texts(view))
 
             SlowDummy.gate.set()
             assert self.frames_until(lambda: not controller.ticket.printing)
@@ -161,7 +154,7 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
         view.show(presenter.issued(second, "zh", None))
         self.advance_frames(1)
         assert view.builds == built  # same shape: words changed, nothing built
-        texts = _texts(view)
+        texts = widget_texts(view)
         assert any("A013" in text for text in texts) and not any("A012" in t for t in texts)
         assert any("6 人" in text for text in texts)
         assert view.screen.name == "issued" and "home" in view.buttons
