@@ -60,15 +60,15 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info build dist
 
 # Appliance install on a Raspberry Pi (never part of `make test`):
-#     sudo make install NODE=broker|kiosk|display|caller [COUNTER=3]
+#     sudo make install NODE=broker|kiosk|display|caller|uplink|web [COUNTER=3]
 # Installs the Debian packages, the "callnext" user, /opt/callnext/venv, /etc/callnext/hall.toml
 # (from the example, if absent) and the systemd units; enables and starts the node.
 NODE    ?=
 COUNTER ?= 1
 .PHONY: install
 install:
-	@case "$(NODE)" in broker|kiosk|display|caller) ;; \
-	  *) echo "usage: sudo make install NODE=broker|kiosk|display|caller [COUNTER=N]" >&2; exit 2 ;; esac
+	@case "$(NODE)" in broker|kiosk|display|caller|uplink|web) ;; \
+	  *) echo "usage: sudo make install NODE=broker|kiosk|display|caller|uplink|web [COUNTER=N]" >&2; exit 2 ;; esac
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh $(APT_PACKAGES)
 	PYTHON=$(PYTHON) sh systemd/install.sh $(NODE) $(COUNTER)
 

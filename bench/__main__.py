@@ -27,6 +27,10 @@ SECTIONS: dict[str, str] = {
     "polling": "bench.polling_bench",
     "chain": "bench.chain_bench",
     "rss": "bench.rss_bench",
+    "quality": "bench.quality_bench",
+    "report": "bench.report_bench",
+    "uplink": "bench.uplink_bench",
+    "web": "bench.web_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 

@@ -211,6 +211,8 @@ class Access:
         self.authenticated = authenticated
         self._listed = dict(listed or {})
         self._limiter = RateLimiter(security.rate_per_second, security.rate_burst, monotonic)
+        self._web_limiter = RateLimiter(security.web_rate_per_second, security.web_rate_burst,
+                                        monotonic)
         self._monotonic = monotonic
         self._warned: set[str] = set()
         # node -> (monotonic time its log window began, refusals not yet logged)
@@ -252,11 +254,13 @@ class Access:
         # right anyway; the limit protects the hall from nodes on the public network.
         if grant is not None and grant.role == "admin":
             return None
-        if self._limiter.allow(node):
+        web = grant is not None and grant.role == "web"
+        if (self._web_limiter if web else self._limiter).allow(node):
             return None
         self._log_limited(node)
+        rate = self.security.web_rate_per_second if web else self.security.rate_per_second
         return Refusal(errors.RATE_LIMITED, (
-            f"node {node!r} sent more than {self.security.rate_per_second:g} requests per "
+            f"node {node!r} sent more than {rate:g} requests per "
             "second; slow down and retry in a moment"))
 
     def _log_limited(self, node: str) -> None:

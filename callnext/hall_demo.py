@@ -10,7 +10,9 @@ every node, and starts as child processes:
 * the broker (``callnext broker``),
 * the wall display (``callnext display --node display-1``),
 * the ticket kiosk (``callnext kiosk --node kiosk-1 --windowed``),
-* the caller panel, one row of buttons per counter (``python -m caller.panel``).
+* the staff console (``callnext web``): counter pages for the clerks (the virtual caller, in
+  place of the old Kivy caller panel) and the hall page for the manager, in a browser; the
+  demo prints its address and the demo staff's 工号 and PINs.
 
 Ctrl-C, SIGTERM or closing any window stops them all: each node gets SIGINT,
 then SIGTERM, then SIGKILL for its whole process group (espeak-ng and aplay
@@ -37,11 +39,16 @@ from typing import Any, Callable, TextIO
 import tomli_w
 
 from callnext.demo import demo_day, start_broker, stop_broker
+from callnext.demo_console import add_demo_staff, announce_console, web_table
 from callnext.keys import default_names, init_keys
 from config.load import load_hall
 
 DISPLAY_ID = "display-1"
 KIOSK_ID = "kiosk-1"
+# Side by side on a 1920-pixel-wide screen, the display on the left, the kiosk on its right,
+# so no window hides another (the console opens in the browser below them).
+DISPLAY_WINDOW = ((0, 0), (1120, 630))
+KIOSK_WINDOW = ((1120, 0), (800, 600))
 STOP_GRACE_S = 4.0
 """Seconds a node has to close its window after SIGINT before SIGTERM, and again before SIGKILL."""
 
@@ -75,7 +82,7 @@ def free_port() -> int:
 
 
 def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port: int,
-              speakers: bool) -> Path:
+              speakers: bool, web_port: int = 8080) -> Path:
     """Write the demo's copy of the hall file into ``folder`` and return its path.
 
     Only what a single machine needs is changed: loopback ports, one display
@@ -89,6 +96,7 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
         command_port: the broker's command port.
         event_port: the broker's event port.
         speakers: speak through aplay; False writes WAV files into ``folder/speech``.
+        web_port: the staff console's port (on 127.0.0.1).
     """
     data: dict[str, Any] = tomllib.loads(Path(config).read_text(encoding="utf-8"))
     data["broker"] = {**data.get("broker", {}), "host": "127.0.0.1", "bind": "127.0.0.1",
@@ -97,28 +105,37 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
     speech = dict(display.get("speech", {}))
     speech["audio"] = ({"backend": "aplay", "device": "default"} if speakers
                        else {"backend": "wav_dir", "wav_dir": str(folder / "speech")})
-    display.update(id=DISPLAY_ID, counters=[], orientation="landscape", resolution=[1280, 720],
-                   fullscreen=False, speech=speech)
+    display.update(id=DISPLAY_ID, counters=[], orientation="landscape",
+                   resolution=list(DISPLAY_WINDOW[1]), fullscreen=False, speech=speech)
     data["displays"] = [display]
     kiosk: dict[str, Any] = dict((data.get("kiosks") or [{}])[0])
     printer = dict(kiosk.get("printer", {}))
     printer.update(type="file", device=str(folder / "printer.bin"),
                    preview_dir=str(folder / "tickets"), status_poll_s=0.0)
-    kiosk.update(id=KIOSK_ID, window_size=[1024, 640], printer=printer)
+    kiosk.update(id=KIOSK_ID, window_size=list(KIOSK_WINDOW[1]), printer=printer)
     data["kiosks"] = [kiosk]
+    data["web"] = web_table(web_port)
     path = folder / "hall.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     load_hall(path)  # the nodes will refuse a broken file: refuse it here first, clearly
     return path
 
 
-def _spawn(name: str, argv: list[str], log: Path) -> Child:
+def window_env(place: tuple[tuple[int, int], tuple[int, int]]) -> dict[str, str]:
+    """Kivy's environment overrides (``KCFG_<section>_<key>``) that put a window at a place."""
+    (left, top), _size = place
+    return {"KCFG_GRAPHICS_POSITION": "custom", "KCFG_GRAPHICS_LEFT": str(left),
+            "KCFG_GRAPHICS_TOP": str(top)}
+
+
+def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> Child:
     # Each node leads its own process group: the terminal's Ctrl-C reaches only the
     # supervisor, which then stops the nodes in order, and a group kill also takes
     # their espeak-ng / aplay helpers.
     with log.open("ab") as sink:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})})
     return Child(name, process)
 
 
@@ -168,8 +185,9 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
     folder.mkdir(parents=True, exist_ok=True)
     speakers = sound_card_present()
     command_port, event_port = free_port(), free_port()
+    web_port = free_port()
     path = demo_hall(config, folder, command_port=command_port, event_port=event_port,
-                     speakers=speakers)
+                     speakers=speakers, web_port=web_port)
     keys = folder / "keys"
     init_keys(keys, default_names(hall_path=str(path)))
     logs = folder / "logs"
@@ -190,8 +208,10 @@ def run_hall_demo(config: str, *, out: Path | None = None, stream: TextIO = sys.
         broker, _ = start_broker(str(path), folder, clock_start=clock, speed=1.0,
                                  command_port=command_port, event_port=event_port,
                                  keys_dir=keys)
+        add_demo_staff(f"tcp://127.0.0.1:{command_port}", keys)
         common = ["--config", str(path), "--keys", str(keys)]
         _start_nodes(children, common, logs, stop)
+        announce_console(f"http://127.0.0.1:{web_port}/", path, keys, folder, stream)
         pids = ", ".join(f"{c.name} {c.process.pid}" for c in children)
         print(f"callnext demo: running (broker {broker.pid}, {pids}); logs in {logs}",
               file=stream, flush=True)
@@ -234,16 +254,18 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 
 def _start_nodes(children: list[Child], common: list[str], logs: Path,
                  stop: threading.Event) -> None:
-    """Start the display, the kiosk and the caller panel into ``children`` (each one as soon as
-    it runs, so a failure part-way still stops those started), each logging into ``logs``."""
+    """Start the display, the kiosk and the staff console into ``children`` (each one as soon
+    as it runs, so a failure part-way still stops those started), each logging into ``logs``."""
     python = [sys.executable, "-m"]
-    for name, argv in (
-            ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID]),
-            ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"]),
-            ("callers", [*python, "caller.panel", *common])):
+    for name, argv, env in (
+            ("display", [*python, "callnext", "display", *common, "--node", DISPLAY_ID],
+             window_env(DISPLAY_WINDOW)),
+            ("kiosk", [*python, "callnext", "kiosk", *common, "--node", KIOSK_ID, "--windowed"],
+             window_env(KIOSK_WINDOW)),
+            ("web", [*python, "callnext", "web", *common], {})):
         if stop.is_set():
             break
-        children.append(_spawn(name, argv, logs / f"{name}.log"))
+        children.append(_spawn(name, argv, logs / f"{name}.log", env))
 
 
 def _supervise(broker: subprocess.Popen[str], children: list[Child], logs: Path,

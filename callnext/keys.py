@@ -61,14 +61,16 @@ def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
     Without a hall file: ``kiosk-1..N``, ``display-1..N`` and ``caller-N`` for
     the listed counters (one kiosk, one display, counter 1 by default). With a
     hall file: its ``[[kiosks]]`` and ``[[displays]]`` ids (``kiosk-1``/``display-1``
-    when it lists none), ``caller-N`` for every counter, and every name in
-    ``[security.roles]``. Explicit counts win.
+    when it lists none), ``caller-N`` for every counter, every name in
+    ``[security.roles]`` and ``uplink`` when it has a ``[central]`` table. Explicit
+    counts win.
     """
     # The staff console (web) is one node per hall by default.
     names = [BROKER, ADMIN, "web"]
     node_names: list[str] = []
     if hall_path is not None:
         from config.load import load_hall
+        from config.security import UPLINK_NODE
 
         hall = load_hall(hall_path)
         if kiosks is None:
@@ -80,6 +82,8 @@ def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
             # wiring shared by several counters, not nodes.
             node_names += [f"caller-{c.number}" for c in hall.counters]
         node_names += list(hall.security.roles)
+        if hall.central is not None:
+            node_names.append(UPLINK_NODE)  # `callnext uplink` reports its health
     if kiosks is not None or hall_path is None:
         node_names += [f"kiosk-{i}" for i in range(1, (1 if kiosks is None else kiosks) + 1)]
     if displays is not None or hall_path is None:

@@ -186,6 +186,10 @@ class DisplayNode(ConfigModel):
     software_ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 5.0
     """The same on a software GL renderer (no GPU: Mesa llvmpipe in demos, virtual screens,
     the bench), where one 1280x720 frame costs about 15 ms of CPU."""
+    staff_alerts: bool = False
+    """Show a small strip of the unacknowledged staff alerts of this display's counters
+    (差评, time limits, queues). Off by default: the wall screen faces visitors; turn it on
+    only for a display staff see and visitors do not."""
     speech: Speech = Speech()
 
     def window_size(self) -> tuple[int, int]:

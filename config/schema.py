@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from config.base import Bilingual, ConfigModel, InconsistentHallError, Loc, Word
 from config.caller_node import CallerNode
+from config.central import CentralSettings
 from config.display_node import DisplayNode
 # WEEKDAYS, Period and SpecialDay are read from here too: the hall schema is one import.
 from config.hours_table import WEEKDAYS, Hours, Period, SpecialDay  # noqa: F401
@@ -21,6 +22,7 @@ from config.kiosk_node import KioskNode
 from config.priority import PriorityCategory, category_problems
 from config.journal import JournalSettings
 from config.security import Security
+from config.web_node import WebSettings
 
 _Model = ConfigModel
 
@@ -70,6 +72,9 @@ class Service(_Model):
     walkin_service: str | None = None
     """Where a late appointment check-in of this service queues (default: this service);
     an appointment-only service names its walk-in counterpart."""
+    time_limit_minutes: Annotated[float, Field(gt=0, le=480)] | None = None
+    """The longest one transaction of this service should take (办理时限, e.g. cashier 5);
+    past it the broker raises the counter's sticky ``time_limit`` alert. None: no limit."""
 
 
 class Counter(_Model):
@@ -104,14 +109,19 @@ class Policies(_Model):
     appointment_late_minutes: Annotated[float, Field(ge=0, le=480)] = 15.0
     queue_alert_waiting: Annotated[int, Field(ge=1, le=10000)] = 10
     wait_alert_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
+    wait_target_minutes: Annotated[float, Field(gt=0, le=1440)] = 15.0
+    """The hall's promised wait: reports count the share of visitors called within it."""
     after_hours: Literal["refuse", "issue_with_warning"] = "refuse"
     beyond_closing: Literal["warn", "refuse", "appointment"] = "warn"
     """A ticket expected after today's last period (延时服务): issue it with the expected
     time ("warn"), refuse it ("refuse") or refuse it telling the visitor to book
     ("appointment")."""
-    rating_scale: Literal[3, 5] = 3
+    rating_scale: Literal[3, 5] = 5
+    """5: the national 好差评 levels 非常满意 … 非常不满意; 3: 满意 / 基本满意 / 不满意."""
     rating_window_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     """Ratings are accepted while serving and this long after finishing."""
+    case_due_working_days: Annotated[int, Field(ge=1, le=60)] = 5
+    """A 差评 case is due by the end of this many working days (hall calendar) after the rating."""
     service_time_window: Annotated[int, Field(ge=1, le=500)] = 20
     """How many recent service times the rolling estimate uses."""
 
@@ -155,8 +165,12 @@ class Hall(_Model):
     callers: tuple[CallerNode, ...] = ()
     security: Security = Security()
     journal: JournalSettings = JournalSettings()
+    central: CentralSettings | None = None
+    """The city's central database (``callnext uplink``); None: the hall ships nothing."""
     priority_categories: tuple[PriorityCategory, ...] = ()
     """Kinds of priority visitors, by rank; empty = one undivided priority class."""
+    web: WebSettings = WebSettings()
+    """The staff console (``callnext web``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Hall:

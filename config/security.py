@@ -28,6 +28,9 @@ Role = Literal["kiosk", "display", "caller", "web", "admin"]
 DEFAULT_KEYS_DIR = "/etc/callnext/keys"
 """Where ``callnext keys init`` puts the keys on an installed system."""
 
+UPLINK_NODE = "uplink"
+"""The node id of `callnext uplink` (its CURVE key is ``uplink``); it has the display role."""
+
 _CALLER_NAME = re.compile(r"^caller-(\d{1,3})$")
 _WEB_NAME = re.compile(r"^web(-\d{1,3})?$")
 
@@ -61,6 +64,10 @@ class Security(ConfigModel):
     """Requests each node may send per second, on average (the admin is not limited)."""
     rate_burst: Annotated[int, Field(ge=1, le=100000)] = 40
     """How many requests a node may send at once before the average applies."""
+    web_rate_per_second: Annotated[float, Field(gt=0, le=10000)] = 200.0
+    """Requests the staff console (role ``web``) may send per second: it speaks for every
+    clerk and the manager at once, so one node's limit would throttle a busy hall."""
+    web_rate_burst: Annotated[int, Field(ge=1, le=100000)] = 400
     roles: dict[NodeId, Grant] = {}
     """Roles of nodes whose names do not say them (``kiosk-*``, ``display-*``,
     ``caller-N``, ``web``/``web-N``, ``admin`` need no entry); an entry here overrides the name."""
@@ -87,5 +94,8 @@ def derived_grant(node: str) -> Grant | None:
     if node.startswith("kiosk-") and len(node) > len("kiosk-"):
         return Grant(role="kiosk")
     if node.startswith("display-") and len(node) > len("display-"):
+        return Grant(role="display")
+    if node == UPLINK_NODE:
+        # The uplink only reports its health: the read-only display role is all it needs.
         return Grant(role="display")
     return None

@@ -17,7 +17,7 @@ from config.display_node import DisplayNode
 from config.schema import Hall
 from display.phrases import counter_name
 from protocol.view import CallView, CounterView, PublicView, ServiceView
-from runtime.messages import render
+from runtime.messages import alert_text, render
 from runtime.opening import opening_words
 
 TileState = Literal["serving", "open", "paused", "closed"]
@@ -90,6 +90,10 @@ class Banner:
     en: str
 
 
+STAFF_STRIP_ALERTS = 3
+"""Alerts the staff strip shows at once (the rest are counted): a strip, not a console."""
+
+
 @dataclass(frozen=True)
 class Board:
     """Everything on the screen at one moment."""
@@ -107,6 +111,8 @@ class Board:
     ticker: str
     banner: Banner | None
     stale: bool
+    staff_strip: str = ""
+    """The unacknowledged staff alerts (only with ``staff_alerts = true``), else empty."""
 
 
 def saved_view(view: Mapping[str, Any]) -> PublicView | None:
@@ -180,7 +186,21 @@ class BoardPresenter:
             ticker=self._ticker(view),
             banner=banner,
             stale=banner is not None and banner.kind != "closed",
+            staff_strip=self._staff_strip(view),
         )
+
+    def _staff_strip(self, view: PublicView | None) -> str:
+        """The staff strip: the first few unacknowledged alerts of this zone, both languages
+        (each behind a full-width ！, a glyph the board's CJK font has)."""
+        if not self.node.staff_alerts or view is None:
+            return ""
+        shown = [a for a in view.alerts if not a.acknowledged
+                 and (a.counter is None or self.shows(a.counter))]
+        words = [f"{alert_text(a.code or a.kind, a.params, 'zh', hall=self.hall)} "
+                 f"{alert_text(a.code or a.kind, a.params, 'en', hall=self.hall)}"
+                 for a in shown[:STAFF_STRIP_ALERTS]]
+        more = len(shown) - len(words)
+        return "！" + "   ！".join(words) + (f"   (+{more})" if more > 0 else "") if words else ""
 
     def _ticker(self, view: PublicView | None) -> str:
         """The manager's timed notice first (the broker removes it when it ends), then the

@@ -55,6 +55,13 @@ CategoryId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                           max_length=REASON_MAX_CHARS)]
 LocalDateTime = Annotated[str, AfterValidator(_local_datetime)]
+RatingReason = Literal["attitude", "efficiency", "competence", "environment", "other"]
+"""GB/T 39734 reason categories of a negative rating (broker.rules.rating.REASONS)."""
+NOTE_MAX_CHARS = 500
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS)]
+"""A manager's note on an alert or a case (may be empty where optional)."""
+CaseId = Annotated[str, Field(pattern=r"^[0-9]{8}-[A-Z][0-9]{3,5}$")]
+"""A 差评 case id: the hall day and the ticket, e.g. ``20261204-A001``."""
 
 
 class OpArgs(BaseModel):
@@ -200,6 +207,9 @@ class Rate(OpArgs):
     counter: CounterNo
     score: Annotated[int, Field(ge=1, le=5)]
     ticket: TicketNo | None = None
+    reason: RatingReason | None = None
+    """Why a negative rating (差评): 态度 / 效率 / 业务 / 环境 / 其他; refused on a
+    rating that is not negative."""
 
 
 class BookAppointments(OpArgs):
@@ -242,6 +252,31 @@ class BookAppointment(OpArgs):
         if datetime.fromisoformat(self.end) <= datetime.fromisoformat(self.start):
             raise ValueError(f"end: must be after start ({self.start!r}), got {self.end!r}")
         return self
+
+
+class AcknowledgeAlert(OpArgs):
+    """A manager acknowledges an alert (by its ``key`` in ``view.alerts``): a sticky alert
+    (negative rating, time limit) is cleared, a condition alert silenced until it clears."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    note: Note = ""
+
+
+class CaseNote(OpArgs):
+    """A manager records what was done on an open 差评 case."""
+
+    case: CaseId
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=NOTE_MAX_CHARS)]
+
+
+class CaseClose(OpArgs):
+    """A manager closes a 差评 case with its outcome: 回访 made (``callback_made``), 整改
+    done (``fixed``) or the rating withdrawn by the visitor (``withdrawn``)."""
+
+    case: CaseId
+    outcome: Literal["callback_made", "fixed", "withdrawn"]
+    note: Note = ""
 
 
 # --- staff and the manager's hall controls (the staff console) -------------------------------

@@ -97,6 +97,10 @@ REGISTRY: Mapping[str, OpSpec] = MappingProxyType({spec.name: spec for spec in (
     OpSpec("snapshot", a.Snapshot, r.SnapshotTaken, EVERY_NODE, read_only=True),
     OpSpec("book_appointment", a.BookAppointment, r.AppointmentBooked, ADMIN),
     OpSpec("book_appointments", a.BookAppointments, r.AppointmentsBooked, ADMIN, bulk=True),
+    # The service-quality loop (issue #14): acknowledging alerts, 差评 cases.
+    _manager("acknowledge_alert", a.AcknowledgeAlert, r.AlertAcknowledged),
+    _manager("case_note", a.CaseNote, r.CaseNoted),
+    _manager("case_close", a.CaseClose, r.CaseClosed),
     OpSpec("staff_add", a.StaffAdd, r.StaffChanged, ADMIN),
     OpSpec("staff_set_pin", a.StaffSetPin, r.StaffChanged, ADMIN),
     _manager("staff_disable", a.StaffDisable, r.StaffChanged),

@@ -118,6 +118,8 @@ class Rated(OpResult):
     ticket: str
     score: int
     negative: bool
+    case: str | None = None
+    """The 差评 case a negative rating opened."""
 
 
 class AppointmentBooked(OpResult):
@@ -153,6 +155,28 @@ class SnapshotTaken(OpResult):
     """The hall id of the broker's journal (None from brokers before it was added)."""
     epoch: str | None = None
     """The journal's epoch: a new one means a new history, so mirrors reload."""
+
+
+class AlertAcknowledged(OpResult):
+    """``acknowledge_alert``: the alert's key and whether it was cleared (a sticky one)."""
+
+    key: str
+    cleared: bool
+
+
+class CaseNoted(OpResult):
+    """``case_note``: the case and how many notes it has now."""
+
+    case: str
+    notes_count: int
+
+
+class CaseClosed(OpResult):
+    """``case_close``: the case, its outcome and whether it closed before its due time."""
+
+    case: str
+    outcome: str
+    in_time: bool
 
 
 StaffRole = Literal["clerk", "manager"]

@@ -63,6 +63,14 @@ class RatingWindow(ViewModel):
     """Epoch seconds on the broker's clock (inclusive); None: as long as it is being served."""
 
 
+class NoShowView(ViewModel):
+    """A 过号 ticket of a counter that ``revive`` still accepts."""
+
+    ticket: str
+    until: float
+    """Epoch seconds on the broker's clock: the end of the revive grace."""
+
+
 class CounterView(ViewModel):
     """One configured counter (窗口)."""
 
@@ -80,6 +88,8 @@ class CounterView(ViewModel):
     """What the rating pad rates, in order: the first window not yet over applies."""
     category: str | None = None
     """The priority category of the ticket being served (the board's marker), if any."""
+    no_shows: tuple[NoShowView, ...] = ()
+    """This counter's 过号 tickets within the revive grace, newest first (at most 5)."""
     staff: str | None = None
     """The 工号 of the staff member signed in at this counter (the id only), if any."""
 
@@ -143,7 +153,7 @@ class HealthView(ViewModel):
 
 
 class AlertView(ViewModel):
-    """An active sticky alert."""
+    """A raised alert: a condition alert until it clears, a sticky one until acknowledged."""
 
     key: str
     kind: str
@@ -154,6 +164,40 @@ class AlertView(ViewModel):
     """What the alert is about; nodes word it with ``runtime.messages.alert_text``."""
     params: dict[str, Any] = Field(default_factory=dict)
     """The code's parameters (see docs/protocol.md, alert codes)."""
+    raised_at: float = 0.0
+    source: str = ""
+    """What raised it: ``rules``, ``rating``, ``broker`` or a node's name."""
+    sticky: bool = False
+    """True: stays until acknowledged (negative rating, time limit); False: clears itself."""
+    counter: int | None = None
+    """The counter it concerns (its caller's attention LED), if any."""
+    acknowledged_by: str | None = None
+    acknowledged_at: float | None = None
+    note: str = ""
+
+    @property
+    def acknowledged(self) -> bool:
+        """A manager has seen (silenced) it."""
+        return self.acknowledged_at is not None
+
+
+class CaseView(ViewModel):
+    """A 差评 case: a negative rating to verify, fix and answer by ``due_at``."""
+
+    id: str
+    counter: int
+    staff: str | None = None
+    ticket: str
+    service: str
+    level: int
+    scale: int = 5
+    reason: str | None = None
+    rated_at: float
+    due_at: float
+    state: Literal["open", "overdue", "closed"] = "open"
+    outcome: Literal["callback_made", "fixed", "withdrawn"] | None = None
+    notes_count: int = 0
+    closed_at: float | None = None
 
 
 class TicketingView(ViewModel):
@@ -199,6 +243,7 @@ class PublicView(ViewModel):
     recent_calls: tuple[CallView, ...] = ()
     health: dict[str, HealthView] = {}
     alerts: tuple[AlertView, ...] = ()
+    cases: tuple[CaseView, ...] = ()
     ticketing: TicketingView | None = None
     """None from a broker that does not publish it yet (before its first event)."""
     notice: NoticeView | None = None

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.schema import Hall
+from runtime.quality_words import QUALITY_EN, QUALITY_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ ZH: dict[str, str] = {
     "health.printer_offline": "打印机离线",
     "health.print_failed": "号票打印失败",
     "health.backup_failed": "队列记录备份失败，请检查备份U盘",
+    "health.central_unreachable": "数据上报暂停（连不上城市数据中心），记录存在本厅，恢复后自动补传",
+    "health.central_stopped": "数据上报已停止，需管理员处理（docs/central.md）",
     "kiosk.code_too_short": "预约码至少 {min} 位",
     "refusal.beyond_closing": "预计办理时间 {expected}，已超过今日办公时间（{closes}），"
                               "今日不再出号，请于 {opens} 再来",
@@ -224,6 +227,10 @@ EN: dict[str, str] = {
     "health.printer_offline": "printer offline",
     "health.print_failed": "a ticket failed to print",
     "health.backup_failed": "the journal backup failed; check the backup USB stick",
+    "health.central_unreachable": "shipping to the city's database paused (unreachable); the "
+                                  "events wait in the hall and follow when it is back",
+    "health.central_stopped": "shipping to the city's database stopped; an administrator must "
+                              "act (docs/central.md)",
     "kiosk.code_too_short": "A booking code has at least {min} characters",
     "refusal.beyond_closing": "Expected time {expected} is after closing ({closes}); no more "
                               "tickets today, please come back at {opens}",
@@ -262,7 +269,9 @@ EN: dict[str, str] = {
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+# The service-quality words (issue #14) live in their own block.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": {**ZH, **QUALITY_ZH},
+                                          "en": {**EN, **QUALITY_EN}}
 """One table per language; add a language by adding its table here."""
 
 FALLBACK_LANGUAGE = "en"

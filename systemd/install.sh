@@ -7,7 +7,7 @@
 # if absent), installs the docs, the systemd units (and the printer udev rule) and enables the
 # node. Safe to run again: it upgrades the code and keeps the hall file.
 set -eu
-NODE=${1:?usage: install.sh broker|kiosk|display|caller [COUNTER]}
+NODE=${1:?usage: install.sh broker|kiosk|display|caller|uplink|web [COUNTER]}
 COUNTER=${2:-1}
 PREFIX=${PREFIX:-/opt/callnext}
 ETC=${ETC:-/etc/callnext}
@@ -22,7 +22,9 @@ case "$NODE" in
     kiosk)   unit=callnext-kiosk.service ;;
     display) unit=callnext-display.service ;;
     caller)  unit="callnext-caller@${COUNTER}.service" ;;
-    *) echo "install: NODE must be broker, kiosk, display or caller, got '$NODE'" >&2; exit 2 ;;
+    uplink)  unit=callnext-uplink.service ;;
+    web)     unit=callnext-web.service ;;
+    *) echo "install: NODE must be broker, kiosk, display, caller, uplink or web, got '$NODE'" >&2; exit 2 ;;
 esac
 case "$COUNTER" in
     ''|*[!0-9]*) echo "install: COUNTER must be a counter number, got '$COUNTER'" >&2; exit 2 ;;

@@ -8,12 +8,12 @@ policies in the config have changed since the events were written.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
-from broker.rules.alerts import EXTERNAL_PREFIXES, alert_params
+from broker.rules import quality_fold
+from broker.rules.alerts import EXTERNAL_PREFIXES
 from broker.rules.model import (
     RECENT_CALLS_KEPT,
-    Alert,
     Appointment,
     CallRecord,
     CounterMode,
@@ -92,8 +92,11 @@ def _day_started(state: HallState, event: Event) -> None:
     state.queues = {service.id: [n for n in state.queues.get(service.id, ()) if n in carried]
                     for service in hall.services}
     state.recent_calls = ()
-    # Device faults and a jumped clock outlive the night; queue alerts start afresh.
-    state.alerts = {k: v for k, v in state.alerts.items() if k.startswith(EXTERNAL_PREFIXES)}
+    # Device faults, a jumped clock and sticky alerts (a negative rating waiting for a
+    # manager) outlive the night; queue alerts start afresh.
+    state.alerts = {k: v for k, v in state.alerts.items()
+                    if k.startswith(EXTERNAL_PREFIXES) or v.sticky}
+    quality_fold.carry_over(state)
     configured: dict[int, CounterMode] = {c.number: c.opens for c in hall.counters}
     state.counters = {
         number: _next_day_counter(state, number, configured.get(number, "closed"))
@@ -257,23 +260,6 @@ def _appointment_booked(state: HallState, event: Event) -> None:
     )
 
 
-def _alert_raised(state: HallState, event: Event) -> None:
-    data = event.data
-    if not data.get("sticky", True):
-        return
-    key = str(data["key"])
-    kind, value, threshold = str(data["kind"]), float(data["value"]), float(data["threshold"])
-    params = data.get("params")
-    if not isinstance(params, Mapping):
-        # Journals written before alerts carried parameters hold a bilingual
-        # "message" instead; the parameters are rebuilt from the alert's facts.
-        params = alert_params(kind, data.get("service"), value, threshold,
-                              counter=data.get("counter"), node=data.get("node", ""),
-                              component=data.get("component", ""))
-    state.alerts[key] = Alert(key=key, kind=kind, service=data.get("service"), value=value,
-                              threshold=threshold, params=dict(params))
-
-
 def _alert_cleared(state: HallState, event: Event) -> None:
     state.alerts.pop(str(event.data["key"]), None)
 
@@ -310,11 +296,17 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "counter_changed": _counter_changed,
     "rated": _rated,
     "appointment_booked": _appointment_booked,
-    "alert_raised": _alert_raised,
+    "alert_raised": quality_fold.alert_raised,
+    "alert_acknowledged": quality_fold.alert_acknowledged,
     "alert_cleared": _alert_cleared,
     "node_health": _node_health,
     "node_forgotten": _node_forgotten,
     "ticketing_changed": _ticketing_changed,
+    "time_limit_exceeded": quality_fold.time_limit_exceeded,
+    "case_opened": quality_fold.case_opened,
+    "case_noted": quality_fold.case_noted,
+    "case_overdue": quality_fold.case_overdue,
+    "case_closed": quality_fold.case_closed,
     "journal_rolled_back": journal_rolled_back,
     **STAFF_HANDLERS,
 }

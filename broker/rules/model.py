@@ -77,6 +77,8 @@ class Ticket:
     rating: int | None = None
     category: str | None = None
     """The priority category (``[[priority_categories]]`` id) of a priority ticket, if any."""
+    over_limit: bool = False
+    """Its transaction ran past its service's ``time_limit_minutes`` (``time_limit_exceeded``)."""
     staff: str | None = None
     """The 工号 signed in at the counter that last called it (whom its rating rates)."""
 
@@ -116,6 +118,40 @@ class Alert:
     threshold: float
     params: Mapping[str, Any] = field(default_factory=dict)
     """The alert's parameters for the message catalogue (see ``alerts.ALERT_CODES``)."""
+    raised_at: float = 0.0
+    source: str = ""
+    """What raised it: ``rules`` (the queue's state), ``rating``, ``broker`` or a node's name."""
+    sticky: bool = False
+    """True: stays until a manager acknowledges it; False: clears when its condition ends."""
+    counter: int | None = None
+    acknowledged_by: str | None = None
+    """The staff id (or, without one, the node) that acknowledged (silenced) it."""
+    acknowledged_at: float | None = None
+    note: str = ""
+
+
+CaseState = Literal["open", "overdue", "closed"]
+CaseOutcome = Literal["callback_made", "fixed", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A negative rating (差评) to verify, fix and answer by ``due_at`` (差评整改)."""
+
+    id: str
+    counter: int
+    staff: str | None
+    ticket: str
+    service: str
+    level: int
+    scale: int
+    reason: str | None
+    rated_at: float
+    due_at: float
+    state: CaseState = "open"
+    outcome: CaseOutcome | None = None
+    notes_count: int = 0
+    closed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +221,8 @@ class HallState:
     alerts: dict[str, Alert] = field(default_factory=dict)
     recent_calls: tuple[CallRecord, ...] = ()
     health: dict[str, NodeHealth] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    """差评 cases by id; open and overdue ones outlive the day, closed ones leave at the next."""
     staff: dict[str, StaffRecord] = field(default_factory=dict)
     """Every staff member by 工号; they outlive the day."""
     signed_in: dict[int, str] = field(default_factory=dict)
@@ -205,6 +243,7 @@ class HallState:
             appointments=dict(self.appointments),
             alerts=dict(self.alerts),
             health=dict(self.health),
+            cases=dict(self.cases),
             staff=dict(self.staff),
             signed_in=dict(self.signed_in),
         )

@@ -40,6 +40,11 @@ TOO_MANY_COMPONENTS = "too_many_components"
 UNKNOWN_CATEGORY = "unknown_category"
 BEYOND_CLOSING = "beyond_closing"
 BEYOND_CLOSING_BOOK = "beyond_closing_book"
+# Service quality (issue #14): rating reasons, 差评 cases, acknowledging alerts.
+REASON_NOT_ALLOWED = "reason_not_allowed"
+UNKNOWN_CASE = "unknown_case"
+CASE_CLOSED = "case_closed"
+UNKNOWN_ALERT = "unknown_alert"
 STAFF_UNKNOWN = "staff_unknown"
 STAFF_DISABLED = "staff_disabled"
 STAFF_NOT_AT_COUNTER = "staff_not_at_counter"
@@ -80,6 +85,10 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_CATEGORY: ("category", "categories"),
     BEYOND_CLOSING: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
     BEYOND_CLOSING_BOOK: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
+    REASON_NOT_ALLOWED: ("score", "scale"),
+    UNKNOWN_CASE: ("case", "cases"),
+    CASE_CLOSED: ("case", "outcome"),
+    UNKNOWN_ALERT: ("key", "keys"),
     STAFF_UNKNOWN: ("staff",),
     STAFF_DISABLED: ("staff",),
     STAFF_NOT_AT_COUNTER: ("staff", "counter", "signed_in_at"),

@@ -25,7 +25,8 @@ COUNTER_OPS: frozenset[str] = frozenset({
 
 MANAGER_OPS: frozenset[str] = frozenset({
     "open_counter", "close_counter", "staff_disable", "staff_enable", "pause_ticketing",
-    "resume_ticketing", "post_notice", "clear_notice"})
+    "resume_ticketing", "post_notice", "clear_notice",
+    "acknowledge_alert", "case_note", "case_close"})
 """The hall manager's ops: the 工号 must be a manager's (the registry's manager ops)."""
 
 

@@ -13,8 +13,9 @@ from typing import Any, Callable, Mapping
 
 from broker.rules.model import Event, HallState, Notice, StaffRecord
 
-PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name"})
-"""Event fields kept in the journal but never published (the PIN hash, the member's name)."""
+PRIVATE_FIELDS: frozenset[str] = frozenset({"pin_hash", "name", "note"})
+"""Event fields kept in the journal but never published (the PIN hash, the member's name, a
+manager's ``note`` on a 差评 case or an alert: a callback note may name the visitor)."""
 
 STAFFED_EVENTS: frozenset[str] = frozenset(
     {"called", "recalled", "started", "finished", "no_show", "held", "transferred", "rated"})

@@ -97,9 +97,19 @@ def finish_current(tx: Tx, counter: int) -> str | None:
     if number is None:
         return None
     ticket = tx.state.tickets[number]
+    seconds = served_s(tx, ticket)
     tx.emit("finished", ticket=number, counter=counter, service=ticket.service,
-            service_s=served_s(tx, ticket))
+            service_s=seconds, over_limit=over_limit(tx, ticket, seconds))
     return number
+
+
+def over_limit(tx: Tx, ticket: Ticket, seconds: float | None) -> bool:
+    """Whether a transaction ran past its service's ``time_limit_minutes`` (for reports)."""
+    service = tx.state.hall.service(ticket.service)
+    limit = service.time_limit_minutes if service is not None else None
+    if ticket.over_limit:
+        return True
+    return limit is not None and seconds is not None and seconds > limit * 60.0
 
 
 def served_s(tx: Tx, ticket: Ticket) -> float | None:

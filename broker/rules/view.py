@@ -10,17 +10,33 @@ from dataclasses import asdict
 from typing import Any
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
-from broker.rules.model import HallState
+from broker.rules.model import Alert, HallState
 from broker.rules.notices import ticketing_view
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
 
 NEXT_SHOWN = 5
+NO_SHOWS_SHOWN = 5
+"""过号 tickets listed per counter (the newest), for the staff console's revive list."""
+
+
+def _no_shows(state: HallState) -> dict[int, list[dict[str, Any]]]:
+    """Per counter, its 过号 tickets still within the revive grace, newest first."""
+    grace_s = state.hall.policies.no_show_grace_minutes * 60.0
+    found: dict[int, list[tuple[float, str]]] = {}
+    for ticket in state.tickets.values():
+        if (ticket.status == "no_show" and ticket.no_show_at is not None
+                and ticket.counter is not None and ticket.no_show_at + grace_s >= state.clock):
+            found.setdefault(ticket.counter, []).append((ticket.no_show_at, ticket.number))
+    return {counter: [{"ticket": number, "until": at + grace_s}
+                      for at, number in sorted(pairs, reverse=True)[:NO_SHOWS_SHOWN]]
+            for counter, pairs in found.items()}
 
 
 def _counters(state: HallState) -> dict[str, Any]:
     """One entry per configured counter, keyed by its number as a string (JSON keys)."""
     counters: dict[str, Any] = {}
+    no_shows = _no_shows(state)
     for configured in state.hall.counters:
         current = state.counter(configured.number)
         serving = state.tickets.get(current.serving) if current.serving else None
@@ -37,6 +53,7 @@ def _counters(state: HallState) -> dict[str, Any]:
             "services": list(configured.services),
             "rating": [asdict(w) for w in rating_windows(state, configured.number)],
             "category": serving.category if serving else None,
+            "no_shows": no_shows.get(configured.number, []),
             # The 工号 only: never the name, never a hash.
             "staff": state.signed_in.get(configured.number),
         }
@@ -83,15 +100,22 @@ def public_view(state: HallState) -> dict[str, Any]:
                   "message": h.message, "at": h.at}
             for key, h in sorted(state.health.items())
         },
-        "alerts": [
-            {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
-             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
-            for a in state.alerts.values()
-        ],
+        "alerts": [_alert(a) for a in state.alerts.values()],
+        "cases": [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)],
         # As of the clock (the last event); ticketing_changed moves it when nothing else does.
         "ticketing": ticketing_view(state),
         "notice": notice_at(state),
     }
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    """One alert as the view lists it: its code and facts, who raised and acknowledged it."""
+    return {"key": alert.key, "kind": alert.kind, "service": alert.service,
+            "value": alert.value, "threshold": alert.threshold, "code": alert.kind,
+            "params": dict(alert.params), "raised_at": alert.raised_at, "source": alert.source,
+            "sticky": alert.sticky, "counter": alert.counter,
+            "acknowledged_by": alert.acknowledged_by, "acknowledged_at": alert.acknowledged_at,
+            "note": alert.note}
 
 
 def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -315,7 +315,9 @@ def test_ratings_one_per_ticket_in_the_window_and_negative_alerts(h: Hall_) -> N
     h.do("call_next", counter=1)
     h.do("finish", counter=1)
     assert h.do("rate", counter=1, score=1)["negative"] is True
-    assert h.events[-1].type == "alert_raised" and h.events[-1].data["sticky"] is False
+    # A 差评 stays until acknowledged (issue #14): its alert is sticky, its case open.
+    assert h.events[-1].type == "alert_raised" and h.events[-1].data["sticky"] is True
+    assert [c.state for c in h.state.cases.values()] == ["open"]
     with pytest.raises(RuleRefusal) as twice:
         h.do("rate", counter=1, score=3)
     assert twice.value.code == "already_rated"

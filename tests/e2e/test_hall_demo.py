@@ -2,8 +2,8 @@
 
 The demo is started as a user would start it, in its own process; the windows
 render through SDL's offscreen driver. The test waits until the display, the
-kiosk and the caller panel have each synchronised with the broker over CURVE,
-makes one call through the broker, hears it (a WAV file, or aplay where the
+kiosk and the staff console have each synchronised with the broker over CURVE,
+makes one call through the console as the demo clerk the demo prints, hears it (a WAV file, or aplay where the
 machine has a sound card), then sends SIGINT and checks that the demo and
 every process it started are gone.
 """
@@ -18,6 +18,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from protocol.client import RequestClient
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "config" / "hall.example.toml")
-NODES = ("display", "kiosk", "callers")
+NODES = ("display", "kiosk", "web")
 
 
 def alive(pid: int) -> bool:
@@ -84,13 +85,24 @@ def test_windowed_demo_runs_every_node_and_ctrl_c_leaves_no_process(tmp_path: Pa
         assert wait_for(lambda: all(synchronised(out / "logs" / f"{n}.log") for n in NODES), 30.0), \
             {n: (out / "logs" / f"{n}.log").read_text(errors="replace")[-800:] for n in NODES}
 
-        # One call through the broker reaches the display process's voice.
+        # One call from the console's counter page API, as the printed demo clerk, reaches
+        # the display process's voice.
+        printed = "".join(lines)  # the console's lines come before "running ("
+        url = re.search(r"staff console / 工作人员控制台 (http://\S+/)", printed)
+        clerk = re.search(r"clerks / 窗口人员 (\d+) / PIN (\d+)", printed)
+        assert url and clerk and "callnext status --config" in printed, printed
         hall = tomllib.loads((out / "hall.toml").read_text(encoding="utf-8"))
         endpoint = f"tcp://127.0.0.1:{hall['broker']['command_port']}"
         with RequestClient(endpoint, "admin", timeout_ms=2000, retries=2,
                            socket_setup=client_socket_setup(out / "keys", "admin")) as admin:
             ticket = admin.request("issue_ticket", {"service": "general"})["ticket"]
-            assert admin.request("call_next", {"counter": 1})["ticket"] == ticket
+        with httpx.Client(base_url=url.group(1), timeout=10) as console:
+            login = console.post("api/login", json={"staff": clerk.group(1),
+                                                    "pin": clerk.group(2), "counter": 1})
+            assert login.status_code == 200, login.text
+            called = console.post("api/counters/1/call_next", json={},
+                                  headers={"X-CSRF-Token": login.json()["csrf"]})
+            assert called.json()["result"]["ticket"] == ticket
         audio = hall["displays"][0]["speech"]["audio"]
         if audio["backend"] == "wav_dir":
             assert wait_for(lambda: any(Path(audio["wav_dir"]).glob("*.wav")), 30.0)

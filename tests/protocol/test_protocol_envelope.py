@@ -271,8 +271,8 @@ def test_error_codes_are_all_listed_with_a_meaning() -> None:
                  if name.isupper() and isinstance(value, str)}
     assert constants == set(errors.ERROR_CODES)
     # journal_rolled_back (issue 11), beyond_closing (12), ticketing_paused and five staff_*
-    # codes (13)
-    assert len(errors.ERROR_CODES) == 34
+    # codes (13), unknown_alert and unknown_case (14)
+    assert len(errors.ERROR_CODES) == 36
     assert "nothing_waiting" not in errors.ERROR_CODES
     assert all(meaning.strip() for meaning in errors.ERROR_CODES.values())
     assert errors.CLOSED_FOR_DAY == "closed_for_day"

@@ -130,3 +130,15 @@ def test_insecure_mode_takes_roles_from_the_envelope_and_admits_tools(
     assert code(send(service, None, "call_next", node="caller-3", counter=2)) == "forbidden"
     # A name without a role is a tool (status, test driver): insecure mode trusts it.
     assert code(send(service, None, "call_next", node="status-cli", counter=2)) == "ok"
+
+
+def test_the_console_has_its_own_higher_rate_for_all_its_clerks(hall: Hall,
+                                                                tmp_path: Path) -> None:
+    ticks = Ticks()
+    service = make(hall, tmp_path, security=Security(rate_per_second=2, rate_burst=3,
+                                                     web_rate_per_second=20, web_rate_burst=10),
+                   ticks=ticks)
+    web = [code(send(service, "web", "snapshot")) for _ in range(12)]
+    assert web == ["ok"] * 10 + ["rate_limited"] * 2
+    display = [code(send(service, "display-1", "snapshot")) for _ in range(4)]
+    assert display == ["ok", "ok", "ok", "rate_limited"]

@@ -28,7 +28,8 @@ def _instance(unit: Path) -> str:
 
 def test_the_expected_units_ship() -> None:
     assert [u.name for u in SERVICES] == ["callnext-broker.service", "callnext-caller@.service",
-                                          "callnext-display.service", "callnext-kiosk.service"]
+                                          "callnext-display.service", "callnext-kiosk.service",
+                                          "callnext-uplink.service", "callnext-web.service"]
 
 
 @pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")
@@ -74,6 +75,18 @@ def test_the_broker_stops_restarting_when_only_an_operator_can_help() -> None:
     prevented = parser["Service"]["RestartPreventExitStatus"].split()
     assert str(JournalBehind.exit_status) in prevented
     assert str(CallnextError.exit_status) not in prevented
+
+
+def test_the_uplink_stops_restarting_when_histories_disagree() -> None:
+    """A journal that disagrees with the central store ends the uplink with status 3; a
+    network outage never does (it is retried inside the uplink)."""
+    from uplink.shipper import CentralHistoryError
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(UNITS / "callnext-uplink.service")
+    assert str(CentralHistoryError.exit_status) in parser["Service"][
+        "RestartPreventExitStatus"].split()
+    assert "callnext-broker.service" in parser["Unit"]["After"]
 
 
 def test_hardware_units_keep_their_devices_reachable() -> None:

@@ -1,0 +1,71 @@
+"""The SSE hub: fan-out to every page, newest view first, slow pages lose views not alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+from protocol.events import Event
+from tests.conftest import small_hall
+from web.hub import QUEUE_FRAMES, Frame, Hub, ViewFeed, alert_frame
+
+
+def _data(text: str) -> dict[str, object]:
+    lines = dict(line.split(": ", 1) for line in text.strip().splitlines())
+    return {"event": lines["event"], **json.loads(lines["data"])}
+
+
+def test_every_page_gets_the_frame_and_a_new_page_starts_from_the_newest_view() -> None:
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop())
+        pages = [hub.open("zh"), hub.open("en")]
+        hub.publish(Frame("view", {"zh": "v1-zh", "en": "v1-en"}))
+        late = hub.open("en")
+        got = [p.frames.popleft().text[p.language] for p in (*pages, late)]  # type: ignore[union-attr]
+        assert got == ["v1-zh", "v1-en", "v1-en"]
+    asyncio.run(scenario())
+
+
+def test_a_slow_page_gets_only_the_newest_view_but_every_alert() -> None:
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop())
+        page = hub.open("zh")
+        assert page is not None
+        hub.publish(Frame("alert", {"zh": "alert"}, droppable=False))
+        for i in range(QUEUE_FRAMES * 3):
+            hub.publish(Frame("view", {"zh": f"v{i}"}))
+        kept = [frame.text["zh"] for frame in page.frames]  # type: ignore[union-attr]
+        assert kept == ["alert", f"v{QUEUE_FRAMES * 3 - 1}"]
+    asyncio.run(scenario())
+
+
+def test_the_feed_hands_mirror_thread_changes_to_the_loop_with_words_per_language() -> None:
+    hall = small_hall()
+
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop())
+        page = hub.open("en")
+        assert page is not None
+        feed = ViewFeed(hall, hub, lambda: True, lambda: 123.0)
+        view = {"alerts": [{"key": "queue:general", "code": "queue_length",
+                            "params": {"service": "general", "waiting": 12, "threshold": 10}}]}
+        thread = threading.Thread(target=feed, args=("state", view))
+        thread.start()
+        thread.join()
+        frame = await page.next(5)
+        assert frame is not None
+        data = _data(frame.text["en"])
+        assert data["event"] == "view" and data["view"] == view and data["now"] == 123.0
+        assert "General" in str(data["alert_words"])  # worded by runtime.messages, in English
+        assert _data(frame.text["zh"])["alert_words"] != data["alert_words"]
+        hub.close()
+        assert await page.next(5) is None  # the stream ends
+    asyncio.run(scenario())
+
+
+def test_a_raised_alert_is_its_own_frame_that_is_never_dropped() -> None:
+    frame = alert_frame(small_hall(), Event(7, "alert_raised", 5.0, {
+        "key": "wait:general", "kind": "wait_long", "code": "wait_long",
+        "params": {"service": "general", "minutes": 40, "threshold": 30}}))
+    assert not frame.droppable and _data(frame.text["zh"])["key"] == "wait:general"
