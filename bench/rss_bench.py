@@ -1,6 +1,6 @@
 """Memory and idle CPU of every node: the whole hall demo in windows (offscreen), read from /proc.
 
-The demo starts the real broker, display, kiosk and caller panel as separate
+The demo starts the real broker, display, kiosk and staff web console as separate
 processes, exactly as on a hall's Pis; once all three nodes have synchronised
 with the broker and one call has gone through, each process's CPU is read over an
 idle window and then its resident memory; a bare Kivy label app started meanwhile gives
@@ -25,8 +25,11 @@ from protocol.security import client_socket_setup
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "hall.example.toml"
-NODES = ("display", "kiosk", "callers")
+NODES = ("display", "kiosk")
+"""The nodes whose logs say when their state mirror is synchronised (the demo's Kivy windows)."""
 READY_S = 60.0
+KIVY_NODES = NODES
+"""The processes with a Kivy window: compared with the bare-Kivy floor."""
 FLASH_S = 8.0
 """The example hall's display flash_seconds (the default)."""
 
@@ -150,7 +153,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
                      "how": f"VmRSS of the {name} process of `callnext demo --windowed` (SDL "
                             f"offscreen) after sync, one spoken call and {found['window_s']:.0f}"
                             f" s idle; peak {hwm:.1f} MiB"
-                            + (f"; floor {rss - floor:+.1f} MiB" if name != "broker" else "")})
+                            + (f"; floor {rss - floor:+.1f} MiB" if name in KIVY_NODES
+                               else "")})
     for name, percent in sorted(found["cpu"].items()):
         rows.append({"figure": f"CPU {name} idle", "value": percent, "unit": "%",
                      "how": f"% of one core over {found['window_s']:.0f} s "
