@@ -8,12 +8,16 @@ kiosk's own latency without the printer's mechanics.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summarize
+from bench.stats import latency_rows, summarize
 from callnext.demo import start_broker, stop_broker
 from config.load import load_hall
 from hw.printer import MemoryPrinter
@@ -22,7 +26,8 @@ from kiosk.issuing import IssueFlow
 from kiosk.presenter import KioskPresenter
 from protocol.client import RequestClient
 
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "hall.example.toml"
 CLOCK_START = "2026-11-25T09:00"
 PACE_S = 0.07
 
@@ -73,9 +78,30 @@ def run(quick: bool) -> list[dict[str, Any]]:
                         figures.append({"figure": f"kiosk touch->ack->printer {chinese} {q}",
                                         "value": round(float(summary[f"{q}_ms"]), 2), "unit": "ms",
                                         "how": how})
+            figures += _drawn_rows(endpoints, 10 if quick else 100, Path(data) / "kivy")
         finally:
             stop_broker(process)
     return figures
+
+
+def _drawn_rows(endpoints: dict[str, str], samples: int, kivy_home: Path) -> list[dict[str, Any]]:
+    """Touch -> number drawn on the real Kivy kiosk (``bench.kiosk_draw``, its own process)."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
+           "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_FILELOG": "1", "KIVY_HOME": str(kivy_home)}
+    env.pop("DISPLAY", None)
+    done = subprocess.run([sys.executable, "-m", "bench.kiosk_draw", str(CONFIG),
+                           endpoints["commands"], endpoints["events"], str(samples)],
+                          capture_output=True, text=True, env=env, timeout=60 + samples * 5,
+                          cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.kiosk_draw failed: {done.stderr[-1500:]}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    how = (f"{samples} touches on the real Kivy kiosk (SDL offscreen, 1 frame flushed per "
+           "flip) -> issue_ticket to a broker process -> first frame with the number; "
+           "printing (escpos Dummy) runs in the background")
+    return (latency_rows("kiosk touch->number drawn", summarize(found["drawn_s"]), how)
+            + latency_rows("kiosk touch->broker answer (in the same touches)",
+                           summarize(found["ack_s"]), how))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -179,6 +179,13 @@ class DisplayNode(ConfigModel):
     """How long a new call flashes: the visual cue for visitors who cannot hear it."""
     ticker_speed: Annotated[float, Field(ge=10.0, le=1000.0)] = 120.0
     """Speed of the scrolling notices line, in pixels per second at 1080 lines."""
+    ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 25.0
+    """Frames a second of the scrolling notices line on a GPU (a Pi's V3D): each frame redraws
+    the window, so this is what an idle display costs (the board is drawn only when it
+    changes)."""
+    software_ticker_fps: Annotated[float, Field(ge=1.0, le=60.0)] = 5.0
+    """The same on a software GL renderer (no GPU: Mesa llvmpipe in demos, virtual screens,
+    the bench), where one 1280x720 frame costs about 15 ms of CPU."""
     staff_alerts: bool = False
     """Show a small strip of the unacknowledged staff alerts of this display's counters
     (差评, time limits, queues). Off by default: the wall screen faces visitors; turn it on

@@ -7,6 +7,7 @@ and never from the mirror thread: ``BoardView.show`` must run on Kivy's thread.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from foundation.errors import CallnextError
 from config.display_node import DisplayNode
 from display.presenter import Board, CallLine
-from runtime.kivy_setup import FONT_NAME, configure_window, register_fonts
+from display.cache import cached_layout_class
+from display.frames import BoardFrames, ticker_rate
+from runtime.kivy_setup import (FONT_NAME, configure_window, flush_every_frame, register_fonts,
+                                 release_freed_memory, software_renderer)
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
@@ -49,6 +53,10 @@ def configure_display_window(node: DisplayNode, size: tuple[int, int] | None = N
     Returns:
         The window size.
     """
+    # On a software renderer (llvmpipe; a Pi's V3D ignores this) the board's frames are
+    # small work: drawn in the UI thread they cost ~25 % less CPU than handed to
+    # rasterizer threads that wake for every frame (measured at the 1280x720 demo size).
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     return configure_window(size or node.window_size(), fullscreen=node.fullscreen,
                             resizable=False, exit_on_escape=True, headless=headless)
 
@@ -61,12 +69,12 @@ def _widgets() -> dict[str, Any]:
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.gridlayout import GridLayout
     from kivy.uix.label import Label
-    from kivy.uix.stencilview import StencilView
+    from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
     from kivy.uix.widget import Widget
 
     return {"Clock": Clock, "Color": Color, "Rectangle": Rectangle, "BoxLayout": BoxLayout,
             "FloatLayout": FloatLayout, "GridLayout": GridLayout, "Label": Label,
-            "StencilView": StencilView, "Widget": Widget}
+            "ScissorPush": ScissorPush, "ScissorPop": ScissorPop, "Widget": Widget}
 
 
 def _background(widget: Any, colour: tuple[float, ...]) -> Any:
@@ -90,7 +98,10 @@ def _label(size: float, colour: tuple[float, ...] = TEXT, *, halign: str = "left
     label = _widgets()["Label"](font_name=FONT_NAME, font_size=size, color=colour, halign=halign,
                                 valign="middle", bold=bold, shorten=True,
                                 shorten_from="right", markup=False, **kwargs)
-    label.bind(size=lambda widget, value: setattr(widget, "text_size", value))
+    # Only the width is fixed (alignment, shortening): a texture of the text's own height,
+    # centred by the label, rather than one as tall as the box (a box-sized texture is
+    # mostly transparent pixels, held in memory for every label of the board).
+    label.bind(width=lambda widget, value: setattr(widget, "text_size", (value, None)))
     return label
 
 
@@ -118,7 +129,8 @@ class BoardView:
         k = _widgets()
         u = self.u
         root = k["FloatLayout"]()
-        _background(root, BACKGROUND)
+        # No background of its own: the cached board (cleared to BACKGROUND) covers the window,
+        # and every full-window layer costs a pass over all pixels in every ticker frame.
         column = k["BoxLayout"](orientation="vertical", padding=16 * u, spacing=12 * u)
         self.content = column
         column.add_widget(self._header())
@@ -138,10 +150,16 @@ class BoardView:
             body.add_widget(left)
             body.add_widget(right)
             column.add_widget(body)
-        column.add_widget(self._ticker())
-        root.add_widget(column)
+        # The notices line scrolls outside the cached board: a scroll step redraws one label
+        # and the cached board's texture, not every panel (display.cache).
+        spacer = k["Widget"](size_hint_y=None, height=64 * u)
+        column.add_widget(spacer)
+        self.cache = cached_layout_class()(BACKGROUND)
+        self.cache.add_widget(column)
         if self.node.staff_alerts:
-            root.add_widget(self._staff_strip())
+            self.cache.add_widget(self._staff_strip())
+        root.add_widget(self.cache)
+        root.add_widget(self._ticker(spacer))
         # The lost banner: a dimming veil and a red band, hidden by moving it off-screen.
         veil = k["Widget"](size_hint=(1, 1), pos_hint={"x": 0, "y": 0}, opacity=0)
         _background(veil, (0.2, 0.2, 0.2, 0.55))
@@ -155,8 +173,9 @@ class BoardView:
         veil_band = k["FloatLayout"](size_hint=(1, 1), pos_hint={"x": 0, "y": 0}, opacity=0)
         veil_band.add_widget(band)
         self.veil, self.banner = veil, veil_band
-        root.add_widget(veil)
-        root.add_widget(veil_band)
+        # Inside the cache: a hidden veil drawn on every frame would still cost a pass.
+        self.cache.add_widget(veil)
+        self.cache.add_widget(veil_band)
         return root
 
     def _panel(self, **kwargs: Any) -> Any:
@@ -242,10 +261,25 @@ class BoardView:
                                 ((0.5, "left", True), (0.2, "right", False),
                                  (0.3, "right", True)), **kwargs)
 
-    def _ticker(self) -> Any:
+    def _ticker(self, spacer: Any) -> Any:
+        """The notices line, laid over ``spacer`` (its place in the cached board)."""
         k, u = _widgets(), self.u
-        stencil = k["StencilView"](size_hint_y=None, height=64 * u)
+        # Clipped by a scissor, not a StencilView: a stencil clears a window-sized buffer on
+        # every frame, a scissor costs nothing.
+        stencil = k["Widget"](size_hint=(None, None), size=spacer.size, pos=spacer.pos)
+        spacer.bind(pos=lambda w, value: setattr(stencil, "pos", value),
+                    size=lambda w, value: setattr(stencil, "size", value))
         _background(stencil, PANEL)
+        with stencil.canvas.before:
+            scissor = k["ScissorPush"](pos=stencil.pos, size=stencil.size)
+        with stencil.canvas.after:
+            k["ScissorPop"]()
+
+        def clip(*_: Any) -> None:
+            scissor.pos = tuple(int(v) for v in stencil.pos)
+            scissor.size = tuple(int(v) for v in stencil.size)
+
+        stencil.bind(pos=clip, size=clip)
         label = k["Label"](font_name=FONT_NAME, font_size=34 * u, color=TEXT,
                            size_hint=(None, None))
         label.bind(texture_size=lambda widget, value: setattr(widget, "size", value))
@@ -351,15 +385,17 @@ class BoardView:
         banner = board.banner
         self.labels["banner_zh"].text = banner.zh if banner else ""
         self.labels["banner_en"].text = banner.en if banner else ""
-        self.banner_colour.rgba = CLOSED_BLUE if banner and banner.kind == "closed" else LOST_RED
+        _set_rgba(self.banner_colour, CLOSED_BLUE if banner and banner.kind == "closed"
+                  else LOST_RED)
         self.veil.opacity = 1 if board.stale else 0
         self.banner.opacity = 1 if banner else 0
-        self.content.opacity = 0.45 if board.stale else 1
+        self.content.opacity = self.ticker_box.opacity = 0.45 if board.stale else 1
 
     def _paint_flash(self) -> None:
         board = self._board
         on = board is not None and board.flashing and self._flash_on
-        self.newest_panel.panel_colour.rgba = FLASH if on else PANEL
+        # Only a real change may touch the instruction: any write re-renders the cached board.
+        _set_rgba(self.newest_panel.panel_colour, FLASH if on else PANEL)
         self.labels["newest_ticket"].color = TEXT if on else ACCENT
 
     def tick_flash(self) -> None:
@@ -385,6 +421,12 @@ class BoardView:
             for part in ("name_zh", "ticket", "state", "staff"):
                 result[f"tile_{number}_{part}"] = parts[part].text
         return result
+
+
+def _set_rgba(colour: Any, rgba: tuple[float, ...]) -> None:
+    """Set a Color instruction only when it differs (every write flags a redraw)."""
+    if tuple(colour.rgba) != tuple(float(c) for c in rgba):
+        colour.rgba = rgba
 
 
 def render_png(view: BoardView, out: Path, frames: int = 6) -> Path:
@@ -429,13 +471,15 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
         title = "callnext display"
 
         def build(self) -> Any:
-            redraw = Clock.create_trigger(lambda dt: view.show(core.board()))
-            # The mirror thread only schedules; widgets change on Kivy's thread.
-            core.on_change(redraw)
-            Clock.schedule_interval(lambda dt: view.show(core.board()), 1.0)
-            Clock.schedule_interval(lambda dt: view.tick_flash(), 0.5)
-            Clock.schedule_interval(view.tick_ticker, 1 / 30)
-            view.show(core.board())
+            flush_every_frame()  # opens the window (and its GL context) first
+            fps = ticker_rate(node, software_renderer())
+            logger.info("notices line at %.0f frames a second", fps)
+            frames = BoardFrames(view, core.board, Clock, fps)
+            frames.start()
+            # The mirror thread only fires the trigger; widgets change on Kivy's thread.
+            core.on_change(frames.changed)
+            # Once the first frames are drawn, start-up garbage goes back to the system.
+            Clock.schedule_once(lambda dt: release_freed_memory(), 3.0)
             return view.root
 
     DisplayApp().run()

@@ -23,7 +23,7 @@ from kiosk.issuing import IssueFlow
 from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
 from protocol.view import PublicView, TicketingView
-from runtime.kivy_setup import configure_window, register_fonts
+from runtime.kivy_setup import configure_window, flush_every_frame, register_fonts
 from runtime.messages import both
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
@@ -114,15 +114,10 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
     flow = IssueFlow(hall, node, runtime.client, printer, printer_status=lambda: health.status,
                      on_print_fault=health.print_failed, on_print_ok=health.print_ok)
 
-    def run_background(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        def worker() -> None:
-            outcome = work()
-            Clock.schedule_once(lambda dt: done(outcome), 0)
-        threading.Thread(target=worker, name="issue", daemon=True).start()
-
     controller = KioskController(KioskPresenter(hall, node), flow,
                                  printer_status=lambda: health.status, now=runtime.broker_now,
-                                 run_background=run_background, on_issued=_speaker(node, hall))
+                                 run_background=run_in_thread, on_issued=_speaker(node, hall),
+                                 run_print=run_after_frame)
 
     def on_mirror(kind: str, payload: Any) -> None:
         # The mirror's thread only schedules; the controller lives on Kivy's thread.
@@ -133,6 +128,26 @@ def kiosk_controller(hall: Hall, node: KioskNode, runtime: NodeRuntime, printer:
 
     runtime.add_listener(on_mirror)
     return controller
+
+
+def run_in_thread(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """Run ``work`` on a thread of its own and hand its outcome to ``done`` on Kivy's thread
+    (the broker request and the print never hold the screen)."""
+    from kivy.clock import Clock
+
+    def worker() -> None:
+        outcome = work()
+        Clock.schedule_once(lambda dt: done(outcome), 0)
+
+    threading.Thread(target=worker, name="kiosk-work", daemon=True).start()
+
+
+def run_after_frame(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """``run_in_thread`` once the next frame is drawn: composing a ticket holds Python's
+    lock for milliseconds at a time, and the number's frame must not wait for it."""
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda dt: run_in_thread(work, done), 0)
 
 
 def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
@@ -147,6 +162,7 @@ def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
         title = f"callnext kiosk {node.id}"
 
         def build(self) -> KioskView:
+            flush_every_frame()
             view = KioskView(controller.press)
             controller.listeners.append(view.show)
             Window.bind(on_textinput=lambda w, text: controller.type_text(text))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from hw.printer_status import PrinterStatus
 from kiosk.issuing import IssueFlow, IssueRequest, Outcome, Refused, Unreachable
 from kiosk.presenter import MAX_CODE_CHARS, MIN_CODE_CHARS, IssuedTicket, KioskPresenter, Language
@@ -20,10 +21,10 @@ from runtime.messages import both, refusal_both
 
 logger = logging.getLogger(__name__)
 
-Runner = Callable[[Callable[[], Outcome], Callable[[Outcome], None]], None]
+Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
 
-def run_inline(work: Callable[[], Outcome], done: Callable[[Outcome], None]) -> None:
+def run_inline(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
     """Run ``work`` now and hand its outcome to ``done`` (tests, benchmarks)."""
     done(work())
 
@@ -39,6 +40,8 @@ class KioskController:
         run_background: runs the issue flow off the UI thread.
         monotonic: clock for idle timeouts and pending-request age.
         on_issued: told about each ticket shown (spoken confirmation hooks in here).
+        run_print: runs the print off the UI thread (default ``run_background``); the app
+            starts it after the number's frame is drawn.
     """
 
     def __init__(self, presenter: KioskPresenter, flow: IssueFlow, *,
@@ -46,13 +49,15 @@ class KioskController:
                  now: Callable[[], float | None],
                  run_background: Runner = run_inline,
                  monotonic: Callable[[], float] = time.monotonic,
-                 on_issued: Callable[[IssuedTicket], None] = lambda ticket: None) -> None:
+                 on_issued: Callable[[IssuedTicket], None] = lambda ticket: None,
+                 run_print: Runner | None = None) -> None:
         self.presenter = presenter
         self.node = presenter.node
         self.flow = flow
         self._printer_status = printer_status
         self._now = now
         self._run = run_background
+        self._run_print = run_print or run_background
         self._monotonic = monotonic
         self._on_issued = on_issued
         self.listeners: list[Callable[[Screen], None]] = []
@@ -211,8 +216,10 @@ class KioskController:
 
     def _start(self, request: IssueRequest) -> None:
         self.mode = "busy"
-        self._changed()
-        self._run(lambda: self.flow.issue(request), self._finish)
+        # The request leaves first; the "please wait" screen is built while it travels.
+        self._run(lambda: self.flow.ask(request), self._finish)
+        if self.mode == "busy":  # not answered inline already
+            self._changed()
 
     def _finish(self, outcome: Outcome) -> None:
         self._last_touch = self._monotonic()
@@ -222,6 +229,8 @@ class KioskController:
             self.mode = "issued"
             self._changed()
             self._on_issued(outcome)
+            # The number is on screen; the paper follows (printing never holds the screen).
+            self._run_print(lambda: self.flow.print_issued(outcome), self._printed)
             return
         if isinstance(outcome, Unreachable):
             self.pending = outcome.request
@@ -236,6 +245,13 @@ class KioskController:
             else:
                 self.mode, self.notice_words = "notice", words
         self._changed()
+
+    def _printed(self, ticket: IssuedTicket) -> None:
+        """The printer finished ``ticket``: a failure turns its screen into "remember it"."""
+        if self.mode == "issued" and self.ticket is not None \
+                and self.ticket.ticket == ticket.ticket:
+            self.ticket = ticket
+            self._changed()
 
     def _changed(self) -> None:
         if not self.listeners:

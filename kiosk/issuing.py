@@ -12,7 +12,9 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,12 +126,25 @@ class IssueFlow:
         self._printer_status = printer_status
         self._on_print_fault = on_print_fault
         self._on_print_ok = on_print_ok
+        # Tickets print in the background: a second visitor's job waits for the first.
+        self._printing = threading.Lock()
 
     def issue(self, request: IssueRequest) -> Outcome:
-        """Run one attempt of ``request`` (call again with the same request to retry).
+        """Run one attempt of ``request`` and print its ticket (call again with the same
+        request to retry).
 
         Returns:
             The issued ticket (printed or not), a refusal, or ``Unreachable``.
+        """
+        outcome = self.ask(request)
+        return self.print_issued(outcome) if isinstance(outcome, IssuedTicket) else outcome
+
+    def ask(self, request: IssueRequest) -> Outcome:
+        """Ask the broker for the ticket, print nothing: the kiosk shows the number at once
+        and prints it with ``print_issued`` in the background.
+
+        Returns:
+            The issued ticket (``printing``), a refusal, or ``Unreachable``.
         """
         try:
             result = issued_result(self.client.request("issue_ticket", request.args(),
@@ -142,8 +157,20 @@ class IssueFlow:
                            request.request_id, err)
             return Unreachable(request)
         # From here on the ticket exists: whatever the printer does, the visitor gets it.
-        problem = self._print(result)
-        return IssuedTicket.from_result(result, printed=problem is None, print_problem=problem)
+        return IssuedTicket.from_result(result, printed=False, printing=True)
+
+    def print_issued(self, ticket: IssuedTicket) -> IssuedTicket:
+        """Print an asked ticket (one job at a time, from any thread).
+
+        Returns:
+            ``ticket``, printed or with the reason it was not.
+        """
+        if ticket.result is None or not ticket.printing:
+            return ticket
+        with self._printing:
+            problem = self._print(ticket.result)
+        return dataclasses.replace(ticket, printing=False, printed=problem is None,
+                                   print_problem=problem)
 
     def _print(self, result: TicketIssued) -> str | None:
         status = self._printer_status()

@@ -5,7 +5,7 @@ Plain Python, no Kivy: every screen can be built and checked in a unit test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from config.kiosk_node import KioskNode
@@ -44,6 +44,8 @@ class IssuedTicket:
         printed: the printer took the ticket.
         print_problem: why it was not printed (None if printed).
         category: the priority category id (None for none).
+        printing: shown while the printer is still at it (the number never waits for paper).
+        result: the broker's result it was made from (what the printed ticket says).
     """
 
     ticket: str
@@ -59,16 +61,24 @@ class IssuedTicket:
     printed: bool = True
     print_problem: str | None = None
     category: str | None = None
+    printing: bool = False
+    result: TicketIssued | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_result(cls, result: TicketIssued, *, printed: bool = True,
-                    print_problem: str | None = None) -> IssuedTicket:
+                    print_problem: str | None = None, printing: bool = False) -> IssuedTicket:
         """Build from an ``issue_ticket`` result (parsed with the op registry's model)."""
         return cls(ticket=result.ticket, service=result.service, kind=result.kind,
                    ahead=result.ahead, wait_min=result.wait_min, issued_at=result.issued_at,
                    late=result.late, after_hours=result.after_hours,
                    expected_at=result.expected_at, beyond_closing=result.beyond_closing,
-                   printed=printed, print_problem=print_problem, category=result.category)
+                   printed=printed, print_problem=print_problem, category=result.category,
+                   printing=printing, result=result)
+
+    @property
+    def print_failed(self) -> bool:
+        """The printer is done and the ticket is not on paper: the visitor must remember it."""
+        return not self.printed and not self.printing
 
 
 def pair(language: Language, zh: str, en: str) -> tuple[str, str]:
@@ -230,7 +240,7 @@ class KioskPresenter:
         en_name = service.name.en if service else ticket.service
         wait_zh, wait_en = wait_text(ticket.wait_min)
         body: list[Text] = []
-        if not ticket.printed:
+        if ticket.print_failed:
             body.append(text(language, "请记住您的号码", "Please remember your number", "large", "alert"))
         body += [
             Text(ticket.ticket, "", "huge", "accent"),
@@ -249,13 +259,13 @@ class KioskPresenter:
         if ticket.after_hours:
             body.append(text(language, "现在不在办公时间，可能无法当天办理",
                              "Outside opening hours: service may not happen today", "normal", "warn"))
-        if not ticket.printed:
+        if ticket.print_failed:
             body.append(text(language, "打印机故障，未能打印号票，工作人员已收到通知",
                              "The ticket could not be printed; staff have been told", "small", "warn"))
         body.append(text(language, "请留意叫号", "Please watch the display for your number",
                          "large", "accent"))
         footer = (Action("home", *pair(language, "完成", "Done"), style="nav"),)
-        return Screen("remember" if not ticket.printed else "issued", self._header(language),
+        return Screen("remember" if ticket.print_failed else "issued", self._header(language),
                       tuple(body), (), footer, clock=self._clock(now))
 
     def _category_line(self, ticket: IssuedTicket, language: Language) -> tuple[Text, ...]:

@@ -7,6 +7,7 @@ made (``configure_window``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -54,25 +55,89 @@ class KioskView(BoxLayout):
         self.on_action_cb = on_action
         self.screen: Screen | None = None
         self.buttons: dict[str, Button] = {}
+        self.clock_label: Label | None = None
+        self.builds = 0
+        """How many times the widgets were rebuilt (tests: a clock tick rebuilds nothing)."""
         _paint(self, BACKGROUND)
-        self.bind(size=lambda *_: self.screen and self.show(self.screen))
+        # Built trees by screen shape: the next visitor's "issued" screen reuses the last one
+        # with new words (building a screen's labels is most of a touch's cost).
+        self._trees: dict[tuple[Any, ...], _Tree] = {}
+        self._labels: list[Label] = []
+        self.bind(size=lambda *_: self.screen and self._rebuild_all(self.screen))
 
     def px(self, size: str) -> int:
         """Font height in pixels for a size name."""
         return max(12, int(self.height * SIZES[size]))
 
     def show(self, screen: Screen) -> None:
-        """Rebuild the widgets for ``screen``."""
+        """Draw ``screen``: nothing if it is on screen already, only the clock's text if only
+        the time changed, else the widgets anew (the controller reports every second)."""
+        shown = self.screen
+        if screen == shown:
+            return
+        if shown is not None and self.clock_label is not None and screen.clock \
+                and dataclasses.replace(screen, clock=shown.clock) == shown:
+            self.screen = screen
+            self.clock_label.text = screen.clock
+            return
+        shape = _shape(screen)
+        tree = self._trees.get(shape) if shape is not None else None
+        if tree is None:
+            self._build(screen)
+            if shape is not None:
+                self._keep(shape)
+        else:
+            self._reuse(tree, screen)
+
+    def _rebuild_all(self, screen: Screen) -> None:
+        """The window changed size: every font size changes, no kept tree fits."""
+        self._trees.clear()
+        self._build(screen)
+
+    def _keep(self, shape: tuple[Any, ...]) -> None:
+        if len(self._trees) >= MAX_TREES:
+            self._trees.pop(next(iter(self._trees)))
+        self._trees[shape] = _Tree(list(reversed(self.children)), list(self._labels),
+                                   dict(self.buttons), self.clock_label)
+
+    def _reuse(self, tree: _Tree, screen: Screen) -> None:
+        """Show a kept tree of the same shape with ``screen``'s words (changed labels only)."""
         self.screen = screen
         self.clear_widgets()
+        for child in tree.children:
+            self.add_widget(child)
+        for label, item in zip(tree.labels, (screen.header, *screen.body)):
+            markup = self._text_markup(item)
+            if label.text != markup:
+                label.text = markup
+            label.kiosk_text = item
+        for action in (*screen.actions, *screen.footer):
+            button = tree.buttons[action.id]
+            markup = self._button_markup(action, button.kiosk_footer)
+            if button.text != markup:
+                button.text = markup
+            button.kiosk_action = action
+        self.buttons, self.clock_label, self._labels = dict(tree.buttons), tree.clock, tree.labels
+        if self.clock_label is not None:
+            self.clock_label.text = screen.clock
+
+    def _build(self, screen: Screen) -> None:
+        """Rebuild the widgets for ``screen``."""
+        self.screen = screen
+        self.builds += 1
+        self.clear_widgets()
         self.buttons = {}
+        self.clock_label = None
+        self._labels = []
         h = self.height
         header = BoxLayout(size_hint_y=None, height=int(h * 0.13), padding=(24, 8))
         _paint(header, HEADER)
         header.add_widget(self._label(screen.header, halign="left"))
+        self._labels.append(header.children[0])
         if screen.clock:
-            header.add_widget(Label(text=screen.clock, font_size=self.px("title"),
-                                    size_hint_x=0.18, bold=True))
+            self.clock_label = Label(text=screen.clock, font_size=self.px("title"),
+                                     size_hint_x=0.18, bold=True)
+            header.add_widget(self.clock_label)
         self.add_widget(header)
 
         if screen.entry is not None:
@@ -91,6 +156,7 @@ class KioskView(BoxLayout):
         body = BoxLayout(orientation="vertical", padding=(24, 8), spacing=4)
         for item in screen.body:
             label = self._label(item)
+            self._labels.append(label)
             # Share the height by what each block needs, so the huge number is never clipped.
             label.size_hint_y = label.kiosk_weight
             body.add_widget(label)
@@ -136,25 +202,35 @@ class KioskView(BoxLayout):
     def _label(self, item: Text, halign: str = "center", natural: bool = False) -> Label:
         """A bilingual text block; ``natural``: as tall as its wrapped lines (in a column
         of natural heights) rather than wrapped into the height it is given."""
-        primary = self.px(item.size)
-        ratio = 0.55 if item.size in ("title", "large") else 0.72
-        secondary = max(12, int(primary * ratio)) if item.size != "huge" else self.px("large")
-        text = f"[size={primary}]{_escape(item.primary)}[/size]"
-        if item.secondary:
-            text += f"\n[size={secondary}]{_escape(item.secondary)}[/size]"
-        label = Label(text=text, markup=True, halign=halign, valign="middle",
+        primary, secondary = self._text_sizes(item)
+        label = Label(text=self._text_markup(item), markup=True, halign=halign, valign="middle",
                       color=TONES[item.tone], bold=item.size in ("huge", "title"))
         if natural:
             label.size_hint_y = None
             label.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
                        texture_size=lambda w, v: setattr(w, "height", v[1]))
         else:
-            label.bind(size=lambda w, v: setattr(w, "text_size", v))
+            # Wrapped to the width only: a texture of the text's height, centred by the label
+            # (a box-sized texture made every number cost ~20 ms of rendering empty pixels).
+            label.bind(width=lambda w, v: setattr(w, "text_size", (v, None)))
         label.kiosk_weight = primary * 1.2 + (secondary * 1.3 if item.secondary else 0)  # type: ignore[attr-defined]
         label.kiosk_text = item  # type: ignore[attr-defined]
         return label
 
-    def _button(self, action: Action, footer: bool = False) -> Button:
+    def _text_sizes(self, item: Text) -> tuple[int, int]:
+        primary = self.px(item.size)
+        ratio = 0.55 if item.size in ("title", "large") else 0.72
+        secondary = max(12, int(primary * ratio)) if item.size != "huge" else self.px("large")
+        return primary, secondary
+
+    def _text_markup(self, item: Text) -> str:
+        primary, secondary = self._text_sizes(item)
+        text = f"[size={primary}]{_escape(item.primary)}[/size]"
+        if item.secondary:
+            text += f"\n[size={secondary}]{_escape(item.secondary)}[/size]"
+        return text
+
+    def _button_markup(self, action: Action, footer: bool) -> str:
         big = self.px("large" if not footer else "normal")
         if action.style == "key":
             big = self.px("title") * 2 if len(action.primary) == 1 else self.px("large")
@@ -163,15 +239,47 @@ class KioskView(BoxLayout):
             text += f"\n[size={int(big * 0.6)}]{_escape(action.secondary)}[/size]"
         if action.detail:
             text += f"\n[size={self.px('normal')}]{_escape(action.detail)}[/size]"
-        button = Button(text=text, markup=True, halign="center", valign="middle",
+        return text
+
+    def _button(self, action: Action, footer: bool = False) -> Button:
+        button = Button(text=self._button_markup(action, footer), markup=True, halign="center", valign="middle",
                         background_normal="", background_down="",
                         background_color=BUTTONS[action.style] if action.enabled else DISABLED,
                         disabled=not action.enabled, disabled_color=(0.6, 0.6, 0.6, 1))
-        button.bind(size=lambda w, v: setattr(w, "text_size", (v[0] - 16, v[1])))
+        button.bind(width=lambda w, v: setattr(w, "text_size", (v - 16, None)))
         button.kiosk_action = action  # type: ignore[attr-defined]
+        button.kiosk_footer = footer  # type: ignore[attr-defined]
         button.bind(on_release=lambda *_: self.on_action_cb(action.id))
         self.buttons[action.id] = button
         return button
+
+
+MAX_TREES = 8
+"""Screen shapes kept built (home, busy, issued, notice ...)."""
+
+
+@dataclasses.dataclass
+class _Tree:
+    """A built screen: its top widgets in order, its text labels (header first), its buttons."""
+
+    children: list[Any]
+    labels: list[Any]
+    buttons: dict[str, Any]
+    clock: Any
+
+
+def _shape(screen: Screen) -> tuple[Any, ...] | None:
+    """What must match for a built screen to show ``screen`` by changing words only (None:
+    never reused: a keypad's code resizes as it is typed)."""
+    if screen.entry is not None:
+        return None
+    return (screen.name, screen.columns, bool(screen.clock),
+            tuple((item.size, item.tone, bool(item.secondary))
+                  for item in (screen.header, *screen.body)),
+            tuple((a.id, a.style, a.enabled, bool(a.secondary), bool(a.detail))
+                  for a in screen.actions),
+            tuple((a.id, a.style, a.enabled, bool(a.secondary), bool(a.detail))
+                  for a in screen.footer))
 
 
 def _escape(text: str) -> str:

@@ -55,3 +55,50 @@ def register_fonts() -> None:
     path = cjk_font_path()
     LabelBase.register(DEFAULT_FONT, path)
     LabelBase.register(FONT_NAME, path)
+
+
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+"""GL_RENDERER words of Mesa's CPU renderers."""
+
+
+def software_renderer() -> bool:
+    """Whether the window's OpenGL is drawn by the CPU (call after the window opened)."""
+    from kivy.graphics.opengl import GL_RENDERER, glGetString
+
+    name = glGetString(GL_RENDERER)
+    text = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+    return any(word in text.lower() for word in SOFTWARE_RENDERERS)
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's freed pages back to the system (glibc ``malloc_trim``).
+
+    A node's start-up (config validation, imports, the first frames) frees far more than it
+    keeps; without a trim those pages stay counted in the process's memory all day.
+    Does nothing where the C library has no ``malloc_trim``.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def flush_every_frame() -> None:
+    """Hand every frame to the GL driver when it is drawn (``glFlush`` before each flip).
+
+    Mesa's software renderer (llvmpipe: demos, virtual screens, the offscreen bench) behind
+    SDL's offscreen window never flushes on its own: frames queued up (a display grew by
+    4-50 MiB a second while its ticker scrolled) and were drawn in bursts of seconds, which
+    froze the screen at random. A GPU (a Pi's V3D) only submits earlier; nothing waits.
+    Call once the window exists.
+    """
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import glFlush
+
+    Window.bind(on_flip=lambda *_: glFlush())

@@ -135,7 +135,9 @@ class HallChainTest(GraphicUnitTest):
             # 1. A visitor touches "参保登记 Enrolment" on the kiosk.
             self.touch(view, "service:enrol")
             assert wait_for(lambda: self.frame() and view.screen.name == "issued")
-            assert controller.ticket is not None and controller.ticket.printed
+            # The number is shown at once; the paper follows from the background.
+            assert wait_for(lambda: self.frame() and controller.ticket is not None
+                            and controller.ticket.printed)
             ticket = controller.ticket.ticket
 
             # 2. The printer got exactly that ticket (the bytes escpos wrote to the device).

@@ -153,3 +153,11 @@ class InProcess:
             raise CommandRefused(error["code"], error["message"], rid, error["params"])
         result: dict[str, Any] = reply["result"]
         return result
+
+
+def widget_texts(widget: Any) -> list[str]:
+    """Every text in a Kivy widget tree (the widget's own first)."""
+    found = [getattr(widget, "text", "")]
+    for child in widget.children:
+        found += widget_texts(child)
+    return found

@@ -13,7 +13,7 @@ pytest.importorskip("kivy")
 
 from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
 from kiosk_escpos_decoder import decode  # noqa: E402
-from kiosk_support import dead_endpoint, running_broker  # noqa: E402
+from kiosk_support import dead_endpoint, running_broker, widget_texts  # noqa: E402
 
 from config.load import load_hall  # noqa: E402
 from hw.printer import MemoryPrinter  # noqa: E402
@@ -24,13 +24,6 @@ from protocol.client import RequestClient  # noqa: E402
 from protocol.mirror import StateMirror  # noqa: E402
 
 SHOTS = Path(tempfile.gettempdir()) / "callnext-kiosk-shots"
-
-
-def _texts(widget: Any) -> list[str]:
-    found = [getattr(widget, "text", "")]
-    for child in widget.children:
-        found += _texts(child)
-    return found
 
 
 class KioskTouchTest(GraphicUnitTest):
@@ -92,8 +85,8 @@ class KioskTouchTest(GraphicUnitTest):
         assert view.screen.name == "issued"
         ticket = controller.ticket
         assert ticket is not None
-        assert any(ticket.ticket in text for text in _texts(view))
-        assert any("请留意叫号" in text for text in _texts(view))
+        assert any(ticket.ticket in text for text in widget_texts(view))
+        assert any("请留意叫号" in text for text in widget_texts(view))
         after = client.request("snapshot")["view"]["services"]["general"]
         assert after["waiting"] == before + 1 and after["last_issued"] == ticket.ticket
         assert len(printer.jobs) == 1 and ticket.ticket in decode(printer.jobs[0]).texts()
@@ -109,7 +102,7 @@ class KioskTouchTest(GraphicUnitTest):
         self.touch(view, "service:general")
         assert view.screen.name == "paused"
         assert controller.pending is not None
-        assert any("暂停取号" in text for text in _texts(view))
+        assert any("暂停取号" in text for text in widget_texts(view))
         assert printer.jobs == [] and controller.ticket is None
         self.shot("touch-paused")
         # Once the mirror says it is gone too, touches on the paused screen do nothing.
