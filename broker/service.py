@@ -32,8 +32,8 @@ from broker.rules import (
     execute,
     public_view,
     replay,
-    view_changes,
 )
+from broker.rules.view_delta import advance
 from config.schema import Hall
 from protocol import envelope, errors
 from protocol.errors import ProtocolError
@@ -251,11 +251,15 @@ class BrokerService:
     def _decide(self, batch: Batch, command: Command, request_id: str | None) -> Handled:
         """Decide one command against the batch's tip; its answer waits for the commit."""
         now = self.clock()
-        views: list[dict[str, Any]] = []
         days: list[str] = []
+        changes: list[tuple[Event, dict[str, Any]]] = []
+        view = batch.view
 
-        def observe(state: HallState, _event: Event) -> None:
-            views.append(public_view(state))
+        def observe(state: HallState, event: Event) -> None:
+            nonlocal view
+            # Only the view entries the event touched are rebuilt (``view_delta``).
+            view, changed = advance(view, state, event)
+            changes.append((event, changed))
             days.append(state.day or "")
 
         try:
@@ -273,12 +277,9 @@ class BrokerService:
                 batch.state, batch.view, refused=True)))
         reply = envelope.ok_reply(request_id or "", outcome.result)
         entries = tuple(Entry(event, day) for event, day in zip(outcome.events, days, strict=True))
-        decided = Decided(Append(entries, command.op, command.node, request_id, reply, now),
-                          outcome.state, batch.view)
-        for event, view in zip(outcome.events, views, strict=True):
-            decided.changes.append((event, view_changes(decided.view, view)))
-            decided.view = view
-        return Handled(reply, pending=batch.add(decided))
+        return Handled(reply, pending=batch.add(Decided(
+            Append(entries, command.op, command.node, request_id, reply, now),
+            outcome.state, view, changes)))
 
     def _commit(self, batch: Batch, answers: list[Handled]) -> list[Handled]:
         """Write the batch in one transaction, then move the state; the final answers."""

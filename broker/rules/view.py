@@ -7,7 +7,7 @@ changed, merged one level deep by the node's mirror (``protocol.mirror``).
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState
@@ -17,77 +17,101 @@ from broker.rules.ticketing import ticketing_at
 NEXT_SHOWN = 5
 
 
+def counter_entry(state: HallState, number: int) -> dict[str, Any]:
+    """The view of one configured counter (``counters[n]``)."""
+    configured = state.hall.counter(number)
+    current = state.counter(number)
+    serving = state.tickets.get(current.serving) if current.serving else None
+    return {
+        "number": number,
+        "mode": current.mode,
+        "serving": serving.number if serving else None,
+        "service": serving.service if serving else None,
+        "called_at": serving.called_at if serving else None,
+        "recalls": serving.recalls if serving else 0,
+        "held": list(current.held),
+        "last_finished": current.last_finished,
+        "last_finished_at": current.last_finished_at,
+        "services": list(configured.services) if configured else [],
+        "rating": [asdict(w) for w in rating_windows(state, number)],
+        "category": serving.category if serving else None,
+    }
+
+
+def service_entry(state: HallState, service_id: str) -> dict[str, Any]:
+    """The view of one configured service (``services[id]``): its line and the wait for a
+    ticket issued now."""
+    service = state.hall.service(service_id)
+    prefix = service.prefix if service else ""
+    queue = state.queues.get(service_id, [])
+    oldest = state.oldest.get(service_id)
+    longest = None if oldest is None else oldest[0]
+    estimate = estimate_s(state, service_id, len(queue))
+    estimate_min = None if estimate is None else round(estimate / 60.0, 1)
+    last = state.next_number.get(service_id, 0)
+    return {
+        "id": service_id,
+        "prefix": prefix,
+        "waiting": len(queue),
+        "next": queue[:NEXT_SHOWN],
+        "longest_since": longest,
+        "mean_service_min": round(mean_service_s(state, service_id) / 60.0, 1),
+        "estimate_min": estimate_min,
+        "wait_min": wait_minutes(estimate_min),
+        "open_counters": open_counters(state, service_id),
+        "last_issued": f"{prefix}{last:03d}" if last else None,
+    }
+
+
 def _counters(state: HallState) -> dict[str, Any]:
     """One entry per configured counter, keyed by its number as a string (JSON keys)."""
-    counters: dict[str, Any] = {}
-    for configured in state.hall.counters:
-        current = state.counter(configured.number)
-        serving = state.tickets.get(current.serving) if current.serving else None
-        counters[str(configured.number)] = {
-            "number": configured.number,
-            "mode": current.mode,
-            "serving": serving.number if serving else None,
-            "service": serving.service if serving else None,
-            "called_at": serving.called_at if serving else None,
-            "recalls": serving.recalls if serving else 0,
-            "held": list(current.held),
-            "last_finished": current.last_finished,
-            "last_finished_at": current.last_finished_at,
-            "services": list(configured.services),
-            "rating": [asdict(w) for w in rating_windows(state, configured.number)],
-            "category": serving.category if serving else None,
-        }
-    return counters
+    return {str(c.number): counter_entry(state, c.number) for c in state.hall.counters}
 
 
 def _services(state: HallState) -> dict[str, Any]:
-    """One entry per configured service: its line and the wait for a ticket issued now."""
-    services: dict[str, Any] = {}
-    for service in state.hall.services:
-        queue = state.queues.get(service.id, [])
-        longest = min((state.tickets[n].queued_at for n in queue), default=None)
-        estimate = estimate_s(state, service.id, len(queue))
-        estimate_min = None if estimate is None else round(estimate / 60.0, 1)
-        last = state.next_number.get(service.id, 0)
-        services[service.id] = {
-            "id": service.id,
-            "prefix": service.prefix,
-            "waiting": len(queue),
-            "next": queue[:NEXT_SHOWN],
-            "longest_since": longest,
-            "mean_service_min": round(mean_service_s(state, service.id) / 60.0, 1),
-            "estimate_min": estimate_min,
-            "wait_min": wait_minutes(estimate_min),
-            "open_counters": open_counters(state, service.id),
-            "last_issued": f"{service.prefix}{last:03d}" if last else None,
-        }
-    return services
+    """One entry per configured service."""
+    return {s.id: service_entry(state, s.id) for s in state.hall.services}
+
+
+def _recent_calls(state: HallState) -> list[dict[str, Any]]:
+    return [{"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
+            for c in reversed(state.recent_calls)]
+
+
+def _health(state: HallState) -> dict[str, Any]:
+    return {key: {"node": h.node, "component": h.component, "status": h.status,
+                  "message": h.message, "at": h.at}
+            for key, h in sorted(state.health.items())}
+
+
+def _alerts(state: HallState) -> list[dict[str, Any]]:
+    return [{"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
+             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
+            for a in state.alerts.values()]
+
+
+def _ticketing(state: HallState) -> dict[str, Any] | None:
+    # As of the clock (the last event); ticketing_changed moves it when nothing else does.
+    return None if state.day is None else asdict(ticketing_at(state.hall, state.clock))
+
+
+VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
+    "day": lambda state: state.day,
+    "clock": lambda state: state.clock,
+    "counters": _counters,
+    "services": _services,
+    "recent_calls": _recent_calls,
+    "health": _health,
+    "alerts": _alerts,
+    "ticketing": _ticketing,
+}
+"""Every top-level key of the public view and how it is built from the state. A new key is
+added here (and, when it need not be rebuilt after every event, to ``view_delta.TOUCHES``)."""
 
 
 def public_view(state: HallState) -> dict[str, Any]:
     """The whole public view of ``state``: JSON-ready, deterministic."""
-    return {
-        "day": state.day,
-        "clock": state.clock,
-        "counters": _counters(state),
-        "services": _services(state),
-        "recent_calls": [
-            {"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
-            for c in reversed(state.recent_calls)
-        ],
-        "health": {
-            key: {"node": h.node, "component": h.component, "status": h.status,
-                  "message": h.message, "at": h.at}
-            for key, h in sorted(state.health.items())
-        },
-        "alerts": [
-            {"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
-             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
-            for a in state.alerts.values()
-        ],
-        # As of the clock (the last event); ticketing_changed moves it when nothing else does.
-        "ticketing": None if state.day is None else asdict(ticketing_at(state.hall, state.clock)),
-    }
+    return {key: build(state) for key, build in VIEW_KEYS.items()}
 
 
 def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
