@@ -38,7 +38,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from broker.journal_rows import Append, AppendObserver, Entry, StoredEvent
+from broker.journal_rows import Append, AppendObserver, Checkpoint, Entry, StoredEvent
 from broker.salvage import salvage
 from broker.storage import describe, is_damage
 from broker.wal import WalTail, inspect_wal
@@ -68,13 +68,20 @@ CREATE TABLE IF NOT EXISTS requests (
     node  TEXT NOT NULL,
     reply TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq    INTEGER PRIMARY KEY,
+    format TEXT    NOT NULL,
+    hall   TEXT    NOT NULL,
+    crc    INTEGER NOT NULL,
+    data   BLOB    NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
 
-__all__ = ["JOURNAL_NAME", "Append", "Entry", "Journal", "JournalError", "JournalUnavailable",
+__all__ = ["JOURNAL_NAME", "Append", "Checkpoint", "Entry", "Journal", "JournalError", "JournalUnavailable",
            "AppendObserver", "StoredEvent", "WalTail", "inspect_wal", "new_identity"]
 
 
@@ -311,7 +318,8 @@ class Journal:
         """
         return self.append_many([Append(tuple(entries), op, node, request_id, reply, at)])[0]
 
-    def append_many(self, appends: Sequence[Append]) -> list[list[int]]:
+    def append_many(self, appends: Sequence[Append],
+                    checkpoint: Checkpoint | None = None) -> list[list[int]]:
         """Write several commands' events and replies in ONE durable transaction (one fsync).
 
         A group commit: either every append is durable or none is. Appends with
@@ -330,6 +338,8 @@ class Journal:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             seqs = [self._write(append) for append in appends]
+            if checkpoint is not None:
+                self._store_checkpoint(checkpoint)
             self._db.execute("COMMIT")
         except sqlite3.Error as err:
             try:
@@ -346,6 +356,25 @@ class Journal:
                     self.anchor.appended(numbers, append.entries, None if append.request_id
                                          is None else (append.request_id, append.op, append.node))
         return seqs
+
+    def _store_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a state snapshot at the newest seq, in the caller's transaction; keep two."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO checkpoints(seq, format, hall, crc, data) "
+            "VALUES ((SELECT COALESCE(MAX(seq), 0) FROM events), ?, ?, ?, ?)",
+            (checkpoint.format, checkpoint.hall, checkpoint.crc, checkpoint.data))
+        self._db.execute("DELETE FROM checkpoints WHERE seq NOT IN "
+                         "(SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 2)")
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The newest stored state snapshot, if any (journals from before have none)."""
+        try:
+            row = self._db.execute("SELECT seq, format, hall, crc, data FROM checkpoints "
+                                   "ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.OperationalError:
+            return None  # a read-only look at a journal written before checkpoints existed
+        return None if row is None else Checkpoint(int(row[0]), str(row[1]), str(row[2]),
+                                                   int(row[3]), bytes(row[4]))
 
     def _write(self, append: Append) -> list[int]:
         """One append's rows, inside the caller's transaction; its events' seqs."""

@@ -58,3 +58,14 @@ class AppendObserver(Protocol):
 
     def close(self) -> None:
         """The journal is closing."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A stored state snapshot (``broker.checkpoint``): the seq it follows and how to trust it."""
+
+    seq: int
+    format: str
+    hall: str
+    crc: int
+    data: bytes

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from broker.batch import Batch, Decided
+from broker.checkpoint import CHECKPOINT_EVERY, snapshot, start_state
 from broker.clock import TrustedClock
-from broker.journal import Append, Entry, Journal, JournalError
+from broker.journal import Append, Checkpoint, Entry, Journal, JournalError
 from broker.refusals import wire_error
 from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
@@ -31,7 +32,6 @@ from broker.rules import (
     RuleRefusal,
     execute,
     public_view,
-    replay,
 )
 from broker.rules.view_delta import advance
 from config.schema import Hall
@@ -71,7 +71,8 @@ class BrokerService:
     """The single writer of a hall's queue state."""
 
     def __init__(self, hall: Hall, journal: Journal,
-                 clock: Callable[[], float] = time.time, access: Access | None = None) -> None:
+                 clock: Callable[[], float] = time.time, access: Access | None = None,
+                 checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         """Rebuild the state by replaying ``journal``.
 
         Args:
@@ -82,6 +83,7 @@ class BrokerService:
                 journaled; any other callable is taken as it is (demos and tests).
             access: roles and rate limits; None checks nothing (in-process tools and
                 tests that drive the rules directly; the broker process always has one).
+            checkpoint_every: events between two state checkpoints in the journal.
         """
         self.hall = hall
         self.journal = journal
@@ -89,10 +91,14 @@ class BrokerService:
         self.access = access
         self._batch: Batch | None = None
         started = time.perf_counter()
-        self.state: HallState = replay(hall, (stored.event() for stored in journal.events()))
+        self.checkpoint_every = checkpoint_every
+        self.started = start_state(hall, journal)
+        self.state: HallState = self.started.state
         self.seq = journal.last_seq()
         self.view: dict[str, Any] = public_view(self.state)
-        log.info("replayed %d events in %.2f s", self.seq, time.perf_counter() - started)
+        log.info("replayed %d events%s in %.2f s", self.started.replayed,
+                 f" after the checkpoint at seq {self.started.checkpoint}"
+                 if self.started.checkpoint else "", time.perf_counter() - started)
         if isinstance(clock, TrustedClock):
             # Time the journal has seen never goes back, whatever the wall clock says now.
             clock.start(self.state.clock)
@@ -286,7 +292,8 @@ class BrokerService:
         if not batch.decided:
             return answers
         try:
-            seqs: list[list[int]] | None = self.journal.append_many(batch.appends())
+            seqs: list[list[int]] | None = self.journal.append_many(
+                batch.appends(), self._checkpoint(batch))
             failure = None
         except JournalError as err:
             log.error("%s", err)
@@ -299,6 +306,14 @@ class BrokerService:
         return [answer if answer.pending is None
                 else Handled(finals[answer.pending].reply) if answer.echo
                 else finals[answer.pending] for answer in answers]
+
+    def _checkpoint(self, batch: Batch) -> Checkpoint | None:
+        """A snapshot of the batch's tip when its events cross a multiple of the policy."""
+        written = sum(len(d.append.entries) for d in batch.decided)
+        every = self.checkpoint_every
+        if every <= 0 or (self.seq + written) // every == self.seq // every:
+            return None
+        return snapshot(batch.state)
 
     def _final(self, decided: Decided, seqs: list[int] | None,
                failure: JournalError | None) -> Handled:
