@@ -12,9 +12,9 @@ replayed (a damaged one with a warning):
 * its CRC-32 matches (a damaged page is never trusted);
 * it was written by code with the same state format (``state_format()``: the state's
   record fields), so an upgrade that changes the state never loads an old one;
-* it was written under the same hall configuration (a digest of it), because the
-  events' meaning can depend on the configuration (a new day opens the counters
-  the configuration names) and a full replay under the new one is the truth.
+* it was written under the same hall configuration, as far as folding events reads it
+  (``hall_digest``): a new day opens the counters the configuration names, so after
+  such a change a full replay under the new configuration is the truth.
 
 The snapshot is a pickle of the state's fields (the configuration excluded): exact
 for floats, tuples and order, and written only by the broker into its own journal.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import pickle
 import zlib
@@ -52,8 +53,15 @@ def _state_format() -> str:
 
 
 def hall_digest(hall: Hall) -> str:
-    """A digest of the hall's configuration (a changed configuration means a full replay)."""
-    return hashlib.sha256(hall.model_dump_json().encode("utf-8")).hexdigest()[:16]
+    """A digest of what folding events reads of the configuration (``evolve``,
+    ``initial_state``): services, counters and their opening modes, the service-time
+    window. When it changed, a full replay is the truth; other settings (hours,
+    alert thresholds) leave replay alone and keep the checkpoint usable. Extend it
+    when ``evolve`` comes to read more of the hall."""
+    read = {"services": [s.id for s in hall.services],
+            "counters": [[c.number, c.opens] for c in hall.counters],
+            "service_time_window": hall.policies.service_time_window}
+    return hashlib.sha256(json.dumps(read).encode("utf-8")).hexdigest()[:16]
 
 
 _FORMAT: list[str] = []

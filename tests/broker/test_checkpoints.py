@@ -116,11 +116,14 @@ def test_a_damaged_checkpoint_means_a_full_replay_with_a_warning(
 
 def test_a_changed_hall_configuration_means_a_full_replay(tmp_path: Path, hall: Hall) -> None:
     path = run_day(tmp_path, hall)
-    changed = small_hall(queue_alert_waiting=3)
+    changed = small_hall(service_time_window=3)
     journal = Journal(path)
     try:
         service = BrokerService(changed, journal, Clock(), checkpoint_every=4)
         assert service.started.checkpoint == 0
         assert service.state == full_replay(changed, journal)
+        # A setting replay does not read (an alert threshold) keeps the checkpoint.
+        other = BrokerService(small_hall(queue_alert_waiting=3), journal, Clock())
+        assert other.started.checkpoint > 0
     finally:
         journal.close()
