@@ -10,13 +10,14 @@ APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
 TEST_APT_PACKAGES ?= chromium chromium-driver postgresql
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test bench deps system-deps test-deps clean help wheel
+.PHONY: demo test bench deps system-deps test-deps clean help wheel voice-pack
 
 help:
 	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
 	@echo "make test   - run the whole test suite"
 	@echo "make bench  - print latency / throughput / memory figures"
 	@echo "make wheel  - build dist/callnext-*.whl, the package make install puts on a Pi"
+	@echo "make voice-pack - re-render the voice pack shipped in the wheel (developer time)"
 	@echo "make clean  - remove the virtual environment and caches"
 
 system-deps:
@@ -41,6 +42,16 @@ demo: deps
 
 bench: deps
 	$(BIN)/python -m bench
+
+# The voice pack shipped in the wheel (hw/voicepacks/default), zh and en, and the two
+# samples in docs/. Developer time only: a Pi never renders it.
+voice-pack: deps
+	rm -rf hw/voicepacks/default
+	$(BIN)/python -m callnext voice render --pack hw/voicepacks/default --engine espeak --lang zh --lang en
+	$(BIN)/python -m callnext announce --config config/hall.example.toml --node display-1 \
+		--number A012 --counter 3 --lang zh --voice clips --out docs/voice/call-clips-zh.wav
+	$(BIN)/python -m callnext announce --config config/hall.example.toml --node display-1 \
+		--number A012 --counter 3 --lang zh --voice espeak --out docs/voice/call-espeak-zh.wav
 
 wheel: deps
 	PYTHON=$(BIN)/python sh scripts/build-wheel.sh dist --no-build-isolation

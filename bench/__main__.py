@@ -21,11 +21,14 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "broker.json"
 SECTIONS: dict[str, str] = {
     "kiosk": "bench.kiosk_bench",
     "display": "bench.display_bench",
+    "voice": "bench.voice_bench",
     "caller": "bench.caller_bench",
     "hall": "bench.hall_bench",
     "polling": "bench.polling_bench",
     "chain": "bench.chain_bench",
     "rss": "bench.rss_bench",
+    "quality": "bench.quality_bench",
+    "report": "bench.report_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 

@@ -48,6 +48,16 @@ WIRE_CODES: dict[str, str] = {
     why.UNKNOWN_CATEGORY: errors.BAD_ARGS,
     why.BEYOND_CLOSING: errors.BEYOND_CLOSING,
     why.BEYOND_CLOSING_BOOK: errors.BEYOND_CLOSING,
+    why.REASON_NOT_ALLOWED: errors.BAD_ARGS,
+    why.UNKNOWN_CASE: errors.UNKNOWN_CASE,
+    why.CASE_CLOSED: errors.INVALID_STATE,
+    why.UNKNOWN_ALERT: errors.UNKNOWN_ALERT,
+    why.STAFF_UNKNOWN: errors.STAFF_UNKNOWN,
+    why.STAFF_DISABLED: errors.STAFF_DISABLED,
+    why.STAFF_NOT_AT_COUNTER: errors.STAFF_NOT_AT_COUNTER,
+    why.STAFF_NOT_MANAGER: errors.STAFF_NOT_MANAGER,
+    why.STAFF_EXISTS: errors.STAFF_EXISTS,
+    why.TICKETING_PAUSED: errors.TICKETING_PAUSED,
 }
 """Every rule refusal code to the wire error code it travels as."""
 
@@ -89,6 +99,18 @@ LOG_SENTENCES: dict[str, str] = {
                         "no ticket issued, come back at {opens}",
     why.BEYOND_CLOSING_BOOK: "the expected time {expected} is after closing ({closes}); "
                              "no ticket issued, book an appointment from {opens}",
+    why.REASON_NOT_ALLOWED: "a reason goes with a negative rating only, not score {score} "
+                            "of {scale}",
+    why.UNKNOWN_CASE: "no case {case}; open or closed today: {cases}",
+    why.CASE_CLOSED: "case {case} is closed already ({outcome})",
+    why.UNKNOWN_ALERT: "no alert {key} is raised now; raised: {keys}",
+    why.STAFF_UNKNOWN: "no staff member {staff} exists",
+    why.STAFF_DISABLED: "staff member {staff} is disabled",
+    why.STAFF_NOT_AT_COUNTER: "staff member {staff} is not signed in at counter {counter} "
+                              "(signed in at: {signed_in_at}); sign in there first",
+    why.STAFF_NOT_MANAGER: "staff member {staff} is a {role}; only a manager may do this",
+    why.STAFF_EXISTS: "staff member {staff} exists already; use staff_set_pin or another id",
+    why.TICKETING_PAUSED: "the hall manager paused ticketing; no ticket issued until resumed",
 }
 """English sentences for the broker log and the wire ``message``; people's words in
 their own language come from the nodes' message catalogue, not from here."""

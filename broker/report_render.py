@@ -11,7 +11,8 @@ from broker.report_figures import Figures, Report, ReportError
 from config.schema import Hall
 from foundation.text import pad, width
 
-__all__ = ["CSV_COLUMNS", "format_report", "write_csv"]
+__all__ = ["CSV_COLUMNS", "category_label", "counter_label", "format_report", "service_label",
+           "write_csv"]
 
 
 # (field, zh, en) of the two tables: what happened, and how long it took.
@@ -45,21 +46,24 @@ def _cell(name: str, value: object) -> str:
     return str(value)
 
 
-def _service_label(hall: Hall, service_id: str) -> str:
+def service_label(hall: Hall, service_id: str) -> str:
+    """``A 综合业务 General``: prefix and names of a service (its id if no longer configured)."""
     service = hall.service(service_id)
     if service is None:
         return service_id
     return f"{service.prefix} {service.name.zh} {service.name.en}"
 
 
-def _category_label(hall: Hall, category_id: str) -> str:
+def category_label(hall: Hall, category_id: str) -> str:
+    """``优先 老年人 Elderly``: the names of a priority category."""
     category = hall.priority_category(category_id)
     if category is None:
         return f"优先 Priority {category_id}"
     return f"优先 {category.name.zh} {category.name.en}"
 
 
-def _counter_label(hall: Hall, number: int) -> str:
+def counter_label(hall: Hall, number: int) -> str:
+    """The counter's configured names, else ``3号窗口 Counter 3``."""
     counter = hall.counter(number)
     if counter is not None and counter.name is not None:
         return f"{number} {counter.name.zh} {counter.name.en}"
@@ -106,11 +110,11 @@ def format_report(hall: Hall, report: Report) -> str:
     """
     groups = [
         [("合计 Total", report.total)],
-        [(_service_label(hall, sid), fig) for sid, fig in report.per_service.items()],
-        [(_counter_label(hall, num), fig) for num, fig in report.per_counter.items()],
+        [(service_label(hall, sid), fig) for sid, fig in report.per_service.items()],
+        [(counter_label(hall, num), fig) for num, fig in report.per_counter.items()],
     ]
     if report.per_category:
-        groups.append([(_category_label(hall, cid), fig)
+        groups.append([(category_label(hall, cid), fig)
                        for cid, fig in report.per_category.items()])
     lines = [f"{hall.name.zh} / {hall.name.en} — 日报 Daily report {report.day}", "",
              "数量 Counts", *_table(_COUNT_COLUMNS, groups), "",

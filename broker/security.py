@@ -32,7 +32,7 @@ from config.schema import Hall
 from config.security import Grant, Security, derived_grant
 from protocol import errors
 from protocol.envelope import MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES, Request
-from protocol.registry import BULK_OPS, COUNTER_SCOPED_OPS, ops_for_role
+from protocol.registry import BULK_OPS, COUNTER_SCOPED_OPS, STAFFED_OPS, ops_for_role
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("broker.security.audit")
@@ -45,7 +45,7 @@ MAX_TRACKED_NODES = 1000
 """Nodes whose refusals are counted at once (insecure mode may see any number of names)."""
 
 ROLE_OPS: dict[str, frozenset[str]] = {
-    role: ops_for_role(role) for role in ("kiosk", "display", "caller")}
+    role: ops_for_role(role) for role in ("kiosk", "display", "caller", "web")}
 """Ops per role, from the op registry; ``admin`` may use every op."""
 
 
@@ -324,7 +324,18 @@ class Access:
         if grant.role != "admin" and request.op not in ROLE_OPS[grant.role]:
             return grant, self._refuse(request, None,
                                        f"a {grant.role} may not use {request.op!r}")
-        return grant, None
+        return grant, self._staff_refusal(grant, request)
+
+    def _staff_refusal(self, grant: Grant, request: Request) -> Refusal | None:
+        """Only the console and the admin name a staff member; the console must for
+        clerk and manager ops (who the member is, and may do, the rules check)."""
+        if request.staff is not None and grant.role not in ("web", "admin"):
+            return self._refuse(request, None, f"a {grant.role} may not act for a staff "
+                                "member; only the staff console (web) sends 'staff'")
+        if grant.role == "web" and request.staff is None and request.op in STAFFED_OPS:
+            return self._refuse(request, None, f"the staff console must name the staff "
+                                f"member (envelope 'staff') it sends {request.op!r} for")
+        return None
 
     def check_counter(self, grant: Grant | None, request: Request,
                       args: dict[str, Any]) -> Refusal | None:
@@ -340,6 +351,6 @@ class Access:
     def _refuse(self, request: Request, counter: Any, why: str) -> Refusal:
         if counter is None and isinstance(request.args, dict):
             counter = request.args.get("counter")
-        log.warning("forbidden: node %s, op %s, counter %s: %s", request.node, request.op,
-                    "-" if counter is None else counter, why)
+        log.warning("forbidden: node %s, op %s, counter %s, staff %s: %s", request.node,
+                    request.op, "-" if counter is None else counter, request.staff or "-", why)
         return Refusal(errors.FORBIDDEN, why)

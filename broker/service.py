@@ -23,6 +23,8 @@ from broker.journal import Append, Checkpoint, Entry, Journal, JournalError
 from broker.refusals import wire_error
 from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
+from broker.rules.staff import staff_credential
+from broker.rules.staff_state import public_data, staff_list
 from broker.rules import (
     BROKER_OPS,
     COMMAND_OPS,
@@ -202,11 +204,7 @@ class BrokerService:
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         if request.op in READ_ONLY_OPS:
-            try:
-                validate_args(request.op, request.args)
-            except ProtocolError as err:
-                return Handled(envelope.error_reply(request.id, err.code, err.message))
-            return Handled(envelope.ok_reply(request.id, self.snapshot()))
+            return Handled(self._read(request))
         seen = self._seen(request)
         if seen is not None:
             return seen
@@ -223,7 +221,7 @@ class BrokerService:
             refusal = self.access.check_counter(grant, request, args.model_dump())
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
-        command = Command(request.op, args.model_dump(), request.node)
+        command = Command(request.op, args.model_dump(), request.node, request.staff)
         return self._run(command, request.id)
 
     def _seen(self, request: envelope.Request) -> Handled | None:
@@ -246,6 +244,23 @@ class BrokerService:
         if pending is not None:
             return Handled(b"", pending=pending[2], echo=True)
         return Handled(stored[2])  # type: ignore[index]
+
+    def _read(self, request: envelope.Request) -> bytes:
+        """The reply to a read-only op: answered from memory, nothing stored or logged."""
+        try:
+            args = validate_args(request.op, request.args).model_dump()
+        except ProtocolError as err:
+            return envelope.error_reply(request.id, err.code, err.message)
+        if request.op == "staff_list":
+            return envelope.ok_reply(request.id, staff_list(self.state))
+        if request.op == "staff_credential":
+            try:
+                return envelope.ok_reply(request.id, staff_credential(self.state, args))
+            except RuleRefusal as refusal:
+                code, message, params = wire_error(refusal)
+                return envelope.error_reply(request.id, code, message, params)
+        return envelope.ok_reply(request.id, self.snapshot())
+
 
     def _run(self, command: Command, request_id: str | None) -> Handled:
         """Decide ``command`` in the open batch, or alone in a batch of its own."""
@@ -328,8 +343,10 @@ class BrokerService:
                 return Handled(reply)
             return Handled(envelope.error_reply(append.request_id, errors.JOURNAL_UNAVAILABLE,
                                                 str(failure)))
+        # The journal keeps staff records whole; nodes never see a PIN hash or a name.
         frames = [envelope.encode_event(envelope.Event(
-            seq=seq, type=event.type, at=event.at, data=dict(event.data), view=changes))
+            seq=seq, type=event.type, at=event.at, data=public_data(event.data),
+            view=changes))
             for (event, changes), seq in zip(decided.changes, seqs or [], strict=True)]
         return Handled(reply, frames)
 

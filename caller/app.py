@@ -25,7 +25,7 @@ from caller.lcd import TextOutput, caller_lines, note_words, refusal_note
 from caller.leds import LedDriver, QueueWatch, plan_leds
 from caller.mirrored import counter_view, waiting_for
 from caller.presses import PressFilter
-from caller.rating import RatingGate
+from caller.rating import RatingGate, ReasonPrompt, reason_for
 from caller.transfer import TransferChoice
 from caller.worker import CommandWorker, Outcome, Send, SubmitResult
 from config.caller_node import CallerNode
@@ -35,6 +35,7 @@ from protocol.registry import REGISTRY
 from protocol.results import NextCalled, Recalled
 from protocol.view import PublicView
 from runtime.blocks import NodeSetupError
+from runtime.messages import alert_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class CounterCaller:
                 f"[[callers]] {node.id!r}: rating.buttons has {len(node.rating.buttons)} pins "
                 f"but policies.rating_scale is {scale}; wire one button per level")
         self.rating = RatingGate(counter, scale)
+        self.reasons = ReasonPrompt(scale, node.rating.reason_seconds)
         self.transfer = (TransferChoice(node.transfer.services, node.transfer.settle_seconds)
                          if node.transfer.services else None)
         self._leds = LedDriver(devices.status, devices.fault, devices.waiting)
@@ -196,23 +198,40 @@ class CounterCaller:
         return result
 
     def _rate(self, button: int) -> SubmitResult | str:
+        now = self._monotonic()
+        pending = self.reasons.take(now)
+        if pending is not None:
+            # The second press after a negative level names the reason.
+            return self._send_rating(pending.ticket, pending.score, pending.button,
+                                     reason_for(button))
         view = self._view()
         decision = self.rating.press(button, view, self._broker_now())
         if not decision.send:
             logger.info("rating button %d ignored at counter %d: %s", button, self.counter,
                         decision.reason)
             return decision.reason
-        args: dict[str, Any] = {"counter": self.counter, "score": decision.score}
-        if decision.ticket is not None:
+        if self.reasons.wants_reason(decision.score, self.rating.scale):
+            self.reasons.start(decision.ticket, decision.score, button, now)
+            self._note = note_words("rating.ask_reason", ascii_only=self._ascii_only)
+            self._note_until = now + self.reasons.seconds
+            return "choosing_reason"
+        return self._send_rating(decision.ticket, decision.score, button, None)
+
+    def _send_rating(self, ticket: str | None, score: int, button: int,
+                     reason: str | None) -> SubmitResult:
+        args: dict[str, Any] = {"counter": self.counter, "score": score}
+        if ticket is not None:
             # Name the ticket the pad lit up for: if the clerk calls the next visitor
             # before this press arrives, the rating still lands on the right visit.
-            args["ticket"] = decision.ticket
+            args["ticket"] = ticket
+        if reason is not None:
+            args["reason"] = reason
         result = self._submit(RATING_KEY, "rate", args)
         if result is SubmitResult.QUEUED:
-            self._rating_ticket = decision.ticket
+            self._rating_ticket = ticket
             self._thanks = (button, self._monotonic() + self.node.rating.thanks_seconds)
-        elif decision.ticket is not None:
-            self.rating.failed(decision.ticket)
+        elif ticket is not None:
+            self.rating.failed(ticket)
         return result
 
     # --- outcomes ----------------------------------------------------------------------------
@@ -263,6 +282,9 @@ class CounterCaller:
             long_actions = self.presses.tick(now)
         for action in long_actions:
             self.act(action)
+        unanswered = self.reasons.expired(now)
+        if unanswered is not None:
+            self._send_rating(unanswered.ticket, unanswered.score, unanswered.button, None)
         if self.transfer is not None:
             target = self.transfer.due(now)
             if target is not None:
@@ -278,17 +300,29 @@ class CounterCaller:
             self._devices.buzzer.beep(on_time=beep, off_time=beep, n=1, background=True)
         self._apply_pad(view, now)
         if self._text is not None:
-            note = self._note if now < self._note_until else ""
+            note = self._note if now < self._note_until else self._attention_note(view)
             lcd = self.node.lcd
             self._text.show(caller_lines(view, self.counter, link_ok=link_ok, waiting=waiting,
                                          columns=lcd.columns, rows=lcd.rows,
                                          ascii_only=lcd.kind == "i2c", note=note))
 
+    def _attention_note(self, view: PublicView | None) -> str:
+        """The first unacknowledged alert about this counter, worded for the LCD's note line
+        (English on a character LCD), or "" (the red LED blinks slowly meanwhile)."""
+        for alert in view.alerts if view is not None else ():
+            if alert.counter == self.counter and not alert.acknowledged:
+                language = "en" if self._ascii_only else "zh"
+                return alert_text(alert.code or alert.kind, alert.params, language,
+                                  hall=self.hall)
+        return ""
+
     def _apply_pad(self, view: PublicView | None, now: float) -> None:
         leds = self._devices.rating_leds
         if not leds:
             return
-        if self._thanks is not None and now < self._thanks[1]:
+        if self.reasons.waiting:
+            wanted = ("blink",) * len(leds)  # every button now names a reason
+        elif self._thanks is not None and now < self._thanks[1]:
             wanted = tuple("blink" if i == self._thanks[0] else "off" for i in range(len(leds)))
         else:
             self._thanks = None

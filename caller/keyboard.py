@@ -4,7 +4,9 @@ For counters without buttons and for the demo. A key stands for a whole
 button press and goes through the same press filter and command worker as
 a GPIO button. An upper-case letter is a long press (the button's
 long-press action, when the config gives it one). Digits are the visitor's
-rating, as the wire score: on a 3-level pad 3 = 满意, 2 = 基本满意, 1 = 不满意.
+rating, as the wire score: on a 5-level pad 5 = 非常满意 … 1 = 非常不满意, and after a
+negative one (1 or 2) the same keys name its reason; on a 3-level pad 3 = 满意, 2 = 基本满意,
+1 = 不满意.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import logging
 import sys
 from dataclasses import dataclass
 from typing import Iterator, TextIO
+
+from config.rating import LEVELS, REASONS
+from runtime.messages import render
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +51,23 @@ def help_text(scale: int) -> str:
     return ("keys / 按键: n or space = 叫号 call next, r = 重呼 recall, x = 过号 no-show, "
             "p = 暂停/恢复 pause/resume, t = 转移 transfer, f = 办结 finish, s = 开始 start, "
             f"h = 挂起 hold; upper case = long press / 大写 = 长按; 1-{scale} = 评价 rating "
-            f"({scale} = 满意 best, 1 = 不满意 worst); q = 退出 quit")
+            f"({scale} = {_level(LEVELS[scale][-1])} best, 1 = {_level(LEVELS[scale][0])} "
+            f"worst){_reason_keys(scale)}; q = 退出 quit")
+
+
+def _level(code: str) -> str:
+    return render(f"rating.level.{code}", {}, "zh")
+
+
+def _reason_keys(scale: int) -> str:
+    """On a 5-level pad the same keys name a negative rating's reason (the pad's buttons in
+    order, best-level key first)."""
+    if scale < len(REASONS):
+        return ""
+    words = ", ".join(f"{scale - i} = {render(f'rating.reason.{reason}', {}, 'zh')} "
+                      f"{render(f'rating.reason.{reason}', {}, 'en').lower()}"
+                      for i, reason in enumerate(REASONS))
+    return f", then after 1-2 the reason / 原因: {words}"
 
 
 @dataclass(frozen=True)

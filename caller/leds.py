@@ -22,7 +22,7 @@ FAST_BLINK_S = 0.15
 """Broker unreachable or a refused press: fast, hard to miss."""
 
 Status = Literal["off", "on", "slow_blink"]
-Fault = Literal["off", "fast_blink"]
+Fault = Literal["off", "fast_blink", "slow_blink"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class LedPlan:
 
     Attributes:
         status: green: ``on`` while serving, ``slow_blink`` while paused.
-        fault: red: ``fast_blink`` while unreachable or just after a refusal.
+        fault: red: ``fast_blink`` while unreachable or just after a refusal; ``slow_blink``
+            (attention) while an alert concerning this counter (a negative rating, a
+            transaction past its time limit) waits for a manager's acknowledgement.
         waiting: tickets are waiting for this counter's services.
     """
 
@@ -63,8 +65,18 @@ def plan_leds(view: PublicView | None, counter: int, *, link_ok: bool, fault_unt
         status = "slow_blink"
     elif entry is not None and entry.serving:
         status = "on"
-    fault: Fault = "fast_blink" if now < fault_until else "off"
+    fault: Fault = "off"
+    if now < fault_until:
+        fault = "fast_blink"
+    elif attention(view, counter):
+        fault = "slow_blink"
     return LedPlan(status=status, fault=fault, waiting=waiting_for(view, counter) > 0)
+
+
+def attention(view: PublicView | None, counter: int) -> bool:
+    """Whether an alert concerning ``counter`` is raised and not yet acknowledged."""
+    return view is not None and any(alert.counter == counter and not alert.acknowledged
+                                    for alert in view.alerts)
 
 
 class QueueWatch:

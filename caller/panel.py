@@ -22,10 +22,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from caller.app import CounterCaller
+from config.rating import LEVELS, REASONS
 from config.schema import Counter, Hall
 from protocol.client import RequestClient
 from runtime.blocks import caller_block
 from runtime.kivy_setup import configure_window, register_fonts
+from runtime.messages import render
 from runtime.node import NodeRuntime
 from runtime.security import add_security_args, security_from_args
 
@@ -134,6 +136,20 @@ class CallerPanel:
         """
         self.callers[counter].key(action)
 
+    def rate(self, counter: int, button: int) -> None:
+        """A visitor's press on the row's rating pad (``button`` 0 = the first label)."""
+        self.callers[counter].key(f"rate{button}")
+
+    def pad_labels(self, counter: int) -> list[str]:
+        """The row's rating buttons, first to last: the levels best first, or, after a
+        negative level, the reasons (态度 / 效率 / 业务 / 环境 / 其他) in Chinese and English."""
+        caller = self.callers[counter]
+        if caller.reasons.waiting:
+            keys = [f"rating.reason.{reason}" for reason in REASONS]
+        else:
+            keys = [f"rating.level.{level}" for level in reversed(LEVELS[caller.rating.scale])]
+        return [f"{render(key, {}, 'zh')}\n{render(key, {}, 'en')}" for key in keys]
+
     def tick(self) -> None:
         """One round for every caller: settle transfer choices, refresh row texts."""
         for caller in self.callers.values():
@@ -146,6 +162,23 @@ class CallerPanel:
         self.runtime.close()
         for client in self.clients:
             client.close()
+
+
+def _pad_row(panel: CallerPanel, number: int, pads: dict[int, list[Any]]) -> Any:
+    """The visitor's rating pad of a row (好差评): one Kivy button per level or reason."""
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    pad = BoxLayout(orientation="horizontal", spacing=4, size_hint_y=0.6)
+    pad.add_widget(Label(text="评价 Rating", size_hint_x=0.34, font_size="12sp"))
+    pads[number] = []
+    for index, text in enumerate(panel.pad_labels(number)):
+        button = Button(text=text, halign="center", font_size="12sp")
+        button.bind(on_release=lambda b, n=number, i=index: panel.rate(n, i))
+        pads[number].append(button)
+        pad.add_widget(button)
+    return pad
 
 
 def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
@@ -167,6 +200,7 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
     from kivy.uix.label import Label
 
     labels: dict[int, Any] = {}
+    pads: dict[int, list[Any]] = {}
 
     class PanelApp(App):  # type: ignore[misc]
         title = "callnext 窗口叫号器 / counter callers (demo)"
@@ -185,6 +219,7 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
                     button.bind(on_release=lambda b, n=number, a=action: panel.press(n, a))
                     row.add_widget(button)
                 root.add_widget(row)
+                root.add_widget(_pad_row(panel, number, pads))
             Clock.schedule_interval(self._tick, TICK_S)
             return root
 
@@ -192,6 +227,8 @@ def run_panel(panel: CallerPanel, size: tuple[int, int] = (1100, 640)) -> int:
             panel.tick()
             for number, label in labels.items():
                 label.text = panel.rows[number].text
+                for button, text in zip(pads[number], panel.pad_labels(number), strict=True):
+                    button.text = text
 
     panel.start()
     PanelApp().run()

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from caller.mirrored import counter_view
 from config.base import Bilingual
+from config.rating import REASONS, is_negative
 from protocol.view import PublicView
 
 LEVELS: dict[int, tuple[Bilingual, ...]] = {
@@ -148,3 +149,65 @@ class RatingGate:
         """
         with self._lock:
             self._rated.pop(ticket, None)
+
+
+@dataclass(frozen=True)
+class PendingRating:
+    """A negative level waiting for its reason: the decided rating and until when."""
+
+    ticket: str | None
+    score: int
+    button: int
+    deadline: float
+
+
+class ReasonPrompt:
+    """After a negative level on a pad with a button per reason (5 levels, 5 reasons), the
+    next press names the reason (button ``i`` = ``config.rating.REASONS[i]``); without one
+    within ``seconds`` the rating goes without a reason. Thread-safe.
+
+    Args:
+        scale: the hall's rating scale; a 3-level pad never asks (3 buttons, 5 reasons).
+        seconds: how long the pad waits for the reason.
+    """
+
+    def __init__(self, scale: int, seconds: float) -> None:
+        self.asks = scale >= len(REASONS)
+        self.seconds = seconds
+        self._pending: PendingRating | None = None
+        self._lock = threading.Lock()
+
+    def wants_reason(self, score: int, scale: int) -> bool:
+        """Whether a rating of ``score`` should wait for a reason on this pad."""
+        return self.asks and is_negative(score, scale)
+
+    def start(self, ticket: str | None, score: int, button: int, now: float) -> None:
+        """Hold a negative rating until its reason is pressed (or the time is up)."""
+        with self._lock:
+            self._pending = PendingRating(ticket, score, button, now + self.seconds)
+
+    def take(self, now: float) -> PendingRating | None:
+        """The rating waiting for a reason, if still waiting at ``now`` (then no longer)."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        return pending if pending is not None and now < pending.deadline else None
+
+    def expired(self, now: float) -> PendingRating | None:
+        """The rating whose time for a reason ran out at ``now`` (then no longer held)."""
+        with self._lock:
+            pending = self._pending
+            if pending is None or now < pending.deadline:
+                return None
+            self._pending = None
+        return pending
+
+    @property
+    def waiting(self) -> bool:
+        """A negative level is waiting for its reason (the pad shows the reasons)."""
+        with self._lock:
+            return self._pending is not None
+
+
+def reason_for(button: int) -> str | None:
+    """The reason code of the ``button``-th button (0 = first) in reason mode."""
+    return REASONS[button] if 0 <= button < len(REASONS) else None

@@ -18,8 +18,9 @@ from runtime.security import add_security_args
 
 log = logging.getLogger("callnext")
 
-COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "kiosk.cli", "caller.cli",
-                   "callnext.simulate")
+COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "display.voice_cli",
+                   "kiosk.cli", "caller.cli", "callnext.simulate", "callnext.staff_cli",
+                   "callnext.quality_cli", "callnext.report_cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
 
@@ -55,16 +56,22 @@ def _status(args: argparse.Namespace) -> int:
                         socket_setup=setup)
 
 
-def _report(args: argparse.Namespace) -> int:
-    from broker.report import print_report
-
-    return print_report(args.config, Path(args.data), args.date, csv_path=args.csv)
-
-
 def _check_config(args: argparse.Namespace) -> int:
-    from config.cli import check_config
+    from config.cli import EXIT_CONFIG_INVALID, check_config
+    from config.load import ConfigError
+    from display.voice_cli import unspeakable_languages
+    from hw.clips import PackError
 
-    return check_config(args.file)
+    try:
+        # Can every display say every language it is set to speak?
+        problems = unspeakable_languages(args.file)
+    except ConfigError:
+        problems = []  # check_config reports the file's own problems
+    except PackError as err:
+        problems = [str(err)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_CONFIG_INVALID if problems else check_config(args.file)
 
 
 def _show_config(args: argparse.Namespace) -> int:
@@ -107,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_broker, _add_status, _add_report, _add_config_commands, _add_demo):
+    for add in (_add_broker, _add_status, _add_config_commands, _add_demo):
         add(sub)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
@@ -139,15 +146,6 @@ def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     status.add_argument("--json", action="store_true", help="print the raw snapshot as JSON")
     add_security_args(status)
     status.set_defaults(run=_status)
-
-
-def _add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = sub.add_parser("report", help="a day's figures from the journal (read only)")
-    report.add_argument("--config", required=True, help="hall TOML file")
-    report.add_argument("--data", required=True, help="the broker's data directory")
-    report.add_argument("--date", help="YYYY-MM-DD (default: the newest day in the journal)")
-    report.add_argument("--csv", help="also write the figures to this CSV file")
-    report.set_defaults(run=_report)
 
 
 def _add_config_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from callnext.simulate_day import Act, ScriptError, draw_minutes, random_day
 from config import hours
+from config.rating import REASONS, is_negative
 from config.schema import Hall
 from protocol.client import RequestClient
 from protocol.errors import CommandRefused
@@ -32,6 +33,9 @@ OPENING_LEAD_S = 300.0
 """The demo starts this long before the hall opens."""
 TRANSFER_SHARE = 0.03
 """Share of visitors sent on to another service (一票到底)."""
+RATING_WEIGHTS: dict[int, tuple[float, ...]] = {5: (0.6, 0.27, 0.1, 0.02, 0.01),
+                                                 3: (0.8, 0.15, 0.05)}
+"""How the demo's visitors rate, best level first: a 差评 now and then, as in a real hall."""
 
 
 @dataclass(order=True)
@@ -203,9 +207,18 @@ class ScriptedDay:
     def _finish(self, counter: int, number: str) -> None:
         self.send("finish", counter=counter)
         if self.random.random() < 0.7:
-            score = self.random.choices([3, 2, 1], [0.8, 0.15, 0.05])[0]
-            self.send("rate", counter=counter, score=score)
+            self._rate(counter)
         self.at(self._now_hint() + 15.0, lambda: self._call_next(counter))
+
+    def _rate(self, counter: int) -> None:
+        """Most visitors are satisfied; a rare 差评 names a reason (and opens a case)."""
+        scale = self.hall.policies.rating_scale
+        weights = RATING_WEIGHTS[scale]
+        score = self.random.choices(range(scale, 0, -1), weights)[0]
+        args: dict[str, Any] = {"counter": counter, "score": score}
+        if is_negative(score, scale):
+            args["reason"] = self.random.choice(REASONS)
+        self.send("rate", **args)
 
     def _pause(self, counter: int) -> None:
         self._on_break.add(counter)

@@ -56,7 +56,7 @@ def check_name(name: str) -> str:
 def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
                   displays: int | None = None,
                   callers: Sequence[int] | None = None) -> list[str]:
-    """The broker, the admin and one name per node.
+    """The broker, the admin, the staff console (``web``) and one name per node.
 
     Without a hall file: ``kiosk-1..N``, ``display-1..N`` and ``caller-N`` for
     the listed counters (one kiosk, one display, counter 1 by default). With a
@@ -64,7 +64,8 @@ def default_names(*, hall_path: str | None = None, kiosks: int | None = None,
     when it lists none), ``caller-N`` for every counter, and every name in
     ``[security.roles]``. Explicit counts win.
     """
-    names = [BROKER, ADMIN]
+    # The staff console (web) is one node per hall by default.
+    names = [BROKER, ADMIN, "web"]
     node_names: list[str] = []
     if hall_path is not None:
         from config.load import load_hall

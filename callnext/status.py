@@ -14,8 +14,10 @@ from config.load import load_hall
 from config.schema import Hall
 from protocol.client import RequestClient
 from protocol.results import SnapshotTaken
-from protocol.view import AlertView
-from runtime.messages import alert_text
+from config import hours
+from config.rating import LEVELS
+from protocol.view import AlertView, CaseView
+from runtime.messages import alert_text, render
 
 
 def _minutes(since: float | None, now: float) -> str:
@@ -36,7 +38,12 @@ def alert_line(hall: Hall, alert: Mapping[str, Any]) -> str:
 
 def _alert_row(hall: Hall, alert: AlertView) -> str:
     if alert.code:
-        return f"  ! {alert_line(hall, {'code': alert.code, 'params': alert.params})}"
+        # "!!" stays until a manager acknowledges it; "(ack)" is silenced but still holds.
+        mark = "!!" if alert.sticky else "!"
+        seen = (f" ({_words('status.acknowledged')} {alert.acknowledged_by or '-'})"
+                if alert.acknowledged else "")
+        return (f"  {mark} {alert_line(hall, {'code': alert.code, 'params': alert.params})}"
+                f"{seen}  [{alert.key}]")
     # A broker from before alerts carried codes and parameters: its facts as they are.
     return (f"  ! {alert.kind} {alert.service or ''} "
             f"(value {alert.value:g}, threshold {alert.threshold:g})")
@@ -79,7 +86,37 @@ def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None)
                           _SERVICE_COLS))
     lines += ["", f"告警 Alerts: {len(view.alerts)}"]
     lines += [_alert_row(hall, alert) for alert in view.alerts]
-    return "\n".join(lines)
+    return "\n".join(lines + case_lines(hall, view.cases))
+
+
+_CASE_COLS = (16, 14, 12, 28, 14, 18, 0)
+
+
+def _words(key: str) -> str:
+    return f"{render(key, {}, 'zh')} {render(key, {}, 'en')}"
+
+
+def case_lines(hall: Hall, cases: tuple[CaseView, ...]) -> list[str]:
+    """The 差评 cases staff must follow up: open and overdue first, then those closed today."""
+    waiting = [c for c in cases if c.state != "closed"]
+    lines = ["", f"{render('status.cases', {}, 'zh')}: {len(waiting)} "
+             f"(+{len(cases) - len(waiting)} closed)"]
+    if not cases:
+        return lines
+    lines.append(_row(["编号 Case", "窗口 Ctr", "工号 Staff", "评价 Level / 原因 Reason",
+                       "期限 Due", "状态 State", "结果 Outcome"], _CASE_COLS))
+    order = {"overdue": 0, "open": 1, "closed": 2}
+    for case in sorted(cases, key=lambda c: (order[c.state], c.due_at, c.id)):
+        level = LEVELS.get(case.scale, ())
+        label = level[case.level - 1] if 0 < case.level <= len(level) else str(case.level)
+        reason = f" / {render(f'rating.reason.{case.reason}', {}, 'zh')}" if case.reason else ""
+        # due_at is the midnight ending the due day: show that day.
+        due = hours.local(hall, case.due_at - 1.0).strftime("%Y-%m-%d")
+        outcome = _words(f"case.outcome.{case.outcome}") if case.outcome else "-"
+        lines.append(_row([case.id, str(case.counter), case.staff or "-",
+                           render(f"rating.level.{label}", {}, "zh") + reason, due,
+                           _words(f"case.state.{case.state}"), outcome], _CASE_COLS))
+    return lines
 
 
 def print_status(config_path: str, *, endpoint: str | None = None, as_json: bool = False,

@@ -102,6 +102,9 @@ class RatingPad(ConfigModel):
     """Optional: one LED per button (same order), lit while a rating is accepted."""
     thanks_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
     """How long the chosen button's LED blinks after a rating was recorded."""
+    reason_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """On a 5-level pad, after a negative level the buttons name the reason (态度 / 效率 /
+    业务 / 环境 / 其他, in button order) for this long; then the rating goes without one."""
 
     @model_validator(mode="after")
     def _leds_match(self) -> RatingPad:

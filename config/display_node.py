@@ -18,7 +18,7 @@ from config.base import ConfigModel, NodeId, PathText, Word
 MAX_TEMPLATE = 200
 """Longest speech template: a call must be said before the next one is due."""
 
-TEMPLATE_FIELDS = frozenset({"ticket", "counter"})
+TEMPLATE_FIELDS = frozenset({"ticket", "counter", "service"})
 """Placeholders a speech template may use."""
 
 
@@ -31,7 +31,7 @@ def _check_template(value: str) -> str:
     unknown = names - TEMPLATE_FIELDS
     if unknown:
         raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                         "only {ticket} and {counter} are allowed")
+                         "only {ticket}, {counter} and {service} are allowed")
     if "ticket" not in names:
         raise ValueError("must contain {ticket}, or the visitor never hears their number")
     return value
@@ -41,8 +41,9 @@ class LanguageTemplates(ConfigModel):
     """What is said for a call and for a recall in one language.
 
     ``{ticket}`` becomes the ticket spoken digit by digit (A012 → "A 零 一 二"),
-    ``{counter}`` the counter's name (its configured name, else "3号窗口" /
-    "Counter 3").
+    ``{counter}`` the counter's spoken name (else its name without the brackets'
+    content, else "3号窗口" / "Counter 3"), ``{service}`` the ticket's service (its
+    ``spoken_name``, else its name without the brackets' content).
     """
 
     call: Annotated[str, Field(max_length=MAX_TEMPLATE)]
@@ -54,21 +55,24 @@ class LanguageTemplates(ConfigModel):
         return _check_template(value)
 
 
-class Templates(ConfigModel):
-    """The phrases of both languages."""
+SpeechLanguage = Literal["zh", "en", "yue", "hak", "ug"]
+"""Languages a call can be spoken in: Mandarin, English, Cantonese, Hakka, Uyghur."""
 
-    zh: LanguageTemplates = LanguageTemplates(
-        call="请{ticket}号到{counter}办理",
-        recall="请{ticket}号到{counter}办理，再次呼叫",
-    )
-    en: LanguageTemplates = LanguageTemplates(
-        call="Number {ticket}, please go to {counter}",
-        recall="Number {ticket}, once again, please go to {counter}",
-    )
+
+class Templates(ConfigModel):
+    """The hall's own phrases per language; a language left out uses the message
+    catalogue's (``runtime.messages.VOICE_TEMPLATES``)."""
+
+    zh: LanguageTemplates | None = None
+    en: LanguageTemplates | None = None
+    yue: LanguageTemplates | None = None
+    hak: LanguageTemplates | None = None
+    ug: LanguageTemplates | None = None
 
 
 class Voices(ConfigModel):
-    """espeak-ng voice names per language.
+    """espeak-ng voice names per language (the synthesiser voice, and the fallback of a
+    clip pack for a word it lacks).
 
     The Mandarin voice must be ``cmn-latn-pinyin``: espeak-ng 1.51's ``cmn``
     voice reads its own pinyin as English ("king three").
@@ -76,6 +80,13 @@ class Voices(ConfigModel):
 
     zh: Word = "cmn-latn-pinyin"
     en: Word = "en-us"
+    yue: Word = "yue"
+    hak: Word = "hak"
+    ug: Word = "ug"
+
+    def of(self, language: str) -> str:
+        """The voice of ``language``."""
+        return str(getattr(self, language))
 
     @field_validator("zh")
     @classmethod
@@ -110,9 +121,16 @@ class Speech(ConfigModel):
 
     enabled: bool = True
     """False: a silent display (the screen still flashes every call)."""
-    languages: Annotated[tuple[Literal["zh", "en"], ...], Field(min_length=1, max_length=2)] = (
+    languages: Annotated[tuple[SpeechLanguage, ...], Field(min_length=1, max_length=5)] = (
         "zh", "en")
     """Languages in the order they are spoken; Mandarin first is the hall norm."""
+    voice: Literal["auto", "clips", "espeak"] = "auto"
+    """``clips``: splice recorded clips of a voice pack (a word the pack lacks is
+    synthesised); ``espeak``: espeak-ng for everything; ``auto``: clips when the pack
+    has every language spoken here, else espeak."""
+    pack: PathText | None = None
+    """Voice pack folder (one sub-folder with a ``manifest.json`` per language);
+    none: the pack shipped with callnext."""
     chime: bool = True
     """A synthesised two-tone chime before each announcement."""
     repeat: Annotated[int, Field(ge=1, le=3)] = 1
@@ -123,11 +141,14 @@ class Speech(ConfigModel):
     volume: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
     """1.0 is espeak-ng's normal amplitude; the chime follows it."""
     slow_mode: bool = False
-    """Slower, softer speech with longer pauses, for the hard of hearing."""
+    """Slower, louder speech with longer pauses, for the hard of hearing (适当提高音量、
+    放慢语速); a single call can also ask for it (``recall`` with ``slow``)."""
     slow_rate: Annotated[int, Field(ge=60, le=200)] = 110
-    """Rate used in slow mode."""
-    slow_volume: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8
-    """Volume used in slow mode."""
+    """espeak-ng rate used in slow mode."""
+    slow_stretch: Annotated[float, Field(ge=1.25, le=2.0)] = 1.3
+    """Clip voice in slow mode: each word lasts this many times longer (pitch kept)."""
+    slow_gain_db: Annotated[float, Field(ge=0.0, le=12.0)] = 3.0
+    """Slow mode is this much louder; peaks are limited, so it never clips."""
     pause_seconds: Annotated[float, Field(ge=0.0, le=5.0)] = 0.4
     """Silence between the chime and the phrases (doubled in slow mode)."""
     say_yao: bool = False
@@ -158,6 +179,10 @@ class DisplayNode(ConfigModel):
     """How long a new call flashes: the visual cue for visitors who cannot hear it."""
     ticker_speed: Annotated[float, Field(ge=10.0, le=1000.0)] = 120.0
     """Speed of the scrolling notices line, in pixels per second at 1080 lines."""
+    staff_alerts: bool = False
+    """Show a small strip of the unacknowledged staff alerts of this display's counters
+    (差评, time limits, queues). Off by default: the wall screen faces visitors; turn it on
+    only for a display staff see and visitors do not."""
     speech: Speech = Speech()
 
     def window_size(self) -> tuple[int, int]:

@@ -59,6 +59,8 @@ class Service(_Model):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
     prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
     name: Name
+    spoken_name: Name | None = None
+    """How the voice says the service, when it differs from the shown name."""
     priority: bool = False
     """Every ticket of this service counts as a priority ticket (优先办理)."""
     expected_minutes: Annotated[float, Field(gt=0, le=240)] = 8.0
@@ -68,6 +70,9 @@ class Service(_Model):
     walkin_service: str | None = None
     """Where a late appointment check-in of this service queues (default: this service);
     an appointment-only service names its walk-in counterpart."""
+    time_limit_minutes: Annotated[float, Field(gt=0, le=480)] | None = None
+    """The longest one transaction of this service should take (办理时限, e.g. cashier 5);
+    past it the broker raises the counter's sticky ``time_limit`` alert. None: no limit."""
 
 
 class Counter(_Model):
@@ -75,6 +80,9 @@ class Counter(_Model):
 
     number: Annotated[int, Field(ge=1, le=999)]
     name: Name | None = None
+    spoken_name: Name | None = None
+    """How the voice says the counter (e.g. "五号窗口" for "5号窗口（优先窗口）"); without it
+    the voice says its name without the brackets' content, else "N号窗口" / "Counter N"."""
     services: Annotated[tuple[str, ...], Field(min_length=1)]
     opens: Literal["open", "closed"] = "open"
     """State of the counter at the start of each day."""
@@ -99,14 +107,19 @@ class Policies(_Model):
     appointment_late_minutes: Annotated[float, Field(ge=0, le=480)] = 15.0
     queue_alert_waiting: Annotated[int, Field(ge=1, le=10000)] = 10
     wait_alert_minutes: Annotated[float, Field(gt=0, le=1440)] = 30.0
+    wait_target_minutes: Annotated[float, Field(gt=0, le=1440)] = 15.0
+    """The hall's promised wait: reports count the share of visitors called within it."""
     after_hours: Literal["refuse", "issue_with_warning"] = "refuse"
     beyond_closing: Literal["warn", "refuse", "appointment"] = "warn"
     """A ticket expected after today's last period (延时服务): issue it with the expected
     time ("warn"), refuse it ("refuse") or refuse it telling the visitor to book
     ("appointment")."""
-    rating_scale: Literal[3, 5] = 3
+    rating_scale: Literal[3, 5] = 5
+    """5: the national 好差评 levels 非常满意 … 非常不满意; 3: 满意 / 基本满意 / 不满意."""
     rating_window_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
     """Ratings are accepted while serving and this long after finishing."""
+    case_due_working_days: Annotated[int, Field(ge=1, le=60)] = 5
+    """A 差评 case is due by the end of this many working days (hall calendar) after the rating."""
     service_time_window: Annotated[int, Field(ge=1, le=500)] = 20
     """How many recent service times the rolling estimate uses."""
 

@@ -21,13 +21,15 @@ from pydantic import Field, model_validator
 
 from config.base import ConfigModel, NodeId, PathText
 
-Role = Literal["kiosk", "display", "caller", "admin"]
-"""What a node is for; ``protocol`` ops are granted per role (see ``broker.security``)."""
+Role = Literal["kiosk", "display", "caller", "web", "admin"]
+"""What a node is for; ``protocol`` ops are granted per role (see ``broker.security``).
+``web`` is the staff console: it acts for the staff member (工号) named in each request."""
 
 DEFAULT_KEYS_DIR = "/etc/callnext/keys"
 """Where ``callnext keys init`` puts the keys on an installed system."""
 
 _CALLER_NAME = re.compile(r"^caller-(\d{1,3})$")
+_WEB_NAME = re.compile(r"^web(-\d{1,3})?$")
 
 
 class Grant(ConfigModel):
@@ -61,7 +63,7 @@ class Security(ConfigModel):
     """How many requests a node may send at once before the average applies."""
     roles: dict[NodeId, Grant] = {}
     """Roles of nodes whose names do not say them (``kiosk-*``, ``display-*``,
-    ``caller-N``, ``admin`` need no entry); an entry here overrides the name."""
+    ``caller-N``, ``web``/``web-N``, ``admin`` need no entry); an entry here overrides the name."""
 
     def grant_for(self, node: str) -> Grant | None:
         """The role of ``node``: configured, else derived from its name; None if neither."""
@@ -72,9 +74,12 @@ class Security(ConfigModel):
 
 
 def derived_grant(node: str) -> Grant | None:
-    """The role a node's name implies: ``kiosk-*``, ``display-*``, ``caller-N``, ``admin``."""
+    """The role a node's name implies: ``kiosk-*``, ``display-*``, ``caller-N``, ``web`` or
+    ``web-N``, ``admin``."""
     if node == "admin":
         return Grant(role="admin")
+    if _WEB_NAME.match(node) is not None:
+        return Grant(role="web")
     caller = _CALLER_NAME.match(node)
     if caller is not None:
         number = int(caller.group(1))

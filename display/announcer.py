@@ -17,7 +17,6 @@ the ``AudioOut`` and reports audio health transitions ("fault" / "ok").
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
@@ -26,9 +25,11 @@ from typing import Callable
 
 from config.display_node import Speech as SpeechConfig
 from config.schema import Hall
-from display.phrases import Language, phrases
-from hw.audio import AudioError, AudioOut, Pcm, chime, concat, silence
+from hw.audio import AudioError, AudioOut, Pcm, chime, concat
+from hw.dsp import gain_db
 from hw.speech import Speech, SpeechError
+from runtime.voice import VoiceRenderer, build_voice
+from runtime.voice_plan import plan
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,14 @@ class CallRequest:
         counter: the counter it is called to.
         recall: a recall (重呼) rather than a first call.
         at: when the broker made the call (epoch seconds), for logs and de-duplication.
+        slow: say this call slowly and louder (asked for one visitor by the clerk).
     """
 
     ticket: str
     counter: int
     recall: bool = False
     at: float = 0.0
+    slow: bool = False
 
     @property
     def key(self) -> tuple[str, int]:
@@ -85,8 +88,11 @@ class AnnouncementQueue:
         Returns:
             False when it merged into a waiting request for the same call.
         """
-        if any(waiting.key == request.key for waiting in self._recalls):
-            return False
+        for index, waiting in enumerate(self._recalls):
+            if waiting.key == request.key:
+                if request.slow and not waiting.slow:
+                    self._recalls[index] = request  # the clerk asked for it slowly: keep that
+                return False
         for index, waiting in enumerate(self._calls):
             if waiting.key == request.key:
                 if request.recall:
@@ -107,63 +113,55 @@ class AnnouncementQueue:
 
 
 class AnnouncementRenderer:
-    """Turns a call into one clip: chime, pause, then the phrases of each language.
+    """Turns a call into one clip: chime, pause, then the utterance of each language.
 
     Args:
         hall: the hall (counter names).
         speech_config: the display's speech settings.
-        speech: the synthesiser.
-        cache_size: rendered phrases kept (recalls and repeats reuse them).
+        speech: espeak-ng (the voice, or the fallback for words a clip pack lacks).
+        voice: the voice to use (default: built from the settings, ``build_voice``).
     """
 
-    def __init__(self, hall: Hall, speech_config: SpeechConfig, speech: Speech,
-                 cache_size: int = 64) -> None:
+    def __init__(self, hall: Hall, speech_config: SpeechConfig, speech: Speech | None,
+                 voice: VoiceRenderer | None = None) -> None:
         self.hall = hall
         self.config = speech_config
         self.speech = speech
-        self._cache: collections.OrderedDict[tuple[str, str, int, float], Pcm] = (
-            collections.OrderedDict())
-        self._cache_size = cache_size
-        volume = speech_config.slow_volume if speech_config.slow_mode else speech_config.volume
-        self._chime = chime(volume) if speech_config.chime else None
+        self.voice = voice if voice is not None else build_voice(speech_config, speech)
+        self._chimes: dict[bool, Pcm] = {}
+        if speech_config.chime:
+            self._chime(speech_config.slow_mode)  # made now, not on the first call's time
+
+    def _chime(self, slow: bool) -> Pcm:
+        if slow not in self._chimes:
+            bell = chime(self.config.volume, self.voice.rate)
+            self._chimes[slow] = gain_db(bell, self.config.slow_gain_db) if slow else bell
+        return self._chimes[slow]
 
     def render(self, request: CallRequest, repeats: int = 1,
-               languages: tuple[Language, ...] | None = None) -> Pcm:
+               languages: tuple[str, ...] | None = None) -> Pcm:
         """The whole announcement of ``request``.
 
         Args:
             request: the call.
-            repeats: how often the phrases are said.
+            repeats: how often the utterances are said.
             languages: override the configured languages.
 
         Raises:
-            SpeechError: a phrase could not be rendered.
+            SpeechError: a word could not be rendered.
         """
-        pause = self.config.pause_seconds * (2 if self.config.slow_mode else 1)
-        clips: list[Pcm] = []
-        if self._chime is not None:
-            clips += [self._chime, silence(pause)]
-        said = phrases(self.hall, self.config, request.ticket, request.counter,
-                       recall=request.recall, languages=languages)
+        slow = self.config.slow_mode or request.slow
+        pause = self.voice.pause(self.config.pause_seconds * (2 if slow else 1))
+        clips: list[Pcm] = [self._chime(slow), pause] if self.config.chime else []
+        said = plan(self.hall, self.config, request.ticket, request.counter,
+                    recall=request.recall, languages=languages)
         for round_ in range(repeats):
-            for index, phrase in enumerate(said):
+            for index, utterance in enumerate(said):
                 if round_ or index:
-                    clips.append(silence(pause))
-                clips.append(self._phrase(phrase.text, phrase.voice, phrase.rate, phrase.volume))
+                    clips.append(pause)
+                clips.append(self.voice.render(utterance, slow=slow))
         label = f"{'recall' if request.recall else 'call'} {request.ticket} -> {request.counter}"
-        return concat(clips, label=label)
-
-    def _phrase(self, text: str, voice: str, rate: int, volume: float) -> Pcm:
-        key = (text, voice, rate, volume)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        clip = self.speech.render(text, voice=voice, rate=rate, volume=volume)
-        self._cache[key] = clip
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return clip
+        return concat(clips, label=label + (" (slow)" if slow else ""))
 
 
 HISTORY_KEPT = 200

@@ -28,6 +28,7 @@ from protocol.mirror import StateMirror
 from protocol.view import PublicView
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
+from runtime.voice import VoiceKind, build_voice
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,8 @@ class DisplayCore:
             return
         if not self.presenter.shows(counter):
             return
-        self._announce(CallRequest(ticket, counter, recall=event.type == "recalled", at=event.at))
+        self._announce(CallRequest(ticket, counter, recall=event.type == "recalled", at=event.at,
+                                   slow=event.data.get("slow") is True))
 
     def _on_connection(self, connected: bool) -> None:
         with self._lock:
@@ -175,17 +177,30 @@ def build_audio(node: DisplayNode) -> AudioOut:
     raise DisplayError(f"unknown audio backend {audio.backend!r}")
 
 
-def build_renderer(hall: Hall, node: DisplayNode) -> AnnouncementRenderer:
-    """espeak-ng with the configured voices checked, wrapped in the announcement renderer.
+def build_renderer(hall: Hall, node: DisplayNode, languages: tuple[str, ...] | None = None,
+                   kind: VoiceKind | None = None) -> AnnouncementRenderer:
+    """The configured voice (clip pack or espeak-ng) in the announcement renderer.
+
+    espeak-ng is required: it is the voice, or says the words a pack lacks.
+
+    Args:
+        hall: the hall.
+        node: this display.
+        languages: override the configured languages.
+        kind: force ``clips`` or ``espeak``.
 
     Raises:
-        SpeechError: espeak-ng or a voice is missing.
+        SpeechError: espeak-ng or the voice of a language without a pack is missing.
+        PackError: the configured voice pack is broken.
     """
     speech = EspeakSpeech()
-    voices = [node.speech.voices.zh if lang == "zh" else node.speech.voices.en
-              for lang in node.speech.languages]
-    speech.check_voices(voices)
-    return AnnouncementRenderer(hall, node.speech, speech)
+    voice = build_voice(node.speech, speech, languages, kind)
+    wanted = languages or node.speech.languages
+    # A letter is said by the English voice even in a Chinese sentence.
+    needed = {node.speech.voices.of(lang) for lang in (*wanted, "en")
+              if lang == "en" or lang not in voice.packs}
+    speech.check_voices(sorted(needed))
+    return AnnouncementRenderer(hall, node.speech, speech, voice)
 
 
 def run_display(hall: Hall, node: DisplayNode, security: NodeSecurity) -> int:

@@ -92,8 +92,8 @@ def _announce(args: argparse.Namespace) -> int:
     from config.load import load_hall
     from display.announcer import CallRequest
     from display.app import build_renderer
-    from display.phrases import phrases
     from runtime.blocks import display_block
+    from runtime.voice_plan import plan
 
     hall = load_hall(args.config)
     node = display_block(hall, args.node)
@@ -101,19 +101,16 @@ def _announce(args: argparse.Namespace) -> int:
         raise CallnextError(f"the hall has no counter {args.counter} "
                             f"(counters: {[c.number for c in hall.counters]})")
     speech = node.speech
-    if args.slow:
-        speech = speech.model_copy(update={"slow_mode": True})
-        node = node.model_copy(update={"speech": speech})
     languages = None if args.lang == "all" else (args.lang,)
-    renderer = build_renderer(hall, node)
-    request = CallRequest(args.number.upper(), args.counter, recall=args.recall)
+    renderer = build_renderer(hall, node, languages, args.voice)
+    request = CallRequest(args.number.upper(), args.counter, recall=args.recall, slow=args.slow)
     clip = renderer.render(request, speech.repeat, languages=languages)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(clip.to_wav())
-    for phrase in phrases(hall, speech, request.ticket, request.counter, recall=args.recall,
+    for utterance in plan(hall, speech, request.ticket, request.counter, recall=args.recall,
                           languages=languages):
-        print(f"{phrase.language} [{phrase.voice}, {phrase.rate} wpm]: {phrase.text}")
+        print(f"{utterance.language} [{renderer.voice.kind}]: {utterance.text()}")
     print(f"{out}: {clip.duration_s:.2f} s")
     return 0
 
@@ -142,8 +139,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     announce.add_argument("--node", help="display whose speech settings to use")
     announce.add_argument("--number", required=True, help="ticket number, e.g. A012")
     announce.add_argument("--counter", required=True, type=int, help="counter number")
-    announce.add_argument("--lang", choices=["zh", "en", "all"], default="all",
-                          help="only one language (default: the configured ones)")
+    announce.add_argument("--lang", choices=["zh", "en", "yue", "hak", "ug", "all"],
+                          default="all", help="only one language (default: the configured ones)")
+    announce.add_argument("--voice", choices=["clips", "espeak"],
+                          help="clip pack or espeak-ng (default: the configured voice)")
     announce.add_argument("--recall", action="store_true", help="the recall phrasing")
     announce.add_argument("--slow", action="store_true", help="slow mode (hard of hearing)")
     announce.add_argument("--out", required=True, help="WAV file to write")

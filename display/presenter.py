@@ -17,6 +17,7 @@ from config.display_node import DisplayNode
 from config.schema import Hall
 from display.phrases import counter_name
 from protocol.view import CallView, CounterView, PublicView, ServiceView
+from runtime.messages import alert_text, render
 from runtime.opening import opening_words
 
 TileState = Literal["serving", "open", "paused", "closed"]
@@ -61,6 +62,10 @@ class Tile:
     state: TileState
     state_zh: str
     state_en: str
+    staff_zh: str = ""
+    """"工号 1024" when a staff member is signed in at the counter (as the standards ask:
+    the clerk's number on show), else empty."""
+    staff_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class Banner:
     en: str
 
 
+STAFF_STRIP_ALERTS = 3
+"""Alerts the staff strip shows at once (the rest are counted): a strip, not a console."""
+
+
 @dataclass(frozen=True)
 class Board:
     """Everything on the screen at one moment."""
@@ -102,6 +111,8 @@ class Board:
     ticker: str
     banner: Banner | None
     stale: bool
+    staff_strip: str = ""
+    """The unacknowledged staff alerts (only with ``staff_alerts = true``), else empty."""
 
 
 def saved_view(view: Mapping[str, Any]) -> PublicView | None:
@@ -172,10 +183,33 @@ class BoardPresenter:
             tiles=self._tiles(view.counters if view is not None else {}),
             recent=tuple(calls[1:1 + self.node.recent_calls]),
             services=self._services(view.services if view is not None else {}),
-            ticker="        ".join(f"{n.zh}  {n.en}" for n in self.hall.notices),
+            ticker=self._ticker(view),
             banner=banner,
             stale=banner is not None and banner.kind != "closed",
+            staff_strip=self._staff_strip(view),
         )
+
+    def _staff_strip(self, view: PublicView | None) -> str:
+        """The staff strip: the first few unacknowledged alerts of this zone, both languages
+        (each behind a full-width ！, a glyph the board's CJK font has)."""
+        if not self.node.staff_alerts or view is None:
+            return ""
+        shown = [a for a in view.alerts if not a.acknowledged
+                 and (a.counter is None or self.shows(a.counter))]
+        words = [f"{alert_text(a.code or a.kind, a.params, 'zh', hall=self.hall)} "
+                 f"{alert_text(a.code or a.kind, a.params, 'en', hall=self.hall)}"
+                 for a in shown[:STAFF_STRIP_ALERTS]]
+        more = len(shown) - len(words)
+        return "！" + "   ！".join(words) + (f"   (+{more})" if more > 0 else "") if words else ""
+
+    def _ticker(self, view: PublicView | None) -> str:
+        """The manager's timed notice first (the broker removes it when it ends), then the
+        hall file's standing notices."""
+        notices = [f"{n.zh}  {n.en}" for n in self.hall.notices]
+        notice = view.notice if view is not None else None
+        if notice is not None:
+            notices.insert(0, f"【通知 Notice】 {notice.zh}  {notice.en}")
+        return "        ".join(notices)
 
     def _closed_today(self, view: PublicView, now: float) -> Banner | None:
         """今日休息 on a day the broker says is closed all day (a holiday, a day off)."""
@@ -217,10 +251,15 @@ class BoardPresenter:
                 # The marker replaces "办理中": a tile holds one short line, so the English
                 # says only that it is a priority visit.
                 zh, en = f"★ {category.name.zh}", PRIORITY_EN
+            staff = current.staff if current is not None and mode != "closed" else None
             tiles.append(Tile(counter=configured.number,
                               name_zh=counter_name(self.hall, configured.number, "zh"),
                               name_en=counter_name(self.hall, configured.number, "en"),
-                              ticket=ticket, state=state, state_zh=zh, state_en=en))
+                              ticket=ticket, state=state, state_zh=zh, state_en=en,
+                              staff_zh=render("staff.badge", {"staff": staff}, "zh")
+                              if staff else "",
+                              staff_en=render("staff.badge", {"staff": staff}, "en")
+                              if staff else ""))
         return tuple(tiles)
 
     def _services(self, services: dict[str, ServiceView]) -> tuple[ServiceLine, ...]:

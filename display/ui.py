@@ -32,6 +32,8 @@ MUTED = (0.68, 0.75, 0.85, 1)
 STATE_COLOURS = {"serving": (0.35, 0.85, 0.45, 1), "open": (0.6, 0.75, 0.95, 1),
                  "paused": (1.0, 0.7, 0.25, 1), "closed": (0.6, 0.6, 0.6, 1)}
 LOST_RED = (0.78, 0.1, 0.1, 1)
+STAFF_AMBER = (0.55, 0.33, 0.0, 1)
+"""The staff-alert strip: amber, unlike the red of a lost link."""
 CLOSED_BLUE = (0.1, 0.3, 0.6, 1)
 
 
@@ -138,6 +140,8 @@ class BoardView:
             column.add_widget(body)
         column.add_widget(self._ticker())
         root.add_widget(column)
+        if self.node.staff_alerts:
+            root.add_widget(self._staff_strip())
         # The lost banner: a dimming veil and a red band, hidden by moving it off-screen.
         veil = k["Widget"](size_hint=(1, 1), pos_hint={"x": 0, "y": 0}, opacity=0)
         _background(veil, (0.2, 0.2, 0.2, 0.55))
@@ -250,6 +254,18 @@ class BoardView:
         self.ticker_box, self.labels["ticker"] = stencil, label
         return stencil
 
+    def _staff_strip(self) -> Any:
+        """The small staff-alert strip (``staff_alerts = true`` only): floated over the
+        header's free middle, so the board's layout stays as it is; hidden while empty."""
+        k, u = _widgets(), self.u
+        strip = k["BoxLayout"](size_hint=(0.42, None), height=40 * u, padding=(12 * u, 0),
+                               pos_hint={"center_x": 0.52, "top": 0.985}, opacity=0)
+        _background(strip, STAFF_AMBER)
+        self.labels["staff_strip"] = _label(22 * u, TEXT, halign="left")
+        strip.add_widget(self.labels["staff_strip"])
+        self.staff_strip = strip
+        return strip
+
     def _place_ticker(self, reset: bool = False) -> None:
         label, box = self.labels["ticker"], self.ticker_box
         label.center_y = box.center_y
@@ -289,6 +305,9 @@ class BoardView:
         if text["ticker"].text != board.ticker:
             text["ticker"].text = board.ticker
             self._place_ticker(reset=True)
+        if "staff_strip" in text:
+            text["staff_strip"].text = board.staff_strip
+            self.staff_strip.opacity = 1 if board.staff_strip else 0
         self._show_banner(board)
         self._paint_flash()
 
@@ -311,6 +330,7 @@ class BoardView:
                     "ticket": _label(80 * u * scale, ACCENT, halign="center", bold=True,
                                      size_hint_y=1.9),
                     "state": _label(26 * u * scale, TEXT, halign="center"),
+                    "staff": _label(20 * u * scale, MUTED, halign="center"),
                 }
                 for part in parts.values():
                     tile.add_widget(part)
@@ -324,6 +344,7 @@ class BoardView:
             parts["ticket"].text = tile.ticket or "—"
             parts["state"].text = f"{tile.state_zh} {tile.state_en}"
             parts["state"].color = STATE_COLOURS[tile.state]
+            parts["staff"].text = f"{tile.staff_zh}  {tile.staff_en}" if tile.staff_zh else ""
             parts["ticket"].color = ACCENT if tile.state == "serving" else MUTED
 
     def _show_banner(self, board: Board) -> None:
@@ -361,7 +382,7 @@ class BoardView:
         """Every label's current text by name (tests)."""
         result = {name: label.text for name, label in self.labels.items()}
         for number, parts in getattr(self, "tile_widgets", {}).items():
-            for part in ("name_zh", "ticket", "state"):
+            for part in ("name_zh", "ticket", "state", "staff"):
                 result[f"tile_{number}_{part}"] = parts[part].text
         return result
 

@@ -294,6 +294,8 @@ class KioskPresenter:
             now: the broker's time (None while unknown).
             ticketing: the view's ``ticketing`` (its ``opens_at``).
         """
+        if ticketing.code is not None:
+            return self._paused_ticketing(language, now, ticketing.code)
         zh, en = opening_words(self.hall, now, ticketing.opens_at)
         body = (Text("暂停取号" if language == "zh" else "Ticketing closed",
                      "Ticketing closed" if language == "zh" else "暂停取号", "huge", "alert"),
@@ -301,6 +303,19 @@ class KioskPresenter:
                  else text(language, "现在不在取号时间", "Tickets are not issued at this time",
                            "large")),
                 text(language, f"下次开始取号：{zh}", f"Ticketing opens {en}", "large", "accent"),
+                *(text(language, n.zh, n.en, "small") for n in self.hall.notices[:1]))
+        return Screen("closed", self._header(language), body,
+                      (), (self._lang_action(language),), clock=self._clock(now))
+
+    def _paused_ticketing(self, language: Language, now: float | None, code: str) -> Screen:
+        """The hall manager paused ticketing (view ``ticketing.code``): no opening time to
+        promise, only the catalogue's words for the code and the hall's first notice."""
+        zh, en = messages.both(f"ticketing.{code}")
+        body = (Text("暂停取号" if language == "zh" else "Ticketing paused",
+                     "Ticketing paused" if language == "zh" else "暂停取号", "huge", "alert"),
+                text(language, zh, en, "large", "accent"),
+                text(language, "如有需要，请咨询工作人员", "Please ask a member of staff if you "
+                     "need help", "normal"),
                 *(text(language, n.zh, n.en, "small") for n in self.hall.notices[:1]))
         return Screen("closed", self._header(language), body,
                       (), (self._lang_action(language),), clock=self._clock(now))

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
                       model_validator)
 
+from foundation.pins import HASH_PATTERN
+
 TICKET_PATTERN = r"^[A-Z][0-9]{3,5}$"
 """A ticket number: the service's prefix and 3-5 digits, e.g. ``A012`` (after 999: ``A1000``)."""
 
@@ -53,6 +55,13 @@ CategoryId = Annotated[str, Field(pattern=SERVICE_PATTERN)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                           max_length=REASON_MAX_CHARS)]
 LocalDateTime = Annotated[str, AfterValidator(_local_datetime)]
+RatingReason = Literal["attitude", "efficiency", "competence", "environment", "other"]
+"""GB/T 39734 reason categories of a negative rating (broker.rules.rating.REASONS)."""
+NOTE_MAX_CHARS = 500
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS)]
+"""A manager's note on an alert or a case (may be empty where optional)."""
+CaseId = Annotated[str, Field(pattern=r"^[0-9]{8}-[A-Z][0-9]{3,5}$")]
+"""A 差评 case id: the hall day and the ticket, e.g. ``20261204-A001``."""
 
 
 class OpArgs(BaseModel):
@@ -106,6 +115,8 @@ class Recall(OpArgs):
     """Announce the counter's current ticket again."""
 
     counter: CounterNo
+    slow: bool = False
+    """Say it slowly and louder, for this one visitor (the clerk saw they hear poorly)."""
 
 
 class NoShow(OpArgs):
@@ -196,6 +207,9 @@ class Rate(OpArgs):
     counter: CounterNo
     score: Annotated[int, Field(ge=1, le=5)]
     ticket: TicketNo | None = None
+    reason: RatingReason | None = None
+    """Why a negative rating (差评): 态度 / 效率 / 业务 / 环境 / 其他; refused on a
+    rating that is not negative."""
 
 
 class BookAppointments(OpArgs):
@@ -238,3 +252,130 @@ class BookAppointment(OpArgs):
         if datetime.fromisoformat(self.end) <= datetime.fromisoformat(self.start):
             raise ValueError(f"end: must be after start ({self.start!r}), got {self.end!r}")
         return self
+
+
+class AcknowledgeAlert(OpArgs):
+    """A manager acknowledges an alert (by its ``key`` in ``view.alerts``): a sticky alert
+    (negative rating, time limit) is cleared, a condition alert silenced until it clears."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    note: Note = ""
+
+
+class CaseNote(OpArgs):
+    """A manager records what was done on an open 差评 case."""
+
+    case: CaseId
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=NOTE_MAX_CHARS)]
+
+
+class CaseClose(OpArgs):
+    """A manager closes a 差评 case with its outcome: 回访 made (``callback_made``), 整改
+    done (``fixed``) or the rating withdrawn by the visitor (``withdrawn``)."""
+
+    case: CaseId
+    outcome: Literal["callback_made", "fixed", "withdrawn"]
+    note: Note = ""
+
+
+# --- staff and the manager's hall controls (the staff console) -------------------------------
+
+STAFF_ID_PATTERN = r"^[0-9]{1,16}$"
+"""A staff id (工号): 1-16 ASCII digits, as in the request envelope's ``staff``."""
+
+PIN_HASH_PATTERN = HASH_PATTERN
+"""A PIN hash as ``foundation.pins.hash_pin`` makes it; the broker never sees a PIN."""
+
+NOTICE_MAX_CHARS = 200
+
+StaffId = Annotated[str, Field(pattern=STAFF_ID_PATTERN)]
+StaffName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=40)]
+PinHash = Annotated[str, Field(pattern=PIN_HASH_PATTERN, repr=False)]
+StaffRole = Literal["clerk", "manager"]
+NoticeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=NOTICE_MAX_CHARS)]
+
+
+class StaffAdd(OpArgs):
+    """Add a staff member (admin): 工号 ``id``, ``name``, ``role`` (``clerk`` or
+    ``manager``) and the PIN's hash (``foundation.pins.hash_pin``; the PIN never travels).
+    The new member is enabled. An id that exists already is refused."""
+
+    id: StaffId
+    name: StaffName
+    role: StaffRole
+    pin_hash: PinHash
+
+
+class StaffSetPin(OpArgs):
+    """Replace a staff member's PIN hash (admin), e.g. after a forgotten PIN."""
+
+    id: StaffId
+    pin_hash: PinHash
+
+
+class StaffDisable(OpArgs):
+    """Disable a staff member (admin or a manager at the console): they can no longer sign
+    in or act, and are signed out of their counter."""
+
+    id: StaffId
+
+
+class StaffEnable(OpArgs):
+    """Enable a disabled staff member again (admin or a manager at the console)."""
+
+    id: StaffId
+
+
+class StaffList(OpArgs):
+    """List every staff member: id, name, role, enabled and the counter signed in at
+    (never a PIN hash); changes nothing."""
+
+
+class StaffCredential(OpArgs):
+    """Read one staff member's record with the PIN hash, for the staff console to check a
+    PIN itself (admin and the console only); changes nothing, never logged."""
+
+    id: StaffId
+
+
+class SignIn(OpArgs):
+    """Sign a staff member in at ``counter`` (the console, after checking the PIN), or in
+    without a counter (null: a manager at the hall page). Whoever was signed in at that
+    counter is signed out, and so is this member at any other counter."""
+
+    staff: StaffId
+    counter: CounterNo | None = None
+
+
+class SignOut(OpArgs):
+    """Sign a staff member out (of their counter, if any)."""
+
+    staff: StaffId
+
+
+class PauseTicketing(OpArgs):
+    """Stop the kiosks issuing tickets (the hall manager), e.g. the hall is full; the
+    view's ``ticketing`` says so with the code ``paused_by_manager``."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True,
+                                             max_length=REASON_MAX_CHARS)] = ""
+
+
+class ResumeTicketing(OpArgs):
+    """Let the kiosks issue tickets again after ``pause_ticketing``."""
+
+
+class PostNotice(OpArgs):
+    """Show a notice on the displays' ticker (the hall manager), in Chinese and English,
+    for ``minutes`` (1-1440) by the broker's clock; it replaces any current notice."""
+
+    zh: NoticeText
+    en: NoticeText
+    minutes: Annotated[int, Field(ge=1, le=1440)]
+
+
+class ClearNotice(OpArgs):
+    """Take the current notice off the displays before it expires."""

@@ -68,7 +68,7 @@ class RequestClient:
         self._closed = False
 
     def request(self, op: str, args: dict[str, Any] | None = None, *,
-                request_id: str | None = None) -> dict[str, Any]:
+                request_id: str | None = None, staff: str | None = None) -> dict[str, Any]:
         """Send one command and return its result.
 
         Args:
@@ -76,6 +76,8 @@ class RequestClient:
             args: the op's arguments (``{}`` when None).
             request_id: the id to use; pass the id of an earlier call that ended
                 in ``BrokerUnreachable`` to retry it safely. A new one by default.
+            staff: the staff member (工号, 1-16 digits) this node acts for; only the staff
+                console (role ``web``) and the admin may send it.
 
         Returns:
             The reply's ``result`` object.
@@ -89,7 +91,7 @@ class RequestClient:
         """
         rid = request_id if request_id is not None else new_request_id()
         frame = encode_request(Request(id=rid, op=op, node=self.node,
-                                       args=dict(args) if args is not None else {}))
+                                       args=dict(args) if args is not None else {}, staff=staff))
         with self._lock:
             if self._closed:
                 raise RuntimeError("RequestClient is closed")
@@ -106,7 +108,7 @@ class RequestClient:
         raise BrokerUnreachable(self.endpoint, op, rid, self.retries, self.timeout_ms)
 
     def call(self, op: str, args: OpArgs | Mapping[str, Any] | None = None, *,
-             request_id: str | None = None) -> OpResult:
+             request_id: str | None = None, staff: str | None = None) -> OpResult:
         """Like ``request``, with the result parsed by the op's result model.
 
         Args:
@@ -114,6 +116,7 @@ class RequestClient:
             args: the op's args, as its args model (only the fields set are sent, so
                 an older broker never sees a newer optional arg) or a plain mapping.
             request_id: as for ``request``.
+            staff: as for ``request``.
 
         Returns:
             The op's result model (``protocol.results``), e.g. ``TicketIssued``.
@@ -131,7 +134,7 @@ class RequestClient:
             plain = args.model_dump(exclude_unset=True)
         else:
             plain = dict(args or {})
-        result = self.request(op, plain, request_id=request_id)
+        result = self.request(op, plain, request_id=request_id, staff=staff)
         try:
             return spec.parse_result(result)
         except ValidationError as err:

@@ -65,7 +65,11 @@ def frame_limit(op: str) -> int:
 MAX_ID_CHARS = 128
 """Longest request id, in characters."""
 
-_REQUEST_KEYS = ("v", "id", "op", "node", "args")
+_REQUEST_KEYS = ("v", "id", "op", "node", "args", "staff")
+
+STAFF_PATTERN = re.compile(r"[0-9]{1,16}")
+"""A staff id (工号): 1-16 ASCII digits (matched whole, so no trailing newline slips in)."""
+
 # Cheap fallback to find an id in a frame we refuse to (or cannot) parse as JSON.
 _ID_RE = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.){1,%d})"' % (MAX_ID_CHARS * 6))
 
@@ -79,12 +83,15 @@ class Request:
         op: the op name (see ``protocol.ops.OPS``).
         node: the id of the node that sends it.
         args: the op's arguments, a JSON object.
+        staff: the staff member (工号) the sending node acts for, or None. Only the staff
+            console (role ``web``) and the admin may send it; the broker checks it.
     """
 
     id: str
     op: str
     node: str
     args: dict[str, Any] = field(default_factory=dict, hash=False)
+    staff: str | None = None
 
 
 def _text_problem(obj: dict[str, Any], key: str, limit: int) -> str | None:
@@ -115,11 +122,16 @@ def _request_problems(obj: dict[str, Any]) -> list[str]:
         problems.append("'args' is missing (send {} when the op takes none)")
     elif not isinstance(obj["args"], dict):
         problems.append(f"'args' must be an object, got {json_type(obj['args'])}")
+    if "staff" in obj:
+        staff = obj["staff"]
+        if not isinstance(staff, str) or STAFF_PATTERN.fullmatch(staff) is None:
+            got = json_type(staff) if not isinstance(staff, str) else "another string"
+            problems.append(f"'staff' must be a staff id of 1-16 ASCII digits, got {got}")
     return problems
 
 
 _REQUEST_SHAPE = ('{"v": 1, "id": "<1-128 chars>", "op": "<op>", "node": "<node id>", '
-                  '"args": {...}} and no other keys')
+                  '"args": {...}}, optionally "staff": "<1-16 digits>", and no other keys')
 
 
 def new_request_id() -> str:
@@ -147,7 +159,10 @@ def encode_request(req: Request) -> bytes:
         ProtocolError: ``bad_envelope``, ``bad_args`` (not JSON-encodable) or
             ``too_large`` (the frame would exceed ``MAX_FRAME_BYTES``).
     """
-    obj = {"v": VERSION, "id": req.id, "op": req.op, "node": req.node, "args": req.args}
+    obj: dict[str, Any] = {"v": VERSION, "id": req.id, "op": req.op, "node": req.node,
+                           "args": req.args}
+    if req.staff is not None:
+        obj["staff"] = req.staff
     problems = _request_problems(obj)
     if problems:
         raise envelope_error("request", problems, _REQUEST_SHAPE)
@@ -193,7 +208,8 @@ def decode_request(raw: bytes, max_bytes: int = MAX_FRAME_BYTES) -> Request:
     problems = _request_problems(obj)
     if problems:
         raise envelope_error("request", problems, _REQUEST_SHAPE)
-    return Request(id=obj["id"], op=obj["op"], node=obj["node"], args=obj["args"])
+    return Request(id=obj["id"], op=obj["op"], node=obj["node"], args=obj["args"],
+                   staff=obj.get("staff"))
 
 
 def decode_request_id(raw: bytes) -> str | None:

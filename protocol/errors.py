@@ -38,6 +38,16 @@ ALREADY_CHECKED_IN = "already_checked_in"
 NUMBERS_USED_UP = "numbers_used_up"
 BOOKING_EXISTS = "booking_exists"
 BEYOND_CLOSING = "beyond_closing"
+UNKNOWN_ALERT = "unknown_alert"
+UNKNOWN_CASE = "unknown_case"
+TICKETING_PAUSED = "ticketing_paused"
+
+# --- staff (the staff console acting for a 工号) -----------------------------------------------
+STAFF_UNKNOWN = "staff_unknown"
+STAFF_DISABLED = "staff_disabled"
+STAFF_NOT_AT_COUNTER = "staff_not_at_counter"
+STAFF_NOT_MANAGER = "staff_not_manager"
+STAFF_EXISTS = "staff_exists"
 
 # --- broker health and access ----------------------------------------------------------------
 JOURNAL_UNAVAILABLE = "journal_unavailable"
@@ -71,6 +81,14 @@ ERROR_CODES: dict[str, str] = {
     BOOKING_EXISTS: "a booking with that code exists already",
     BEYOND_CLOSING: "the ticket would be served only after today's last opening period, and the "
                     "hall's policy is not to issue it (params: expected, closes, opens)",
+    UNKNOWN_ALERT: "no alert with that key is raised now (params: keys)",
+    UNKNOWN_CASE: "no 差评 case with that id is open or closed today (params: cases)",
+    TICKETING_PAUSED: "the hall manager paused ticketing: no new tickets are issued until resumed",
+    STAFF_UNKNOWN: "no staff member with that 工号 exists",
+    STAFF_DISABLED: "the staff member is disabled and may not sign in or act",
+    STAFF_NOT_AT_COUNTER: "the staff member is not signed in at the counter the op names",
+    STAFF_NOT_MANAGER: "the op is the hall manager's and the staff member is not a manager",
+    STAFF_EXISTS: "a staff member with that 工号 exists already",
     JOURNAL_UNAVAILABLE: "the broker cannot write its journal; nothing was changed, retry later",
     INTERNAL: "the broker hit an unexpected error (a bug); see the broker log",
     FORBIDDEN: "this node is not allowed to use this op (or this counter)",

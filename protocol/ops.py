@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from protocol import errors
-from protocol.args import BOOKING_CODE_PATTERN, SERVICE_PATTERN, TICKET_PATTERN, OpArgs
+from protocol.args import (BOOKING_CODE_PATTERN, PIN_HASH_PATTERN, SERVICE_PATTERN,
+                           STAFF_ID_PATTERN, TICKET_PATTERN, OpArgs)
 from protocol.errors import ProtocolError
 from protocol.registry import OPS, READ_ONLY_OPS
 
@@ -27,7 +28,20 @@ _PATTERN_WORDS: dict[str, str] = {
     SERVICE_PATTERN: ("must be a service id like 'general' (lower-case letters, digits, '_' "
                       "or '-', starting with a letter, at most 32 characters)"),
     BOOKING_CODE_PATTERN: "must be a booking code of 4-32 letters, digits or '-'",
+    STAFF_ID_PATTERN: "must be a staff id (工号) of 1-16 digits",
+    PIN_HASH_PATTERN: ("must be a PIN hash made by foundation.pins.hash_pin "
+                       "(scrypt$N$r$p$salt$hash); never send the PIN itself"),
 }
+
+SECRET_ARGS: frozenset[str] = frozenset({"pin_hash"})
+"""Args whose value an error message never repeats (it would reach the broker log)."""
+
+
+class _Hidden:
+    """Stands in for a secret arg's value in an error message."""
+
+    def __repr__(self) -> str:
+        return "(value not shown)"
 
 
 def validate_args(op: str, args: Any) -> OpArgs:
@@ -58,7 +72,11 @@ def validate_args(op: str, args: Any) -> OpArgs:
         return model.model_validate(args)
     except ValidationError as err:
         problems = [_problem(model, detail) for detail in err.errors()]
-        raise ProtocolError(errors.BAD_ARGS, f"{op}: " + "; ".join(problems)) from err
+        refused = ProtocolError(errors.BAD_ARGS, f"{op}: " + "; ".join(problems))
+        if SECRET_ARGS & set(model.model_fields):
+            # pydantic's own error repeats every input; a traceback must not carry a hash.
+            raise refused from None
+        raise refused from err
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -92,6 +110,8 @@ def _problem(model: type[OpArgs], detail: Any) -> str:
     kind = detail.get("type", "")
     ctx = detail.get("ctx") or {}
     value = detail.get("input")
+    if loc and loc[-1] in SECRET_ARGS:
+        value = _Hidden()
     where = "args" + "".join(f".{part}" for part in loc)
     if kind == "missing":
         return f"{where}: missing"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from protocol.view import CounterMode, HealthStatus, PublicView
+from protocol.view import CounterMode, HealthStatus, NoticeView, PublicView
 
 TicketKind = Literal["walkin", "priority", "appointment"]
 TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "expired"]
@@ -118,6 +118,8 @@ class Rated(OpResult):
     ticket: str
     score: int
     negative: bool
+    case: str | None = None
+    """The 差评 case a negative rating opened."""
 
 
 class AppointmentBooked(OpResult):
@@ -153,3 +155,94 @@ class SnapshotTaken(OpResult):
     """The hall id of the broker's journal (None from brokers before it was added)."""
     epoch: str | None = None
     """The journal's epoch: a new one means a new history, so mirrors reload."""
+
+
+class AlertAcknowledged(OpResult):
+    """``acknowledge_alert``: the alert's key and whether it was cleared (a sticky one)."""
+
+    key: str
+    cleared: bool
+
+
+class CaseNoted(OpResult):
+    """``case_note``: the case and how many notes it has now."""
+
+    case: str
+    notes_count: int
+
+
+class CaseClosed(OpResult):
+    """``case_close``: the case, its outcome and whether it closed before its due time."""
+
+    case: str
+    outcome: str
+    in_time: bool
+
+
+StaffRole = Literal["clerk", "manager"]
+
+
+class StaffMember(OpResult):
+    """One staff member as anyone may see it: never the PIN hash."""
+
+    id: str
+    name: str
+    role: StaffRole
+    enabled: bool
+    counter: int | None = None
+    """The counter the member is signed in at, if any."""
+
+
+class StaffChanged(StaffMember):
+    """``staff_add``, ``staff_set_pin``, ``staff_disable``, ``staff_enable``: the member
+    as now recorded, and whether anything changed."""
+
+    changed: bool = True
+
+
+class StaffListed(OpResult):
+    """``staff_list``: every staff member, ordered by id."""
+
+    staff: tuple[StaffMember, ...]
+
+
+class StaffCredentialRead(OpResult):
+    """``staff_credential``: one member with the PIN hash, for the console's own check."""
+
+    id: str
+    name: str
+    role: StaffRole
+    enabled: bool
+    pin_hash: str = Field(repr=False)
+
+
+class SignedIn(OpResult):
+    """``sign_in``: who is signed in, with what role, at which counter (None: no counter)."""
+
+    staff: str
+    name: str
+    role: StaffRole
+    counter: int | None = None
+
+
+class SignedOut(OpResult):
+    """``sign_out``: who, and the counter they left (None when at none)."""
+
+    staff: str
+    counter: int | None = None
+
+
+class TicketingPaused(OpResult):
+    """``pause_ticketing``, ``resume_ticketing``: whether the manager's pause is on now and
+    whether this command changed it."""
+
+    paused: bool
+    changed: bool
+
+
+class NoticeSet(OpResult):
+    """``post_notice``, ``clear_notice``: the notice shown now (None: none) and whether
+    this command changed it."""
+
+    notice: NoticeView | None = None
+    changed: bool = True

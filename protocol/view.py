@@ -80,6 +80,8 @@ class CounterView(ViewModel):
     """What the rating pad rates, in order: the first window not yet over applies."""
     category: str | None = None
     """The priority category of the ticket being served (the board's marker), if any."""
+    staff: str | None = None
+    """The 工号 of the staff member signed in at this counter (the id only), if any."""
 
     def rating_window(self, broker_now: float | None) -> RatingWindow | None:
         """The rating window that applies at ``broker_now``, or None (pad dark).
@@ -141,7 +143,7 @@ class HealthView(ViewModel):
 
 
 class AlertView(ViewModel):
-    """An active sticky alert."""
+    """A raised alert: a condition alert until it clears, a sticky one until acknowledged."""
 
     key: str
     kind: str
@@ -152,6 +154,40 @@ class AlertView(ViewModel):
     """What the alert is about; nodes word it with ``runtime.messages.alert_text``."""
     params: dict[str, Any] = Field(default_factory=dict)
     """The code's parameters (see docs/protocol.md, alert codes)."""
+    raised_at: float = 0.0
+    source: str = ""
+    """What raised it: ``rules``, ``rating``, ``broker`` or a node's name."""
+    sticky: bool = False
+    """True: stays until acknowledged (negative rating, time limit); False: clears itself."""
+    counter: int | None = None
+    """The counter it concerns (its caller's attention LED), if any."""
+    acknowledged_by: str | None = None
+    acknowledged_at: float | None = None
+    note: str = ""
+
+    @property
+    def acknowledged(self) -> bool:
+        """A manager has seen (silenced) it."""
+        return self.acknowledged_at is not None
+
+
+class CaseView(ViewModel):
+    """A 差评 case: a negative rating to verify, fix and answer by ``due_at``."""
+
+    id: str
+    counter: int
+    staff: str | None = None
+    ticket: str
+    service: str
+    level: int
+    scale: int = 5
+    reason: str | None = None
+    rated_at: float
+    due_at: float
+    state: Literal["open", "overdue", "closed"] = "open"
+    outcome: Literal["callback_made", "fixed", "withdrawn"] | None = None
+    notes_count: int = 0
+    closed_at: float | None = None
 
 
 class TicketingView(ViewModel):
@@ -169,6 +205,22 @@ class TicketingView(ViewModel):
     closed_today: bool = False
     """Today (the calendar date) has no opening period: a holiday or a day off (今日休息),
     as against a moment before or between an open day's periods."""
+    paused: bool = False
+    """The hall manager paused ticketing (``pause_ticketing``): ``open`` is false meanwhile."""
+    code: str | None = None
+    """Why kiosks do not issue, when it is the manager's pause: ``paused_by_manager``
+    (nodes word it with ``runtime.messages``); None otherwise."""
+    reason: str = ""
+    """The manager's own note on the pause, if any (staff text, not for visitors)."""
+
+
+class NoticeView(ViewModel):
+    """A timed notice from the hall manager for the displays' ticker."""
+
+    zh: str
+    en: str
+    until: float
+    """Epoch seconds on the broker's clock; the broker removes the notice then."""
 
 
 class PublicView(ViewModel):
@@ -181,8 +233,11 @@ class PublicView(ViewModel):
     recent_calls: tuple[CallView, ...] = ()
     health: dict[str, HealthView] = {}
     alerts: tuple[AlertView, ...] = ()
+    cases: tuple[CaseView, ...] = ()
     ticketing: TicketingView | None = None
     """None from a broker that does not publish it yet (before its first event)."""
+    notice: NoticeView | None = None
+    """The manager's notice for the displays' ticker, or None."""
 
     @classmethod
     def parse(cls, view: Mapping[str, Any]) -> PublicView:

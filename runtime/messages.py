@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.schema import Hall
+from runtime.quality_words import QUALITY_EN, QUALITY_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,25 @@ ZH: dict[str, str] = {
     "detail.prefix": "：",
     "rows.row": "第 {row} 行（{code}）：{sentence}",
     "rows.separator": "；",
+    # Staff, sign-in and the manager's hall controls (the staff console).
+    "refusal.staff_unknown": "工号 {staff} 不存在",
+    "refusal.staff_disabled": "工号 {staff} 已停用，请联系大厅负责人",
+    "refusal.staff_not_at_counter": "工号 {staff} 未在 {counter} 号窗口签到，请先签到",
+    "refusal.staff_not_manager": "工号 {staff} 不是大厅负责人，无权进行此操作",
+    "refusal.staff_exists": "工号 {staff} 已存在",
+    "refusal.ticketing_paused": "大厅暂停取号，请稍候或咨询工作人员",
+    "error.ticketing_paused": "大厅暂停取号",
+    "error.staff_unknown": "工号不存在",
+    "error.staff_disabled": "工号已停用",
+    "error.staff_not_at_counter": "未在该窗口签到",
+    "error.staff_not_manager": "仅大厅负责人可进行此操作",
+    "error.staff_exists": "工号已存在",
+    "ticketing.paused_by_manager": "暂停取号，请稍候",
+    "staff.badge": "工号 {staff}",
+    "signed_out.signed_out": "已签退",
+    "signed_out.replaced": "其他工作人员已在本窗口签到",
+    "signed_out.moved": "已在其他窗口签到",
+    "signed_out.disabled": "工号已停用",
 }
 """Chinese (Mandarin, simplified): the hall's first language."""
 
@@ -220,10 +240,32 @@ EN: dict[str, str] = {
     "detail.prefix": ": ",
     "rows.row": "row {row} ({code}): {sentence}",
     "rows.separator": "; ",
+    # Staff, sign-in and the manager's hall controls (the staff console).
+    "refusal.staff_unknown": "No staff member with ID {staff}",
+    "refusal.staff_disabled": "Staff ID {staff} is disabled; ask the hall manager",
+    "refusal.staff_not_at_counter": "Staff ID {staff} is not signed in at counter {counter}; "
+                                    "sign in there first",
+    "refusal.staff_not_manager": "Staff ID {staff} is not a manager; only a manager may do this",
+    "refusal.staff_exists": "Staff ID {staff} exists already",
+    "refusal.ticketing_paused": "Ticketing is paused; please wait or ask the staff",
+    "error.ticketing_paused": "Ticketing is paused",
+    "error.staff_unknown": "Unknown staff ID",
+    "error.staff_disabled": "Staff ID disabled",
+    "error.staff_not_at_counter": "Not signed in at this counter",
+    "error.staff_not_manager": "Only a manager may do this",
+    "error.staff_exists": "Staff ID exists already",
+    "ticketing.paused_by_manager": "Ticketing paused, please wait",
+    "staff.badge": "Staff {staff}",
+    "signed_out.signed_out": "Signed out",
+    "signed_out.replaced": "Another staff member signed in at this counter",
+    "signed_out.moved": "Signed in at another counter",
+    "signed_out.disabled": "Staff ID disabled",
 }
 """English: the hall's second language, and the fallback for keys a language lacks."""
 
-CATALOGUES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+# The service-quality words (issue #14) live in their own block.
+CATALOGUES: dict[str, dict[str, str]] = {"zh": {**ZH, **QUALITY_ZH},
+                                          "en": {**EN, **QUALITY_EN}}
 """One table per language; add a language by adding its table here."""
 
 FALLBACK_LANGUAGE = "en"
@@ -364,3 +406,29 @@ def refusal_both(code: str, params: Mapping[str, Any] | None, *,
     """``(zh, en)`` for a refused command."""
     return (refusal_text(code, params, "zh", hall=hall),
             refusal_text(code, params, "en", hall=hall))
+
+
+VOICE_TEMPLATES: dict[str, dict[str, str]] = {
+    "zh": {"call": "请{ticket}号到{counter}办理",
+           "recall": "请{ticket}号到{counter}办理，再次呼叫",
+           "counter": "{number}号窗口"},
+    "en": {"call": "Number {ticket}, please go to {counter}",
+           "recall": "Number {ticket}, once again, please go to {counter}",
+           "counter": "Counter {number}"},
+    # Cantonese and Hakka read the same characters in their own sounds (espeak-ng yue, hak).
+    "yue": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    "hak": {"call": "请{ticket}号到{counter}办理",
+            "recall": "请{ticket}号到{counter}办理，再次呼叫",
+            "counter": "{number}号窗口"},
+    # Uyghur (Arabic script): "number {ticket}, please come to {counter}"; to be checked by
+    # a native speaker before a hall relies on it.
+    "ug": {"call": "{ticket} نومۇر، {counter}غا كېلىڭ",
+           "recall": "{ticket} نومۇر، يەنە بىر قېتىم، {counter}غا كېلىڭ",
+           "counter": "{number} كۆزنەك"},
+}
+"""What the voice says for a call, a recall and a counter without a spoken name, per
+language (``{ticket}``, ``{counter}``, ``{number}``); a hall may override call and recall
+in ``[displays.speech.templates.LANG]``. Numbers and letters inside are planned as words
+by ``runtime.voice_plan``."""

@@ -11,10 +11,11 @@ ALERT_CODES: dict[str, tuple[str, ...]] = {
     "queue_length": ("service", "waiting", "threshold"),
     "longest_wait": ("service", "minutes", "threshold"),
     "unserved": ("service", "waiting"),
-    "negative_rating": ("counter", "ticket", "score"),
+    "negative_rating": ("counter", "ticket", "score", "case", "reason"),
     "node_warning": ("node", "component", "detail"),
     "node_fault": ("node", "component", "detail"),
     "clock_jump": ("minutes",),
+    "time_limit": ("counter", "ticket", "service", "limit"),
 }
 """Every alert code (an alert's ``kind``) and the parameters its ``alert_raised`` carries.
 ``detail`` is the node's own short report (English, for logs), possibly empty; ``minutes``
@@ -83,10 +84,35 @@ def alert_events(state: HallState, now: float) -> list[Event]:
         if key not in state.alerts:
             events.append(Event("alert_raised", now, raised_data(
                 alert.kind, alert.service, alert.value, alert.threshold, key=key)))
-    for key in state.alerts:
-        # Node and clock alerts are raised and cleared by their own reports.
-        if key not in current and not key.startswith(EXTERNAL_PREFIXES):
+    for key, raised in state.alerts.items():
+        # Node and clock alerts are raised and cleared by their own reports; sticky ones
+        # (a negative rating, a time limit) stay until a manager acknowledges them.
+        if key not in current and not key.startswith(EXTERNAL_PREFIXES) and not raised.sticky:
             events.append(Event("alert_cleared", now, {"key": key}))
+    return events
+
+
+def time_limit_events(state: HallState, now: float) -> list[Event]:
+    """Raise the counter's sticky ``time_limit`` alert for a transaction past its service's
+    ``time_limit_minutes`` (once per ticket: ``time_limit_exceeded`` marks the ticket)."""
+    events: list[Event] = []
+    for counter in sorted(state.counters.values(), key=lambda c: c.number):
+        ticket = state.tickets.get(counter.serving) if counter.serving else None
+        if ticket is None or ticket.over_limit:
+            continue
+        service = state.hall.service(ticket.service)
+        limit = service.time_limit_minutes if service is not None else None
+        began = ticket.started_at if ticket.started_at is not None else ticket.called_at
+        if limit is None or began is None or now - began <= limit * 60.0:
+            continue
+        staff = state.signed_in.get(counter.number)
+        events.append(Event("time_limit_exceeded", now, {
+            "ticket": ticket.number, "counter": counter.number, "service": ticket.service,
+            "limit_minutes": limit, "staff": staff}))
+        events.append(Event("alert_raised", now, raised_data(
+            "time_limit", ticket.service, round((now - began) / 60.0, 1), limit,
+            key=f"time_limit:{counter.number}:{ticket.number}", counter=counter.number,
+            sticky=True, ticket=ticket.number)))
     return events
 
 
@@ -104,15 +130,19 @@ def alert_params(kind: str, service: str | None, value: float, threshold: float,
         return {"service": service, "waiting": round(value)}
     if kind == "negative_rating":
         return {"counter": extra.get("counter"), "ticket": extra.get("ticket"),
-                "score": round(value)}
+                "score": round(value), "case": extra.get("case"),
+                "reason": extra.get("reason")}
     if kind == "clock_jump":
         return {"minutes": round(value)}
+    if kind == "time_limit":
+        return {"counter": extra.get("counter"), "ticket": extra.get("ticket"),
+                "service": service, "limit": threshold}
     return {"node": extra.get("node", ""), "component": extra.get("component", ""),
             "detail": extra.get("detail", "")}
 
 
 def raised_data(kind: str, service: str | None, value: float, threshold: float, *, key: str,
-                counter: int | None = None, sticky: bool = True,
+                counter: int | None = None, sticky: bool = False, source: str = "rules",
                 **extra: object) -> dict[str, object]:
     """The data of an ``alert_raised`` event: the alert's code and parameters, no words.
 
@@ -123,11 +153,13 @@ def raised_data(kind: str, service: str | None, value: float, threshold: float, 
         threshold: the configured limit it crossed.
         key: the stable key it is cleared by.
         counter: the counter concerned, if any.
-        sticky: False for one-off alerts that never stay raised.
+        sticky: True for alerts that stay until acknowledged (a negative rating, a time
+            limit); False for condition alerts that clear when their condition ends.
+        source: what raised it (``rules``, ``rating``, ``broker`` or a node's name).
         extra: further parameters (``ticket``, ``node``, ``component``, ``detail``).
     """
     return {
         "key": key, "kind": kind, "code": kind, "service": service, "counter": counter,
-        "value": value, "threshold": threshold, "sticky": sticky,
+        "value": value, "threshold": threshold, "sticky": sticky, "source": source,
         "params": alert_params(kind, service, value, threshold, counter=counter, **extra),
     }

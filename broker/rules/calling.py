@@ -41,7 +41,10 @@ def recall(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
         tx.emit("no_show", ticket=ticket.number, counter=counter, auto=True)
         return {"ticket": ticket.number, "status": "no_show", "recalls": ticket.recalls,
                 "note": why.NOTE_RECALL_LIMIT}
-    tx.emit("recalled", ticket=ticket.number, counter=counter, recalls=ticket.recalls + 1)
+    # ``slow`` is for the displays only (a slower, louder announcement); no rule reads it.
+    extra = {"slow": True} if args.get("slow") else {}
+    tx.emit("recalled", ticket=ticket.number, counter=counter, recalls=ticket.recalls + 1,
+            **extra)
     return {"ticket": ticket.number, "status": "serving", "recalls": ticket.recalls + 1}
 
 

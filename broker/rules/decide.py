@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from config import hours
-from broker.rules import bookings, calling, counters, feedback, issuing, timekeeping
+from broker.rules import (bookings, calling, cases, counters, feedback, issuing, notices, staff,
+                          timekeeping)
 from broker.rules import refusals as why
-from broker.rules.alerts import alert_events
+from broker.rules.alerts import alert_events, time_limit_events
 from broker.rules.model import Command, Event, HallState, RuleRefusal
 from broker.rules.rollback import journal_rollback
 from broker.rules.ticketing import ticketing_events
@@ -60,8 +61,17 @@ def execute(state: HallState, command: Command, now: float,
         raise RuleRefusal(why.UNKNOWN_OP, op=command.op)
     tx = Tx(state, max(now, state.clock), observe, command.node)
     _roll_day(tx)
+    staff.check_staff(tx.state, command)
+    # Before the op (the broker's own finding, given for nobody): a FINISH past the limit
+    # still raises the counter's alert first.
+    for event in time_limit_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
+    tx.acting = command.staff
     result = handler(tx, command.args)
-    for event in alert_events(tx.state, tx.now):
+    tx.acting = None
+    for event in alert_events(tx.state, tx.now) + cases.overdue_events(tx.state, tx.now):
+        tx.emit(event.type, **event.data)
+    for event in notices.notice_events(tx.state, tx.now):
         tx.emit(event.type, **event.data)
     for event in ticketing_events(tx.state, tx.now, tx.events):
         tx.emit(event.type, **event.data)
@@ -105,10 +115,23 @@ _OPS: dict[str, Callable[[Tx, Mapping[str, Any]], dict[str, Any]]] = {
     "book_appointment": bookings.book_appointment,
     "book_appointments": bookings.book_appointments,
     "report_health": feedback.report_health,
+    "staff_add": staff.staff_add,
+    "staff_set_pin": staff.staff_set_pin,
+    "staff_disable": staff.staff_disable,
+    "staff_enable": staff.staff_enable,
+    "sign_in": staff.sign_in,
+    "sign_out": staff.sign_out,
+    "pause_ticketing": notices.pause_ticketing,
+    "resume_ticketing": notices.resume_ticketing,
+    "post_notice": notices.post_notice,
+    "clear_notice": notices.clear_notice,
     "tick": _tick,
     "journal_rollback": journal_rollback,
     "clock_jump": timekeeping.clock_jump,
     "expire_nodes": feedback.expire_nodes,
+    "acknowledge_alert": cases.acknowledge_alert,
+    "case_note": cases.case_note,
+    "case_close": cases.case_close,
 }
 
 COMMAND_OPS: frozenset[str] = frozenset(_OPS)

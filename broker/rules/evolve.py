@@ -8,12 +8,12 @@ policies in the config have changed since the events were written.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
-from broker.rules.alerts import EXTERNAL_PREFIXES, alert_params
+from broker.rules import quality_fold
+from broker.rules.alerts import EXTERNAL_PREFIXES
 from broker.rules.model import (
     RECENT_CALLS_KEPT,
-    Alert,
     Appointment,
     CallRecord,
     CounterMode,
@@ -26,6 +26,8 @@ from broker.rules.model import (
 )
 from broker.rules.rollback import journal_rolled_back
 from broker.rules.tickets import TicketBook
+from broker.rules.staff_state import HANDLERS as STAFF_HANDLERS
+from broker.rules.staff_state import day_reset
 from config.schema import Hall
 
 
@@ -117,8 +119,11 @@ def _day_started(state: HallState, event: Event) -> None:
     for line in state.queues.values():
         for waiting in line:
             _entered(state, state.tickets[waiting].service, waiting)
-    # Device faults and a jumped clock outlive the night; queue alerts start afresh.
-    state.alerts = {k: v for k, v in state.alerts.items() if k.startswith(EXTERNAL_PREFIXES)}
+    # Device faults, a jumped clock and sticky alerts (a negative rating waiting for a
+    # manager) outlive the night; queue alerts start afresh.
+    state.alerts = {k: v for k, v in state.alerts.items()
+                    if k.startswith(EXTERNAL_PREFIXES) or v.sticky}
+    quality_fold.carry_over(state)
     configured: dict[int, CounterMode] = {c.number: c.opens for c in hall.counters}
     state.counters = {
         number: _next_day_counter(state, number, configured.get(number, "closed"))
@@ -128,6 +133,7 @@ def _day_started(state: HallState, event: Event) -> None:
     state.appointments = {
         code: booking for code, booking in state.appointments.items() if booking.end >= event.at
     }
+    day_reset(state)
 
 
 def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> CounterState:
@@ -172,7 +178,7 @@ def _called(state: HallState, event: Event) -> None:
     if previous.counter is not None and previous.status == "held":
         _release(state, previous.counter, number)
     _set_ticket(state, number, status="serving", counter=counter, called_at=event.at,
-                started_at=None, recalls=0)
+                started_at=None, recalls=0, staff=data.get("staff"))
     streak = state.counter(counter).priority_streak
     _set_counter(state, counter, serving=number,
                  priority_streak=streak + 1 if data.get("priority") else 0)
@@ -284,23 +290,6 @@ def _appointment_booked(state: HallState, event: Event) -> None:
     )
 
 
-def _alert_raised(state: HallState, event: Event) -> None:
-    data = event.data
-    if not data.get("sticky", True):
-        return
-    key = str(data["key"])
-    kind, value, threshold = str(data["kind"]), float(data["value"]), float(data["threshold"])
-    params = data.get("params")
-    if not isinstance(params, Mapping):
-        # Journals written before alerts carried parameters hold a bilingual
-        # "message" instead; the parameters are rebuilt from the alert's facts.
-        params = alert_params(kind, data.get("service"), value, threshold,
-                              counter=data.get("counter"), node=data.get("node", ""),
-                              component=data.get("component", ""))
-    state.alerts[key] = Alert(key=key, kind=kind, service=data.get("service"), value=value,
-                              threshold=threshold, params=dict(params))
-
-
 def _alert_cleared(state: HallState, event: Event) -> None:
     state.alerts.pop(str(event.data["key"]), None)
 
@@ -337,12 +326,19 @@ _HANDLERS: dict[str, Callable[[HallState, Event], None]] = {
     "counter_changed": _counter_changed,
     "rated": _rated,
     "appointment_booked": _appointment_booked,
-    "alert_raised": _alert_raised,
+    "alert_raised": quality_fold.alert_raised,
+    "alert_acknowledged": quality_fold.alert_acknowledged,
     "alert_cleared": _alert_cleared,
     "node_health": _node_health,
     "node_forgotten": _node_forgotten,
     "ticketing_changed": _ticketing_changed,
+    "time_limit_exceeded": quality_fold.time_limit_exceeded,
+    "case_opened": quality_fold.case_opened,
+    "case_noted": quality_fold.case_noted,
+    "case_overdue": quality_fold.case_overdue,
+    "case_closed": quality_fold.case_closed,
     "journal_rolled_back": journal_rolled_back,
+    **STAFF_HANDLERS,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_HANDLERS)

@@ -6,9 +6,11 @@ from typing import Any, Mapping
 
 from broker.rules import refusals as why
 from broker.rules.alerts import raised_data
+from broker.rules.cases import open_case, rating_alert_key
 from broker.rules.model import HallState, RuleRefusal
 from broker.rules.rating import rating_target, recently_finished
 from broker.rules.transaction import Tx, counter_of
+from config.rating import is_negative, level_code
 from config.schema import Hall
 
 MAX_COMPONENTS_PER_NODE = 32
@@ -17,35 +19,48 @@ can grow the hall's state (and every snapshot and alert) without bound."""
 
 
 def rate(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
-    """A visitor's rating of the visit just served at a counter; a bad one alerts staff."""
+    """A visitor's rating of the visit just served at a counter; a negative one (差评)
+    raises a sticky alert and opens a case."""
     counter = counter_of(tx, args)
-    policies = tx.state.hall.policies
+    scale = tx.state.hall.policies.rating_scale
     score = int(args["score"])
-    if not 1 <= score <= policies.rating_scale:
-        raise RuleRefusal(why.SCORE_OUT_OF_RANGE, score=score, scale=policies.rating_scale)
-    state = tx.state.counter(counter)
-    recent = recently_finished(tx.state, counter, tx.now)
-    asked = args.get("ticket")
-    if asked is not None:
-        if asked not in (state.serving, recent):
-            raise RuleRefusal(why.NOT_RATEABLE_HERE, ticket=asked, counter=counter)
-        number = asked
-    else:
-        # The published rule (broker.rules.rating); else whom to name in the refusal.
-        number = rating_target(tx.state, counter, tx.now) or state.serving or recent
-    if number is None:
-        raise RuleRefusal(why.NOBODY_TO_RATE, counter=counter)
+    if not 1 <= score <= scale:
+        raise RuleRefusal(why.SCORE_OUT_OF_RANGE, score=score, scale=scale)
+    negative = is_negative(score, scale)
+    reason = args.get("reason")
+    if reason is not None and not negative:
+        raise RuleRefusal(why.REASON_NOT_ALLOWED, score=score, scale=scale)
+    number = _rated_ticket(tx, counter, args.get("ticket"))
     ticket = tx.state.tickets[number]
     if ticket.rating is not None:
         raise RuleRefusal(why.ALREADY_RATED, ticket=number)
-    negative = score <= (1 if policies.rating_scale == 3 else 2)
-    tx.emit("rated", ticket=number, counter=counter, score=score, scale=policies.rating_scale,
-            negative=negative)
+    staff = ticket.staff  # the clerk who called the visit (the staff contract)
+    tx.emit("rated", ticket=number, counter=counter, score=score, scale=scale,
+            negative=negative, level=level_code(score, scale), reason=reason, staff=staff,
+            service=ticket.service)
+    case = None
     if negative:
-        tx.emit("alert_raised", **raised_data("negative_rating", ticket.service, float(score),
-                                              0.0, key=f"rating:{number}", counter=counter,
-                                              sticky=False, ticket=number))
-    return {"ticket": number, "score": score, "negative": negative}
+        case = open_case(tx, ticket, counter, score, reason, staff)
+        tx.emit("alert_raised", **raised_data(
+            "negative_rating", ticket.service, float(score), 0.0, key=rating_alert_key(case),
+            counter=counter, sticky=True, source="rating", ticket=number, case=case,
+            reason=reason))
+    return {"ticket": number, "score": score, "negative": negative, "case": case}
+
+
+def _rated_ticket(tx: Tx, counter: int, asked: str | None) -> str:
+    """The ticket a rating at ``counter`` is for (the pad's, else the published rule's)."""
+    state = tx.state.counter(counter)
+    recent = recently_finished(tx.state, counter, tx.now)
+    if asked is not None:
+        if asked not in (state.serving, recent):
+            raise RuleRefusal(why.NOT_RATEABLE_HERE, ticket=asked, counter=counter)
+        return asked
+    # The published rule (broker.rules.rating); else whom to name in the refusal.
+    number = rating_target(tx.state, counter, tx.now) or state.serving or recent
+    if number is None:
+        raise RuleRefusal(why.NOBODY_TO_RATE, counter=counter)
+    return number
 
 
 def report_health(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,7 +83,7 @@ def report_health(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     elif status != "ok" and (key not in tx.state.alerts or previous is None
                              or previous.status != status):
         data = raised_data("node_" + status, None, 0.0, 0.0, key=key, node=node,
-                           component=component, detail=message)
+                           component=component, detail=message, source=node)
         tx.emit("alert_raised", **data, node=node, component=component)
     return {"node": node, "component": component, "status": status}
 

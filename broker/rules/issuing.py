@@ -94,6 +94,9 @@ def _ticketing_hours(tx: Tx) -> bool:
     """True when issuing after hours; refused when the hall's policy is to refuse then."""
     # The same rule the view publishes (broker.rules.ticketing), so a kiosk showing
     # "open" is never refused and one showing "closed" never could have issued.
+    if tx.state.ticketing_paused is not None:
+        # The hall manager's pause (broker.rules.notices): the view says so too.
+        raise RuleRefusal(why.TICKETING_PAUSED)
     fact = ticketing_at(tx.state.hall, tx.now)
     if not fact.open:
         raise RuleRefusal(why.TICKETING_CLOSED, opens_at=fact.opens_at,

@@ -41,6 +41,9 @@ class Command:
     op: str
     args: Mapping[str, Any] = field(default_factory=dict)
     node: str = ""
+    staff: str | None = None
+    """The staff member (工号) the sending console acts for; the rules check it
+    (``broker.rules.staff``). None from callers, kiosks and the admin's tools."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,10 @@ class Ticket:
     rating: int | None = None
     category: str | None = None
     """The priority category (``[[priority_categories]]`` id) of a priority ticket, if any."""
+    over_limit: bool = False
+    """Its transaction ran past its service's ``time_limit_minutes`` (``time_limit_exceeded``)."""
+    staff: str | None = None
+    """The 工号 signed in at the counter that last called it (whom its rating rates)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,40 @@ class Alert:
     threshold: float
     params: Mapping[str, Any] = field(default_factory=dict)
     """The alert's parameters for the message catalogue (see ``alerts.ALERT_CODES``)."""
+    raised_at: float = 0.0
+    source: str = ""
+    """What raised it: ``rules`` (the queue's state), ``rating``, ``broker`` or a node's name."""
+    sticky: bool = False
+    """True: stays until a manager acknowledges it; False: clears when its condition ends."""
+    counter: int | None = None
+    acknowledged_by: str | None = None
+    """The staff id (or, without one, the node) that acknowledged (silenced) it."""
+    acknowledged_at: float | None = None
+    note: str = ""
+
+
+CaseState = Literal["open", "overdue", "closed"]
+CaseOutcome = Literal["callback_made", "fixed", "withdrawn"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A negative rating (差评) to verify, fix and answer by ``due_at`` (差评整改)."""
+
+    id: str
+    counter: int
+    staff: str | None
+    ticket: str
+    service: str
+    level: int
+    scale: int
+    reason: str | None
+    rated_at: float
+    due_at: float
+    state: CaseState = "open"
+    outcome: CaseOutcome | None = None
+    notes_count: int = 0
+    closed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +178,29 @@ class CallRecord:
 
 RECENT_CALLS_KEPT = 10
 
+StaffRole = Literal["clerk", "manager"]
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """A staff member (工作人员). The PIN hash never leaves the broker except to the console's
+    ``staff_credential``; ``repr`` leaves it out so no log line can carry it."""
+
+    id: str
+    name: str
+    role: StaffRole
+    pin_hash: str = field(repr=False)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The hall manager's notice on the displays' ticker, until ``until`` (broker clock)."""
+
+    zh: str
+    en: str
+    until: float
+
 
 @dataclass
 class HallState:
@@ -158,6 +222,15 @@ class HallState:
     alerts: dict[str, Alert] = field(default_factory=dict)
     recent_calls: tuple[CallRecord, ...] = ()
     health: dict[str, NodeHealth] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    """差评 cases by id; open and overdue ones outlive the day, closed ones leave at the next."""
+    staff: dict[str, StaffRecord] = field(default_factory=dict)
+    """Every staff member by 工号; they outlive the day."""
+    signed_in: dict[int, str] = field(default_factory=dict)
+    """Counter number to the 工号 signed in there."""
+    ticketing_paused: str | None = None
+    """The manager's pause of ticketing: its note ("" without one); None when not paused."""
+    notice: Notice | None = None
     oldest: dict[str, tuple[float, str]] = field(default_factory=dict)
     """Per service, the earliest ``queued_at`` in its line and that ticket: kept by ``evolve``
     as tickets enter and leave, so the view and alerts never scan a long line."""
@@ -180,6 +253,9 @@ class HallState:
             alerts=dict(self.alerts),
             health=dict(self.health),
             oldest=dict(self.oldest),
+            cases=dict(self.cases),
+            staff=dict(self.staff),
+            signed_in=dict(self.signed_in),
         )
 
     def queue(self, service: str) -> list[str]:

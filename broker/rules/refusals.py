@@ -40,6 +40,17 @@ TOO_MANY_COMPONENTS = "too_many_components"
 UNKNOWN_CATEGORY = "unknown_category"
 BEYOND_CLOSING = "beyond_closing"
 BEYOND_CLOSING_BOOK = "beyond_closing_book"
+# Service quality (issue #14): rating reasons, 差评 cases, acknowledging alerts.
+REASON_NOT_ALLOWED = "reason_not_allowed"
+UNKNOWN_CASE = "unknown_case"
+CASE_CLOSED = "case_closed"
+UNKNOWN_ALERT = "unknown_alert"
+STAFF_UNKNOWN = "staff_unknown"
+STAFF_DISABLED = "staff_disabled"
+STAFF_NOT_AT_COUNTER = "staff_not_at_counter"
+STAFF_NOT_MANAGER = "staff_not_manager"
+STAFF_EXISTS = "staff_exists"
+TICKETING_PAUSED = "ticketing_paused"
 
 REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_OP: ("op",),
@@ -74,6 +85,16 @@ REFUSAL_PARAMS: dict[str, tuple[str, ...]] = {
     UNKNOWN_CATEGORY: ("category", "categories"),
     BEYOND_CLOSING: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
     BEYOND_CLOSING_BOOK: ("expected", "expected_at", "closes", "closes_at", "opens", "opens_at"),
+    REASON_NOT_ALLOWED: ("score", "scale"),
+    UNKNOWN_CASE: ("case", "cases"),
+    CASE_CLOSED: ("case", "outcome"),
+    UNKNOWN_ALERT: ("key", "keys"),
+    STAFF_UNKNOWN: ("staff",),
+    STAFF_DISABLED: ("staff",),
+    STAFF_NOT_AT_COUNTER: ("staff", "counter", "signed_in_at"),
+    STAFF_NOT_MANAGER: ("staff", "role"),
+    STAFF_EXISTS: ("staff",),
+    TICKETING_PAUSED: (),
 }
 """Every refusal code and the parameters it always carries.
 
@@ -86,6 +107,8 @@ the hall has. ``rows`` (of
 ``expected``/``closes`` (of ``beyond_closing``, ``beyond_closing_book``) are the ticket's
 expected time and the end of today's last opening period ("-" on a closed day), as
 hall-local times, with ``expected_at``/``closes_at`` in epoch seconds.
+``staff`` is a 工号; ``signed_in_at`` (of ``staff_not_at_counter``) the counter that staff
+member is signed in at, or null; ``role`` (of ``staff_not_manager``) their role.
 """
 
 NOTE_NOBODY_WAITING = "nobody_waiting"

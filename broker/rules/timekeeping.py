@@ -25,7 +25,7 @@ def clock_jump(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:
     skew_s = float(args.get("skew_s") or 0.0)
     if change == "jumped":
         tx.emit("alert_raised", **raised_data("clock_jump", None, round(skew_s / 60.0, 1), 0.0,
-                                              key=CLOCK_ALERT_KEY))
+                                              key=CLOCK_ALERT_KEY, source="broker"))
     elif CLOCK_ALERT_KEY in tx.state.alerts:
         tx.emit("alert_cleared", key=CLOCK_ALERT_KEY)
     return {"change": change, "skew_s": round(skew_s, 3)}

@@ -13,6 +13,7 @@ from broker.rules import refusals as why
 from broker.rules.evolve import evolve
 from broker.rules.model import Event, HallState, RuleRefusal, Ticket
 from broker.rules.select import is_priority
+from broker.rules.staff_state import STAFFED_EVENTS, staff_of_event
 
 Observer = Callable[[HallState, Event], None]
 
@@ -27,9 +28,22 @@ class Tx:
         self.now = now
         self.events: list[Event] = []
         self._observe = observe
+        self.acting: str | None = None
+        """The 工号 the command was given for (the audit's ``by_staff``), while its own
+        events are decided; None for the alerts and ticketing changes that follow."""
 
     def emit(self, type_: str, **data: Any) -> Event:
-        """Decide one fact: record it and fold it into the private state at once."""
+        """Decide one fact: record it and fold it into the private state at once.
+
+        An event at a counter carries the 工号 signed in there (``staff``), and every event
+        of a command given for a staff member carries that member as ``by_staff``.
+        """
+        if type_ in STAFFED_EVENTS and "staff" not in data:
+            staff = staff_of_event(self.state, type_, data)
+            if staff is not None:
+                data["staff"] = staff
+        if self.acting is not None:
+            data.setdefault("by_staff", self.acting)
         event = Event(type_, self.now, data)
         evolve(self.state, event)
         self.events.append(event)
@@ -83,9 +97,19 @@ def finish_current(tx: Tx, counter: int) -> str | None:
     if number is None:
         return None
     ticket = tx.state.tickets[number]
+    seconds = served_s(tx, ticket)
     tx.emit("finished", ticket=number, counter=counter, service=ticket.service,
-            service_s=served_s(tx, ticket))
+            service_s=seconds, over_limit=over_limit(tx, ticket, seconds))
     return number
+
+
+def over_limit(tx: Tx, ticket: Ticket, seconds: float | None) -> bool:
+    """Whether a transaction ran past its service's ``time_limit_minutes`` (for reports)."""
+    service = tx.state.hall.service(ticket.service)
+    limit = service.time_limit_minutes if service is not None else None
+    if ticket.over_limit:
+        return True
+    return limit is not None and seconds is not None and seconds > limit * 60.0
 
 
 def served_s(tx: Tx, ticket: Ticket) -> float | None:

@@ -10,9 +10,10 @@ from dataclasses import asdict
 from typing import Any, Callable
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
-from broker.rules.model import HallState
+from broker.rules.model import Alert, HallState
+from broker.rules.notices import ticketing_view
 from broker.rules.rating import rating_windows
-from broker.rules.ticketing import ticketing_at
+from broker.rules.staff_state import notice_at
 
 NEXT_SHOWN = 5
 
@@ -35,6 +36,8 @@ def counter_entry(state: HallState, number: int) -> dict[str, Any]:
         "services": list(configured.services) if configured else [],
         "rating": [asdict(w) for w in rating_windows(state, number)],
         "category": serving.category if serving else None,
+        # The 工号 only: never the name, never a hash.
+        "staff": state.signed_in.get(number),
     }
 
 
@@ -85,14 +88,11 @@ def _health(state: HallState) -> dict[str, Any]:
 
 
 def _alerts(state: HallState) -> list[dict[str, Any]]:
-    return [{"key": a.key, "kind": a.kind, "service": a.service, "value": a.value,
-             "threshold": a.threshold, "code": a.kind, "params": dict(a.params)}
-            for a in state.alerts.values()]
+    return [_alert(a) for a in state.alerts.values()]
 
 
-def _ticketing(state: HallState) -> dict[str, Any] | None:
-    # As of the clock (the last event); ticketing_changed moves it when nothing else does.
-    return None if state.day is None else asdict(ticketing_at(state.hall, state.clock))
+def _cases(state: HallState) -> list[dict[str, Any]]:
+    return [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)]
 
 
 VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
@@ -103,7 +103,10 @@ VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
     "recent_calls": _recent_calls,
     "health": _health,
     "alerts": _alerts,
-    "ticketing": _ticketing,
+    "cases": _cases,
+    # As of the clock (the last event); ticketing_changed moves it when nothing else does.
+    "ticketing": ticketing_view,
+    "notice": notice_at,
 }
 """Every top-level key of the public view and how it is built from the state. A new key is
 added here (and, when it need not be rebuilt after every event, to ``view_delta.TOUCHES``)."""
@@ -112,6 +115,16 @@ added here (and, when it need not be rebuilt after every event, to ``view_delta.
 def public_view(state: HallState) -> dict[str, Any]:
     """The whole public view of ``state``: JSON-ready, deterministic."""
     return {key: build(state) for key, build in VIEW_KEYS.items()}
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    """One alert as the view lists it: its code and facts, who raised and acknowledged it."""
+    return {"key": alert.key, "kind": alert.kind, "service": alert.service,
+            "value": alert.value, "threshold": alert.threshold, "code": alert.kind,
+            "params": dict(alert.params), "raised_at": alert.raised_at, "source": alert.source,
+            "sticky": alert.sticky, "counter": alert.counter,
+            "acknowledged_by": alert.acknowledged_by, "acknowledged_at": alert.acknowledged_at,
+            "note": alert.note}
 
 
 def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

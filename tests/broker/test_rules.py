@@ -145,6 +145,17 @@ def test_recall_until_the_cap_then_no_show(hall: Hall) -> None:
     assert h.types().count("recalled") == 2
 
 
+def test_a_slow_recall_only_marks_its_event_for_the_displays(hall: Hall) -> None:
+    h = Hall_(small_hall(recall_cap=3))
+    h.do("issue_ticket", service="general")
+    h.do("call_next", counter=1)
+    h.do("recall", counter=1)
+    assert h.do("recall", counter=1, slow=True)["recalls"] == 2
+    recalled = [e.data for e in h.events if e.type == "recalled"]
+    assert "slow" not in recalled[0] and recalled[1]["slow"] is True
+    assert h.state.counters[1].serving == "A001"
+
+
 def test_revive_within_grace_goes_behind_offset_places() -> None:
     h = Hall_(small_hall(requeue_offset=2, no_show_grace_minutes=30))
     for _ in range(5):
@@ -304,7 +315,9 @@ def test_ratings_one_per_ticket_in_the_window_and_negative_alerts(h: Hall_) -> N
     h.do("call_next", counter=1)
     h.do("finish", counter=1)
     assert h.do("rate", counter=1, score=1)["negative"] is True
-    assert h.events[-1].type == "alert_raised" and h.events[-1].data["sticky"] is False
+    # A 差评 stays until acknowledged (issue #14): its alert is sticky, its case open.
+    assert h.events[-1].type == "alert_raised" and h.events[-1].data["sticky"] is True
+    assert [c.state for c in h.state.cases.values()] == ["open"]
     with pytest.raises(RuleRefusal) as twice:
         h.do("rate", counter=1, score=3)
     assert twice.value.code == "already_rated"

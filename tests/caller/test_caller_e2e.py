@@ -54,7 +54,7 @@ def test_a_press_calls_the_next_ticket_and_the_pad_rates_it(broker: dict[str, st
             assert runtime.caller.worker.wait_idle(5)
             rated = [o for o in runtime.caller.outcomes if o.command.op == "rate"]
             assert [(o.status, o.result) for o in rated] == [
-                ("ok", {"ticket": issued, "score": 3, "negative": False})]
+                ("ok", {"ticket": issued, "score": 5, "negative": False, "case": None})]
         finally:
             stop.set()
             loop.join(5)

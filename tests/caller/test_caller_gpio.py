@@ -23,13 +23,15 @@ PINS = {"call_next": 17, "recall": 27, "no_show": 22, "pause": 23, "transfer": 2
         "finish": 25, "start": 4, "hold": 14}
 RATE_PINS = (16, 20, 21)
 RATE_LEDS = (12, 7, 8)
+RATE_PINS_5 = (16, 20, 21, 9, 10)
+RATE_LEDS_5 = (12, 7, 8, 11, 26)
 STATUS, FAULT, WAITING, BUZZER = 5, 6, 13, 19
 
 
 class Harness:
     """A CounterCaller wired to mock pins, a controllable view/link and a fake clock."""
 
-    def __init__(self, factory: MockFactory, **node: Any) -> None:
+    def __init__(self, factory: MockFactory, scale: int = 3, **node: Any) -> None:
         self.factory = factory
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.refuse: dict[str, str] = {}
@@ -41,15 +43,18 @@ class Harness:
             "id": "caller-3", "counters": [3], "gpio": "mock", "buttons": PINS,
             "transfer": {"services": ["reimburse"]},
             "leds": {"status": STATUS, "fault": FAULT, "waiting": WAITING, "buzzer": BUZZER},
-            "rating": {"buttons": list(RATE_PINS), "leds": list(RATE_LEDS)},
+            "rating": ({"buttons": list(RATE_PINS), "leds": list(RATE_LEDS)} if scale == 3
+                       else {"buttons": list(RATE_PINS_5), "leds": list(RATE_LEDS_5)}),
         }
         settings.update(node)
         self.node = CallerNode.model_validate(settings)
         self.devices = Devices(status=open_led(STATUS, factory), fault=open_led(FAULT, factory),
                                waiting=open_led(WAITING, factory),
                                buzzer=open_buzzer(BUZZER, factory),
-                               rating_leds=tuple(open_led(p, factory) for p in RATE_LEDS))
-        self.caller = CounterCaller(small_hall(rating_window_seconds=60), self.node, 3,
+                               rating_leds=tuple(open_led(p, factory)
+                                                 for p in self.node.rating.leds))
+        self.caller = CounterCaller(small_hall(rating_window_seconds=60, rating_scale=scale),
+                                    self.node, 3,
                                     send=self.send, view=lambda: self.view,
                                     link_ok=lambda: self.link[0], broker_now=self.broker_now,
                                     devices=self.devices,

@@ -52,3 +52,30 @@ def test_each_row_calls_for_its_own_counter_under_its_own_name(broker: dict[str,
         assert wait_for(lambda: (panel.tick() or True) and "finish" in panel.rows[2].text)
     finally:
         panel.close()
+
+
+def test_a_rows_pad_shows_the_five_levels_then_the_reasons_and_rates(
+        broker: dict[str, str]) -> None:
+    hall = load_hall(CONFIG)
+    panel = CallerPanel(hall, broker["commands"], broker["events"], lambda name: None)
+    try:
+        assert [label.split("\n")[0] for label in panel.pad_labels(1)] == [
+            "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+        with RequestClient(broker["commands"], "kiosk-1") as kiosk:
+            ticket = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
+            panel.start()
+            assert wait_for(lambda: panel.runtime.connected)
+            panel.press(1, "call_next")
+            assert panel.callers[1].worker.wait_idle(5)
+            assert wait_for(lambda: panel.callers[1].pad_open())
+            panel.rate(1, 4)  # 非常不满意
+            assert [label.split("\n")[0] for label in panel.pad_labels(1)] == [
+                "态度", "效率", "业务", "环境", "其他"]
+            panel.rate(1, 0)  # 态度
+            assert panel.callers[1].worker.wait_idle(5)
+            view = kiosk.request("snapshot")["view"]
+        (case,) = view["cases"]
+        assert (case["ticket"], case["level"], case["reason"]) == (ticket, 1, "attitude")
+        assert panel.pad_labels(1)[0].startswith("非常满意")
+    finally:
+        panel.close()

@@ -84,7 +84,7 @@ def test_show_config_prints_loadable_effective_toml(capsys: pytest.CaptureFixtur
     out, err = capsys.readouterr()
     assert err == ""
     assert load_hall_text(out) == load_hall(MINIMAL)
-    assert "rating_scale = 3" in out
+    assert "rating_scale = 5" in out
 
 
 def test_show_config_bad_file_returns_2_and_prints_problems(

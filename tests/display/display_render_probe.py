@@ -1,6 +1,7 @@
 """Run in a fresh process by the Kivy tests: render real widgets offscreen, print their texts.
 
 Usage: python display_render_probe.py STATE.json OUT.png WIDTHxHEIGHT ORIENTATION [zone,...]
+       [staff_alerts]
 Prints one JSON object: every label's text and the board's flags.
 """
 
@@ -25,7 +26,9 @@ def main() -> None:
     state_path, out, size, orientation = sys.argv[1:5]
     zone = [int(n) for n in sys.argv[5].split(",")] if len(sys.argv) > 5 else []
     hall = load_hall(str(CONFIG))
-    node = DisplayNode(id="probe", orientation=orientation, counters=tuple(zone))
+    staff_alerts = len(sys.argv) > 6 and sys.argv[6] == "staff_alerts"
+    node = DisplayNode(id="probe", orientation=orientation, counters=tuple(zone),
+                       staff_alerts=staff_alerts)
     width, height = (int(n) for n in size.split("x"))
     configure_display_window(node, (width, height), headless=True)
     register_fonts()

@@ -13,13 +13,14 @@ from display.announcer import (HISTORY_KEPT, AnnouncementQueue, AnnouncementRend
                                CallRequest)
 from hw.audio import AplayAudio, AudioError, Pcm, RecordingAudio, WavDirAudio, chime
 from hw.speech import EspeakSpeech, SpeechError
+from runtime.voice_plan import plan
 
 SPEED = 40.0  # the sink plays 40x faster than real time; order and overlap still real
 
 
 @pytest.fixture(scope="module")
 def renderer() -> AnnouncementRenderer:
-    return AnnouncementRenderer(named_hall(), Speech(), EspeakSpeech())
+    return AnnouncementRenderer(named_hall(), Speech(voice="espeak"), EspeakSpeech())
 
 
 def labels(sink: RecordingAudio) -> list[str]:
@@ -28,23 +29,20 @@ def labels(sink: RecordingAudio) -> list[str]:
 
 def test_real_espeak_announcement_has_chime_then_chinese_then_english(
         renderer: AnnouncementRenderer) -> None:
-    speech = renderer.speech
-    zh = speech.render("请A 零 一 二号到1号窗口办理", voice="cmn-latn-pinyin", rate=150, volume=1)
-    en = speech.render("Number A 0 1 2, please go to Counter 1", voice="en-us", rate=150,
-                       volume=1)
-    assert 2.0 < zh.duration_s < 8.0 and 1.5 < en.duration_s < 6.0
+    zh_words, en_words = plan(named_hall(), Speech(), "A012", 1)
+    zh = renderer.voice.render(zh_words)
+    en = renderer.voice.render(en_words)
+    assert 1.5 < zh.duration_s < 8.0 and 1.5 < en.duration_s < 6.0
     whole = renderer.render(CallRequest("A012", 1))
     bell = chime()
     pause = Speech().pause_seconds
     expected = bell.duration_s + pause + zh.duration_s + pause + en.duration_s
     assert whole.duration_s == pytest.approx(expected, abs=0.01)
-    # The chime comes first, then the Chinese phrase exactly as espeak-ng rendered it.
+    # The chime comes first, then the Chinese utterance exactly as rendered.
     assert whole.frames.startswith(bell.frames)
     offset = len(bell.frames) + int(pause * 22050) * 2
     assert whole.frames[offset:offset + len(zh.frames)] == zh.frames
     assert whole.frames.endswith(en.frames)
-    slow = AnnouncementRenderer(named_hall(), Speech(slow_mode=True), speech)
-    assert slow.render(CallRequest("A012", 1)).duration_s > whole.duration_s * 1.2
     twice = renderer.render(CallRequest("A012", 1), repeats=2)
     assert twice.duration_s > whole.duration_s + zh.duration_s + en.duration_s
 
@@ -103,6 +101,10 @@ def test_queue_policy_dedupes_and_drops_repeats_first_in_a_pile_up() -> None:
     assert not queue.push(CallRequest("A002", 2, recall=True))  # merged, moved ahead
     assert [r.ticket for r in queue.pending()] == ["A002", "A001"]
     assert queue.pending()[0].recall
+    assert not queue.push(CallRequest("A002", 2, recall=True, slow=True))  # asked slowly: kept
+    assert queue.pending()[0].slow
+    assert not queue.push(CallRequest("A002", 2, recall=True))
+    assert queue.pending()[0].slow
     for number in range(3, 7):
         queue.push(CallRequest(f"A00{number}", 1))
     spoken = []

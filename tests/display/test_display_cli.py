@@ -31,8 +31,8 @@ def test_announce_renders_the_exact_announcement_to_wav(tmp_path: Path) -> None:
     done = callnext("announce", "--config", CONFIG, "--node", "display-1", "--number", "A012",
                     "--counter", "3", "--out", str(both))
     assert done.returncode == 0, done.stderr
-    assert "zh [cmn-latn-pinyin, 150 wpm]: 请A 零 一 二号到3号窗口办理" in done.stdout
-    assert "en [en-us, 150 wpm]: Number A 0 1 2, please go to Counter 3" in done.stdout
+    assert "zh [clips]: 请 A 零 一 二 号到 三 号窗口 办理" in done.stdout
+    assert "en [clips]: Number A 0 1 2, please go to Counter 3" in done.stdout
     assert callnext("announce", "--config", CONFIG, "--node", "display-1", "--number", "A012",
                     "--counter", "3", "--lang", "zh", "--out", str(zh)).returncode == 0
     assert 4.0 < duration(zh) < duration(both) < 15.0

@@ -107,6 +107,11 @@ def test_call_reaches_board_and_voice_and_display_recovers_from_broker_restart(
         time.sleep(0.3)
         # Heard once: neither the live event nor the catch-up repeated it.
         assert [p.clip.label for p in sink.played] == ["call A003 -> 2", "recall A003 -> 2"]
+        # The clerk asks for a slow repeat for this one visitor: the display says it slowly.
+        clerk.request("recall", {"counter": 2, "slow": True})
+        assert wait_for(lambda: len(sink.played) == 3)
+        assert sink.played[2].clip.label == "recall A003 -> 2 (slow)"
+        assert sink.played[2].clip.duration_s > sink.played[1].clip.duration_s * 1.2
     finally:
         mirror.stop()
         announcer.stop()

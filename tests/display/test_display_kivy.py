@@ -22,12 +22,15 @@ IMAGES = ROOT / "docs" / "images"
 
 
 def render(out: Path, size: str, orientation: str = "landscape", state: Path = STATE,
-           zone: str | None = None) -> dict[str, Any]:
+           zone: str | None = None, staff_alerts: bool = False) -> dict[str, Any]:
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
            "KIVY_NO_CONSOLELOG": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, str(PROBE), str(state), str(out), size, orientation]
     if zone:
         command.append(zone)
+    if staff_alerts:
+        command += [] if zone else ["1,2,3,4,5,6"]
+        command.append("staff_alerts")
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env,
                           cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -47,6 +50,8 @@ def test_landscape_board_shows_newest_call_tiles_and_flash(tmp_path: Path) -> No
     assert texts["newest_ticket"] == "A002" and "4号窗口" in texts["newest_zh"]
     assert "Counter 4" in texts["newest_en"] and "重呼" in texts["newest_zh"]
     assert texts["tile_1_ticket"] == "A003" and texts["tile_1_state"] == "办理中 Serving"
+    # The clerk signed in at counter 1 (the view's counter "staff"), as the standards ask.
+    assert texts["tile_1_staff"] == "工号 1024  Staff 1024" and texts["tile_2_staff"] == ""
     assert texts["tile_6_ticket"] == "—" and texts["tile_6_state"] == "暂停服务 Paused"
     # A called priority ticket's tile names its category (the view's counter "category").
     assert texts["tile_5_ticket"] == "Y002" and texts["tile_5_state"] == "★ 80岁以上 Priority"
@@ -84,3 +89,22 @@ def test_lost_connection_banner_over_a_greyed_board_for_a_zone(tmp_path: Path) -
     assert not any(name.startswith("tile_4") for name in texts)
     red, green, blue = pixel(out, 0.5, 0.5)
     assert red > 150 and green < 60
+
+
+def test_the_staff_strip_shows_above_the_ticker_only_when_enabled(tmp_path: Path) -> None:
+    state = json.loads(STATE.read_text(encoding="utf-8"))
+    state["view"]["alerts"] = [{
+        "key": "rating:20261125-A001", "kind": "negative_rating", "code": "negative_rating",
+        "sticky": True, "counter": 1, "params": {"counter": 1, "ticket": "A001", "score": 1,
+                                                 "case": "20261125-A001", "reason": None}}]
+    alerted = tmp_path / "alerted.json"
+    alerted.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    plain = render(tmp_path / "plain.png", "1280x720", state=alerted)
+    assert "staff_strip" not in plain["texts"]
+    out = tmp_path / "strip.png"
+    texts = render(out, "1280x720", state=alerted, staff_alerts=True)["texts"]
+    assert texts["staff_strip"].startswith("！1 号窗口收到差评（A001）")
+    # The amber strip floats over the header's free middle; the board keeps its layout.
+    red, green, blue = pixel(out, 0.35, 0.03)
+    assert red > green > blue and red > 100
+    assert pixel(tmp_path / "plain.png", 0.35, 0.03) != (red, green, blue)

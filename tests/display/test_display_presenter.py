@@ -96,3 +96,56 @@ def test_a_closed_day_shows_closed_today_with_the_next_opening() -> None:
     lunch = base.model_copy(update={"ticketing": TicketingView(
         open=False, in_hours=False, opens_at=at("13:30"), closed_today=False)})
     assert shown.present(lunch, connected=True, now=NOW, monotonic=0.0).banner is None
+
+
+def test_a_counters_tile_shows_the_signed_in_staff_number() -> None:
+    board = presenter().present(view(counters={
+        1: {**counter(1, serving="A011"), "staff": "1024"},
+        2: {**counter(2, "paused"), "staff": "2048"},
+        4: {**counter(4, "closed"), "staff": "9"}}), connected=True, now=NOW, monotonic=0.0)
+    tiles = {t.counter: t for t in board.tiles}
+    assert (tiles[1].staff_zh, tiles[1].staff_en) == ("工号 1024", "Staff 1024")
+    assert tiles[2].staff_zh == "工号 2048", "a paused counter keeps its clerk"
+    assert (tiles[3].staff_zh, tiles[4].staff_zh) == ("", ""), "nobody, or a closed window"
+
+
+def test_the_managers_notice_leads_the_ticker_while_the_view_has_it() -> None:
+    shown = presenter()
+    plain = shown.present(view(), connected=True, now=NOW, monotonic=0.0)
+    noticed = view().merged({"notice": {"zh": "系统维护，暂停办理社保业务",
+                                        "en": "Pension services paused", "until": NOW + 600}})
+    board = shown.present(noticed, connected=True, now=NOW, monotonic=0.0)
+    assert board.ticker.startswith("【通知 Notice】 系统维护，暂停办理社保业务  Pension services")
+    assert board.ticker.endswith(plain.ticker) and "投诉电话：12345" in board.ticker
+    cleared = noticed.merged({"notice": None})
+    assert shown.present(cleared, connected=True, now=NOW, monotonic=0.0).ticker == plain.ticker
+
+
+def _alerted(*alerts: dict[str, object]) -> object:
+    return view().merged({"alerts": list(alerts)})
+
+
+RATING = {"key": "rating:20261125-A011", "kind": "negative_rating", "code": "negative_rating",
+          "sticky": True, "counter": 1,
+          "params": {"counter": 1, "ticket": "A011", "score": 1, "case": "20261125-A011",
+                     "reason": None}}
+QUEUE = {"key": "queue_length:general", "kind": "queue_length", "code": "queue_length",
+         "params": {"service": "general", "waiting": 12, "threshold": 10}}
+
+
+def test_the_staff_strip_is_off_unless_the_display_turns_it_on() -> None:
+    shown = _alerted(RATING)
+    assert presenter().present(shown, True, NOW, 1.0).staff_strip == ""
+    strip = presenter(staff_alerts=True).present(shown, True, NOW, 1.0).staff_strip
+    assert strip == ("！1 号窗口收到差评（A011） Counter 1 received a negative rating (A011)")
+
+
+def test_the_staff_strip_shows_its_zones_unacknowledged_alerts_only() -> None:
+    elsewhere = {**RATING, "key": "rating:20261125-A012", "counter": 3,
+                 "params": {**RATING["params"], "counter": 3, "ticket": "A012"}}  # type: ignore[dict-item]
+    seen = {**QUEUE, "key": "queue_length:reimburse", "acknowledged_at": 5.0,
+            "acknowledged_by": "1001"}
+    board = presenter(staff_alerts=True, counters=[1, 2]).present(
+        _alerted(RATING, elsewhere, QUEUE, seen), True, NOW, 1.0)
+    assert "A011" in board.staff_strip and "A012" not in board.staff_strip
+    assert "12" in board.staff_strip and board.staff_strip.count("！") == 2

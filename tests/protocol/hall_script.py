@@ -13,6 +13,10 @@ from config.schema import Hall
 from protocol import envelope
 from tests.conftest import at
 
+PIN_HASH = ("scrypt$16384$8$1$s24LetNoZGFEo0qAgOOzAA$"
+            "xmucOQIQE7GKW1YaxuKQKg1z3ebBaigfKgEdl_41n34")
+"""``foundation.pins.hash_pin("1234")`` once, so the script stays fast and repeatable."""
+
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("call_next", {"counter": 1}),  # nobody waiting: the other shape of call_next's result
     ("book_appointment", {"code": "BK-0001", "service": "appointment",
@@ -35,7 +39,10 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("revive", {"ticket": "A002"}),
     ("call_next", {"counter": 2}),
     ("finish", {"counter": 2}),
-    ("rate", {"counter": 2, "score": 3}),
+    ("rate", {"counter": 2, "score": 1, "reason": "efficiency"}),
+    ("acknowledge_alert", {"key": "rating:20261125-A001", "note": "seen"}),
+    ("case_note", {"case": "20261125-A001", "note": "called the visitor back"}),
+    ("case_close", {"case": "20261125-A001", "outcome": "callback_made"}),
     ("call_next", {"counter": 2}),
     ("recall", {"counter": 2}),
     ("recall", {"counter": 2}),
@@ -45,6 +52,19 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("close_counter", {"counter": 1}),
     ("open_counter", {"counter": 1}),
     ("report_health", {"component": "printer", "status": "warning", "message": "paper low"}),
+    ("staff_add", {"id": "1024", "name": "张三", "role": "clerk", "pin_hash": PIN_HASH}),
+    ("staff_add", {"id": "9", "name": "李四", "role": "manager", "pin_hash": PIN_HASH}),
+    ("staff_set_pin", {"id": "1024", "pin_hash": PIN_HASH}),
+    ("sign_in", {"staff": "1024", "counter": 2}),
+    ("staff_list", {}),
+    ("staff_credential", {"id": "1024"}),
+    ("sign_out", {"staff": "1024"}),
+    ("staff_disable", {"id": "1024"}),
+    ("staff_enable", {"id": "1024"}),
+    ("pause_ticketing", {"reason": "hall full"}),
+    ("resume_ticketing", {}),
+    ("post_notice", {"zh": "系统维护", "en": "Maintenance", "minutes": 30}),
+    ("clear_notice", {}),
     ("snapshot", {}),
 ]
 """Ops and args, in order; every command is accepted (at 09:00, a minute apart)."""

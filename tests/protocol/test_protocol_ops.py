@@ -15,6 +15,10 @@ EXPECTED_OPS = {
     "issue_ticket", "call_next", "recall", "no_show", "revive", "hold", "call_back", "transfer",
     "call_ticket", "start", "finish", "pause", "resume", "open_counter", "close_counter", "rate",
     "snapshot", "book_appointment", "report_health", "book_appointments",
+    "acknowledge_alert", "case_note", "case_close",
+    "staff_add", "staff_set_pin", "staff_disable", "staff_enable", "staff_list",
+    "staff_credential", "sign_in", "sign_out", "pause_ticketing", "resume_ticketing",
+    "post_notice", "clear_notice",
 }
 
 
@@ -26,7 +30,7 @@ def refusal(op: str, args: Any) -> ProtocolError:
 
 def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     assert set(OPS) == EXPECTED_OPS
-    assert READ_ONLY_OPS == {"snapshot"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
     for op, model in OPS.items():
         assert model.__doc__ and len(model.__doc__.strip()) > 20, op
         assert model.model_config.get("extra") == "forbid", op
@@ -53,7 +57,10 @@ def test_catalogue_is_complete_documented_frozen_and_strict() -> None:
     ("transfer", {"counter": 2, "service": "reimburse"}, {"counter": 2, "service": "reimburse"}),
     ("call_ticket", {"counter": 1, "ticket": "A015", "reason": "  回访 / returning  "},
      {"counter": 1, "ticket": "A015", "reason": "回访 / returning"}),
-    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5, "ticket": None}),
+    ("rate", {"counter": 1, "score": 5}, {"counter": 1, "score": 5, "ticket": None,
+                                                   "reason": None}),
+    ("recall", {"counter": 1}, {"counter": 1, "slow": False}),
+    ("recall", {"counter": 1, "slow": True}, {"counter": 1, "slow": True}),
     ("snapshot", {}, {}),
     ("book_appointment", {"code": "BK-2041", "service": "general",
                           "start": "2026-11-25T09:30", "end": "2026-11-25 10:00:00"},
@@ -68,7 +75,7 @@ def test_valid_args_come_back_normalised(op: str, args: dict[str, Any],
         model.counter = 9  # type: ignore[attr-defined]  # frozen
 
 
-@pytest.mark.parametrize("op", ["call_next", "recall", "no_show", "hold", "start", "finish",
+@pytest.mark.parametrize("op", ["call_next", "no_show", "hold", "start", "finish",
                                 "pause", "resume", "open_counter", "close_counter"])
 def test_counter_ops_take_exactly_a_counter(op: str) -> None:
     assert validate_args(op, {"counter": 1}).model_dump() == {"counter": 1}

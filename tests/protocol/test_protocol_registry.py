@@ -17,7 +17,7 @@ from protocol.registry import COUNTER_SCOPED_OPS, OPS, READ_ONLY_OPS, REGISTRY, 
 from protocol.results import OpResult, SnapshotTaken
 from hall_script import run_script
 
-ROLES = ("kiosk", "display", "caller")
+ROLES = ("kiosk", "display", "caller", "web")
 
 
 def test_the_rules_handle_exactly_the_registrys_state_changing_ops() -> None:
@@ -25,7 +25,7 @@ def test_the_rules_handle_exactly_the_registrys_state_changing_ops() -> None:
     # ``tick`` and the other broker ops are the broker's own, never requests: not in the registry.
     assert "tick" in BROKER_OPS and BROKER_OPS <= COMMAND_OPS and not BROKER_OPS & set(REGISTRY)
     assert set(COMMAND_OPS) - BROKER_OPS == changing
-    assert READ_ONLY_OPS == {"snapshot"}
+    assert READ_ONLY_OPS == {"snapshot", "staff_list", "staff_credential"}
 
 
 def test_every_op_has_args_result_and_roles_that_fit_together() -> None:
@@ -47,7 +47,8 @@ def test_the_broker_grants_each_role_exactly_the_registrys_ops(role: str) -> Non
     access = Access(Security(), authenticated=False)
     node = f"{role}-1"
     for name, spec in REGISTRY.items():
-        request = envelope.Request("r1", name, node, {})
+        # The console names the staff member it acts for (who may do what: the rules).
+        request = envelope.Request("r1", name, node, {}, staff="1" if role == "web" else None)
         _grant, refusal = access.grant(None, request)
         allowed = refusal is None
         assert allowed == (role in spec.roles), (role, name, refusal)

@@ -117,8 +117,14 @@ def _refusals() -> list[RuleRefusal]:
               d.refusal("revive", ticket=serving), d.refusal("call_back", counter=1,
                                                              ticket=serving),
               d.refusal("call_ticket", counter=2, ticket=serving, reason="wheelchair")]
-    d.do("rate", counter=1, score=3)
+    found.append(d.refusal("rate", counter=1, score=3, reason="attitude"))
+    d.do("rate", counter=1, score=1)
     found.append(d.refusal("rate", counter=1, score=3, ticket=serving))
+    case = next(iter(d.state.cases))
+    found += [d.refusal("case_note", case="20261125-Z999", note="x"),
+              d.refusal("acknowledge_alert", key="rating:nobody")]
+    d.do("case_close", case=case, outcome="fixed")
+    found.append(d.refusal("case_close", case=case, outcome="fixed"))
     d.do("no_show", counter=1)
     d.now += 3600.0
     found.append(d.refusal("revive", ticket=serving))
@@ -138,6 +144,27 @@ def _refusals() -> list[RuleRefusal]:
     for part in range(MAX_COMPONENTS_PER_NODE):
         d.do("report_health", component=f"part-{part}", status="ok", message="")
     found.append(d.refusal("report_health", component="one-more", status="ok", message=""))
+    return found + _staff_refusals()
+
+
+def _staff_refusals() -> list[RuleRefusal]:
+    """The staff and ticketing-pause refusals, from commands the console gives for a 工号."""
+    d = _Day(small_hall())
+    pin_hash = "scrypt$16384$8$1$" + "A" * 22 + "$" + "B" * 43
+    d.do("staff_add", id="1024", name="张三", role="clerk", pin_hash=pin_hash)
+    d.do("staff_add", id="7", name="李四", role="clerk", pin_hash=pin_hash)
+    d.do("staff_disable", id="7")
+
+    def as_staff(staff: str, op: str, **args: Any) -> RuleRefusal:
+        with pytest.raises(RuleRefusal) as refused:
+            execute(d.state, Command(op, args, "web", staff), d.now)
+        return refused.value
+
+    found = [d.refusal("staff_add", id="1024", name="x", role="clerk", pin_hash=pin_hash),
+             as_staff("99", "call_next", counter=1), as_staff("7", "call_next", counter=1),
+             as_staff("1024", "call_next", counter=1), as_staff("1024", "open_counter", counter=1)]
+    d.do("pause_ticketing", reason="")
+    found.append(d.refusal("issue_ticket", service="general"))
     return found
 
 
@@ -194,13 +221,16 @@ def test_a_refusal_without_reason_or_params_still_gets_words() -> None:
 
 
 def test_every_alert_the_rules_raise_is_worded(caplog: pytest.LogCaptureFixture) -> None:
-    hall = small_hall(queue_alert_waiting=2, wait_alert_minutes=5, rating_scale=3)
+    plain = small_hall(queue_alert_waiting=2, wait_alert_minutes=5, rating_scale=3)
+    limited = plain.model_dump(mode="json")
+    limited["services"][0]["time_limit_minutes"] = 5  # general: the time_limit alert
+    hall = Hall.model_validate(limited)
     d = _Day(hall)
     events = []
     for op, args in (("close_counter", {"counter": 3}), ("issue_ticket", {"service": "priority"}),
                      *[("issue_ticket", {"service": "general"})] * 3,
                      ("call_next", {"counter": 1}), ("finish", {"counter": 1}),
-                     ("rate", {"counter": 1, "score": 1}),
+                     ("rate", {"counter": 1, "score": 1}), ("call_next", {"counter": 1}),
                      ("report_health", {"component": "printer", "status": "warning",
                                         "message": "paper_low"}),
                      ("report_health", {"component": "printer", "status": "fault",

@@ -24,7 +24,7 @@ def test_init_from_the_hall_file_makes_the_broker_admin_and_a_caller_per_counter
     assert main(["keys", "init", "--dir", str(keys), "--config", CONFIG]) == 0
     names = sorted(p.stem for p in keys.glob("*.key"))
     hall = load_hall(CONFIG)
-    assert names == sorted(["broker", "admin",
+    assert names == sorted(["broker", "admin", "web",
                             *([k.id for k in hall.kiosks] or ["kiosk-1"]),
                             *([d.id for d in hall.displays] or ["display-1"]),
                             *(f"caller-{c.number}" for c in hall.counters)])
@@ -52,7 +52,7 @@ def test_existing_secrets_are_kept_unless_forced(tmp_path: Path) -> None:
 
 def test_counts_and_counters_choose_the_names_without_a_hall_file() -> None:
     assert default_names(kiosks=2, displays=0, callers=[3, 5]) == [
-        "broker", "admin", "kiosk-1", "kiosk-2", "caller-3", "caller-5"]
+        "broker", "admin", "web", "kiosk-1", "kiosk-2", "caller-3", "caller-5"]
 
 
 def test_a_name_that_cannot_be_a_node_id_is_refused(tmp_path: Path) -> None:

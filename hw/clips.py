@@ -1,0 +1,181 @@
+"""Voice packs: a folder of WAV clips, one per word, and a ``manifest.json`` describing them.
+
+Layout: ``PACK/<language>/manifest.json`` plus the WAV files it names::
+
+    {"format": 1, "language": "zh", "speaker": "...", "licence": "CC0-1.0",
+     "source": "espeak-ng 1.51 cmn-latn-pinyin", "sample_rate": 16000,
+     "rms_target": 0.1, "tokens": {"请": "w000.wav", "digit.1": "w001.wav", ...}}
+
+Token keys are those of ``runtime.voice_plan`` (the literal words of the
+templates, ``digit.N``, ``letter.X``, ``number.N``, ``counter.N``). Every clip is
+mono 16-bit at ``sample_rate`` and is brought to ``rms_target`` when the pack is
+loaded, so words recorded on different days sound equally loud.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from foundation.errors import CallnextError
+from hw.audio import AudioError, Pcm
+from hw.dsp import normalise
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+class PackError(CallnextError):
+    """A voice pack is missing, unreadable or inconsistent."""
+
+
+def default_pack_root() -> Path:
+    """The voice pack shipped inside the wheel (``hw/voicepacks/default``)."""
+    return Path(__file__).resolve().parent / "voicepacks" / "default"
+
+
+@dataclass
+class Manifest:
+    """What a pack says about itself.
+
+    Attributes:
+        language: the language its words are in.
+        speaker: who (or which synthesiser voice) speaks.
+        licence: the licence of the audio (SPDX id).
+        source: how it was made (recorded, or the engine with its version).
+        sample_rate: every clip's rate.
+        rms_target: loudness every clip is brought to (fraction of full scale).
+        tokens: token key → WAV file name inside the pack folder.
+    """
+
+    language: str
+    speaker: str
+    licence: str
+    source: str
+    sample_rate: int = 16000
+    rms_target: float = 0.1
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The manifest as written to disk."""
+        data: dict[str, Any] = {"format": FORMAT, **self.__dict__}
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def parse(cls, text: str, where: Path) -> Manifest:
+        """Read a manifest.
+
+        Raises:
+            PackError: not a manifest of this format.
+        """
+        try:
+            data = json.loads(text)
+            if data.pop("format", None) != FORMAT:
+                raise PackError(f"{where}: unknown pack format (expected \"format\": {FORMAT})")
+            manifest = cls(**data)
+        except (ValueError, TypeError) as err:
+            raise PackError(f"{where}: not a valid voice pack manifest ({err}); "
+                            "'callnext voice render' writes one") from err
+        if not 8000 <= int(manifest.sample_rate) <= 48000 or not 0 < manifest.rms_target < 0.5:
+            raise PackError(f"{where}: sample_rate 8000..48000 and rms_target 0..0.5 expected")
+        return manifest
+
+
+class ClipPack:
+    """One language of a voice pack, its clips loaded and loudness-matched.
+
+    Args:
+        folder: the language's folder (holding ``manifest.json``).
+
+    Raises:
+        PackError: the manifest or a clip is unusable.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST
+        try:
+            self.manifest = Manifest.parse(path.read_text(encoding="utf-8"), path)
+        except OSError as err:
+            raise PackError(f"cannot read voice pack manifest {path}: {err}") from err
+        self._clips: dict[str, Pcm] = {}
+        for key, name in self.manifest.tokens.items():
+            self._clips[key] = self._load(key, self.folder / name)
+
+    def _load(self, key: str, path: Path) -> Pcm:
+        try:
+            clip = Pcm.from_wav(path.read_bytes(), label=key)
+        except (OSError, AudioError) as err:
+            raise PackError(f"voice pack clip {path} for {key!r}: {err}") from err
+        if clip.rate != self.manifest.sample_rate:
+            raise PackError(f"{path} is {clip.rate} Hz; the manifest says "
+                            f"{self.manifest.sample_rate} Hz")
+        return normalise(clip, self.manifest.rms_target)
+
+    @property
+    def language(self) -> str:
+        """The pack's language."""
+        return self.manifest.language
+
+    @property
+    def rate(self) -> int:
+        """Sample rate of every clip."""
+        return self.manifest.sample_rate
+
+    def keys(self) -> set[str]:
+        """Every token key the pack has a clip for."""
+        return set(self._clips)
+
+    def clip(self, key: str) -> Pcm | None:
+        """The clip of ``key`` (loudness-matched), or None when the pack lacks it."""
+        return self._clips.get(key)
+
+
+def load_packs(root: str | Path, languages: tuple[str, ...]) -> dict[str, ClipPack]:
+    """The packs of ``languages`` found under ``root`` (a language without a folder is left out).
+
+    Raises:
+        PackError: a language's folder exists but its pack is broken.
+    """
+    packs: dict[str, ClipPack] = {}
+    for language in languages:
+        folder = Path(root) / language
+        if (folder / MANIFEST).exists():
+            packs[language] = ClipPack(folder)
+    return packs
+
+
+def write_pack(folder: str | Path, manifest: Manifest, clips: dict[str, Pcm]) -> Path:
+    """Write ``clips`` (already at the manifest's rate) and their manifest into ``folder``.
+
+    Existing clips of other keys in the manifest there are kept (a pack grows word by word).
+
+    Raises:
+        PackError: the folder cannot be written, or a clip has the wrong rate.
+    """
+    target = Path(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        old = target / MANIFEST
+        if old.exists():
+            manifest.tokens = {**Manifest.parse(old.read_text("utf-8"), old).tokens,
+                               **manifest.tokens}
+        for key, clip in clips.items():
+            if clip.rate != manifest.sample_rate:
+                raise PackError(f"clip {key!r} is {clip.rate} Hz, the pack {manifest.sample_rate}")
+            name = manifest.tokens.get(key)
+            if name is None:
+                used, number = set(manifest.tokens.values()), len(manifest.tokens)
+                while f"w{number:03d}.wav" in used:
+                    number += 1
+                name = manifest.tokens[key] = f"w{number:03d}.wav"
+            (target / name).write_bytes(clip.to_wav())
+        (target / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    except OSError as err:
+        raise PackError(f"cannot write the voice pack in {target}: {err}") from err
+    return target
