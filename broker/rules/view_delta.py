@@ -23,7 +23,7 @@ ALL = None
 Touch = tuple[frozenset[str], "set[int] | None", "set[str] | None"]
 """(view keys among ``TOUCHED_KEYS``, counters, services) an event may change."""
 
-TOUCHED_KEYS = frozenset({"counters", "services", "health", "alerts"})
+TOUCHED_KEYS = frozenset({"counters", "services", "health", "alerts", "cases"})
 """The keys rebuilt only when an event touches them."""
 
 _BOTH = frozenset({"counters", "services"})
@@ -52,6 +52,12 @@ TOUCHES: dict[str, Callable[[Event], Touch]] = {
     "appointment_booked": lambda e: (_NONE, set(), set()),
     "alert_raised": lambda e: (frozenset({"alerts"}), set(), set()),
     "alert_cleared": lambda e: (frozenset({"alerts"}), set(), set()),
+    "alert_acknowledged": lambda e: (frozenset({"alerts"}), set(), set()),
+    # 差评 cases live through days: rebuilding their list after every event grew with them.
+    "case_opened": lambda e: (frozenset({"cases"}), set(), set()),
+    "case_noted": lambda e: (frozenset({"cases"}), set(), set()),
+    "case_overdue": lambda e: (frozenset({"cases"}), set(), set()),
+    "case_closed": lambda e: (frozenset({"cases"}), set(), set()),
     "node_health": lambda e: (frozenset({"health"}), set(), set()),
     "node_forgotten": lambda e: (frozenset({"health"}), set(), set()),
     "ticketing_changed": lambda e: (_NONE, set(), set()),
