@@ -196,11 +196,13 @@ class _Script:
         clerk.phase = "idle"
 
 
-def build_journal(hall: Hall, path: Path, target_events: int, *, seed: int = 1) -> BuildResult:
+def build_journal(hall: Hall, path: Path, target_events: int, *, seed: int = 1,
+                  durable: bool = True) -> BuildResult:
     """Drive a ``BrokerService`` in-process until its journal holds ``target_events``.
 
     The injected clock moves in proportion to the events written (plus a little
     per command), so the day ends at 22:00 whatever the mix turns out to be.
+    ``durable=False`` skips the fsync of each command (a fixture, built once and cached).
 
     Raises:
         FileExistsError: ``path`` already exists (a journal is never appended to by accident).
@@ -210,6 +212,9 @@ def build_journal(hall: Hall, path: Path, target_events: int, *, seed: int = 1) 
     start = _local_epoch(hall, f"{BUILD_DAY}T{DAY_START}")
     clock = [start]
     journal = Journal(path)
+    if not durable:
+        # A cached bench fixture: no fsync per command (the rules' cost is what is left).
+        journal._db.execute("PRAGMA synchronous=OFF")  # noqa: SLF001
     began = time.perf_counter()
     try:
         service = BrokerService(hall, journal, clock=lambda: clock[0])

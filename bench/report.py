@@ -51,24 +51,62 @@ def rows(results: dict[str, Any]) -> list[Row]:
         Row("  reply latency, same run", f"{ev['reply']['p50_ms']:.2f} / "
             f"{ev['reply']['p99_ms']:.2f}", "ms p50/p99", "command sent -> reply read on DEALER"),
         Row("replay of a day", f"{replay['seconds']:.2f}", "s",
-            f"BrokerService(hall, Journal) in a fresh process, {replay['events']} events, "
+            f"BrokerService(hall, Journal) in a fresh process (checkpoint + tail), "
+            f"{replay['events']} events, "
             f"{replay['tickets']} tickets"),
         Row("  replay rate", f"{replay['events_per_s']:.0f}", "events/s", "same run"),
         Row("  journal size", f"{build['file_bytes'] / 1e6:.1f}", "MB",
             f"journal.sqlite3 (+WAL) after {build['commands']} commands, "
             f"{build['first_local'][11:16]}-{build['last_local'][11:16]} hall time"),
         Row("  journal build", f"{build['seconds']:.1f}", "s",
-            f"BrokerService.handle in-process, fsync per command, {build['refused']} refused"),
+            f"BrokerService.handle in-process, no fsync (cached), {build['refused']} refused"),
         Row("broker RSS after benchmarks", _mib(memory["rss_kib"]), "MiB",
             f"VmRSS of the broker process (peak VmHWM {_mib(memory['peak_rss_kib'])} MiB)"),
         Row("broker RSS on the day's journal", _mib(broker["memory"]["rss_kib"]), "MiB",
             f"VmRSS right after ready, seq {broker['seq']} "
             f"(peak VmHWM {_mib(broker['memory']['peak_rss_kib'])} MiB)"),
         Row("  broker start on that journal", f"{broker['ready_s']:.2f}", "s",
-            "process start -> ready line (imports + replay + bind)"),
+            "process start -> ready line (imports + checkpoint + tail + bind; goal <= 2 s)"),
         Row("  snapshot round trip there", _pcts(broker["snapshot"]), pct,
             f"{broker['snapshot']['count']} sequential snapshot requests"),
+        *_scale_rows(results),
     ]
+
+
+def _scale_rows(results: dict[str, Any]) -> list[Row]:
+    """Issue 17's figures, each beside the floor measured in the same run."""
+    floors, tp, day = results["floors"], results["throughput"], results["day"]
+    floor_rate = floors["sqlite"]["commits_per_s"]
+    one, many = tp["sequential"]["ops_per_s"], tp["concurrent"]["ops_per_s"]
+    loaded = day["loaded"]["concurrent"]["ops_per_s"]
+    clients = tp["concurrent"]["threads"]
+    durable_p99 = results["round_trip"]["durable"]["p99_ms"]
+    table = [
+        Row("floor: SQLite single commits/s", f"{floor_rate}", "commits/s",
+            f"{floors['sqlite']['commit']['count']} one-row transactions, WAL, "
+            f"synchronous=FULL, same disk; commit p99 {floors['sqlite']['commit']['p99_ms']:.2f} ms"),
+        Row("floor: ZeroMQ loopback round trip", _pcts(floors["zmq_rtt"]), "ms p50/p90/p99/max",
+            "bare DEALER->ROUTER echo, no broker work"),
+        Row("durable commands/s vs floor, 1 client", f"{one / max(floor_rate, 1):.2f}", "x",
+            f"{one:.0f} ops/s / {floor_rate} commits/s (goal >= 0.8)"),
+        Row(f"durable commands/s vs floor, {clients} clients",
+            f"{many / max(floor_rate, 1):.2f}", "x",
+            f"{many:.0f} ops/s / {floor_rate} commits/s (goal >= 1.0 and >= 2000 ops/s)"),
+        Row(f"durable commands/s on the loaded day, {clients} clients", f"{loaded:.0f}",
+            "ops/s", f"same burst after {day['build']['tickets']} tickets in the day: "
+            f"{loaded / max(many, 1):.2f}x the empty day (goal >= 0.8)"),
+        Row("idle round trip p99 vs floor", f"{durable_p99 / max(floors['round_trip_floor_p99_ms'], 1e-9):.2f}",
+            "x", f"durable p99 {durable_p99:.2f} ms / (ZeroMQ p99 + commit p99) "
+            f"{floors['round_trip_floor_p99_ms']:.2f} ms (goal <= 2)"),
+    ]
+    quarter = results.get("quarter")
+    if quarter:
+        table.append(Row(f"broker ready on a {quarter['events']}-event quarter",
+                         f"{quarter['ready_s']:.2f}", "s",
+                         f"process start -> ready (checkpoint + tail), journal "
+                         f"{quarter['journal_bytes'] / 1e6:.0f} MB, RSS "
+                         f"{_mib(quarter['memory']['rss_kib'])} MiB (goal <= 3 s)"))
+    return table
 
 
 def format_table(table: list[Row]) -> str:

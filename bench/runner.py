@@ -20,9 +20,17 @@ from bench.broker_bench import (
     read_memory,
     running_broker,
 )
-from bench.replay_bench import all_day_hall, build_journal, replay_in_fresh_process
+from bench.hall_bench import write_hall
+from bench.replay_bench import all_day_hall, replay_in_fresh_process
+from bench.scale_bench import (
+    cache_dir,
+    copy_journal,
+    day_journal,
+    quarter_journal,
+    sqlite_floor,
+    zmq_floor,
+)
 from bench.stats import summarize
-from broker.journal import JOURNAL_NAME
 from protocol.client import RequestClient
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"
@@ -38,13 +46,18 @@ class Counts:
     threads: int
     event_samples: int
     day_events: int
+    quarter_events: int = 0
+    """Events of the quarter the broker starts on (0: not measured)."""
+    floor_commits: int = 300
+    """Single commits timed for SQLite's floor on the same disk."""
 
 
-FULL = Counts(round_trips=3000, warmup=200, throughput=2000, threads=4, event_samples=1000,
-              day_events=100_000)
-"""``make bench``: about a minute on an idle 2-core machine, most of it building the day."""
+FULL = Counts(round_trips=3000, warmup=200, throughput=4000, threads=20, event_samples=1000,
+              day_events=100_000, quarter_events=1_000_000, floor_commits=1000)
+"""``make bench``: a few minutes on a 2-core machine; the first run also builds the day and
+the quarter (minutes), cached for the next runs (``bench.scale_bench.cache_dir``)."""
 QUICK = Counts(round_trips=60, warmup=10, throughput=40, threads=4, event_samples=20,
-               day_events=1500)
+               day_events=1500, quarter_events=4000, floor_commits=50)
 """``--quick``: seconds; the figures are only a smoke test of the machinery."""
 
 
@@ -74,19 +87,21 @@ def run_live(config: Path, counts: Counts, data_dir: Path,
             "memory": memory}
 
 
-def run_day(config: Path, counts: Counts, data_dir: Path,
+def run_day(config: Path, counts: Counts, data_dir: Path, cache: Path,
             say: Callable[[str], None] = _say) -> dict[str, Any]:
-    """Build a ``counts.day_events`` journal, time its replay, then start a broker on it."""
+    """On a ``counts.day_events`` day (cached): the start in a fresh process, a broker's
+    start, and the durable burst there (the day's tickets already in the state)."""
     hall = all_day_hall(config)
-    path = data_dir / JOURNAL_NAME
-    say(f"building a {counts.day_events}-event day in-process (the longest step)")
-    build = build_journal(hall, path, counts.day_events)
-    say(f"built {build['events']} events in {build['seconds']} s; replaying in a fresh process")
+    source, build = day_journal(hall, counts.day_events, cache, say)
+    path = copy_journal(source, data_dir)
+    say(f"a {build['events']}-event day ({build['tickets']} tickets): start in a fresh process")
     replay = replay_in_fresh_process(hall, path)
     say("starting a broker on the day's journal")
+    hall_file = write_hall(hall, data_dir.parent)
     began = time.perf_counter()
     # The broker's clock starts where the day ended, so no day roll-over expires it.
-    with running_broker(config, data_dir, clock_start=build["last_local"]) as (pid, endpoints):
+    with running_broker(hall_file, data_dir, clock_start=build["last_local"]) as (pid,
+                                                                                  endpoints):
         ready_s = time.perf_counter() - began
         memory = read_memory(pid)
         with RequestClient(endpoints["commands"], "bench-day", timeout_ms=5000) as client:
@@ -96,9 +111,41 @@ def run_day(config: Path, counts: Counts, data_dir: Path,
                 t0 = time.perf_counter()
                 client.request("snapshot", {})
                 samples.append(time.perf_counter() - t0)
-    return {"build": build, "replay": replay,
+        say("the same durable burst on the loaded day")
+        loaded = measure_throughput(endpoints["commands"], counts.throughput, counts.threads)
+    return {"build": build, "replay": replay, "loaded": loaded,
             "broker": {"ready_s": round(ready_s, 3), "seq": seq, "memory": memory,
                        "snapshot": summarize(samples)}}
+
+
+def run_quarter(config: Path, counts: Counts, day_source: Path, data_dir: Path, cache: Path,
+                say: Callable[[str], None] = _say) -> dict[str, Any]:
+    """A broker's start on a ``counts.quarter_events`` journal (cached), ready line timed."""
+    hall = all_day_hall(config)
+    source, last_at = quarter_journal(hall, counts.quarter_events, day_source, cache, say)
+    path = copy_journal(source, data_dir)
+    hall_file = write_hall(hall, data_dir.parent)
+    clock_start = datetime.fromtimestamp(last_at, hall.hours.zone()).replace(
+        tzinfo=None).isoformat(timespec="seconds")
+    say(f"starting a broker on the {counts.quarter_events}-event quarter")
+    began = time.perf_counter()
+    with running_broker(hall_file, data_dir, clock_start=clock_start) as (pid, endpoints):
+        ready_s = time.perf_counter() - began
+        memory = read_memory(pid)
+        with RequestClient(endpoints["commands"], "bench-quarter", timeout_ms=5000) as client:
+            seq = int(client.request("snapshot", {})["seq"])
+    return {"events": counts.quarter_events, "ready_s": round(ready_s, 3), "seq": seq,
+            "memory": memory, "journal_bytes": path.stat().st_size}
+
+
+def run_floors(counts: Counts, data_dir: Path,
+               say: Callable[[str], None] = _say) -> dict[str, Any]:
+    """What the machine itself allows: SQLite commits on this disk, ZeroMQ on loopback."""
+    say("floors: SQLite single commits on this disk, a bare ZeroMQ round trip")
+    sqlite = sqlite_floor(data_dir, counts.floor_commits)
+    rtt = zmq_floor(counts.round_trips)
+    return {"sqlite": sqlite, "zmq_rtt": rtt,
+            "round_trip_floor_p99_ms": round(rtt["p99_ms"] + sqlite["commit"]["p99_ms"], 3)}
 
 
 def run_all(config: Path = DEFAULT_CONFIG, counts: Counts = FULL, *, quick: bool = False,
@@ -115,8 +162,14 @@ def run_all(config: Path = DEFAULT_CONFIG, counts: Counts = FULL, *, quick: bool
     """
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="callnext-bench-", dir=work_dir) as tmp:
+        # Tests keep their journals to themselves; ``python -m bench`` reuses the cache.
+        cache = cache_dir() if work_dir is None else Path(tmp) / "cache"
+        floors = run_floors(counts, Path(tmp) / "floor", say)
         live = run_live(config, counts, Path(tmp) / "live", say)
-        day = run_day(config, counts, Path(tmp) / "day", say)
+        day = run_day(config, counts, Path(tmp) / "day" / "data", cache, say)
+        quarter = None if not counts.quarter_events else run_quarter(
+            config, counts, day_journal(all_day_hall(config), counts.day_events, cache, say)[0],
+            Path(tmp) / "quarter" / "data", cache, say)
     return {
         "meta": {
             "quick": quick,
@@ -129,5 +182,7 @@ def run_all(config: Path = DEFAULT_CONFIG, counts: Counts = FULL, *, quick: bool
             "seconds": round(time.perf_counter() - began, 1),
         },
         **live,
+        "floors": floors,
         "day": day,
+        "quarter": quarter,
     }

@@ -35,11 +35,10 @@ import shutil
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Iterator, Sequence
 
-from broker.rules import Event
+from broker.journal_rows import Append, AppendObserver, Checkpoint, Entry, StoredEvent
 from broker.salvage import salvage
 from broker.storage import describe, is_damage
 from broker.wal import WalTail, inspect_wal
@@ -69,14 +68,21 @@ CREATE TABLE IF NOT EXISTS requests (
     node  TEXT NOT NULL,
     reply TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq    INTEGER PRIMARY KEY,
+    format TEXT    NOT NULL,
+    hall   TEXT    NOT NULL,
+    crc    INTEGER NOT NULL,
+    data   BLOB    NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
 
-__all__ = ["JOURNAL_NAME", "Entry", "Journal", "JournalError", "JournalUnavailable",
-           "StoredEvent", "WalTail", "inspect_wal", "new_identity"]
+__all__ = ["JOURNAL_NAME", "Append", "Checkpoint", "Entry", "Journal", "JournalError", "JournalUnavailable",
+           "AppendObserver", "StoredEvent", "WalTail", "inspect_wal", "new_identity"]
 
 
 def new_identity() -> str:
@@ -90,46 +96,6 @@ class JournalError(CallnextError):
 
 class JournalUnavailable(JournalError):
     """The journal's filesystem cannot be used (full, read-only, no permission); nothing moved."""
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as the journal holds it, with its sequence number and audit trail."""
-
-    seq: int
-    at: float
-    day: str
-    type: str
-    data: dict[str, Any]
-    op: str
-    node: str
-    request_id: str | None
-
-    def event(self) -> Event:
-        """The rules' view of this event (for replay)."""
-        return Event(self.type, self.at, self.data)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One event to append, with the hall-local day it belongs to."""
-
-    event: Event
-    day: str
-
-
-class AppendObserver(Protocol):
-    """Told about each durable append, after its commit and before its reply is sent."""
-
-    def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
-                 request: tuple[str, str, str] | None) -> None:
-        """``seqs`` of ``entries`` are durable; ``request`` is (id, op, node) or None."""
-
-    def sync(self) -> None:
-        """Make what was told so far durable."""
-
-    def close(self) -> None:
-        """The journal is closing."""
 
 
 def _readable_hall_id(path: Path) -> str | None:
@@ -350,24 +316,30 @@ class Journal:
         Raises:
             JournalError: nothing was written (disk full, read-only, I/O error).
         """
+        return self.append_many([Append(tuple(entries), op, node, request_id, reply, at)])[0]
+
+    def append_many(self, appends: Sequence[Append],
+                    checkpoint: Checkpoint | None = None) -> list[list[int]]:
+        """Write several commands' events and replies in ONE durable transaction (one fsync).
+
+        A group commit: either every append is durable or none is. Appends with
+        neither events nor a request id to remember write nothing; when none
+        writes anything, no transaction is made at all.
+
+        Returns:
+            The sequence numbers given to each append's events, in order.
+
+        Raises:
+            JournalError: nothing was written (disk full, read-only, I/O error).
+        """
+        if not any(a.entries or (a.request_id is not None and a.reply is not None)
+                   for a in appends):
+            return [[] for _ in appends]
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            seqs = []
-            for entry in entries:
-                cursor = self._db.execute(
-                    "INSERT INTO events(at, day, type, data, op, node, request_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (entry.event.at, entry.day, entry.event.type,
-                     json.dumps(entry.event.data, ensure_ascii=False, separators=(",", ":")),
-                     op, node, request_id),
-                )
-                seqs.append(int(cursor.lastrowid or 0))
-            if request_id is not None and reply is not None:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
-                    (request_id, at, op, node,
-                     reply.decode("utf-8")),
-                )
+            seqs = [self._write(append) for append in appends]
+            if checkpoint is not None:
+                self._store_checkpoint(checkpoint)
             self._db.execute("COMMIT")
         except sqlite3.Error as err:
             try:
@@ -378,9 +350,50 @@ class Journal:
                 f"the journal {self.path} could not be written ({err}); the command was not "
                 "carried out. Free disk space or fix the filesystem, then retry."
             ) from err
-        if self.anchor is not None and (seqs or request_id is not None):
-            self.anchor.appended(seqs, entries, None if request_id is None
-                                 else (request_id, op, node))
+        if self.anchor is not None:
+            for append, numbers in zip(appends, seqs, strict=True):
+                if numbers or append.request_id is not None:
+                    self.anchor.appended(numbers, append.entries, None if append.request_id
+                                         is None else (append.request_id, append.op, append.node))
+        return seqs
+
+    def _store_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a state snapshot at the newest seq, in the caller's transaction; keep two."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO checkpoints(seq, format, hall, crc, data) "
+            "VALUES ((SELECT COALESCE(MAX(seq), 0) FROM events), ?, ?, ?, ?)",
+            (checkpoint.format, checkpoint.hall, checkpoint.crc, checkpoint.data))
+        self._db.execute("DELETE FROM checkpoints WHERE seq NOT IN "
+                         "(SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 2)")
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The newest stored state snapshot, if any (journals from before have none)."""
+        try:
+            row = self._db.execute("SELECT seq, format, hall, crc, data FROM checkpoints "
+                                   "ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.OperationalError:
+            return None  # a read-only look at a journal written before checkpoints existed
+        return None if row is None else Checkpoint(int(row[0]), str(row[1]), str(row[2]),
+                                                   int(row[3]), bytes(row[4]))
+
+    def _write(self, append: Append) -> list[int]:
+        """One append's rows, inside the caller's transaction; its events' seqs."""
+        seqs = []
+        for entry in append.entries:
+            cursor = self._db.execute(
+                "INSERT INTO events(at, day, type, data, op, node, request_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry.event.at, entry.day, entry.event.type,
+                 json.dumps(entry.event.data, ensure_ascii=False, separators=(",", ":")),
+                 append.op, append.node, append.request_id),
+            )
+            seqs.append(int(cursor.lastrowid or 0))
+        if append.request_id is not None and append.reply is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
+                (append.request_id, append.at, append.op, append.node,
+                 append.reply.decode("utf-8")),
+            )
         return seqs
 
     def reply_for(self, request_id: str) -> bytes | None:

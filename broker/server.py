@@ -16,7 +16,7 @@ from broker.anchor import ANCHOR_NAME
 from broker.backup import BackupSchedule
 from broker.continuity import open_journal
 from broker.journal import Journal
-from broker.service import BrokerService
+from broker.service import BrokerService, Handled
 from broker.security import Access, CurveSecurity, listed_grants
 from broker.sockets import Bound, bind_sockets
 from config.schema import Hall
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
 TICK_S = 5.0
+MAX_BATCH = 1000
+"""Requests drained into one group commit at most, so heartbeats and ticks still come."""
 
 
 @dataclass(frozen=True)
@@ -173,13 +175,7 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
                 continue
             raise
         if router in ready:
-            # Drain what is queued so a burst does not wait behind heartbeats.
-            for _ in range(1000):
-                try:
-                    frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
-                except zmq.Again:
-                    break
-                _answer(service, router, pub, frames, security)
+            _answer_ready(service, router, pub, security)
         now = time.monotonic()
         if now >= next_tick:
             for frames in service.tick():
@@ -198,9 +194,44 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             next_beat = now + HEARTBEAT_S
 
 
-def _answer(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
-            frames: list[zmq.Frame], security: CurveSecurity | None) -> None:
-    """Reply to one routed message; DEALER sends [id, body], REQ sends [id, b'', body]."""
+def _answer_ready(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
+                  security: CurveSecurity | None) -> None:
+    """Drain the requests ready now and answer them with one group commit.
+
+    Nothing waits for a batch to fill: a lone request is a batch of one. Reads and
+    malformed frames are answered at once; commands once the batch is durable, in
+    order, each reply followed by its events.
+    """
+    routes: list[list[bytes]] = []
+    requests: list[tuple[bytes, str | None]] = []
+    for _ in range(MAX_BATCH):
+        try:
+            frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            break
+        request = _request(router, frames, security)
+        if request is not None:
+            routes.append(request[0])
+            requests.append(request[1])
+    if not requests:
+        return
+    sent: set[int] = set()
+
+    def early(index: int, handled: Handled) -> None:
+        router.send_multipart([*routes[index], handled.reply])
+        sent.add(index)
+
+    for index, handled in enumerate(service.handle_batch(requests, early)):
+        if index not in sent:
+            router.send_multipart([*routes[index], handled.reply])
+        for event_frames in handled.publish:
+            pub.send_multipart(event_frames)
+
+
+def _request(router: zmq.Socket, frames: list[zmq.Frame], security: CurveSecurity | None
+             ) -> tuple[list[bytes], tuple[bytes, str | None]] | None:
+    """The route and (body, peer) of one routed message; DEALER sends [id, body], REQ sends
+    [id, b'', body]. Anything else is refused at once (None)."""
     if len(frames) == 2:
         route, body = [frames[0].bytes], frames[1]
     elif len(frames) == 3 and frames[1].bytes == b"":
@@ -210,12 +241,9 @@ def _answer(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
         reply = envelope.error_reply(None, errors.BAD_ENVELOPE,
                                      "send exactly one JSON frame per request")
         router.send_multipart([frames[0].bytes, reply])
-        return
+        return None
     peer = None
     if security is not None:
         # ZAP set the User-Id of this connection to the client's z85 public key.
         peer = security.node_of(body.get("User-Id"))
-    handled = service.handle(body.bytes, peer)
-    router.send_multipart([*route, handled.reply])
-    for event_frames in handled.publish:
-        pub.send_multipart(event_frames)
+    return route, (body.bytes, peer)

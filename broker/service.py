@@ -1,9 +1,11 @@
 """The broker's command handling, without sockets: decode, decide, journal, answer, publish.
 
-One ``BrokerService`` is the hall's single writer. ``handle`` turns one request
-frame into one reply frame and the event frames to publish; it only changes
-the in-memory state after the journal has durably accepted the events, so
-anything acknowledged survives a power cut and nothing unacknowledged happened.
+One ``BrokerService`` is the hall's single writer. ``handle_batch`` turns the
+request frames the loop drained into reply frames and the event frames to
+publish: it decides them in order, writes all their events and replies in one
+transaction (a group commit, ``broker.batch``) and only then changes the
+in-memory state, so anything acknowledged survives a power cut and nothing
+unacknowledged happened. ``handle`` is a batch of one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
+from broker.batch import Batch, Decided
+from broker.checkpoint import CHECKPOINT_EVERY, snapshot, start_state
 from broker.clock import TrustedClock
-from broker.journal import Entry, Journal, JournalError
+from broker.journal import Append, Checkpoint, Entry, Journal, JournalError
 from broker.refusals import wire_error
 from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
@@ -32,9 +36,8 @@ from broker.rules import (
     RuleRefusal,
     execute,
     public_view,
-    replay,
-    view_changes,
 )
+from broker.rules.view_delta import advance
 from config.schema import Hall
 from protocol import envelope, errors
 from protocol.errors import ProtocolError
@@ -48,10 +51,16 @@ TRACK_BYTES = 18
 
 @dataclass
 class Handled:
-    """The answer to one request: the reply frame and the event frames to publish."""
+    """The answer to one request: the reply frame and the event frames to publish.
+
+    Inside a batch, a decided command's answer is only known after the commit:
+    ``pending`` is then its index in the batch (``echo``: a retry of it).
+    """
 
     reply: bytes
     publish: list[list[bytes]] = field(default_factory=list)
+    pending: int | None = None
+    echo: bool = False
 
 
 def _reply_id(raw: bytes) -> str | None:
@@ -69,7 +78,8 @@ class BrokerService:
     """The single writer of a hall's queue state."""
 
     def __init__(self, hall: Hall, journal: Journal,
-                 clock: Callable[[], float] = time.time, access: Access | None = None) -> None:
+                 clock: Callable[[], float] = time.time, access: Access | None = None,
+                 checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         """Rebuild the state by replaying ``journal``.
 
         Args:
@@ -80,16 +90,22 @@ class BrokerService:
                 journaled; any other callable is taken as it is (demos and tests).
             access: roles and rate limits; None checks nothing (in-process tools and
                 tests that drive the rules directly; the broker process always has one).
+            checkpoint_every: events between two state checkpoints in the journal.
         """
         self.hall = hall
         self.journal = journal
         self.clock = clock
         self.access = access
+        self._batch: Batch | None = None
         started = time.perf_counter()
-        self.state: HallState = replay(hall, (stored.event() for stored in journal.events()))
+        self.checkpoint_every = checkpoint_every
+        self.started = start_state(hall, journal)
+        self.state: HallState = self.started.state
         self.seq = journal.last_seq()
         self.view: dict[str, Any] = public_view(self.state)
-        log.info("replayed %d events in %.2f s", self.seq, time.perf_counter() - started)
+        log.info("replayed %d events%s in %.2f s", self.started.replayed,
+                 f" after the checkpoint at seq {self.started.checkpoint}"
+                 if self.started.checkpoint else "", time.perf_counter() - started)
         if isinstance(clock, TrustedClock):
             # Time the journal has seen never goes back, whatever the wall clock says now.
             clock.start(self.state.clock)
@@ -110,6 +126,37 @@ class BrokerService:
             raw: the request frame.
             peer: the node name the frame's CURVE key belongs to (None in insecure mode).
         """
+        return self.handle_batch([(raw, peer)])[0]
+
+    def handle_batch(self, requests: Sequence[tuple[bytes, str | None]],
+                     early: Callable[[int, Handled], None] | None = None) -> list[Handled]:
+        """Answer request frames in order with ONE durable commit; never raises for them.
+
+        Each command is decided against the state the earlier ones left; all their
+        events and replies are written in one transaction, then the state moves.
+
+        Args:
+            requests: ``(frame, peer)`` pairs in arrival order.
+            early: told ``(index, answer)`` at once for an answer that needs no commit
+                (reads, malformed requests, retries answered from the journal), so the
+                loop can send it without waiting for the batch's fsync.
+
+        Returns:
+            One answer per request, in order (the early ones included).
+        """
+        batch = self._batch = Batch(self.state, self.view)
+        answers = []
+        try:
+            for index, (raw, peer) in enumerate(requests):
+                answer = self._handle_any(raw, peer)
+                if answer.pending is None and early is not None:
+                    early(index, answer)
+                answers.append(answer)
+        finally:
+            self._batch = None
+        return self._commit(batch, answers)
+
+    def _handle_any(self, raw: bytes, peer: str | None) -> Handled:
         try:
             return self._handle_frame(raw, peer)
         except Exception:  # noqa: BLE001 - the last line of defence: one reply, never a crash
@@ -163,20 +210,9 @@ class BrokerService:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
         if request.op in READ_ONLY_OPS:
             return Handled(self._read(request))
-        stored = self.journal.request(request.id)
-        if stored is not None:
-            op, node, reply = stored
-            if (op, node) != (request.op, request.node):
-                # Answering with the other command's reply would silently drop this one.
-                log.warning("request id %s reused by %s for %s (first %s by %s)", request.id,
-                            request.node, request.op, op, node)
-                return Handled(envelope.error_reply(
-                    request.id, errors.BAD_ENVELOPE,
-                    f"request id {request.id} was already used for {op} by {node}; "
-                    "make a new id for each new command"))
-            log.info("request %s retried by %s: answered from the journal", request.id,
-                     request.node)
-            return Handled(reply)
+        seen = self._seen(request)
+        if seen is not None:
+            return seen
         try:
             args = validate_args(request.op, request.args)
         except ProtocolError as err:
@@ -198,6 +234,27 @@ class BrokerService:
         command = Command(request.op, given, request.node, request.staff)
         return self._run(command, request.id)
 
+    def _seen(self, request: envelope.Request) -> Handled | None:
+        """The answer to a retry (of this batch, or from the journal), or None: a new id."""
+        pending = None if self._batch is None else self._batch.request(request.id)
+        stored = self.journal.request(request.id) if pending is None else None
+        if pending is None and stored is None:
+            return None
+        op, node = pending[:2] if pending is not None else stored[:2]  # type: ignore[index]
+        if (op, node) != (request.op, request.node):
+            # Answering with the other command's reply would silently drop this one.
+            log.warning("request id %s reused by %s for %s (first %s by %s)", request.id,
+                        request.node, request.op, op, node)
+            return Handled(envelope.error_reply(
+                request.id, errors.BAD_ENVELOPE,
+                f"request id {request.id} was already used for {op} by {node}; "
+                "make a new id for each new command"))
+        log.info("request %s retried by %s: answered %s", request.id, request.node,
+                 "with its original" if pending is not None else "from the journal")
+        if pending is not None:
+            return Handled(b"", pending=pending[2], echo=True)
+        return Handled(stored[2])  # type: ignore[index]
+
     def _read(self, request: envelope.Request) -> bytes:
         """The reply to a read-only op: answered from memory, nothing stored or logged."""
         try:
@@ -215,57 +272,94 @@ class BrokerService:
                 return envelope.error_reply(request.id, code, message, params)
         return envelope.ok_reply(request.id, self.snapshot())
 
-    def _run(self, command: Command, request_id: str | None) -> Handled:
-        now = self.clock()
-        views: list[dict[str, Any]] = []
-        days: list[str] = []
 
-        def observe(state: HallState, _event: Event) -> None:
-            views.append(public_view(state))
+    def _run(self, command: Command, request_id: str | None) -> Handled:
+        """Decide ``command`` in the open batch, or alone in a batch of its own."""
+        if self._batch is not None:
+            return self._decide(self._batch, command, request_id)
+        batch = Batch(self.state, self.view)
+        return self._commit(batch, [self._decide(batch, command, request_id)])[0]
+
+    def _decide(self, batch: Batch, command: Command, request_id: str | None) -> Handled:
+        """Decide one command against the batch's tip; its answer waits for the commit."""
+        now = self.clock()
+        days: list[str] = []
+        changes: list[tuple[Event, dict[str, Any]]] = []
+        view = batch.view
+
+        def observe(state: HallState, event: Event) -> None:
+            nonlocal view
+            # Only the view entries the event touched are rebuilt (``view_delta``).
+            view, changed = advance(view, state, event)
+            changes.append((event, changed))
             days.append(state.day or "")
 
         try:
-            outcome = execute(self.state, command, now, observe)
+            outcome = execute(batch.state, command, now, observe)
         except RuleRefusal as refusal:
             code, message, params = wire_error(refusal)
             reply = envelope.error_reply(request_id, code, message, params)
             log.info("refused %s from %s (%s): %s", command.op, command.node, refusal.code,
                      message)
-            self._remember_refusal(command, request_id, reply, now)
-            return Handled(reply)
+            if request_id is None:
+                return Handled(reply)
+            # Kept so a retry of the same id gets the same answer.
+            return Handled(reply, pending=batch.add(Decided(
+                Append((), command.op, command.node, request_id, reply, now),
+                batch.state, batch.view, refused=True)))
         reply = envelope.ok_reply(request_id or "", outcome.result)
-        entries = [Entry(event, day) for event, day in zip(outcome.events, days, strict=True)]
+        entries = tuple(Entry(event, day) for event, day in zip(outcome.events, days, strict=True))
+        return Handled(reply, pending=batch.add(Decided(
+            Append(entries, command.op, command.node, request_id, reply, now),
+            outcome.state, view, changes)))
+
+    def _commit(self, batch: Batch, answers: list[Handled]) -> list[Handled]:
+        """Write the batch in one transaction, then move the state; the final answers."""
+        if not batch.decided:
+            return answers
         try:
-            seqs = self.journal.append(entries, op=command.op, node=command.node,
-                                       request_id=request_id, reply=reply, at=now)
+            seqs: list[list[int]] | None = self.journal.append_many(
+                batch.appends(), self._checkpoint(batch))
+            failure = None
         except JournalError as err:
             log.error("%s", err)
-            return Handled(envelope.error_reply(request_id, errors.JOURNAL_UNAVAILABLE, str(err)))
-        self.state = outcome.state
-        frames = []
-        previous = self.view
-        for event, seq, view in zip(outcome.events, seqs, views, strict=True):
-            # The journal keeps staff records whole; nodes never see a PIN hash or a name.
-            frames.append(envelope.encode_event(envelope.Event(
-                seq=seq, type=event.type, at=event.at, data=public_data(event.data),
-                view=view_changes(previous, view))))
-            previous = view
-        if seqs:
-            self.view = previous
-            self.seq = seqs[-1]
-        return Handled(reply, frames)
+            seqs, failure = None, err
+        finals = [self._final(decided, None if seqs is None else seqs[index], failure)
+                  for index, decided in enumerate(batch.decided)]
+        if seqs is not None:
+            self.state, self.view = batch.state, batch.view
+            self.seq = max([self.seq, *(seq for numbers in seqs for seq in numbers)])
+        return [answer if answer.pending is None
+                else Handled(finals[answer.pending].reply) if answer.echo
+                else finals[answer.pending] for answer in answers]
 
-    def _remember_refusal(self, command: Command, request_id: str | None, reply: bytes,
-                          now: float) -> None:
-        """Keep the refusal so a retry of the same id gets the same answer."""
-        if request_id is None:
-            return
-        try:
-            self.journal.append([], op=command.op, node=command.node, request_id=request_id,
-                                reply=reply, at=now)
-        except JournalError:
-            log.warning("could not remember the refusal of %s; a retry is judged afresh",
-                        request_id)
+    def _checkpoint(self, batch: Batch) -> Checkpoint | None:
+        """A snapshot of the batch's tip when its events cross a multiple of the policy."""
+        written = sum(len(d.append.entries) for d in batch.decided)
+        every = self.checkpoint_every
+        if every <= 0 or (self.seq + written) // every == self.seq // every:
+            return None
+        return snapshot(batch.state)
+
+    def _final(self, decided: Decided, seqs: list[int] | None,
+               failure: JournalError | None) -> Handled:
+        """The answer of one decided command once its batch's commit succeeded or failed."""
+        append = decided.append
+        reply = append.reply or b""
+        if failure is not None:
+            if decided.refused and not decided.after_change:
+                # Judged on the committed state: still true, only not remembered.
+                log.warning("could not remember the refusal of %s; a retry is judged afresh",
+                            append.request_id)
+                return Handled(reply)
+            return Handled(envelope.error_reply(append.request_id, errors.JOURNAL_UNAVAILABLE,
+                                                str(failure)))
+        # The journal keeps staff records whole; nodes never see a PIN hash or a name.
+        frames = [envelope.encode_event(envelope.Event(
+            seq=seq, type=event.type, at=event.at, data=public_data(event.data),
+            view=changes))
+            for (event, changes), seq in zip(decided.changes, seqs or [], strict=True)]
+        return Handled(reply, frames)
 
     # -- time and reads ---------------------------------------------------------------------
 

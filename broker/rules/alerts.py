@@ -61,7 +61,7 @@ def wanted(state: HallState, now: float) -> dict[str, Wanted]:
             found[f"queue_length:{service.id}"] = Wanted(
                 f"queue_length:{service.id}", "queue_length", service.id,
                 float(len(queue)), float(policies.queue_alert_waiting))
-        longest_min = max(0.0, now - min(state.tickets[n].queued_at for n in queue)) / 60.0
+        longest_min = max(0.0, now - state.oldest[service.id][0]) / 60.0
         if longest_min > _limit(state, f"longest_wait:{service.id}", policies.wait_alert_minutes):
             found[f"longest_wait:{service.id}"] = Wanted(
                 f"longest_wait:{service.id}", "longest_wait", service.id,

@@ -25,6 +25,7 @@ from broker.rules.model import (
     initial_state,
 )
 from broker.rules.rollback import journal_rolled_back
+from broker.rules.tickets import TicketBook
 from broker.rules.staff_state import HANDLERS as STAFF_HANDLERS
 from broker.rules.staff_state import day_reset
 from config.schema import Hall
@@ -70,6 +71,28 @@ def _unqueue(state: HallState, number: str) -> None:
     queue = state.queue(ticket.service)
     if number in queue:
         queue.remove(number)
+        _left(state, ticket.service, number)
+
+
+def _entered(state: HallState, service: str, number: str) -> None:
+    """Keep ``state.oldest`` as a ticket enters a line."""
+    queued_at = state.tickets[number].queued_at
+    current = state.oldest.get(service)
+    if current is None or queued_at < current[0]:
+        state.oldest[service] = (queued_at, number)
+
+
+def _left(state: HallState, service: str, number: str) -> None:
+    """Keep ``state.oldest`` as a ticket leaves a line: a scan only when the oldest left."""
+    current = state.oldest.get(service)
+    if current is not None and current[1] != number:
+        return
+    found = min(((state.tickets[n].queued_at, n) for n in state.queues.get(service, ())),
+                default=None)
+    if found is None:
+        state.oldest.pop(service, None)
+    else:
+        state.oldest[service] = found
 
 
 def _release(state: HallState, counter: int, number: str) -> None:
@@ -88,10 +111,14 @@ def _day_started(state: HallState, event: Event) -> None:
     state.next_number = {}
     # Journals written before carry-over have no "carried": their tickets ended with the day.
     carried = [str(n) for n in event.data.get("carried", ())]
-    state.tickets = {n: state.tickets[n] for n in carried if n in state.tickets}
+    state.tickets = TicketBook({n: state.tickets[n] for n in carried if n in state.tickets})
     state.queues = {service.id: [n for n in state.queues.get(service.id, ()) if n in carried]
                     for service in hall.services}
     state.recent_calls = ()
+    state.oldest = {}
+    for line in state.queues.values():
+        for waiting in line:
+            _entered(state, state.tickets[waiting].service, waiting)
     # Device faults, a jumped clock and sticky alerts (a negative rating waiting for a
     # manager) outlive the night; queue alerts start afresh.
     state.alerts = {k: v for k, v in state.alerts.items()
@@ -137,6 +164,7 @@ def _ticket_issued(state: HallState, event: Event) -> None:
         track=data.get("track"),
     )
     state.queue(service).append(number)
+    _entered(state, service, number)
     code = data.get("appointment")
     if code and code in state.appointments:
         state.appointments[code] = replace(state.appointments[code], ticket=number)
@@ -200,7 +228,9 @@ def _insert(state: HallState, number: str, service: str, position: int) -> None:
     queue = state.queue(service)
     if number in queue:
         queue.remove(number)
+        _left(state, service, number)
     queue.insert(min(max(position, 0), len(queue)), number)
+    _entered(state, service, number)
 
 
 def _revived(state: HallState, event: Event) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal, Mapping
 
 from foundation.errors import CallnextError
 from config.schema import Hall
+from broker.rules.tickets import TicketBook
 
 TicketKind = Literal["walkin", "priority", "appointment"]
 TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "expired"]
@@ -215,7 +216,7 @@ class HallState:
     day: str | None = None
     clock: float = 0.0
     next_number: dict[str, int] = field(default_factory=dict)
-    tickets: dict[str, Ticket] = field(default_factory=dict)
+    tickets: TicketBook = field(default_factory=TicketBook)
     queues: dict[str, list[str]] = field(default_factory=dict)
     counters: dict[int, CounterState] = field(default_factory=dict)
     service_times: dict[str, tuple[float, ...]] = field(default_factory=dict)
@@ -232,19 +233,28 @@ class HallState:
     ticketing_paused: str | None = None
     """The manager's pause of ticketing: its note ("" without one); None when not paused."""
     notice: Notice | None = None
+    oldest: dict[str, tuple[float, str]] = field(default_factory=dict)
+    """Per service, the earliest ``queued_at`` in its line and that ticket: kept by ``evolve``
+    as tickets enter and leave, so the view and alerts never scan a long line."""
+
+    def __post_init__(self) -> None:
+        # States built with a plain dict of tickets (tests, tools) get a book of their own.
+        if not isinstance(self.tickets, TicketBook):
+            self.tickets = TicketBook(self.tickets)
 
     def copy(self) -> HallState:
         """A copy whose containers may be changed without touching this state."""
         return replace(
             self,
             next_number=dict(self.next_number),
-            tickets=dict(self.tickets),
+            tickets=self.tickets.copy(),
             queues={service: list(queue) for service, queue in self.queues.items()},
             counters=dict(self.counters),
             service_times=dict(self.service_times),
             appointments=dict(self.appointments),
             alerts=dict(self.alerts),
             health=dict(self.health),
+            oldest=dict(self.oldest),
             cases=dict(self.cases),
             staff=dict(self.staff),
             signed_in=dict(self.signed_in),

@@ -7,7 +7,7 @@ changed, merged one level deep by the node's mirror (``protocol.mirror``).
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import Alert, HallState
@@ -21,95 +21,118 @@ NO_SHOWS_SHOWN = 5
 """过号 tickets listed per counter (the newest), for the staff console's revive list."""
 
 
-def _no_shows(state: HallState) -> dict[int, list[dict[str, Any]]]:
-    """Per counter, its 过号 tickets still within the revive grace, newest first."""
+def no_shows_at(state: HallState, number: int) -> list[dict[str, Any]]:
+    """A counter's 过号 tickets not revived today, newest first, each with the end of its
+    revive grace (``until``). Not filtered by the clock: the view then changes only on the
+    events of that counter, and the console greys out a ticket whose ``until`` passed."""
     grace_s = state.hall.policies.no_show_grace_minutes * 60.0
-    found: dict[int, list[tuple[float, str]]] = {}
-    for ticket in state.tickets.values():
-        if (ticket.status == "no_show" and ticket.no_show_at is not None
-                and ticket.counter is not None and ticket.no_show_at + grace_s >= state.clock):
-            found.setdefault(ticket.counter, []).append((ticket.no_show_at, ticket.number))
-    return {counter: [{"ticket": number, "until": at + grace_s}
-                      for at, number in sorted(pairs, reverse=True)[:NO_SHOWS_SHOWN]]
-            for counter, pairs in found.items()}
+    pairs = sorted(((t.no_show_at, t.number) for t in state.tickets.values()
+                    if t.status == "no_show" and t.counter == number
+                    and t.no_show_at is not None), reverse=True)
+    return [{"ticket": n, "until": at + grace_s} for at, n in pairs[:NO_SHOWS_SHOWN]]
+
+
+def counter_entry(state: HallState, number: int) -> dict[str, Any]:
+    """The view of one configured counter (``counters[n]``)."""
+    configured = state.hall.counter(number)
+    current = state.counter(number)
+    serving = state.tickets.get(current.serving) if current.serving else None
+    return {
+        "number": number,
+        "mode": current.mode,
+        "serving": serving.number if serving else None,
+        "service": serving.service if serving else None,
+        "called_at": serving.called_at if serving else None,
+        "started_at": serving.started_at if serving else None,
+        "recalls": serving.recalls if serving else 0,
+        "held": list(current.held),
+        "last_finished": current.last_finished,
+        "last_finished_at": current.last_finished_at,
+        "services": list(configured.services) if configured else [],
+        "rating": [asdict(w) for w in rating_windows(state, number)],
+        "category": serving.category if serving else None,
+        "no_shows": no_shows_at(state, number),
+        # The 工号 only: never the name, never a hash.
+        "staff": state.signed_in.get(number),
+    }
+
+
+def service_entry(state: HallState, service_id: str) -> dict[str, Any]:
+    """The view of one configured service (``services[id]``): its line and the wait for a
+    ticket issued now."""
+    service = state.hall.service(service_id)
+    prefix = service.prefix if service else ""
+    queue = state.queues.get(service_id, [])
+    oldest = state.oldest.get(service_id)
+    longest = None if oldest is None else oldest[0]
+    estimate = estimate_s(state, service_id, len(queue))
+    estimate_min = None if estimate is None else round(estimate / 60.0, 1)
+    last = state.next_number.get(service_id, 0)
+    return {
+        "id": service_id,
+        "prefix": prefix,
+        "waiting": len(queue),
+        "next": queue[:NEXT_SHOWN],
+        "longest_since": longest,
+        "mean_service_min": round(mean_service_s(state, service_id) / 60.0, 1),
+        "estimate_min": estimate_min,
+        "wait_min": wait_minutes(estimate_min),
+        "open_counters": open_counters(state, service_id),
+        "last_issued": f"{prefix}{last:03d}" if last else None,
+        # Every waiting ticket's place, for the visitor's phone page (issue #15).
+        "places": places(state, service_id),
+    }
 
 
 def _counters(state: HallState) -> dict[str, Any]:
     """One entry per configured counter, keyed by its number as a string (JSON keys)."""
-    counters: dict[str, Any] = {}
-    no_shows = _no_shows(state)
-    for configured in state.hall.counters:
-        current = state.counter(configured.number)
-        serving = state.tickets.get(current.serving) if current.serving else None
-        counters[str(configured.number)] = {
-            "number": configured.number,
-            "mode": current.mode,
-            "serving": serving.number if serving else None,
-            "service": serving.service if serving else None,
-            "called_at": serving.called_at if serving else None,
-            "started_at": serving.started_at if serving else None,
-            "recalls": serving.recalls if serving else 0,
-            "held": list(current.held),
-            "last_finished": current.last_finished,
-            "last_finished_at": current.last_finished_at,
-            "services": list(configured.services),
-            "rating": [asdict(w) for w in rating_windows(state, configured.number)],
-            "category": serving.category if serving else None,
-            "no_shows": no_shows.get(configured.number, []),
-            # The 工号 only: never the name, never a hash.
-            "staff": state.signed_in.get(configured.number),
-        }
-    return counters
+    return {str(c.number): counter_entry(state, c.number) for c in state.hall.counters}
 
 
 def _services(state: HallState) -> dict[str, Any]:
-    """One entry per configured service: its line and the wait for a ticket issued now."""
-    services: dict[str, Any] = {}
-    for service in state.hall.services:
-        queue = state.queues.get(service.id, [])
-        longest = min((state.tickets[n].queued_at for n in queue), default=None)
-        estimate = estimate_s(state, service.id, len(queue))
-        estimate_min = None if estimate is None else round(estimate / 60.0, 1)
-        last = state.next_number.get(service.id, 0)
-        services[service.id] = {
-            "id": service.id,
-            "prefix": service.prefix,
-            "waiting": len(queue),
-            "next": queue[:NEXT_SHOWN],
-            "longest_since": longest,
-            "mean_service_min": round(mean_service_s(state, service.id) / 60.0, 1),
-            "estimate_min": estimate_min,
-            "wait_min": wait_minutes(estimate_min),
-            "open_counters": open_counters(state, service.id),
-            "last_issued": f"{service.prefix}{last:03d}" if last else None,
-            # Every waiting ticket's place, for the visitor's phone page (issue #15).
-            "places": places(state, service.id),
-        }
-    return services
+    """One entry per configured service."""
+    return {s.id: service_entry(state, s.id) for s in state.hall.services}
+
+
+def _recent_calls(state: HallState) -> list[dict[str, Any]]:
+    return [{"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
+            for c in reversed(state.recent_calls)]
+
+
+def _health(state: HallState) -> dict[str, Any]:
+    return {key: {"node": h.node, "component": h.component, "status": h.status,
+                  "message": h.message, "at": h.at}
+            for key, h in sorted(state.health.items())}
+
+
+def _alerts(state: HallState) -> list[dict[str, Any]]:
+    return [_alert(a) for a in state.alerts.values()]
+
+
+def _cases(state: HallState) -> list[dict[str, Any]]:
+    return [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)]
+
+
+VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
+    "day": lambda state: state.day,
+    "clock": lambda state: state.clock,
+    "counters": _counters,
+    "services": _services,
+    "recent_calls": _recent_calls,
+    "health": _health,
+    "alerts": _alerts,
+    "cases": _cases,
+    # As of the clock (the last event); ticketing_changed moves it when nothing else does.
+    "ticketing": ticketing_view,
+    "notice": notice_at,
+}
+"""Every top-level key of the public view and how it is built from the state. A new key is
+added here (and, when it need not be rebuilt after every event, to ``view_delta.TOUCHES``)."""
 
 
 def public_view(state: HallState) -> dict[str, Any]:
     """The whole public view of ``state``: JSON-ready, deterministic."""
-    return {
-        "day": state.day,
-        "clock": state.clock,
-        "counters": _counters(state),
-        "services": _services(state),
-        "recent_calls": [
-            {"ticket": c.ticket, "counter": c.counter, "at": c.at, "recall": c.recall}
-            for c in reversed(state.recent_calls)
-        ],
-        "health": {
-            key: {"node": h.node, "component": h.component, "status": h.status,
-                  "message": h.message, "at": h.at}
-            for key, h in sorted(state.health.items())
-        },
-        "alerts": [_alert(a) for a in state.alerts.values()],
-        "cases": [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)],
-        # As of the clock (the last event); ticketing_changed moves it when nothing else does.
-        "ticketing": ticketing_view(state),
-        "notice": notice_at(state),
-    }
+    return {key: build(state) for key, build in VIEW_KEYS.items()}
 
 
 def _alert(alert: Alert) -> dict[str, Any]:

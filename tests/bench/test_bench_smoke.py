@@ -20,7 +20,7 @@ from bench.runner import DEFAULT_CONFIG, Counts, run_all
 from bench.stats import percentile, summarize, throughput
 
 TINY = Counts(round_trips=20, warmup=2, throughput=14, threads=3, event_samples=10,
-              day_events=300)
+              day_events=300, quarter_events=700, floor_commits=10)
 PERCENTILE_KEYS = ("p50_ms", "p90_ms", "p99_ms", "max_ms")
 
 
@@ -99,6 +99,16 @@ def test_day_replay_and_memory(results: dict[str, Any]) -> None:
         assert 0 < memory["rss_kib"] <= memory["peak_rss_kib"]
 
 
+def test_scale_figures_have_their_floors(results: dict[str, Any]) -> None:
+    floors, day, quarter = results["floors"], results["day"], results["quarter"]
+    assert floors["sqlite"]["commits_per_s"] > 0
+    assert_ordered(floors["sqlite"]["commit"], TINY.floor_commits)
+    assert_ordered(floors["zmq_rtt"], TINY.round_trips)
+    assert day["loaded"]["concurrent"]["count"] == TINY.throughput
+    # The quarter's broker started with every event: checkpoint plus tail.
+    assert quarter["seq"] == TINY.quarter_events and quarter["ready_s"] > 0
+
+
 @pytest.mark.e2e
 def test_table_and_json(results: dict[str, Any], tmp_path: Path,
                         monkeypatch: pytest.MonkeyPatch,
@@ -106,6 +116,7 @@ def test_table_and_json(results: dict[str, Any], tmp_path: Path,
     table = format_table(rows(results))
     assert table.splitlines()[0].startswith("figure")
     assert "event latency" in table and "replay of a day" in table
+    assert "vs floor" in table and "700-event quarter" in table
     # main() without measuring again: the fixture's results stand in for a run.
     monkeypatch.setattr(bench_main, "run_all", lambda *_a, **_k: results)
     out = tmp_path / "out" / "broker.json"

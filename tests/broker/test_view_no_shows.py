@@ -25,7 +25,7 @@ def test_a_no_show_is_listed_at_its_counter_until_revived() -> None:
     assert _no_shows(h, 1) == []
 
 
-def test_the_list_is_newest_first_and_drops_tickets_past_the_grace() -> None:
+def test_the_list_is_newest_first_and_each_says_when_its_grace_ends() -> None:
     h = Hall_(small_hall(no_show_grace_minutes=10))
     for _ in range(2):
         h.do("issue_ticket", service="general")
@@ -35,4 +35,7 @@ def test_the_list_is_newest_first_and_drops_tickets_past_the_grace() -> None:
     h.do("no_show", counter=1)
     assert [e["ticket"] for e in _no_shows(h, 1)] == ["A002", "A001"]
     h.do("issue_ticket", service="reimburse", advance_min=5)  # A001 is now 11 minutes old
-    assert [e["ticket"] for e in _no_shows(h, 1)] == ["A002"]
+    # The view does not drop it by the clock (a view changes only on its counter's events);
+    # its ``until`` has passed, so the console greys it out, and the broker refuses a revive.
+    listed = {e["ticket"]: e["until"] for e in _no_shows(h, 1)}
+    assert listed["A001"] < h.now <= listed["A002"]
