@@ -15,6 +15,7 @@ IMAGE=${2:?usage: assemble.sh ROOT IMAGE DISKID [DATA_MIB]}
 DISKID=${3:?usage: assemble.sh ROOT IMAGE DISKID [DATA_MIB]}
 DATA_MIB=${4:-0}
 BOOT_MIB=${BOOT_MIB:-256}
+ROOT_SPARE_MIB=${ROOT_SPARE_MIB:-256}
 START_MIB=4
 for tool in mkfs.vfat mcopy mkfs.ext4 sfdisk; do
     command -v "$tool" >/dev/null 2>&1 || {
@@ -32,9 +33,9 @@ mkfs.vfat -F 32 -n CNBOOT -i "$DISKID" -C "$work/boot.fat" $((BOOT_MIB * 1024)) 
 MTOOLS_SKIP_CHECK=1 mcopy -s -p -m -i "$work/boot.fat" "$ROOT"/boot/firmware/* ::/
 find "$ROOT/boot/firmware" -mindepth 1 -delete
 
-# 2. The root: its content plus a quarter and 256 MiB for logs, the first boot and updates.
+# 2. The root: its content plus a quarter and ROOT_SPARE_MIB for logs and the first boot.
 used_mib=$(( $(du -s -k -x "$ROOT" | cut -f1) / 1024 ))
-root_mib=$(( used_mib + used_mib / 4 + 256 ))
+root_mib=$(( used_mib + used_mib / 4 + ROOT_SPARE_MIB ))
 mkfs.ext4 -q -F -L cn-root -E root_owner=0:0 -d "$ROOT" "$work/root.ext4" "${root_mib}M"
 
 # 3. The broker's data partition, empty (systemd gives /var/lib/callnext to the callnext user).
