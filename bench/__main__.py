@@ -26,6 +26,7 @@ SECTIONS: dict[str, str] = {
     "polling": "bench.polling_bench",
     "chain": "bench.chain_bench",
     "rss": "bench.rss_bench",
+    "emulation": "bench.emulation_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 
