@@ -14,7 +14,7 @@ TEST_APT_PACKAGES ?= chromium chromium-driver postgresql
 IMAGE_APT_PACKAGES ?= mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs fdisk
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test bench deps system-deps test-deps clean help wheel image image-deps
+.PHONY: demo test bench deps system-deps test-deps clean help wheel image image-deps image-boot-test
 
 help:
 	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
@@ -63,6 +63,12 @@ image: deps image-deps
 	@case "$(ROLE)" in broker|kiosk|display|caller|all) ;; \
 	  *) echo "usage: sudo make image ROLE=broker|kiosk|display|caller|all [HALL=path/to/hall.toml]" >&2; exit 2 ;; esac
 	PYTHON=$(BIN)/python NODE_PACKAGES="$(APT_PACKAGES)" sh scripts/image/build.sh $(ROLE) "$(HALL)" dist
+
+# Boot the built image in qemu-system-aarch64 -M virt: first boot with the example hall and
+# fresh keys, then the node's unit must start (optional; ~10 minutes emulated).
+image-boot-test: deps
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh qemu-system-arm
+	PYTHON=$(BIN)/python sh scripts/image/boot-test.sh dist/callnext-$(or $(ROLE),broker)-$$($(BIN)/python -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')-arm64.img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info build dist

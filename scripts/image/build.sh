@@ -59,6 +59,10 @@ say "3/6 /opt/callnext/venv (pip under emulation)"
 sh "$HERE/venv.sh" "$root" "$wheel" "$extras"
 
 say "4/6 the node (systemd/install.sh inside the root)"
+# The device groups the units name (SupplementaryGroups=gpio i2c): Debian lacks these two.
+for group in gpio i2c; do
+    grep -q "^$group:" "$root/etc/group" || sh "$HERE/in-root.sh" "$root" groupadd --system "$group"
+done
 mkdir -p "$root/tmp/callnext-src"
 cp -R "$SRC/systemd" "$SRC/docs" "$root/tmp/callnext-src/"
 sh "$HERE/in-root.sh" "$root" env -u PIP_FIND_LINKS WHEEL="/opt/callnext/wheels/$(basename "$wheel")" \

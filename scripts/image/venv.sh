@@ -31,8 +31,11 @@ if [ -n "$host_ca" ] && [ -f "$host_ca" ]; then
     trap 'exit 130' INT TERM
 fi
 vpip() {
+    # The host's certificate and pip settings name host paths: inside the root they would
+    # point at other files (requests prefers REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE over PIP_CERT).
     # shellcheck disable=SC2086  # ${ca:+...} is one word or none
-    sh "$HERE/in-root.sh" "$ROOT" env -u PIP_FIND_LINKS -u PIP_CERT \
+    sh "$HERE/in-root.sh" "$ROOT" env -u PIP_FIND_LINKS -u PIP_CERT -u REQUESTS_CA_BUNDLE \
+        -u CURL_CA_BUNDLE -u SSL_CERT_FILE -u SSL_CERT_DIR \
         PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore \
         ${ca:+PIP_CERT=$ca} /opt/callnext/venv/bin/pip --quiet "$@"
 }
