@@ -11,12 +11,8 @@ so and measures nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -38,32 +34,6 @@ def _cached_root() -> Path | None:
     roots = [p for p in base.glob("arm64-root-*")
              if (p / "opt" / "callnext" / "venv" / "bin" / "callnext").exists()]
     return max(roots, key=lambda p: p.stat().st_mtime) if roots else None
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _emulated_broker(root: Path, inside: str) -> tuple[subprocess.Popen[str], str, float]:
-    """Start the broker inside the root; (process, command endpoint, seconds to ready)."""
-    argv = ["sh", str(IN_ROOT), str(root), "/opt/callnext/venv/bin/callnext", "--log-level",
-            "WARNING", "broker", "--config", f"{inside}/hall.toml", "--data", f"{inside}/data",
-            "--bind", "127.0.0.1", "--command-port", str(_port()), "--event-port", str(_port()),
-            "--insecure", "--clock-start", CLOCK_START]
-    began = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while process.stdout is not None and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("{") and '"ready"' in line:
-            return process, json.loads(line)["ready"]["commands"], time.perf_counter() - began
-    process.kill()
-    process.wait(timeout=10)
-    raise RuntimeError("the emulated broker did not get ready")
 
 
 def _round_trips(endpoint: str, count: int) -> dict[str, float]:
@@ -95,12 +65,16 @@ def run(quick: bool) -> list[dict[str, Any]]:
     host.mkdir(parents=True)
     shutil.copy(CONFIG, host / "hall.toml")
     try:
-        process, endpoint, ready_s = _emulated_broker(root, inside)
+        began = time.perf_counter()
+        process, emulated_endpoints = start_broker(
+            f"{inside}/hall.toml", Path(f"{inside}/data"), clock_start=CLOCK_START,
+            launcher=["sh", str(IN_ROOT), str(root), "/opt/callnext/venv/bin/callnext"],
+            ready_timeout_s=READY_TIMEOUT_S)
+        ready_s = time.perf_counter() - began
         try:
-            emulated = _round_trips(endpoint, count)
+            emulated = _round_trips(emulated_endpoints["commands"], count)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+            stop_broker(process)
         with tempfile.TemporaryDirectory() as data:
             native_process, endpoints = start_broker(str(CONFIG), Path(data),
                                                      clock_start=CLOCK_START)

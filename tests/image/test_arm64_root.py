@@ -10,11 +10,8 @@ Skipped, saying why, only where arm64 binaries cannot run (no binfmt_misc / qemu
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from arm64_root import ROOT, EmulationUnavailable, arm64_root, check_emulation, in_root
+from callnext.demo import start_broker, stop_broker
 from callnext.demo_script import ScriptedDay
 from config.load import load_hall
 from protocol.client import RequestClient
@@ -38,12 +36,6 @@ SPEED = 120.0
 MINUTES = 20
 READY_TIMEOUT_S = 120.0
 """Python, pydantic and pyzmq start in seconds natively and in tens of seconds under qemu."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -92,45 +84,13 @@ def test_check_config_passes_the_example_hall_under_emulation(
     assert done.stdout.startswith(f"OK: {inside}")
 
 
-def _start_broker(root: Path, inside: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """The broker inside the root on loopback (insecure), once its ready line is out."""
-    argv = in_root(root, "/opt/callnext/venv/bin/callnext", "--log-level", "WARNING", "broker",
-                   "--config", f"{inside}/hall.toml", "--data", f"{inside}/data",
-                   "--bind", "127.0.0.1", "--command-port", str(_free_port()),
-                   "--event-port", str(_free_port()), "--insecure",
-                   "--clock-start", CLOCK, "--clock-speed", str(SPEED))
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        try:
-            message = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(message, dict) and "ready" in message:
-            return process, dict(message["ready"])
-    _stop(process)
-    raise AssertionError(f"the emulated broker did not get ready (exit {process.returncode})")
-
-
-def _stop(process: subprocess.Popen[str]) -> int | None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    return process.returncode
-
-
 def test_an_emulated_broker_serves_a_scripted_day_to_the_x86_protocol_client(
         root: Path, work: tuple[Path, str]) -> None:
     hall = load_hall(str(CONFIG))
-    process, endpoints = _start_broker(root, work[1])
+    process, endpoints = start_broker(
+        f"{work[1]}/hall.toml", Path(f"{work[1]}/data"), clock_start=CLOCK, speed=SPEED,
+        launcher=in_root(root, "/opt/callnext/venv/bin/callnext"),
+        ready_timeout_s=READY_TIMEOUT_S)
     try:
         with RequestClient(endpoints["commands"], "image-test", timeout_ms=5000) as client:
             start = client.request("snapshot", {})["now"]
@@ -147,7 +107,7 @@ def test_an_emulated_broker_serves_a_scripted_day_to_the_x86_protocol_client(
             snapshot = client.request("snapshot", {})
         assert process.poll() is None, "the emulated broker exited during the day"
     finally:
-        exit_code = _stop(process)
+        exit_code = stop_broker(process)
     assert script.issued > 0, "the scripted day issued no ticket"
     assert last in snapshot["view"]["services"]["general"]["next"]
     serving = [c["serving"] for c in snapshot["view"]["counters"].values() if c["serving"]]
