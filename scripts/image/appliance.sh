@@ -38,7 +38,12 @@ if [ "$OVERLAY" = yes ]; then
 else
     printf '[Journal]\nStorage=persistent\nSystemMaxUse=200M\n' > "$ROOT/etc/systemd/journald.conf.d/callnext.conf"
 fi
-# The initramfs with the overlay hook; raspi-firmware's hook copies it to /boot/firmware.
-sh "$HERE/in-root.sh" "$ROOT" update-initramfs -u -k all
+# The initramfs again, now with the overlay hook (raspi-firmware's hook copies it to
+# /boot/firmware): only where the root is to be read-only; it takes minutes under emulation.
+if [ "$OVERLAY" = yes ]; then
+    sh "$HERE/in-root.sh" "$ROOT" update-initramfs -u -k all
+else
+    rm -f "$ROOT/etc/initramfs-tools/scripts/init-bottom/callnext-overlay"
+fi
 apt_clean() { rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/*; }
 apt_clean
