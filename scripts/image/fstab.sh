@@ -24,6 +24,7 @@ DATA=${3:?usage: fstab.sh ROOT DISKID DATA}
 [ "$DATA" = yes ] && mkdir -p "$ROOT/var/lib/callnext"
 # `ro`: the root is checked and then remounted writable by systemd (broker), or stays
 # read-only under the overlay once the first boot adds callnext.overlay=on. cma=64M: the
-# contiguous memory the Pi 4 GPU (vc4: KMS for the display and kiosk) needs, as Debian sets it.
-echo "console=serial0,115200 console=tty1 root=PARTUUID=$DISKID-02 rootfstype=ext4 ro rootwait fsck.repair=yes net.ifnames=0 cma=64M quiet" \
+# contiguous memory the Pi 4 GPU (vc4: KMS for the display and kiosk) needs; ttyS1: the GPIO
+# header's serial port (enable_uart=1); both as Debian's raspi-firmware sets them.
+echo "console=ttyS1,115200 console=tty1 root=PARTUUID=$DISKID-02 rootfstype=ext4 ro rootwait fsck.repair=yes net.ifnames=0 cma=64M quiet" \
     > "$ROOT/boot/firmware/cmdline.txt"
