@@ -51,8 +51,13 @@ wheel=$(PYTHON="$PYTHON" sh "$SRC/scripts/build-wheel.sh" "$work/wheel" --no-bui
 
 say "2/6 the Debian root (mmdebstrap, arm64)"
 packages=$(cat "$HERE/packages/base.txt" "$HERE/packages/boot.txt" | sed 's/#.*//')
-# shellcheck disable=SC2086  # word lists
-sh "$HERE/root.sh" "$work/root" $packages $debs
+if [ -n "${ROOT_FROM:-}" ]; then
+    # A root built earlier by this step (kept while debugging a later one): copied, not rebuilt.
+    cp -a "$ROOT_FROM" "$work/root"
+else
+    # shellcheck disable=SC2086  # word lists
+    sh "$HERE/root.sh" "$work/root" $packages $debs
+fi
 root=$work/root
 
 say "3/6 /opt/callnext/venv (pip under emulation)"

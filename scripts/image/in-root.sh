@@ -20,4 +20,7 @@ exec unshare --mount --propagation private -- sh -c '
     mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
         mount --rbind /dev "$r/dev" && mount -t tmpfs -o mode=0755 tmpfs "$r/run" || {
         echo "in-root: cannot mount /proc, /sys, /dev, /run in $r (root needed)" >&2; exit 2; }
+    # With systemd-resolved, /etc/resolv.conf points into /run, empty here: lend it the
+    # host'"'"'s name servers (in this private /run, gone with the command).
+    mkdir -p "$r/run/systemd/resolve" && cp /etc/resolv.conf "$r/run/systemd/resolve/stub-resolv.conf"
     exec chroot "$r" "$@"' in-root "$ROOT" "$@"
