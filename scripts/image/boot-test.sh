@@ -41,7 +41,7 @@ timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1536 -n
     -kernel "$work/vmlinuz" -initrd "$work/initrd" \
     -append "console=ttyAMA0 root=PARTUUID=$diskid-02 rootfstype=ext4 ro rootwait" \
     -drive "if=virtio,format=raw,file=$work/disk.img" \
-    -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
+    -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile= \
     > "$work/console.log" 2>&1 </dev/null &
 qemu=$!
 verdict=""
