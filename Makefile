@@ -8,9 +8,13 @@ APT_PACKAGES ?= espeak-ng fonts-wqy-microhei sox alsa-utils \
 	libegl1 libgl1 libgl1-mesa-dri libgbm1 libmtdev1 systemd
 # What only the tests need: a real browser for the web pages, a real PostgreSQL for the uplink.
 TEST_APT_PACKAGES ?= chromium chromium-driver postgresql
+# What building the appliance image (and its emulation test) needs on the build machine:
+# an arm64 Debian root (mmdebstrap), arm64 binaries run by qemu-user through binfmt_misc, and
+# the tools that make the image's FAT and ext4 partitions in plain files (no loop devices).
+IMAGE_APT_PACKAGES ?= mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs fdisk
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test bench deps system-deps test-deps clean help wheel voice-pack
+.PHONY: demo test bench deps system-deps test-deps clean help wheel voice-pack image image-deps image-boot-test
 
 help:
 	@echo "make demo   - the whole hall on this machine (windows; a headless scripted day without a screen)"
@@ -18,6 +22,8 @@ help:
 	@echo "make bench  - print latency / throughput / memory figures"
 	@echo "make wheel  - build dist/callnext-*.whl, the package make install puts on a Pi"
 	@echo "make voice-pack - re-render the voice pack shipped in the wheel (developer time)"
+	@echo "make image ROLE=broker|kiosk|display|caller|all [HALL=hall.toml]"
+	@echo "            - build dist/callnext-ROLE-VERSION-arm64.img, a Raspberry Pi 4 SD-card image (root)"
 	@echo "make clean  - remove the virtual environment and caches"
 
 system-deps:
@@ -34,7 +40,12 @@ deps: system-deps $(VENV)/.installed
 test-deps:
 	@PYTHON=$(PYTHON) sh scripts/system-deps.sh $(TEST_APT_PACKAGES)
 
-test: deps test-deps
+# arm64 emulation for tests/image: enabled when the machine allows it; the test says why not.
+image-deps:
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh $(IMAGE_APT_PACKAGES)
+	@sh scripts/image/emulation.sh || echo "make: no arm64 emulation here; tests/image will be skipped"
+
+test: deps test-deps image-deps
 	$(BIN)/python -m pytest
 
 demo: deps
@@ -55,6 +66,20 @@ voice-pack: deps
 
 wheel: deps
 	PYTHON=$(BIN)/python sh scripts/build-wheel.sh dist --no-build-isolation
+
+# The appliance image of one role (docs/install.md). Root, network; ~15 minutes on 2 cores.
+ROLE ?=
+HALL ?=
+image: deps image-deps
+	@case "$(ROLE)" in broker|kiosk|display|caller|all) ;; \
+	  *) echo "usage: sudo make image ROLE=broker|kiosk|display|caller|all [HALL=path/to/hall.toml]" >&2; exit 2 ;; esac
+	PYTHON=$(BIN)/python NODE_PACKAGES="$(APT_PACKAGES)" sh scripts/image/build.sh $(ROLE) "$(HALL)" dist
+
+# Boot the built image in qemu-system-aarch64 -M virt: first boot with the example hall and
+# fresh keys, then the node's unit must start (optional; ~10 minutes emulated).
+image-boot-test: deps
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh qemu-system-arm
+	PYTHON=$(BIN)/python sh scripts/image/boot-test.sh dist/callnext-$(or $(ROLE),broker)-$$($(BIN)/python -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')-arm64.img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info build dist

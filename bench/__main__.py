@@ -32,6 +32,7 @@ SECTIONS: dict[str, str] = {
     "uplink": "bench.uplink_bench",
     "web": "bench.web_bench",
     "phone": "bench.phone_bench",
+    "emulation": "bench.emulation_bench",
 }
 """Node and whole-hall benchmarks: each module's ``run(quick)`` returns figure rows."""
 

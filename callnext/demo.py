@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from callnext.demo_script import ScriptedDay
 from callnext.keys import ADMIN, default_names, init_keys
@@ -139,11 +139,16 @@ def interrupt_on_sigterm() -> Callable[[], None]:
 
 def start_broker(config: str, data: Path, *, clock_start: str | None = None,
                  speed: float = 1.0, command_port: int = 0, event_port: int = 0,
-                 keys_dir: Path | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+                 keys_dir: Path | None = None, launcher: Sequence[str] | None = None,
+                 ready_timeout_s: float = READY_TIMEOUT_S,
+                 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """Start ``callnext broker`` on loopback and wait for its ready line.
 
     Ports default to 0 (any free port); pass fixed ones to restart a broker
-    where its nodes expect it.
+    where its nodes expect it. ``launcher`` replaces ``python -m callnext`` (this
+    interpreter), e.g. by the ``callnext`` of an arm64 root run under emulation
+    (tests/image), which also needs a longer ``ready_timeout_s``; ``config`` and
+    ``data`` are then paths as that command sees them.
 
     With ``keys_dir`` (made by ``callnext keys init``) the broker runs CURVE and
     its clients need ``protocol.security.client_socket_setup``. Without it the
@@ -156,7 +161,8 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
     Raises:
         DemoError: the broker exited or did not get ready in time.
     """
-    command = [sys.executable, "-m", "callnext", "--log-level", "WARNING", "broker",
+    prefix = list(launcher) if launcher is not None else [sys.executable, "-m", "callnext"]
+    command = [*prefix, "--log-level", "WARNING", "broker",
                "--config", config, "--data", str(data), "--bind", "127.0.0.1",
                "--command-port", str(command_port), "--event-port", str(event_port)]
     command += ["--keys", str(keys_dir)] if keys_dir is not None else ["--insecure"]
@@ -164,7 +170,7 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
         command += ["--clock-start", clock_start, "--clock-speed", str(speed)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
-        ready = _await_ready(process)
+        ready = _await_ready(process, ready_timeout_s)
     except BaseException:
         # Ctrl-C or SIGTERM while waiting: never leave the new broker behind.
         process.kill()
@@ -177,9 +183,9 @@ def start_broker(config: str, data: Path, *, clock_start: str | None = None,
     raise DemoError(f"the broker did not start (exit {process.returncode}); see its log above")
 
 
-def _await_ready(process: subprocess.Popen[str]) -> dict[str, str] | None:
+def _await_ready(process: subprocess.Popen[str], timeout_s: float) -> dict[str, str] | None:
     """The endpoints of the broker's ready line; None if it exited or took too long."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     if process.stdout is None:  # pragma: no cover - PIPE always gives a stream
         raise DemoError("the broker's output could not be read")
     while time.monotonic() < deadline:

@@ -6,6 +6,9 @@
 # $PREFIX/venv, puts /etc/callnext/hall.toml in place from the example inside that wheel (only
 # if absent), installs the docs, the systemd units (and the printer udev rule) and enables the
 # node. Safe to run again: it upgrades the code and keeps the hall file.
+# The appliance image (scripts/image/build.sh) runs it inside the image's root with
+# WHEEL=<a wheel already built> (no build there), EXTRAS=<the role's extras> instead of "all",
+# and START=no (enable the unit, start nothing: there is no running system to start it in).
 set -eu
 NODE=${1:?usage: install.sh broker|kiosk|display|caller|uplink|web [COUNTER]}
 COUNTER=${2:-1}
@@ -14,6 +17,9 @@ ETC=${ETC:-/etc/callnext}
 UNITDIR=${UNITDIR:-/etc/systemd/system}
 UDEVDIR=${UDEVDIR:-/etc/udev/rules.d}
 PYTHON=${PYTHON:-python3}
+WHEEL=${WHEEL:-}
+EXTRAS=${EXTRAS-all}
+START=${START:-yes}
 USER_NAME=callnext
 SRC=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 
@@ -56,11 +62,15 @@ if [ ! -x "$PREFIX/venv/bin/python" ]; then
     "$PYTHON" -m venv "$PREFIX/venv"
 fi
 vpip() { "$PREFIX/venv/bin/pip" --quiet --disable-pip-version-check "$@"; }
-say "building the callnext wheel into $PREFIX/wheels"
-built=$(PYTHON="$PREFIX/venv/bin/python" sh "$SRC/scripts/build-wheel.sh" "$PREFIX/wheels")
-wheel=$(printf '%s\n' "$built" | tail -n 1)
-say "installing $(basename "$wheel")[all] into $PREFIX/venv"
-vpip install "$wheel[all]"
+if [ -n "$WHEEL" ]; then
+    wheel=$WHEEL
+else
+    say "building the callnext wheel into $PREFIX/wheels"
+    built=$(PYTHON="$PREFIX/venv/bin/python" sh "$SRC/scripts/build-wheel.sh" "$PREFIX/wheels")
+    wheel=$(printf '%s\n' "$built" | tail -n 1)
+fi
+say "installing $(basename "$wheel")${EXTRAS:+[$EXTRAS]} into $PREFIX/venv"
+vpip install "$wheel${EXTRAS:+[$EXTRAS]}"
 # The version number may be unchanged: replace the code whatever pip thinks is installed.
 vpip install --force-reinstall --no-deps "$wheel"
 install -d -m 0755 "$PREFIX/docs"
@@ -92,6 +102,11 @@ if [ "$NODE" = kiosk ]; then
     install -m 0644 "$SRC/systemd/99-callnext-printer.rules" "$UDEVDIR/"
     udevadm control --reload || true
     udevadm trigger --subsystem-match=usb --subsystem-match=usbmisc || true
+fi
+if [ "$START" = no ]; then
+    say "enabling $unit"
+    systemctl enable "$unit"
+    exit 0
 fi
 systemctl daemon-reload
 say "enabling and starting $unit"
