@@ -1,7 +1,8 @@
 "use strict";
 // The virtual caller: every button is enabled from facts in the broker's view; what the
 // broker refuses is shown in its own words. Keyboard: Space/F1 call next, R recall,
-// Shift+R slow repeat (recall with slow: the displays say it slower and louder), N no-show, S start, F finish, H hold, P pause/resume, T transfer.
+// Shift+R slow repeat (recall with slow: the displays say it slower and louder), N no-show,
+// S start, F finish, H hold, P pause/resume, T transfer.
 document.addEventListener("DOMContentLoaded", () => {
   const {BOOT, t, el, post, say, listen, serviceName, counterName} = window.CN;
   const n = BOOT.me.counter;
