@@ -189,6 +189,8 @@ class CounterCaller:
             if action == "pause":
                 entry = counter_view(self._view(), self.counter)
                 op = "resume" if entry is not None and entry.mode == "paused" else "pause"
+            elif action == "recall_slow":  # RECALL held: the displays say it slower, louder
+                op, args["slow"] = "recall", True
         return self._submit(action, op, args)
 
     def _submit(self, key: str, op: str, args: dict[str, Any]) -> SubmitResult:

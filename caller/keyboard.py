@@ -50,7 +50,8 @@ def help_text(scale: int) -> str:
     """
     return ("keys / 按键: n or space = 叫号 call next, r = 重呼 recall, x = 过号 no-show, "
             "p = 暂停/恢复 pause/resume, t = 转移 transfer, f = 办结 finish, s = 开始 start, "
-            f"h = 挂起 hold; upper case = long press / 大写 = 长按; 1-{scale} = 评价 rating "
+            f"h = 挂起 hold; upper case = long press / 大写 = 长按 (R = 慢速重呼 slow repeat "
+            f"by default); 1-{scale} = 评价 rating "
             f"({scale} = {_level(LEVELS[scale][-1])} best, 1 = {_level(LEVELS[scale][0])} "
             f"worst){_reason_keys(scale)}; q = 退出 quit")
 

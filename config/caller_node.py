@@ -23,6 +23,11 @@ resumes a paused one. ``transfer`` sends the visitor to ``transfer.services``.""
 ACTIONS: tuple[Action, ...] = ("call_next", "recall", "no_show", "pause", "transfer", "finish",
                                "start", "hold")
 
+LongAction = Literal["call_next", "recall", "no_show", "pause", "transfer", "finish", "start",
+                     "hold", "recall_slow"]
+"""What a long press does: a clerk action, or ``recall_slow`` (慢速重呼: ``recall`` with
+``slow: true``, said slower and louder for a visitor who hears poorly; no button of its own)."""
+
 
 class ButtonPins(ConfigModel):
     """The clerk's buttons: one BCM pin per action; leave out the ones not fitted."""
@@ -118,11 +123,14 @@ class RatingPad(ConfigModel):
 
 
 class LongPress(ConfigModel):
-    """Secondary actions on a long press: ``recall = "no_show"`` makes holding RECALL
-    mark a no-show. A button with a long-press action fires its own action on release."""
+    """Secondary actions on a long press: by default holding RECALL is a slow repeat
+    (``recall = "recall_slow"``); ``recall = "no_show"`` makes it mark a no-show instead,
+    ``actions = {}`` turns long presses off. A button with a long-press action fires its own
+    action on release."""
 
     hold_seconds: Annotated[float, Field(ge=0.3, le=10)] = 1.5
-    actions: dict[Action, Action] = {}
+    """How long a press must be held to count as long."""
+    actions: dict[Action, LongAction] = {"recall": "recall_slow"}
 
 
 class CallerNode(ConfigModel):
@@ -171,8 +179,11 @@ class CallerNode(ConfigModel):
                 if pin in used:
                     problems.append(f"GPIO{pin} ({used[pin]}) is an I2C pin, "
                                     f"needed by lcd.kind = 'i2c'")
+        # The default (RECALL held = slow repeat) applies when a RECALL button is fitted and
+        # stays quiet when not; actions the hall wrote must name fitted buttons.
+        chosen = "actions" in self.long_press.model_fields_set
         for source, target in self.long_press.actions.items():
-            if source not in self.buttons.fitted():
+            if chosen and source not in self.buttons.fitted():
                 problems.append(f"long_press.actions.{source}: no '{source}' button is "
                                 f"fitted (buttons.{source})")
             if source == target:

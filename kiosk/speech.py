@@ -1,8 +1,11 @@
 """Spoken confirmation of an issued ticket (for visually impaired visitors).
 
-The kiosk speaks through the same ports as the wall display: espeak-ng renders
-each phrase (``hw.speech``), an audio sink plays it (``hw.audio``). Only the
-number is said, never anything personal.
+The kiosk speaks through the same voice as the wall display: its phrase templates
+(``runtime.messages.KIOSK_VOICE_TEMPLATES``) are planned as words by
+``runtime.voice_plan`` (the ticket letter by letter, said by the English voice, so the
+Mandarin voice never reads Y as 外 "wai"; digits one by one) and rendered by the shared
+``runtime.voice.VoiceRenderer`` with espeak-ng; an audio sink plays them (``hw.audio``).
+Only the number and the chosen priority category are said, never anything personal.
 """
 
 from __future__ import annotations
@@ -10,42 +13,66 @@ from __future__ import annotations
 import logging
 import threading
 
-from hw.audio import AudioError, AudioOut
-from hw.speech import Speech, SpeechError, spoken_ticket
+from config.display_node import Speech as SpeechConfig
 from config.schema import Hall
+from hw.audio import AudioError, AudioOut
+from hw.speech import Speech, SpeechError
 from kiosk.categories import category_names
 from kiosk.presenter import IssuedTicket
+from runtime.messages import KIOSK_VOICE_TEMPLATES
+from runtime.voice import VoiceRenderer
+from runtime.voice_plan import Token, Utterance, fill, ticket_tokens
 
 logger = logging.getLogger(__name__)
 
-VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
-"""espeak-ng 1.51's ``cmn`` voice reads pinyin as English; ``cmn-latn-pinyin`` is Mandarin."""
+LANGUAGES = ("zh", "en")
+"""Mandarin then English, as the kiosk's screens."""
 RATE = 140
 """Words per minute: slower than the display, the visitor is close and may hear poorly."""
 
 
+def kiosk_speech() -> SpeechConfig:
+    """The kiosk's voice settings: espeak-ng, the display's voices, slower, full volume."""
+    return SpeechConfig(languages=LANGUAGES, voice="espeak", rate=RATE, volume=1.0)
+
+
+def ticket_utterances(ticket: IssuedTicket,
+                      category: tuple[str, str] | None = None) -> list[Utterance]:
+    """What is said, Chinese then English, as planned words: the number and, for a priority
+    ticket, the category the visitor chose (``category``: its zh and en names)."""
+    said: list[Utterance] = []
+    for index, language in enumerate(LANGUAGES):
+        templates = KIOSK_VOICE_TEMPLATES[language]
+        named = ([] if category is None else
+                 fill(templates["category"], language,
+                      {"name": [Token(f"category.{ticket.category}", category[index],
+                                      language)]}))
+        tokens = fill(templates["issued"], language,
+                      {"ticket": ticket_tokens(ticket.ticket, language), "category": named})
+        said.append(Utterance(language, tuple(tokens)))
+    return said
+
+
 def ticket_phrases(ticket: IssuedTicket,
                    category: tuple[str, str] | None = None) -> tuple[str, str]:
-    """What is said, Chinese then English; no personal data, only the number and, for a
-    priority ticket, the category the visitor chose (``category``: its zh and en names)."""
-    zh_category = f"优先类别：{category[0]}。" if category else ""
-    en_category = f"Priority: {category[1]}. " if category else ""
-    return (f"{zh_category}您的号码是 {spoken_ticket(ticket.ticket, 'zh')} 号，请留意叫号",
-            f"{en_category}Your number is {spoken_ticket(ticket.ticket, 'en')}. "
-            "Please watch for your number.")
+    """The same words as text, Chinese then English (logs, tests)."""
+    zh, en = (u.text() for u in ticket_utterances(ticket, category))
+    return zh, en
 
 
 class TicketSpeaker:
     """Says each issued ticket once, one visitor after another, never overlapping.
 
     Args:
-        speech: renders a phrase to audio.
-        audio: plays it.
+        speech: espeak-ng, which renders the words.
+        audio: plays them.
         hall: the hall, to say a priority ticket's category by name (None: not said).
+        voice: the renderer (default: espeak-ng with ``kiosk_speech()``).
     """
 
-    def __init__(self, speech: Speech, audio: AudioOut, hall: Hall | None = None) -> None:
-        self._speech = speech
+    def __init__(self, speech: Speech, audio: AudioOut, hall: Hall | None = None,
+                 voice: VoiceRenderer | None = None) -> None:
+        self._voice = voice or VoiceRenderer(kiosk_speech(), speech, kind="espeak")
         self._audio = audio
         self._hall = hall
         self._lock = threading.Lock()
@@ -54,10 +81,9 @@ class TicketSpeaker:
         """Say ``ticket`` in Mandarin then English; False when speech failed (logged)."""
         with self._lock:
             names = category_names(self._hall, ticket.category) if self._hall else None
-            for voice, phrase in zip(("zh", "en"), ticket_phrases(ticket, names), strict=True):
+            for utterance in ticket_utterances(ticket, names):
                 try:
-                    self._audio.play(self._speech.render(phrase, voice=VOICES[voice], rate=RATE,
-                                                         volume=1.0))
+                    self._audio.play(self._voice.render(utterance))
                 except (SpeechError, AudioError) as err:
                     logger.warning("spoken confirmation of %s failed: %s", ticket.ticket, err)
                     return False

@@ -444,3 +444,14 @@ VOICE_TEMPLATES: dict[str, dict[str, str]] = {
 language (``{ticket}``, ``{counter}``, ``{number}``); a hall may override call and recall
 in ``[displays.speech.templates.LANG]``. Numbers and letters inside are planned as words
 by ``runtime.voice_plan``."""
+
+KIOSK_VOICE_TEMPLATES: dict[str, dict[str, str]] = {
+    "zh": {"issued": "{category}您的号码是{ticket}号，请留意叫号",
+           "category": "优先类别：{name}。"},
+    "en": {"issued": "{category}Your number is {ticket}. Please watch for your number.",
+           "category": "Priority: {name}. "},
+}
+"""What the kiosk says when it issued a ticket (``{ticket}``, ``{category}``: the priority
+category's phrase or nothing; ``{name}``: the category's name), planned as words by
+``runtime.voice_plan`` like the display's calls: only the number and the chosen category,
+nothing personal."""

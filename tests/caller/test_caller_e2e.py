@@ -18,7 +18,7 @@ from tests.conftest import wait_for
 pytestmark = pytest.mark.e2e
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
-CALL_NEXT, RATE_BEST, STATUS = 17, 16, 5
+CALL_NEXT, RECALL, RATE_BEST, STATUS = 17, 27, 16, 5
 
 
 @pytest.fixture
@@ -55,6 +55,44 @@ def test_a_press_calls_the_next_ticket_and_the_pad_rates_it(broker: dict[str, st
             rated = [o for o in runtime.caller.outcomes if o.command.op == "rate"]
             assert [(o.status, o.result) for o in rated] == [
                 ("ok", {"ticket": issued, "score": 5, "negative": False, "case": None})]
+        finally:
+            stop.set()
+            loop.join(5)
+            runtime.close()
+            factory.reset()
+
+
+def test_holding_recall_asks_the_displays_for_a_slow_repeat(broker: dict[str, str]) -> None:
+    hall = load_hall(CONFIG)
+    # The example hall's wiring: RECALL held = 慢速重呼, here with the shortest hold time.
+    caller = hall.callers[0]
+    node = caller.model_copy(update={
+        "gpio": "mock", "long_press": caller.long_press.model_copy(update={"hold_seconds": 0.3})})
+    factory = MockFactory()
+    runtime = CallerNodeRuntime(hall, node, 1, wire_node="caller-1",
+                                command_endpoint=broker["commands"],
+                                event_endpoint=broker["events"], pin_factory=factory)
+    recalled: list[dict[str, object]] = []
+    runtime.mirror.add_listener(lambda kind, payload: recalled.append(payload.data) if (
+        kind == "event" and payload.type == "recalled") else None)
+    stop = threading.Event()
+    loop = threading.Thread(target=_tick, args=(runtime, stop), daemon=True)
+    with RequestClient(broker["commands"], "e2e-kiosk") as kiosk:
+        issued = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
+        try:
+            runtime.start()
+            loop.start()
+            assert wait_for(lambda: runtime.mirror.connected)
+            factory.pin(CALL_NEXT).drive_low()
+            factory.pin(CALL_NEXT).drive_high()
+            assert wait_for(lambda: kiosk.request("snapshot", {})["view"]["counters"]["1"]
+                            ["serving"] == issued)
+            factory.pin(RECALL).drive_low()  # held until the tick loop fires the long press
+            assert wait_for(lambda: any(o.command.op == "recall"
+                                        for o in runtime.caller.outcomes), 10)
+            factory.pin(RECALL).drive_high()
+            assert wait_for(lambda: bool(recalled), 10)
+            assert recalled[0]["ticket"] == issued and recalled[0]["slow"] is True
         finally:
             stop.set()
             loop.join(5)

@@ -192,6 +192,46 @@ def test_long_press_sends_the_secondary_action_only() -> None:
         factory.reset()
 
 
+def test_holding_recall_by_default_asks_for_a_slow_repeat() -> None:
+    factory = MockFactory()
+    rig = Harness(factory)  # no long_press in the wiring: the default, 1.5 s
+    try:
+        assert rig.node.long_press.hold_seconds == 1.5
+        pin = factory.pin(PINS["recall"])
+        pin.drive_low()
+        rig.now[0] += 1.0  # not held long enough yet
+        rig.caller.tick()
+        assert rig.caller.worker.wait_idle(5) and rig.sent == []
+        rig.now[0] += 0.6  # now past the hold time: fired while still held
+        rig.caller.tick()
+        rig.settle()
+        assert rig.sent == [("recall", {"counter": 3, "slow": True})]
+        pin.drive_high()
+        rig.now[0] += 1.0
+        rig.press(PINS["recall"], hold=0.2)  # a short press stays a plain recall
+        rig.settle()
+        assert rig.sent[1:] == [("recall", {"counter": 3})]
+    finally:
+        rig.close()
+        factory.reset()
+
+
+def test_the_hold_time_is_the_wirings_own() -> None:
+    factory = MockFactory()
+    rig = Harness(factory, long_press={"hold_seconds": 3.0})
+    try:
+        pin = factory.pin(PINS["recall"])
+        pin.drive_low()
+        rig.now[0] += 2.0  # long for the default, short for this wiring
+        rig.caller.tick()
+        pin.drive_high()
+        rig.settle()
+        assert rig.sent == [("recall", {"counter": 3})]
+    finally:
+        rig.close()
+        factory.reset()
+
+
 def led_is_blinking(factory: MockFactory, pin: int) -> bool:
     # A blinking LED runs gpiozero's blink thread; its pin changes state on its own.
     states = factory.pin(pin).states

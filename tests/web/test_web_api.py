@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from protocol.client import RequestClient
+from tests.conftest import wait_for
 from tests.web.web_fixtures import (CLERK, CLERK2, CLERK2_PIN, CLERK_PIN, LOCKED, MANAGER,
                                     MANAGER_PIN, Hall_, console_client)
 from web.app import build_app
@@ -23,8 +24,15 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def app_client(hall_: Hall_) -> Iterator[TestClient]:
-    with console_client(hall_) as client:
+def heard() -> list[tuple[str, Any]]:
+    """Everything the console's mirror heard from the broker (events and views)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def app_client(hall_: Hall_, heard: list[tuple[str, Any]]) -> Iterator[TestClient]:
+    with console_client(hall_, listener=lambda kind, payload: heard.append((kind, payload))) \
+            as client:
         yield client
 
 
@@ -149,6 +157,26 @@ def test_a_clerk_calls_and_a_refusal_comes_in_the_pages_language(
     english = api.post("/api/counters/1/recall", json={}, headers=ok).json()["message"]
     assert zh != english and any("\u4e00" <= ch <= "\u9fff" for ch in zh)
     assert english.isascii() and english
+
+
+def test_the_slow_repeat_reaches_the_displays_as_a_slow_recalled_event(
+        api: TestClient, hall_: Hall_, kiosk: RequestClient, heard: list[tuple[str, Any]]) -> None:
+    ok = {"X-CSRF-Token": login(api, CLERK, CLERK_PIN, 1)}
+    ticket = kiosk.request("issue_ticket", {"service": "reimburse"})["ticket"]
+    assert api.post("/api/counters/1/call_next", json={}, headers=ok).status_code == 200
+    plain = api.post("/api/counters/1/recall", json={}, headers=ok)
+    slow = api.post("/api/counters/1/recall", json={"slow": True}, headers=ok)
+    assert plain.status_code == 200 and slow.status_code == 200, slow.text
+    assert api.post("/api/counters/1/recall", json={"slow": "yes please"},
+                    headers=ok).status_code == 400
+
+    def recalls() -> list[dict[str, Any]]:
+        return [p.data for kind, p in list(heard)
+                if kind == "event" and p.type == "recalled" and p.data.get("ticket") == ticket]
+    assert wait_for(lambda: len(recalls()) == 2, 10), recalls()
+    first, second = recalls()
+    assert "slow" not in first and second["slow"] is True
+    api.post("/api/counters/1/finish", json={}, headers=ok)
 
 
 def test_a_no_show_is_revived_from_the_counters_list(api: TestClient, hall_: Hall_,

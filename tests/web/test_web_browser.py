@@ -101,6 +101,11 @@ def test_a_clerk_signs_in_calls_next_by_keyboard_and_revives_a_no_show(
     assert hall_.snapshot()["counters"]["1"]["no_shows"] == []
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
     assert wait_for(lambda: _text(browser, "serving") == second, 10)
+    # Shift+R is the slow repeat (a recall with slow: true), said done in its own words.
+    slow = browser.find_element(By.ID, "recall-slow")
+    assert "慢速重呼" in slow.text and slow.is_enabled()
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SHIFT, "r")
+    assert wait_for(lambda: "慢速重呼" in _text(browser, "message"), 10)
     IMAGES.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(IMAGES / "console-counter.png"))
     # A refusal shows the broker's words in the page's language, not a code.

@@ -1,7 +1,8 @@
 "use strict";
 // The virtual caller: every button is enabled from facts in the broker's view; what the
 // broker refuses is shown in its own words. Keyboard: Space/F1 call next, R recall,
-// N no-show, S start, F finish, H hold, P pause/resume, T transfer.
+// Shift+R slow repeat (recall with slow: the displays say it slower and louder), N no-show,
+// S start, F finish, H hold, P pause/resume, T transfer.
 document.addEventListener("DOMContentLoaded", () => {
   const {BOOT, t, el, post, say, listen, serviceName, counterName} = window.CN;
   const n = BOOT.me.counter;
@@ -16,6 +17,11 @@ document.addEventListener("DOMContentLoaded", () => {
       button.addEventListener("click", () => act(op, {}));
     }
   }
+  // The slow repeat is a recall with {slow: true}: one button more, the same op and the same
+  // enabling fact (someone is being served), for a visitor the clerk saw hears poorly.
+  const slow = document.getElementById("recall-slow");
+  slow.textContent = `${t("op.recall_slow")} (${slow.dataset.key})`;
+  slow.addEventListener("click", () => act("recall", {slow: true}, "op.recall_slow"));
   const targets = document.getElementById("transfer-service");
   for (const id of Object.keys(BOOT.services)) {
     const option = el("option", BOOT.services[id]);
@@ -32,13 +38,13 @@ document.addEventListener("DOMContentLoaded", () => {
                         reason: document.getElementById("ct-reason").value.trim()});
   });
 
-  async function act(op, args) {
+  async function act(op, args, label) {
     if (buttons[op] && buttons[op].disabled) return;
     const answer = await post(`/api/counters/${n}/${op}`, args);
     if (!answer.ok) { say(answer.data.message || answer.data.error, true); return; }
     const ticket = answer.data.result && answer.data.result.ticket;
     if (answer.data.message) { say(answer.data.message, false); return; }  // e.g. nobody waiting
-    say(`${t("done")}: ${t("op." + op)}${ticket ? " " + ticket : ""}`, false);
+    say(`${t("done")}: ${t(label || "op." + op)}${ticket ? " " + ticket : ""}`, false);
   }
 
   function list(id, items, op, argsOf) {
@@ -71,6 +77,7 @@ document.addEventListener("DOMContentLoaded", () => {
       pause: me.mode === "open", resume: me.mode === "paused", call_ticket: me.mode === "open",
     };
     for (const op of Object.keys(buttons)) buttons[op].disabled = !enabled[op];
+    slow.disabled = !enabled.recall;
     buttons.pause.hidden = me.mode === "paused";
     buttons.resume.hidden = me.mode !== "paused";
     list("held", me.held || [], me.mode === "closed" ? null : "call_back",
@@ -94,6 +101,11 @@ document.addEventListener("DOMContentLoaded", () => {
         || event.altKey) return;
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     let op = keys[key];
+    if (key === "r" && event.shiftKey) {  // Shift+R: the slow repeat
+      event.preventDefault();
+      if (!slow.disabled) act("recall", {slow: true}, "op.recall_slow");
+      return;
+    }
     if (key === "p") op = buttons.pause.hidden ? "resume" : "pause";
     if (!op) return;
     event.preventDefault();
