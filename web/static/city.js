@@ -49,7 +49,13 @@ document.addEventListener("DOMContentLoaded", () => {
     }), ""]);
   }
 
+  function keepPeriod() {  // the language switch keeps the chosen days
+    const link = document.querySelector("a.lang");
+    if (link) link.href = `?lang=${BOOT.lang === "zh" ? "en" : "zh"}&from=${from.value}&to=${to.value}`;
+  }
+
   async function load() {
+    keepPeriod();
     say(t("city.loading"), false);
     const query = new URLSearchParams({from: from.value, to: to.value || from.value});
     let resp;
