@@ -5,6 +5,7 @@ One screenshot of the page in real headless Chromium goes to docs/images/."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,28 @@ def test_an_unreachable_city_database_is_503_with_words(hall_: Hall_, pg: Any) -
         answer = client.get("/api/city")
         assert (answer.status_code, answer.json()["error"]) == (503, "central_unreachable")
         assert "市级数据库" in answer.json()["message"]
+
+
+def test_the_city_session_is_read_only(city_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    import runtime.city_report
+    from web.city import read_city
+
+    def write(conn: Any, *_args: Any) -> dict[str, Any]:
+        conn.execute("DELETE FROM callnext_events")
+        return {}
+
+    monkeypatch.setattr(runtime.city_report, "city_report", write)
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        read_city(settings(city_dsn, "hall-east"), date(2026, 12, 2), date(2026, 12, 2))
+
+
+def test_city_managers_are_staff_numbers() -> None:
+    from pydantic import ValidationError
+
+    from config.web_node import WebSettings
+
+    assert WebSettings(city_managers=("9001",)).city_managers == ("9001",)
+    with pytest.raises(ValidationError):
+        WebSettings(city_managers=("boss",))
