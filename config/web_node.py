@@ -6,6 +6,13 @@
     bind = "0.0.0.0"
     port = 8080
     staff_networks = ["192.168.10.0/24"]   # the staff LAN; empty: every network
+    city_managers = ["9001"]               # 工号 of managers who may open the city view
+
+The city role is a list of staff ids here rather than a field of the staff record: the staff
+records live in the broker's journal (a new field would change an op, the journal and every
+hall's records), while the city view is a web-node page that only exists where ``[central]``
+is set; the hall's administrator, who writes ``[central]``, names the few city managers
+beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ class WebSettings(ConfigModel):
     (``http://192.168.20.2:8080/``): tickets' QR codes hold it + ``/t/<token>`` (the visitor's
     phone page); None: the QR code holds the kiosk's ``qr_template`` and ``check-config``
     warns."""
+
+    city_managers: Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9]{1,16}$")], ...],
+                             Field(max_length=256)] = ()
+    """工号 of the managers who may open the city view (``/city``, needs ``[central]``); they
+    must also have the manager role. Empty: nobody."""
 
     visitor_rate_per_second: Annotated[float, Field(gt=0, le=10000)] = 1.0
     """Requests one address may keep up on the visitors' phone pages (429 beyond)."""

@@ -115,7 +115,7 @@ class StaffNetworks:
 
 def build_app(console: Console) -> Starlette:
     """The console's app: pages, JSON API, event stream, static files."""
-    from web import api, pages, visitor_pages
+    from web import api, city, pages, visitor_pages
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -135,6 +135,8 @@ def build_app(console: Console) -> Starlette:
     routes = [
         Route("/", pages.hall_page),
         Route("/counter", pages.counter_page),
+        Route("/city", city.city_page),
+        Route("/api/city", city.city_json),
         Route("/healthz", api.healthz),
         Route("/api/login", api.login, methods=["POST"]),
         Route("/api/logout", api.logout, methods=["POST"]),

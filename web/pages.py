@@ -84,6 +84,18 @@ def _render(request: Request, template: str, title_key: str, session: Session | 
     return response
 
 
+def render_page(request: Request, template: str, title_key: str, session: Session | None,
+                extra: dict[str, Any]) -> Response:
+    """A page of the console's layout: ``template`` with the words, names and ``extra``
+    (which names the ``page``: its script ``/static/<page>.js``) in its boot block."""
+    return _render(request, template, title_key, session, extra)
+
+
+def login_page(request: Request, manager: bool) -> Response:
+    """The sign-in page (``manager``: without a counter)."""
+    return _login(request, manager)
+
+
 def _login(request: Request, manager: bool) -> Response:
     return _render(request, "login.html", "title.login", None,
                    {"page": "login", "manager": manager})

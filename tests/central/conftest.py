@@ -1,26 +1,5 @@
-"""A real PostgreSQL server for the session (skipped only when its binaries are missing)."""
+"""The central tests' PostgreSQL fixtures (shared with tests/web: ``tests.central_pg``)."""
 
-from __future__ import annotations
+from tests.central_pg import central_dsn, pg
 
-from collections.abc import Iterator
-
-import pytest
-
-from bench.pgserver import PgServer, find_bin
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[PgServer]:
-    """One PostgreSQL server for every central test; each test makes its own database."""
-    bin_dir = find_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are missing: "
-                    "apt-get install postgresql (make test-deps)")
-    with PgServer(bin_dir) as server:
-        yield server
-
-
-@pytest.fixture
-def central_dsn(pg: PgServer) -> str:
-    """The DSN of a fresh, empty database on the session's server."""
-    return pg.dsn(pg.create_db())
+__all__ = ["central_dsn", "pg"]
