@@ -24,6 +24,12 @@ fi
 # proxy's CA): that bundle is lent to the root for the build and removed afterwards.
 ca=""
 host_ca=${PIP_CERT:-${SSL_CERT_FILE:-}}
+if [ -z "$host_ca" ]; then
+    # No variable names one: the host's pip configuration may (pip.conf "cert"), else the
+    # host's system bundle, which holds any CA the machine's administrator installed.
+    host_ca=$(python3 -m pip config get global.cert 2>/dev/null || true)
+    [ -n "$host_ca" ] || host_ca=/etc/ssl/certs/ca-certificates.crt
+fi
 if [ -n "$host_ca" ] && [ -f "$host_ca" ]; then
     ca=/tmp/callnext-build-ca.crt
     cp "$host_ca" "$ROOT$ca"
