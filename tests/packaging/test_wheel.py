@@ -89,3 +89,28 @@ def test_a_short_headless_demo_day_runs_on_the_shipped_example(
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "日报 Daily report" in done.stdout
     assert (out / "journal.sqlite3").is_file()
+
+
+LIST_DATA = """
+import json, sys
+from importlib.resources import files
+found = []
+for package, folder in json.loads(sys.stdin.read()):
+    root = files(package).joinpath(folder)
+    found += [f"{package}/{folder}/{p.name}" for p in root.iterdir() if p.is_file()]
+print(json.dumps(sorted(found)))
+"""
+
+
+def test_the_console_pages_and_the_voice_pack_ship_in_the_wheel(
+        hall: tuple[Path, Path, dict[str, str]]) -> None:
+    # A page or a clip missing from the wheel fails only on a Pi: compare with the source tree.
+    folders = [("web", "templates"), ("web", "static"), ("hw", "voicepacks/default/zh"),
+               ("hw", "voicepacks/default/en")]
+    expected = sorted(f"{package}/{folder}/{p.name}" for package, folder in folders
+                      for p in (ROOT / package / folder).iterdir()
+                      if p.is_file() and p.suffix in {".html", ".js", ".css", ".json", ".wav"})
+    assert expected, "the source tree's data folders moved: update this test"
+    done = _run(hall, "python", "-c", LIST_DATA, stdin=json.dumps(folders))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
