@@ -10,18 +10,11 @@ instead (``uplink.city_cli``, docs/central.md).
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
+from callnext.arguments import iso_day
+
 __all__ = ["register", "run_report"]
-
-
-def _day(text: str) -> str:
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-25") from None
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -58,11 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "and 满意率 per service, counter, clerk and priority class. See docs/report.md.")
     report.add_argument("--config", help="hall TOML file (required unless --central)")
     report.add_argument("--data", help="the broker's data directory (required unless --central)")
-    report.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
+    report.add_argument("--date", type=iso_day, metavar="YYYY-MM-DD",
                         help="one day's table, YYYY-MM-DD (default: the newest day)")
-    report.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD",
+    report.add_argument("--from", dest="start", type=iso_day, metavar="YYYY-MM-DD",
                         help="first day of a period report (default: the journal's first)")
-    report.add_argument("--to", dest="end", type=_day, metavar="YYYY-MM-DD",
+    report.add_argument("--to", dest="end", type=iso_day, metavar="YYYY-MM-DD",
                         help="last day of a period report (default: the journal's last)")
     report.add_argument("--by", choices=("day", "week", "month"),
                         help="group a period report by day (default), week (Mon–Sun) or month")

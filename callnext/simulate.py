@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from broker.report_figures import nearest_rank
+from callnext.arguments import iso_day
 from callnext.simulate_engine import Breach, DayRun, play_day
 from config import hours
 from config.schema import Hall
@@ -214,14 +215,6 @@ def run_simulate(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
-def _date(text: str) -> str:
-    try:
-        date.fromisoformat(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from err
-    return text
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``callnext simulate`` to the ``callnext`` command."""
     sim = subparsers.add_parser(
@@ -236,7 +229,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                      "minutes,counter,ticket)")
     day.add_argument("--arrivals", type=int, help="a random day with this many visitors")
     sim.add_argument("--seed", type=int, default=7, help="seed of the random draws (default 7)")
-    sim.add_argument("--date", type=_date, help="the simulated date, YYYY-MM-DD (default: the "
+    sim.add_argument("--date", type=iso_day, help="the simulated date, YYYY-MM-DD (default: the "
                      f"first opening day from {REFERENCE_DATE.isoformat()})")
     sim.add_argument("--json", action="store_true", help="print the figures as JSON")
     sim.set_defaults(run=run_simulate)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -21,6 +22,35 @@ CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml
 CALL_NEXT, RECALL, RATE_BEST, STATUS = 17, 27, 16, 5
 
 
+@contextmanager
+def _caller(broker: dict[str, str], node: Any) -> Iterator[tuple[CallerNodeRuntime, MockFactory]]:
+    """Counter 1's caller on mock pins, started against ``broker``, its press loop ticking."""
+    factory = MockFactory()
+    runtime = CallerNodeRuntime(load_hall(CONFIG), node, 1, wire_node="caller-1",
+                                command_endpoint=broker["commands"],
+                                event_endpoint=broker["events"], pin_factory=factory)
+    stop = threading.Event()
+    loop = threading.Thread(target=_tick, args=(runtime, stop), daemon=True)
+    try:
+        runtime.start()
+        loop.start()
+        assert wait_for(lambda: runtime.mirror.connected)
+        yield runtime, factory
+    finally:
+        stop.set()
+        if loop.is_alive():
+            loop.join(5)
+        runtime.close()
+        factory.reset()
+
+
+def _call_next(factory: MockFactory, kiosk: RequestClient, issued: str) -> None:
+    factory.pin(CALL_NEXT).drive_low()
+    factory.pin(CALL_NEXT).drive_high()
+    assert wait_for(lambda: kiosk.request("snapshot", {})["view"]["counters"]["1"]
+                    ["serving"] == issued)
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[dict[str, str]]:
     process, endpoints = start_broker(CONFIG, tmp_path, clock_start="2026-11-25T09:00")
@@ -29,24 +59,11 @@ def broker(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def test_a_press_calls_the_next_ticket_and_the_pad_rates_it(broker: dict[str, str]) -> None:
-    hall = load_hall(CONFIG)
-    node = hall.callers[0].model_copy(update={"gpio": "mock"})
-    factory = MockFactory()
-    runtime = CallerNodeRuntime(hall, node, 1, wire_node="caller-1",
-                                command_endpoint=broker["commands"],
-                                event_endpoint=broker["events"], pin_factory=factory)
-    stop = threading.Event()
-    loop = threading.Thread(target=_tick, args=(runtime, stop), daemon=True)
+    node = load_hall(CONFIG).callers[0].model_copy(update={"gpio": "mock"})
     with RequestClient(broker["commands"], "e2e-kiosk") as kiosk:
         issued = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
-        try:
-            runtime.start()
-            loop.start()
-            assert wait_for(lambda: runtime.mirror.connected)
-            factory.pin(CALL_NEXT).drive_low()
-            factory.pin(CALL_NEXT).drive_high()
-            assert wait_for(lambda: kiosk.request("snapshot", {})["view"]["counters"]["1"]
-                            ["serving"] == issued)
+        with _caller(broker, node) as (runtime, factory):
+            _call_next(factory, kiosk, issued)
             assert wait_for(lambda: runtime.devices.status.is_lit)
             assert wait_for(lambda: runtime.caller.pad_open())
             factory.pin(RATE_BEST).drive_low()
@@ -55,49 +72,26 @@ def test_a_press_calls_the_next_ticket_and_the_pad_rates_it(broker: dict[str, st
             rated = [o for o in runtime.caller.outcomes if o.command.op == "rate"]
             assert [(o.status, o.result) for o in rated] == [
                 ("ok", {"ticket": issued, "score": 5, "negative": False, "case": None})]
-        finally:
-            stop.set()
-            loop.join(5)
-            runtime.close()
-            factory.reset()
 
 
 def test_holding_recall_asks_the_displays_for_a_slow_repeat(broker: dict[str, str]) -> None:
-    hall = load_hall(CONFIG)
     # The example hall's wiring: RECALL held = 慢速重呼, here with the shortest hold time.
-    caller = hall.callers[0]
+    caller = load_hall(CONFIG).callers[0]
     node = caller.model_copy(update={
         "gpio": "mock", "long_press": caller.long_press.model_copy(update={"hold_seconds": 0.3})})
-    factory = MockFactory()
-    runtime = CallerNodeRuntime(hall, node, 1, wire_node="caller-1",
-                                command_endpoint=broker["commands"],
-                                event_endpoint=broker["events"], pin_factory=factory)
     recalled: list[dict[str, object]] = []
-    runtime.mirror.add_listener(lambda kind, payload: recalled.append(payload.data) if (
-        kind == "event" and payload.type == "recalled") else None)
-    stop = threading.Event()
-    loop = threading.Thread(target=_tick, args=(runtime, stop), daemon=True)
     with RequestClient(broker["commands"], "e2e-kiosk") as kiosk:
         issued = kiosk.request("issue_ticket", {"service": "general"})["ticket"]
-        try:
-            runtime.start()
-            loop.start()
-            assert wait_for(lambda: runtime.mirror.connected)
-            factory.pin(CALL_NEXT).drive_low()
-            factory.pin(CALL_NEXT).drive_high()
-            assert wait_for(lambda: kiosk.request("snapshot", {})["view"]["counters"]["1"]
-                            ["serving"] == issued)
+        with _caller(broker, node) as (runtime, factory):
+            runtime.mirror.add_listener(lambda kind, payload: recalled.append(payload.data) if (
+                kind == "event" and payload.type == "recalled") else None)
+            _call_next(factory, kiosk, issued)
             factory.pin(RECALL).drive_low()  # held until the tick loop fires the long press
             assert wait_for(lambda: any(o.command.op == "recall"
                                         for o in runtime.caller.outcomes), 10)
             factory.pin(RECALL).drive_high()
             assert wait_for(lambda: bool(recalled), 10)
             assert recalled[0]["ticket"] == issued and recalled[0]["slow"] is True
-        finally:
-            stop.set()
-            loop.join(5)
-            runtime.close()
-            factory.reset()
 
 
 def _tick(runtime: CallerNodeRuntime, stop: threading.Event) -> None:
