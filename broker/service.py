@@ -15,7 +15,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from broker.batch import Batch, Decided
 from broker.checkpoint import CHECKPOINT_EVERY, snapshot, start_state
@@ -47,6 +47,13 @@ log = logging.getLogger(__name__)
 
 TRACK_BYTES = 18
 """Random bytes of a ticket's phone token: 144 bits, 24 URL-safe characters."""
+
+READERS: dict[str, Callable[[HallState, Mapping[str, Any]], dict[str, Any]]] = {
+    "staff_list": lambda state, _args: staff_list(state),
+    "staff_credential": staff_credential,
+    "track": track,
+}
+"""Read-only ops answered with their own result (every other read-only op: the snapshot)."""
 
 
 @dataclass
@@ -222,11 +229,11 @@ class BrokerService:
         if request.op not in COMMAND_OPS or request.op in BROKER_OPS:
             return Handled(envelope.error_reply(request.id, errors.UNKNOWN_OP,
                                                 f"op {request.op!r} is not handled by this broker"))
+        given = args.model_dump()
         if self.access is not None:
-            refusal = self.access.check_counter(grant, request, args.model_dump())
+            refusal = self.access.check_counter(grant, request, given)
             if refusal is not None:
                 return Handled(envelope.error_reply(request.id, refusal.code, refusal.message))
-        given = args.model_dump()
         if request.op == "issue_ticket":
             # The phone token is drawn here, not in the pure rules: the rules store it on the
             # ticket's journaled event, so a replay rebuilds the same token.
@@ -261,17 +268,14 @@ class BrokerService:
             args = validate_args(request.op, request.args).model_dump()
         except ProtocolError as err:
             return envelope.error_reply(request.id, err.code, err.message)
-        if request.op == "staff_list":
-            return envelope.ok_reply(request.id, staff_list(self.state))
-        readers = {"staff_credential": staff_credential, "track": track}
-        if request.op in readers:
-            try:
-                return envelope.ok_reply(request.id, readers[request.op](self.state, args))
-            except RuleRefusal as refusal:
-                code, message, params = wire_error(refusal)
-                return envelope.error_reply(request.id, code, message, params)
-        return envelope.ok_reply(request.id, self.snapshot())
-
+        reader = READERS.get(request.op)
+        if reader is None:
+            return envelope.ok_reply(request.id, self.snapshot())
+        try:
+            return envelope.ok_reply(request.id, reader(self.state, args))
+        except RuleRefusal as refusal:
+            code, message, params = wire_error(refusal)
+            return envelope.error_reply(request.id, code, message, params)
 
     def _run(self, command: Command, request_id: str | None) -> Handled:
         """Decide ``command`` in the open batch, or alone in a batch of its own."""
