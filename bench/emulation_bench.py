@@ -1,8 +1,9 @@
 """The broker on the Pi's architecture under qemu-user beside the native one (``--only emulation``).
 
 Uses the arm64 root tests/image builds and caches (``~/.cache/callnext/arm64-root-*``, the newest
-holding /opt/callnext/venv): the same callnext version must be installed there (run
-``pytest tests/image`` first). Reports the time from starting the emulated broker to its ready
+holding /opt/callnext/venv) only when the callnext installed there is this source tree, file for
+file by the hashes of its wheel's RECORD (run ``pytest tests/image`` first): a root left by an
+older checkout would run an older broker, which may refuse today's hall file. Reports the time from starting the emulated broker to its ready
 line, and the round trip of ``issue_ticket`` (journalled) and ``snapshot`` natively and under
 emulation, with their ratio: under QEMU absolute numbers say little about a real Pi, the ratio
 says how much the emulation itself costs. Needs root (chroot); without a root the section says
@@ -11,6 +12,8 @@ so and measures nothing.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import tempfile
@@ -29,10 +32,38 @@ IN_ROOT = REPO / "scripts" / "image" / "in-root.sh"
 READY_TIMEOUT_S = 180.0
 
 
+def installed_matches_source(root: Path, source: Path = REPO) -> bool:
+    """Whether every file of the callnext wheel installed in ``root`` equals ``source``'s copy.
+
+    Compares the sha256 of each RECORD line (the wheel's own manifest) with the file of the
+    same relative path in the source tree; a file the tree lacks, or a different hash, is a
+    different build. Scripts and bytecode (no path in the tree, no hash) are skipped.
+    """
+    records = sorted(root.glob("opt/callnext/venv/lib/python3*/site-packages/"
+                               "callnext-*.dist-info/RECORD"))
+    if len(records) != 1:
+        return False
+    compared = 0
+    for line in records[0].read_text(encoding="utf-8").splitlines():
+        path, _, rest = line.partition(",")
+        digest = rest.partition(",")[0]
+        if not digest.startswith("sha256=") or path.startswith("..") or ".dist-info/" in path:
+            continue
+        mine = source / path
+        if not mine.is_file():
+            return False
+        encoded = base64.urlsafe_b64encode(hashlib.sha256(mine.read_bytes()).digest())
+        if encoded.rstrip(b"=").decode("ascii") != digest.removeprefix("sha256="):
+            return False
+        compared += 1
+    return compared > 0
+
+
 def _cached_root() -> Path | None:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callnext"
     roots = [p for p in base.glob("arm64-root-*")
-             if (p / "opt" / "callnext" / "venv" / "bin" / "callnext").exists()]
+             if (p / "opt" / "callnext" / "venv" / "bin" / "callnext").exists()
+             and installed_matches_source(p)]
     return max(roots, key=lambda p: p.stat().st_mtime) if roots else None
 
 
@@ -58,7 +89,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     root = _cached_root()
     if root is None or os.geteuid() != 0:
         return [_row("emulated broker", "not measured", "",
-                     "needs root and the arm64 root of tests/image (pytest tests/image)")]
+                     "needs root and an arm64 root of tests/image holding this source tree's "
+                     "callnext (run pytest tests/image first)")]
     count = 20 if quick else 200
     inside = f"/tmp/bench-{os.getpid()}"
     host = root / inside.lstrip("/")
