@@ -41,7 +41,20 @@ of them loaded the broker's rules, the report and the simulator into every Kivy 
 (about 2.6 MiB of the display, 1.3 MiB of the broker; issue #17)."""
 
 
+def keep_openssl_hashes_out() -> None:
+    """Make ``hashlib`` and ``hmac`` use CPython's built-in hashes in this process.
+
+    For the broker: it hashes a few short digests (``broker.checkpoint``) and speaks no
+    TLS (CURVE is libsodium), yet pydantic imports ``secrets`` -> ``hmac`` ->
+    ``_hashlib``, which maps OpenSSL's libcrypto: 3.4 MiB of the broker's 40 MiB
+    (issue #17). Called before anything imports ``hashlib``; afterwards it changes
+    nothing. ``ssl`` is not affected (it links OpenSSL itself).
+    """
+    sys.modules.setdefault("_hashlib", None)  # type: ignore[arg-type]
+
+
 def _broker(args: argparse.Namespace) -> int:
+    keep_openssl_hashes_out()
     import json
 
     from broker.clock import accelerated_clock, hall_clock

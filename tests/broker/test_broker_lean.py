@@ -1,7 +1,8 @@
-"""The broker's ZAP thread: pyzmq's decisions without asyncio (issue #17, broker <= 40 MiB).
+"""What keeps the broker within 40 MiB (issue #17): no asyncio, no ssl, no OpenSSL hashes.
 
-CURVE admission and refusal through this thread are proven end to end by
-tests/security (test_curve_broker, test_security_logging).
+The ZAP thread (``broker.zap``) decides as pyzmq does, without asyncio; CURVE admission
+and refusal through it are proven end to end by tests/security (test_curve_broker,
+test_security_logging).
 """
 
 from __future__ import annotations
@@ -16,8 +17,20 @@ import pytest
 import zmq
 
 from broker.zap import ZapError, ZapThreadAuthenticator, run_to_completion
+from callnext.demo import start_broker, stop_broker
 
 ROOT = Path(__file__).resolve().parents[2]
+HALL = ROOT / "config" / "hall.example.toml"
+
+
+def test_the_broker_process_maps_no_openssl(tmp_path: Path) -> None:
+    process, _ = start_broker(str(HALL), tmp_path)
+    try:
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+    finally:
+        stop_broker(process)
+    assert "libpython" in maps or "python" in maps  # the right process's map was read
+    assert "libcrypto" not in maps and "libssl" not in maps
 
 
 def test_the_broker_loads_no_asyncio_nor_ssl() -> None:
