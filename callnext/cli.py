@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from config.plugins import skip_plugin_discovery
 from foundation.errors import CallnextError
 from runtime.security import add_security_args
 
@@ -246,6 +247,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``callnext`` command; returns the process exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    skip_plugin_discovery()  # before any subcommand builds a pydantic model
     args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
