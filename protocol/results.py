@@ -19,9 +19,13 @@ TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "exp
 
 
 class OpResult(BaseModel):
-    """Base of every op's result: frozen, unknown keys ignored."""
+    """Base of every op's result: frozen, unknown keys ignored.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Built on first use (as ``protocol.args.OpArgs``): the broker never parses results, a
+    node only those of the ops it sends (#17).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class TicketIssued(OpResult):
