@@ -49,7 +49,8 @@ def keep_openssl_hashes_out() -> None:
     TLS (CURVE is libsodium), yet pydantic imports ``secrets`` -> ``hmac`` ->
     ``_hashlib``, which maps OpenSSL's libcrypto: 3.4 MiB of the broker's 40 MiB
     (issue #17). Called before anything imports ``hashlib``; afterwards it changes
-    nothing. ``ssl`` is not affected (it links OpenSSL itself).
+    nothing. ``ssl`` is not affected (it links OpenSSL itself). ``hashlib.scrypt`` is
+    then missing: the broker never sees a PIN (``foundation.pins`` runs in the web node).
     """
     sys.modules.setdefault("_hashlib", None)  # type: ignore[arg-type]
 
