@@ -48,3 +48,12 @@ def test_the_display_imports_nothing_it_does_not_use() -> None:
     assert "display.app" in loaded and "pydantic" in loaded
     assert sorted(NOT_FOR_THE_DISPLAY & loaded) == []
     assert found["packs"] >= 1 and found["clips"] == 0  # voice clips are read when a call is spoken
+
+
+def test_the_board_draws_in_few_font_faces(tmp_path: Path) -> None:
+    from test_display_kivy import render
+
+    shown = render(tmp_path / "board.png", "1920x1080")
+    # Each (size, bold) opens its own face of the CJK font, ≈ 0.3 MiB: 17 before #17.
+    assert len(shown["faces"]) <= 13, shown["faces"]
+    assert shown["texts"]["title_zh"]  # the board was drawn
