@@ -47,7 +47,8 @@ def console_hall(config: str, folder: Path, endpoints: Mapping[str, str], web_po
     ports = {name: urlsplit(endpoints[name]).port for name in ("commands", "events")}
     loopback_tables(data, command_port=int(ports["commands"] or 0),
                     event_port=int(ports["events"] or 0), web_port=web_port)
-    path = folder / "hall.toml"
+    # Not ``hall.toml``: ``--out`` may be the folder of the very hall file the demo plays.
+    path = folder / "console-hall.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     load_hall(path)  # the console would refuse a broken file: refuse it here, clearly
     return path
@@ -73,7 +74,8 @@ class HeadlessConsole:
 
     Args:
         config: the demo's hall file.
-        folder: the demo folder (the console's ``hall.toml`` and ``logs/web.log`` go there).
+        folder: the demo folder (the console's ``console-hall.toml`` and ``logs/web.log``
+            go there).
         keys: the demo's CURVE keys (with one for ``web``).
         endpoints: the running broker's ``commands`` and ``events`` endpoints.
         say: prints a line or lines of the demo's (called from the console's thread).

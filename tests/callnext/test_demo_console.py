@@ -1,5 +1,6 @@
 """``callnext demo --headless`` runs the staff console beside the day: its printed address
-answers while the day plays, the printed demo manager signs in, and it stops with the demo."""
+answers while the day plays, the printed demo manager signs in, the printed status line
+reaches the demo's broker, and the console stops with the demo."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.e2e
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "hall.example.toml")
 URL = re.compile(r"staff console / 工作人员控制台 (http://127\.0\.0\.1:\d+/)")
 MANAGER = re.compile(r"manager / 大厅经理 (\d+) / PIN (\d+)")
+STATUS = re.compile(r"status: callnext (status --config \S+ --keys \S+)")
 
 
 def _lines(stream: object, found: queue.Queue[str]) -> None:
@@ -69,6 +71,11 @@ def test_the_headless_demo_serves_the_console_and_stops_it(tmp_path: Path) -> No
             assert answer.status == 200
             assert "text/html" in answer.headers["Content-Type"]
         assert _login(url, manager.group(1), manager.group(2)) == 200
+        # The printed status line reaches the demo's broker (its hall copy has the ports).
+        status = subprocess.run([sys.executable, "-m", "callnext",
+                                 *_until(found, STATUS, 5).group(1).split()],
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert status.returncode == 0 and "工号 Staff" in status.stdout, status.stderr
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=60) == 130
     finally:
