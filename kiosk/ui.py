@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -34,6 +35,10 @@ BUTTONS = {"service": (0.05, 0.42, 0.78, 1), "priority": (0.80, 0.38, 0.0, 1),
 DISABLED = (0.18, 0.2, 0.24, 1)
 # Font heights as fractions of the window height (800 px: huge 150, title 40, large 36...).
 SIZES = {"huge": 0.19, "title": 0.05, "large": 0.045, "normal": 0.032, "small": 0.026}
+BUSY_DELAY_S = 0.12
+"""How long the "please wait" screen waits to be drawn. The broker usually answers first: the
+number is then the very next screen, and no frame is spent on a screen nobody reads (with a
+software renderer a frame holds the CPU for tens of ms, and the number's frame waited on it)."""
 
 
 def _paint(widget: Any, rgba: tuple[float, ...]) -> None:
@@ -48,17 +53,25 @@ class KioskView(BoxLayout):
 
     Args:
         on_action: called with the action id of a touched button.
+        busy_delay_s: how long a "busy" screen waits before it is drawn; a screen shown
+            meanwhile replaces it (0: at once).
     """
 
-    def __init__(self, on_action: Callable[[str], None], **kwargs: Any) -> None:
+    def __init__(self, on_action: Callable[[str], None], busy_delay_s: float = BUSY_DELAY_S,
+                 **kwargs: Any) -> None:
         super().__init__(orientation="vertical", **kwargs)
         self.on_action_cb = on_action
+        self.busy_delay_s = busy_delay_s
         self.screen: Screen | None = None
         self.buttons: dict[str, Button] = {}
         self.clock_label: Label | None = None
         self.builds = 0
         """How many times the widgets were rebuilt (tests: a clock tick rebuilds nothing)."""
-        _paint(self, BACKGROUND)
+        self._deferred: Any = None
+        self._window_clearcolor: Any = None
+        # The background is the window's clear colour, not a rectangle: a full-screen
+        # rectangle is a million textured pixels for a software renderer in every frame.
+        self.bind(parent=self._on_parent)
         # Built trees by screen shape: the next visitor's "issued" screen reuses the last one
         # with new words (building a screen's labels is most of a touch's cost).
         self._trees: dict[tuple[Any, ...], _Tree] = {}
@@ -69,9 +82,33 @@ class KioskView(BoxLayout):
         """Font height in pixels for a size name."""
         return max(12, int(self.height * SIZES[size]))
 
+    def _on_parent(self, _widget: Any, parent: Any) -> None:
+        """Paint the window's background while the view is in it (and restore it after)."""
+        window = parent.get_root_window() if parent is not None else None
+        if window is not None:
+            self._window_clearcolor = (window, tuple(window.clearcolor))
+            window.clearcolor = BACKGROUND
+        elif self._window_clearcolor is not None:
+            old_window, colour = self._window_clearcolor
+            old_window.clearcolor = colour
+            self._window_clearcolor = None
+
     def show(self, screen: Screen) -> None:
+        """Draw ``screen`` (a "busy" one after ``busy_delay_s``, unless another screen comes
+        first): see ``_show``."""
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
+        if screen.name == "busy" and self.busy_delay_s > 0 and self.screen is not None:
+            self._deferred = Clock.schedule_once(lambda dt: self._show(screen),
+                                                 self.busy_delay_s)
+            return
+        self._show(screen)
+
+    def _show(self, screen: Screen) -> None:
         """Draw ``screen``: nothing if it is on screen already, only the clock's text if only
         the time changed, else the widgets anew (the controller reports every second)."""
+        self._deferred = None
         shown = self.screen
         if screen == shown:
             return
