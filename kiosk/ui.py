@@ -146,12 +146,15 @@ class KioskView(BoxLayout):
         for label, item in zip(tree.labels, (screen.header, *screen.body)):
             markup = self._text_markup(item)
             if label.text != markup:
+                if getattr(label, "kiosk_fits", False):
+                    label.text_size = (None, None)  # the new words may fit unwrapped
                 label.text = markup
             label.kiosk_text = item
         for action in (*screen.actions, *screen.footer):
             button = tree.buttons[action.id]
             markup = self._button_markup(action, button.kiosk_footer)
             if button.text != markup:
+                button.text_size = (None, None)  # the new words may fit unwrapped
                 button.text = markup
             button.kiosk_action = action
         self.buttons, self.clock_label, self._labels = dict(tree.buttons), tree.clock, tree.labels
@@ -246,6 +249,8 @@ class KioskView(BoxLayout):
             label.size_hint_y = None
             label.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
                        texture_size=lambda w, v: setattr(w, "height", v[1]))
+        elif halign == "center":
+            _fit_to_text(label)
         else:
             # Wrapped to the width only: a texture of the text's height, centred by the label
             # (a box-sized texture made every number cost ~20 ms of rendering empty pixels).
@@ -283,12 +288,32 @@ class KioskView(BoxLayout):
                         background_normal="", background_down="",
                         background_color=BUTTONS[action.style] if action.enabled else DISABLED,
                         disabled=not action.enabled, disabled_color=(0.6, 0.6, 0.6, 1))
-        button.bind(width=lambda w, v: setattr(w, "text_size", (v - 16, None)))
+        _fit_to_text(button, margin=16)
         button.kiosk_action = action  # type: ignore[attr-defined]
         button.kiosk_footer = footer  # type: ignore[attr-defined]
         button.bind(on_release=lambda *_: self.on_action_cb(action.id))
         self.buttons[action.id] = button
         return button
+
+
+def _fit_to_text(label: Label, margin: float = 0) -> None:
+    """A centred label (or button) whose texture is its text's own size, wrapped to the
+    label's width less ``margin`` only when the text is wider. A software renderer blends
+    every pixel of every texture in every frame: full-width textures made each frame of the
+    issued screen twice as costly."""
+    def fit(*_: Any) -> None:
+        if label.text_size[0] is None and label.texture_size[0] > label.width - margin:
+            label.text_size = (label.width - margin, None)
+
+    def resized(*_: Any) -> None:
+        # Measured again at its natural width now, then fitted: a texture measured later
+        # may come out the size it had, and then no texture_size event would fit it.
+        label.text_size = (None, None)
+        label.texture_update()
+        fit()
+
+    label.kiosk_fits = True  # type: ignore[attr-defined]
+    label.bind(texture_size=fit, width=resized)
 
 
 MAX_TREES = 8

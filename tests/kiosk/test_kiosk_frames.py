@@ -81,6 +81,33 @@ class KioskFramesTest(GraphicUnitTest):
         window.remove_widget(view)
         assert tuple(window.clearcolor) != pytest.approx(BACKGROUND)  # restored
 
+    def test_textures_are_the_size_of_their_words_and_long_words_wrap(self) -> None:
+        from kiosk.presenter import KioskPresenter
+
+        view, hall, node = self.view()
+        presenter = KioskPresenter(hall, node)
+        long_zh = "预约未到签到时间，" * 12
+        long_en = "Too early to check in; please check in after 09:30. " * 6
+        for zh, en in ((long_zh, long_en), ("请稍后", "Later"), (long_zh, long_en)):
+            view.show(presenter.notice("zh", zh, en))  # one tree, reused with new words
+            self.advance_frames(3)
+            label = next(w for w in view.walk() if getattr(w, "kiosk_text", None) is not None
+                         and w.kiosk_text.primary == zh)
+            width, height = label.texture_size
+            assert 0 < width <= label.width
+            if zh == long_zh:  # wrapped to the label's width, on several lines
+                assert width > label.width * 0.8 and height > label.font_size * 4
+            else:  # a texture of the words, not of the whole width
+                assert width < label.width * 0.3
+        # The next visitor's number: a texture of its own width, not of the screen's.
+        view.show(sample_screen(hall, node, "issued"))
+        self.advance_frames(3)
+        number = next(w for w in view.walk() if getattr(getattr(w, "kiosk_text", None),
+                                                        "size", None) == "huge")
+        assert 0 < number.texture_size[0] < number.width / 2
+        for button in view.buttons.values():
+            assert 0 < button.texture_size[0] <= button.width - 16
+
 
 def test_the_kiosk_clock_wakes_for_work_from_other_threads(tmp_path: Path) -> None:
     """The broker's answer is scheduled from the request thread: Kivy's default clock would
