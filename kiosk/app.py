@@ -106,17 +106,22 @@ def run_kiosk(hall: Hall, node: KioskNode, security: NodeSecurity, *,
 
 def configure_kiosk_window(size: tuple[int, int], *, fullscreen: bool = False,
                            headless: bool = False) -> tuple[int, int]:
-    """``configure_window`` for the kiosk, with a clock that wakes when work arrives.
+    """``configure_window`` for the kiosk: a clock that wakes when work arrives, and no
+    multisampling.
 
     Kivy's default clock sleeps out the rest of each 1/60 s frame even when the broker's
     answer (scheduled from the request thread) is waiting: up to 16 ms on every touch before
-    the number is even set. The ``interrupt`` clock is woken by that scheduling. Call before
-    anything imports ``kivy.clock`` (``register_fonts`` does).
+    the number is even set. The ``interrupt`` clock is woken by that scheduling.
+    Kivy's default 2x multisampling smooths nothing on the kiosk (axis-aligned rectangles and
+    text already smoothed in its textures) and its buffers cost ~35 MiB at 1280x800 with a
+    software renderer (GPU memory on a Pi). Call before anything imports ``kivy.clock``
+    (``register_fonts`` does) and before the window opens.
     """
     configure_window(size, fullscreen=fullscreen, headless=headless)
     from kivy.config import Config
 
     Config.set("kivy", "kivy_clock", "interrupt")
+    Config.set("graphics", "multisamples", "0")
     return size
 
 
