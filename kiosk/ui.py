@@ -68,6 +68,7 @@ class KioskView(BoxLayout):
         self.builds = 0
         """How many times the widgets were rebuilt (tests: a clock tick rebuilds nothing)."""
         self._deferred: Any = None
+        self._pending: Screen | None = None
         self._window_clearcolor: Any = None
         # The background is the window's clear colour, not a rectangle: a full-screen
         # rectangle is a million textured pixels for a software renderer in every frame.
@@ -94,21 +95,29 @@ class KioskView(BoxLayout):
             self._window_clearcolor = None
 
     def show(self, screen: Screen) -> None:
-        """Draw ``screen`` (a "busy" one after ``busy_delay_s``, unless another screen comes
-        first): see ``_show``."""
+        """Draw ``screen`` (a "busy" one ``busy_delay_s`` after the first, unless another
+        screen comes first): see ``_show``."""
+        if screen.name == "busy" and self.busy_delay_s > 0 and self.screen is not None \
+                and self.screen.name != "busy":
+            # Reported again meanwhile (a mirror update, the clock's tick): the first
+            # report's timer stands, or a busy hall would never see "please wait".
+            self._pending = screen
+            if self._deferred is None:
+                self._deferred = Clock.schedule_once(self._show_pending, self.busy_delay_s)
+            return
         if self._deferred is not None:
             self._deferred.cancel()
-            self._deferred = None
-        if screen.name == "busy" and self.busy_delay_s > 0 and self.screen is not None:
-            self._deferred = Clock.schedule_once(lambda dt: self._show(screen),
-                                                 self.busy_delay_s)
-            return
+            self._deferred = self._pending = None
         self._show(screen)
+
+    def _show_pending(self, _dt: float) -> None:
+        screen, self._deferred, self._pending = self._pending, None, None
+        if screen is not None:
+            self._show(screen)
 
     def _show(self, screen: Screen) -> None:
         """Draw ``screen``: nothing if it is on screen already, only the clock's text if only
         the time changed, else the widgets anew (the controller reports every second)."""
-        self._deferred = None
         shown = self.screen
         if screen == shown:
             return

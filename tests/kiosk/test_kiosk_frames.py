@@ -69,6 +69,15 @@ class KioskFramesTest(GraphicUnitTest):
         view.show(sample_screen(hall, node, "issued"))  # the answer, late
         assert view.screen.name == "issued"
 
+    def test_please_wait_is_not_put_off_by_repeated_reports(self) -> None:
+        view, hall, node = self.view()
+        busy = sample_screen(hall, node, "busy")
+        deadline = time.monotonic() + DELAY_S * 6
+        while time.monotonic() < deadline and view.screen.name != "busy":
+            view.show(busy)  # the controller reports on every mirror update and tick
+            self.advance_frames(1)
+        assert view.screen.name == "busy"
+
     def test_the_background_is_the_windows_clear_colour(self) -> None:
         from kivy.graphics import Rectangle
 
