@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.rules.books import AlertBook, can_clear
 from broker.rules.estimates import open_counters
 from broker.rules.model import Event, HallState
 
@@ -24,9 +25,6 @@ ALERT_CODES: dict[str, tuple[str, ...]] = {
 CLOCK_ALERT_KEY = "clock:jump"
 """The key of the alert raised while the wall clock is away from the broker's time."""
 
-EXTERNAL_PREFIXES: tuple[str, ...] = ("node:", "clock:")
-"""Keys of alerts raised and cleared by reports (nodes' health, the broker's clock), not by
-the queue's state: re-evaluation and a new day leave them alone."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +82,23 @@ def alert_events(state: HallState, now: float) -> list[Event]:
         if key not in state.alerts:
             events.append(Event("alert_raised", now, raised_data(
                 alert.kind, alert.service, alert.value, alert.threshold, key=key)))
-    for key, raised in state.alerts.items():
-        # Node and clock alerts are raised and cleared by their own reports; sticky ones
-        # (a negative rating, a time limit) stay until a manager acknowledges them.
-        if key not in current and not key.startswith(EXTERNAL_PREFIXES) and not raised.sticky:
+    for key in clearable(state):
+        if key not in current:
             events.append(Event("alert_cleared", now, {"key": key}))
     return events
+
+
+def clearable(state: HallState) -> list[str]:
+    """The raised alerts a condition clears, in the order they were raised.
+
+    Node and clock alerts are raised and cleared by their own reports; sticky ones (a
+    negative rating, a time limit) stay until a manager acknowledges them. The state's
+    ``AlertBook`` keeps these keys as alerts come and go: thousands of sticky alerts
+    nobody acknowledged are not walked after every command.
+    """
+    if isinstance(state.alerts, AlertBook):
+        return state.alerts.clearable()
+    return [key for key, alert in state.alerts.items() if can_clear(key, alert)]
 
 
 def time_limit_events(state: HallState, now: float) -> list[Event]:

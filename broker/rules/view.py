@@ -26,10 +26,9 @@ def no_shows_at(state: HallState, number: int) -> list[dict[str, Any]]:
     revive grace (``until``). Not filtered by the clock: the view then changes only on the
     events of that counter, and the console greys out a ticket whose ``until`` passed."""
     grace_s = state.hall.policies.no_show_grace_minutes * 60.0
-    pairs = sorted(((t.no_show_at, t.number) for t in state.tickets.values()
-                    if t.status == "no_show" and t.counter == number
-                    and t.no_show_at is not None), reverse=True)
-    return [{"ticket": n, "until": at + grace_s} for at, n in pairs[:NO_SHOWS_SHOWN]]
+    # The book's index, not a scan of the day's tickets: oldest first, so the newest are last.
+    newest = state.tickets.no_shows(number)[-NO_SHOWS_SHOWN:]
+    return [{"ticket": n, "until": at + grace_s} for at, n in reversed(newest)]
 
 
 def counter_entry(state: HallState, number: int) -> dict[str, Any]:
