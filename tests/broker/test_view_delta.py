@@ -13,6 +13,7 @@ from broker.rules import Command, HallState, RuleRefusal, execute, initial_state
 from broker.rules.model import Event
 from broker.rules.view import view_changes
 from broker.rules.view_delta import advance
+from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
 from tests.conftest import at, small_hall
 
@@ -42,6 +43,7 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
         whole = public_view(after)
         view, changes = advance(view, after, event)
         assert view == whole, event.type
+        assert_indexes_match(after)
         for service, line in after.queues.items():
             # The kept oldest waiting ticket is what a scan of the line finds.
             scanned = min((after.tickets[n].queued_at for n in line), default=None)
