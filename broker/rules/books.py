@@ -8,6 +8,11 @@ raised alerts might clear (``alerts.alert_events``) and which open cases fell du
 alerts that can clear, in the order of the book; ``CaseBook`` keeps the open cases by due
 time. Each index is updated on every write, whoever writes (``evolve``, a test), so it
 always equals the scan it replaces (a property test holds it so).
+
+Every command decides on a copy of the state; copying thousands of alerts and cases for
+each would again cost in proportion to them. A copy shares the items and the index with
+its original, and whichever of the two is written first takes a copy of its own then (a
+command that raises or clears nothing copies nothing).
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ the queue's state: re-evaluation and a new day leave them alone."""
 class IndexedBook(MutableMapping[str, V], Generic[V]):
     """A dict whose subclasses keep an index of its items through ``_moved``."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_shared")
 
     def __init__(self, items: Mapping[str, V] | None = None) -> None:
         """A book holding ``items`` (copied), its index built from them."""
         self._items: dict[str, V] = {}
+        self._shared = False
         self._clear_index()
         for key, value in (items or {}).items():
             self[key] = value
@@ -58,13 +64,22 @@ class IndexedBook(MutableMapping[str, V], Generic[V]):
         return key in self._items
 
     def __setitem__(self, key: str, value: V) -> None:
+        self._unshare()
         old = self._items.get(key)
         self._items[key] = value
         self._moved(key, old, value)
 
     def __delitem__(self, key: str) -> None:
+        self._unshare()
         old = self._items.pop(key)
         self._moved(key, old, None)
+
+    def _unshare(self) -> None:
+        """Before a write: take copies of the items and index a copy still shares."""
+        if self._shared:
+            self._items = dict(self._items)
+            self._copy_index(self)
+            self._shared = False
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -86,12 +101,15 @@ class IndexedBook(MutableMapping[str, V], Generic[V]):
     def copy(self) -> IndexedBook[V]:
         """A book that may change without touching this one."""
         twin = type(self).__new__(type(self))
-        twin._items = dict(self._items)
+        twin._items = self._items
         twin._copy_index(self)
+        # Both share the items now: whichever is written first copies them (``_unshare``).
+        self._shared = twin._shared = True
         return twin
 
     def _copy_index(self, other: Any) -> None:
-        """Take a copy of ``other``'s index (the same class)."""
+        """Take ``other``'s index (the same class, possibly this book itself), copying any
+        part that is changed in place."""
 
 
 def can_clear(key: str, alert: Alert) -> bool:
