@@ -112,6 +112,24 @@ def _cases(state: HallState) -> list[dict[str, Any]]:
     return [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)]
 
 
+def alerts_patched(before: list[dict[str, Any]], state: HallState,
+                   key: str) -> list[dict[str, Any]]:
+    """The ``alerts`` list after an event that changed the alert ``key`` only: every other
+    entry is taken from ``before`` (an entry depends on its alert alone). Equal to
+    ``_alerts(state)``; a day's thousands of sticky alerts are not built again."""
+    kept = {entry["key"]: entry for entry in before}
+    return [kept[k] if k != key and k in kept else _alert(a) for k, a in state.alerts.items()]
+
+
+def cases_patched(before: list[dict[str, Any]], state: HallState,
+                  case: str) -> list[dict[str, Any]]:
+    """The ``cases`` list after an event that changed the case ``case`` only; equal to
+    ``_cases(state)`` (``asdict`` of every open case took tens of ms on a busy day)."""
+    kept = {entry["id"]: entry for entry in before}
+    return [kept[c.id] if c.id != case and c.id in kept else asdict(c)
+            for c in sorted(state.cases.values(), key=lambda c: c.id)]
+
+
 VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
     "day": lambda state: state.day,
     "clock": lambda state: state.clock,
