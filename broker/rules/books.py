@@ -37,14 +37,12 @@ class IndexedBook(MutableMapping[str, V], Generic[V]):
 
     def __init__(self, items: Mapping[str, V] | None = None) -> None:
         """A book holding ``items`` (copied), its index built from them."""
-        self._items: dict[str, V] = {}
+        self._items: dict[str, V] = dict(items or {})
         self._shared = False
-        self._clear_index()
-        for key, value in (items or {}).items():
-            self[key] = value
+        self._build_index()
 
-    def _clear_index(self) -> None:
-        """Start an empty index."""
+    def _build_index(self) -> None:
+        """Build the index from the items (once, not item by item: a checkpoint's thousands)."""
 
     def _moved(self, key: str, old: V | None, new: V | None) -> None:
         """The item ``key`` changed from ``old`` to ``new`` (None: absent)."""
@@ -123,8 +121,9 @@ class AlertBook(IndexedBook["Alert"]):
 
     __slots__ = ("_clearable",)
 
-    def _clear_index(self) -> None:
-        self._clearable: dict[str, None] = {}
+    def _build_index(self) -> None:
+        self._clearable: dict[str, None] = {
+            k: None for k, a in self._items.items() if can_clear(k, a)}
 
     def _copy_index(self, other: AlertBook) -> None:
         self._clearable = dict(other._clearable)
@@ -141,7 +140,7 @@ class AlertBook(IndexedBook["Alert"]):
         else:
             # Rare: an alert raised again under its key, now clearable; its place in the
             # book is its first raise, so the index is rebuilt in the book's order.
-            self._clearable = {k: None for k, a in self._items.items() if can_clear(k, a)}
+            self._build_index()
 
     def clearable(self) -> list[str]:
         """The keys of the alerts that can clear, in the book's order."""
@@ -157,8 +156,9 @@ class CaseBook(IndexedBook["Case"]):
 
     __slots__ = ("_due",)
 
-    def _clear_index(self) -> None:
-        self._due: tuple[Due, ...] = ()
+    def _build_index(self) -> None:
+        self._due: tuple[Due, ...] = tuple(sorted(
+            (c.due_at, k) for k, c in self._items.items() if c.state == "open"))
 
     def _copy_index(self, other: CaseBook) -> None:
         self._due = other._due  # a tuple: replaced, never changed, on a write
