@@ -25,7 +25,6 @@ CLOCK_ALERT_KEY = "clock:jump"
 """The key of the alert raised while the wall clock is away from the broker's time."""
 
 
-
 @dataclass(frozen=True)
 class Wanted:
     """An alert condition that holds right now."""

@@ -18,7 +18,7 @@ command that raises or clears nothing copies nothing).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, MutableMapping, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, MutableMapping, Self, TypeVar
 
 if TYPE_CHECKING:  # the model imports this module: only the types are needed here
     from broker.rules.model import Alert, Case
@@ -96,7 +96,7 @@ class IndexedBook(MutableMapping[str, V], Generic[V]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._items!r})"
 
-    def copy(self) -> IndexedBook[V]:
+    def copy(self) -> Self:
         """A book that may change without touching this one."""
         twin = type(self).__new__(type(self))
         twin._items = self._items
