@@ -26,7 +26,7 @@ from broker.security import Access
 from broker.rules.feedback import unlisted_nodes
 from broker.rules.staff import staff_credential
 from broker.rules.staff_state import public_data, staff_list
-from broker.track_reader import track_status
+from broker.rules.visitor import track
 from broker.rules import (
     BROKER_OPS,
     COMMAND_OPS,
@@ -51,7 +51,7 @@ TRACK_BYTES = 18
 READERS: dict[str, Callable[[HallState, Mapping[str, Any]], dict[str, Any]]] = {
     "staff_list": lambda state, _args: staff_list(state),
     "staff_credential": staff_credential,
-    "track": track_status,
+    "track": track,
 }
 """Read-only ops answered with their own result (every other read-only op: the snapshot)."""
 
