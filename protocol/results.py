@@ -257,7 +257,11 @@ class NoticeSet(OpResult):
 
 
 class TrackFound(OpResult):
-    """``track``: the ticket a phone token belongs to and the hall day it was issued on."""
+    """``track``: the ticket a phone token belongs to, the hall day it was issued on, the
+    ticket's status and whether it was rated (a restarted web node did not hear how a visit
+    ended; an older broker sends neither: None and False)."""
 
     ticket: str
     day: str | None
+    status: str | None = None
+    rated: bool = False
