@@ -161,6 +161,8 @@ class HallResults(TypedDict):
     """CPU the broker process used during the load, in % of one CPU."""
     displays_cpu_pct: float
     """CPU the display processes used together during the load, in % of one CPU."""
+    driver_cpu_pct: float
+    """CPU the load generator (this process: kiosk and caller threads) used during the load."""
     cpus: int
     load_avg_1m: float
     """The machine's 1-minute load average before the run: other work skews the figures."""
@@ -623,6 +625,7 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                         f"{params.counters} callers, {_peak_text(params)}")
                     watched = [pid, *displays.pids]
                     cpu_before = [_cpu_ticks(p) for p in watched]
+                    driver_before = time.process_time()
                     began = time.monotonic()
                     load.start(began, began + params.seconds)
                     load.join(params.seconds + REQUEST_TIMEOUT_MS / 1000.0 * 3 + 5.0)
@@ -630,6 +633,7 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                     ticks_per_s = os.sysconf("SC_CLK_TCK") * elapsed
                     cpu_pct = [(_cpu_ticks(p) - before) / ticks_per_s * 100.0
                                for p, before in zip(watched, cpu_before, strict=True)]
+                    cpu_pct.append((time.process_time() - driver_before) / elapsed * 100.0)
                     memory = read_memory(pid)
                     final_seq = _snapshot_seq(ep["commands"])
                     caught_up = _wait_caught_up(displays.progress, final_seq, params.drain_s)
@@ -650,7 +654,7 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
              cpu_pct: list[float], load_avg: float) -> HallResults:
     """Latencies and counts from what the callers and the mirrors recorded.
 
-    ``cpu_pct`` is the broker's share first, then each display process's.
+    ``cpu_pct`` is the broker's share first, then each display process's, then the driver's.
     """
     sent_by_ticket = {c["ticket"]: c["sent_ns"] for c in load.calls if c["ticket"] is not None}
     display_s: list[float] = []
@@ -702,7 +706,8 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         broker_rss_kib=memory["rss_kib"],
         broker_peak_rss_kib=memory["peak_rss_kib"],
         broker_cpu_pct=round(cpu_pct[0], 1),
-        displays_cpu_pct=round(sum(cpu_pct[1:]), 1),
+        displays_cpu_pct=round(sum(cpu_pct[1:-1]), 1),
+        driver_cpu_pct=round(cpu_pct[-1], 1),
         cpus=os.cpu_count() or 0,
         load_avg_1m=round(load_avg, 2),
     )
@@ -778,6 +783,10 @@ def rows(results: HallResults) -> list[dict[str, Any]]:
          "unit": "% of 1 CPU",
          "how": f"user+system time of the {p['workers']} mirror processes together during the "
                 f"load ({results['mirrors']} mirrors)"},
+        {"figure": "hall: load generator CPU", "value": results["driver_cpu_pct"],
+         "unit": "% of 1 CPU",
+         "how": f"user+system time of the driver process ({p['kiosks']} kiosk and "
+                f"{p['caller_threads']} caller threads) during the load"},
     ]
 
 
