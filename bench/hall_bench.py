@@ -66,6 +66,8 @@ Progress: TypeAlias = "ctypes.Array[ctypes.c_longlong]"
 """Shared array of the last seq each mirror applied (written by the workers, read by the driver)."""
 GOAL_CALL_ACK_P99_MS = 20.0
 """Issue #17: the scaled hall's call_next sent -> ack, p99."""
+STEP_WAIT_S = 0.2
+"""How long each display's ``step`` waits for a message: ``StateMirror``'s own ``poll_s``."""
 REQUEST_TIMEOUT_MS = 5000
 """Generous: under CPU contention a reply may be slow, and a retry would blur the figure."""
 
@@ -266,7 +268,9 @@ def _step_loop(mirror: StateMirror, recorder: _Recorder, stop: threading.Event,
     """What a display's mirror thread does: ``step`` until told to stop (or the deadline)."""
     while not stop.is_set() and time.monotonic() < deadline:
         try:
-            mirror.step(0.1)
+            # A display's own wait (StateMirror's poll_s); each empty wake-up of 50 mirror
+            # threads costs the shared CPUs, so the harness wakes no more often than one.
+            mirror.step(STEP_WAIT_S)
         except Exception:  # noqa: BLE001 - counted; a display keeps trying
             recorder.step_errors += 1
             stop.wait(0.1)
