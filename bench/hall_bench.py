@@ -165,6 +165,9 @@ class HallResults(TypedDict):
     """CPU the display processes used together during the load, in % of one CPU."""
     driver_cpu_pct: float
     """CPU the load generator (this process: kiosk and caller threads) used during the load."""
+    mirror_cpu_us_per_event: float
+    """The display processes' CPU during the load over the events their mirrors applied:
+    what one mirror costs per event, wake-ups included."""
     cpus: int
     load_avg_1m: float
     """The machine's 1-minute load average before the run: other work skews the figures."""
@@ -648,17 +651,18 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                 load.close()
     results = _figures(params, load, records, start_seq=start_seq, final_seq=final_seq,
                        caught_up=caught_up, seconds=time.perf_counter() - began_all,
-                       memory=memory, cpu_pct=cpu_pct, load_avg=load_avg)
+                       memory=memory, cpu_pct=cpu_pct, load_s=elapsed, load_avg=load_avg)
     say(f"scaled hall done in {results['seconds']} s ({prefilled} tickets prefilled)")
     return results
 
 
 def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, start_seq: int,
              final_seq: int, caught_up: int, seconds: float, memory: Memory,
-             cpu_pct: list[float], load_avg: float) -> HallResults:
+             cpu_pct: list[float], load_s: float, load_avg: float) -> HallResults:
     """Latencies and counts from what the callers and the mirrors recorded.
 
-    ``cpu_pct`` is the broker's share first, then each display process's, then the driver's.
+    ``cpu_pct`` is the broker's share first, then each display process's, then the driver's,
+    over the ``load_s`` seconds of the load.
     """
     sent_by_ticket = {c["ticket"]: c["sent_ns"] for c in load.calls if c["ticket"] is not None}
     display_s: list[float] = []
@@ -680,6 +684,7 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         if lost_here or record["events"] < expected_here:
             missing_mirrors += 1
     calls = load.calls
+    events_seen = sum(r["events"] for r in records)
     if not calls or not display_s or not load.issues:
         # An empty sample has no percentiles; a run this short measured nothing.
         raise RuntimeError(f"nothing to measure: {len(calls)} calls, {len(load.issues)} "
@@ -697,7 +702,7 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         tickets_issued=len(load.issues),
         request_errors=load.errors,
         events_published=final_seq - start_seq,
-        events_seen=sum(r["events"] for r in records),
+        events_seen=events_seen,
         events_expected=events_expected,
         sightings_expected=len(sent_by_ticket) * len(records),
         sightings_missed=missed,
@@ -712,6 +717,8 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         broker_cpu_pct=round(cpu_pct[0], 1),
         displays_cpu_pct=round(sum(cpu_pct[1:-1]), 1),
         driver_cpu_pct=round(cpu_pct[-1], 1),
+        mirror_cpu_us_per_event=round(sum(cpu_pct[1:-1]) / 100.0 * load_s * 1e6
+                                      / max(events_seen, 1), 1),
         cpus=os.cpu_count() or 0,
         load_avg_1m=round(load_avg, 2),
     )
@@ -791,6 +798,10 @@ def rows(results: HallResults) -> list[dict[str, Any]]:
          "unit": "% of 1 CPU",
          "how": f"user+system time of the driver process ({p['kiosks']} kiosk and "
                 f"{p['caller_threads']} caller threads) during the load"},
+        {"figure": "hall: display CPU per event per mirror",
+         "value": results["mirror_cpu_us_per_event"], "unit": "us",
+         "how": "the display processes' CPU during the load over the events their mirrors "
+                "applied: decode, apply, listeners, and the wake-ups of a thread per mirror"},
     ]
 
 
