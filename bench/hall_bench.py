@@ -66,6 +66,8 @@ Progress: TypeAlias = "ctypes.Array[ctypes.c_longlong]"
 """Shared array of the last seq each mirror applied (written by the workers, read by the driver)."""
 GOAL_CALL_ACK_P99_MS = 20.0
 """Issue #17: the scaled hall's call_next sent -> ack, p99."""
+STEP_WAIT_S = 0.2
+"""How long each display's ``step`` waits for a message: ``StateMirror``'s own ``poll_s``."""
 REQUEST_TIMEOUT_MS = 5000
 """Generous: under CPU contention a reply may be slow, and a retry would blur the figure."""
 
@@ -161,6 +163,11 @@ class HallResults(TypedDict):
     """CPU the broker process used during the load, in % of one CPU."""
     displays_cpu_pct: float
     """CPU the display processes used together during the load, in % of one CPU."""
+    driver_cpu_pct: float
+    """CPU the load generator (this process: kiosk and caller threads) used during the load."""
+    mirror_cpu_us_per_event: float
+    """The display processes' CPU during the load over the events their mirrors applied:
+    what one mirror costs per event, wake-ups included."""
     cpus: int
     load_avg_1m: float
     """The machine's 1-minute load average before the run: other work skews the figures."""
@@ -264,7 +271,9 @@ def _step_loop(mirror: StateMirror, recorder: _Recorder, stop: threading.Event,
     """What a display's mirror thread does: ``step`` until told to stop (or the deadline)."""
     while not stop.is_set() and time.monotonic() < deadline:
         try:
-            mirror.step(0.1)
+            # A display's own wait (StateMirror's poll_s); each empty wake-up of 50 mirror
+            # threads costs the shared CPUs, so the harness wakes no more often than one.
+            mirror.step(STEP_WAIT_S)
         except Exception:  # noqa: BLE001 - counted; a display keeps trying
             recorder.step_errors += 1
             stop.wait(0.1)
@@ -623,6 +632,7 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                         f"{params.counters} callers, {_peak_text(params)}")
                     watched = [pid, *displays.pids]
                     cpu_before = [_cpu_ticks(p) for p in watched]
+                    driver_before = time.process_time()
                     began = time.monotonic()
                     load.start(began, began + params.seconds)
                     load.join(params.seconds + REQUEST_TIMEOUT_MS / 1000.0 * 3 + 5.0)
@@ -630,6 +640,7 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                     ticks_per_s = os.sysconf("SC_CLK_TCK") * elapsed
                     cpu_pct = [(_cpu_ticks(p) - before) / ticks_per_s * 100.0
                                for p, before in zip(watched, cpu_before, strict=True)]
+                    cpu_pct.append((time.process_time() - driver_before) / elapsed * 100.0)
                     memory = read_memory(pid)
                     final_seq = _snapshot_seq(ep["commands"])
                     caught_up = _wait_caught_up(displays.progress, final_seq, params.drain_s)
@@ -640,17 +651,18 @@ def measure(params: HallParams = FULL, *, work_dir: Path | None = None,
                 load.close()
     results = _figures(params, load, records, start_seq=start_seq, final_seq=final_seq,
                        caught_up=caught_up, seconds=time.perf_counter() - began_all,
-                       memory=memory, cpu_pct=cpu_pct, load_avg=load_avg)
+                       memory=memory, cpu_pct=cpu_pct, load_s=elapsed, load_avg=load_avg)
     say(f"scaled hall done in {results['seconds']} s ({prefilled} tickets prefilled)")
     return results
 
 
 def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, start_seq: int,
              final_seq: int, caught_up: int, seconds: float, memory: Memory,
-             cpu_pct: list[float], load_avg: float) -> HallResults:
+             cpu_pct: list[float], load_s: float, load_avg: float) -> HallResults:
     """Latencies and counts from what the callers and the mirrors recorded.
 
-    ``cpu_pct`` is the broker's share first, then each display process's.
+    ``cpu_pct`` is the broker's share first, then each display process's, then the driver's,
+    over the ``load_s`` seconds of the load.
     """
     sent_by_ticket = {c["ticket"]: c["sent_ns"] for c in load.calls if c["ticket"] is not None}
     display_s: list[float] = []
@@ -672,6 +684,7 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         if lost_here or record["events"] < expected_here:
             missing_mirrors += 1
     calls = load.calls
+    events_seen = sum(r["events"] for r in records)
     if not calls or not display_s or not load.issues:
         # An empty sample has no percentiles; a run this short measured nothing.
         raise RuntimeError(f"nothing to measure: {len(calls)} calls, {len(load.issues)} "
@@ -689,7 +702,7 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         tickets_issued=len(load.issues),
         request_errors=load.errors,
         events_published=final_seq - start_seq,
-        events_seen=sum(r["events"] for r in records),
+        events_seen=events_seen,
         events_expected=events_expected,
         sightings_expected=len(sent_by_ticket) * len(records),
         sightings_missed=missed,
@@ -702,7 +715,10 @@ def _figures(params: HallParams, load: _Load, records: list[MirrorRecord], *, st
         broker_rss_kib=memory["rss_kib"],
         broker_peak_rss_kib=memory["peak_rss_kib"],
         broker_cpu_pct=round(cpu_pct[0], 1),
-        displays_cpu_pct=round(sum(cpu_pct[1:]), 1),
+        displays_cpu_pct=round(sum(cpu_pct[1:-1]), 1),
+        driver_cpu_pct=round(cpu_pct[-1], 1),
+        mirror_cpu_us_per_event=round(sum(cpu_pct[1:-1]) / 100.0 * load_s * 1e6
+                                      / max(events_seen, 1), 1),
         cpus=os.cpu_count() or 0,
         load_avg_1m=round(load_avg, 2),
     )
@@ -778,6 +794,14 @@ def rows(results: HallResults) -> list[dict[str, Any]]:
          "unit": "% of 1 CPU",
          "how": f"user+system time of the {p['workers']} mirror processes together during the "
                 f"load ({results['mirrors']} mirrors)"},
+        {"figure": "hall: load generator CPU", "value": results["driver_cpu_pct"],
+         "unit": "% of 1 CPU",
+         "how": f"user+system time of the driver process ({p['kiosks']} kiosk and "
+                f"{p['caller_threads']} caller threads) during the load"},
+        {"figure": "hall: display CPU per event per mirror",
+         "value": results["mirror_cpu_us_per_event"], "unit": "us",
+         "how": "the display processes' CPU during the load over the events their mirrors "
+                "applied: decode, apply, listeners, and the wake-ups of a thread per mirror"},
     ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from protocol import errors
@@ -30,6 +31,12 @@ def dumps(obj: Any, what: str) -> bytes:
         # UnicodeEncodeError (lone surrogates) is a ValueError too.
         raise ProtocolError(errors.BAD_ARGS,
                             f"{what} cannot be encoded as JSON: {err}") from err
+
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape (strict UTF-8 decoding
+# refuses encoded ones), so text without such an escape needs no walk of the decoded
+# value; a literal backslash before "u" merely takes the slow path.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -56,7 +63,7 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     except RecursionError as err:
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} nests too deeply; expected a flat JSON object") from err
-    if has_lone_surrogate(obj):
+    if _SURROGATE_ESCAPE.search(text) is not None and has_lone_surrogate(obj):
         # "\ud800" is valid JSON but not text: it cannot be encoded back to UTF-8.
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} holds a lone UTF-16 surrogate escape; send real characters")

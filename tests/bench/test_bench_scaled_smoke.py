@@ -87,6 +87,8 @@ def test_hall_counts_add_up(hall: hall_bench.HallResults) -> None:
     assert_ordered(hall["display"], hall["sightings_expected"] - hall["sightings_missed"])
     assert 0 < hall["broker_rss_kib"] <= hall["broker_peak_rss_kib"]
     assert hall["broker_cpu_pct"] >= 0 and hall["displays_cpu_pct"] >= 0
+    assert hall["driver_cpu_pct"] > 0  # the driver did the load's requests
+    assert hall["mirror_cpu_us_per_event"] >= 0  # /proc ticks: a tiny run may round to 0
     assert hall["load_avg_1m"] >= 0 and hall["cpus"] >= 1
 
 
