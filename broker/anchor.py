@@ -9,13 +9,22 @@ number per service on the latest day, and the latest request ids per node (so a
 retry of a request the journal has forgotten is refused, not run again).
 
 The file has two fixed-size slots, each a checksummed JSON record with a
-counter. In the loop turn of every durable append, right after the replies are
-sent, the broker overwrites the older slot in place and ``fdatasync``s it (one
-write for a burst of appends): a write cut short by a power cut can only tear the
-slot being written, and the other still holds the previous state whole. That
-costs one data flush per command, where replacing a file costs three (file,
-rename, directory). A new anchor file is created whole (temporary file, fsync,
-rename, directory fsync).
+counter. A write overwrites the older slot in place and ``fdatasync``s it: a
+write cut short by a power cut can only tear the slot being written, and the
+other still holds the previous state whole. That costs one data flush, where
+replacing a file costs three (file, rename, directory). A new anchor file is
+created whole (temporary file, fsync, rename, directory fsync).
+
+The broker writes the anchor from a thread of its own (``AnchorKeeper``), so
+its flush runs beside the journal's next commit instead of after every one:
+a command waits for one flush, not two. What that costs, by design:
+
+* the anchor never holds more than the journal has committed (it is told about
+  an append only after its commit), so it can never refuse a whole journal;
+* it may lag by the latest group commit: a batch is answered only once the
+  anchor of every earlier batch is on disk. After a power cut, a journal
+  replaced by a copy taken within that last batch (a few milliseconds of
+  commands) is not told apart; any older copy is.
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ import json
 import logging
 import os
 import struct
+import threading
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from broker.journal import Entry
 from foundation.errors import CallnextError
@@ -47,6 +57,12 @@ RECENT_TOTAL = 128
 
 SLOT_BYTES = 16 * 1024
 """Size of each of the file's two slots (a record is a few KiB at most)."""
+
+CLOSE_WAIT_S = 10.0
+"""Bound on waiting for the writer thread's last flush when the journal closes."""
+
+SETTLE_POLL_S = 1.0
+"""How often a wait for the anchor checks that its writer thread is still alive."""
 
 _MAGIC = b"CNA1"
 _HEADER = struct.Struct(">4sQII")  # magic, counter, length, crc32 of the JSON
@@ -77,6 +93,11 @@ class Anchor:
     numbers: dict[str, int] = field(default_factory=dict)
     recent: list[list[str]] = field(default_factory=list)
     at: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON record (``dataclasses.asdict`` copies deeply and costs more)."""
+        return {"hall_id": self.hall_id, "epoch": self.epoch, "seq": self.seq, "day": self.day,
+                "numbers": self.numbers, "recent": self.recent, "at": self.at}
 
     def record(self, seq: int, day: str | None, issued: dict[str, int],
                request: tuple[str, str, str] | None) -> None:
@@ -155,10 +176,10 @@ def read_anchor(path: Path) -> Anchor | None:
 
 def _record_bytes(anchor: Anchor, counter: int) -> bytes:
     anchor.at = time.time()
-    body = json.dumps(asdict(anchor), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = json.dumps(anchor.as_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     while len(body) > SLOT_BYTES - _HEADER.size and anchor.recent:
         anchor.recent = anchor.recent[len(anchor.recent) // 2:]  # oldest ids go first
-        body = json.dumps(asdict(anchor), ensure_ascii=False,
+        body = json.dumps(anchor.as_dict(), ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
     return _HEADER.pack(_MAGIC, counter, len(body), zlib.crc32(body)) + body
 
@@ -186,10 +207,28 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
 
 
 class AnchorKeeper:
-    """Keeps the anchor beside a journal up to date after each durable append."""
+    """Keeps the anchor beside a journal up to date, off the reply path.
 
-    def __init__(self, path: Path, anchor: Anchor) -> None:
+    A writer thread of its own overwrites the older slot and flushes it while the
+    broker's loop goes on deciding and committing the next batch: the anchor's
+    flush overlaps the journal's next commit instead of following it. Two rules
+    keep the anchor honest (``settle``):
+
+    * it only ever holds appends already committed, so it never claims more than
+      the journal holds;
+    * before a batch is acknowledged, the anchor of every earlier batch is on disk,
+      so at any moment at most the latest group commit is acknowledged but not yet
+      in the anchor.
+    """
+
+    def __init__(self, path: Path, anchor: Anchor,
+                 sync_file: Callable[[int], None] = os.fdatasync) -> None:
         """Keep ``anchor`` in the existing file ``path``, locked against a second broker.
+
+        Args:
+            path: the anchor file (it exists: ``write_anchor`` created it).
+            anchor: what it holds now.
+            sync_file: how a written slot is flushed (``os.fdatasync``; tests slow it).
 
         Raises:
             AnchorError: another process (a broker, a restore) holds the file.
@@ -197,9 +236,17 @@ class AnchorKeeper:
         self.path = path
         self.anchor = anchor
         self.failing = False
-        self._dirty = False
+        self.sync_file = sync_file
         found = _read_slots(path)
         self._counter = 1 if found is None else found[0]
+        self._state = threading.Condition()
+        self._io = threading.Lock()  # one slot write at a time, from whichever thread
+        self._folded = 0  # appends folded in so far (counted per ``appended`` call)
+        self._attempted = 0  # folded appends the writer has tried to write (ok or failed)
+        self._durable = 0  # folded appends on disk
+        self._kicked = False
+        self._stop = False
+        self._thread: threading.Thread | None = None
         self._fd: int | None = os.open(path, os.O_RDWR)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -211,64 +258,131 @@ class AnchorKeeper:
                 f"callnext-broker`)? Stop it first.") from err
 
     def flush(self) -> None:
-        """Write the anchor now.
+        """Write the anchor now, in this thread.
 
         Raises:
             OSError: it could not be written (the previous state is still there).
         """
-        self._write()
+        with self._state:
+            folded = self._folded
+        self._write(folded)
 
-    def _write(self) -> None:
+    def _write(self, folded: int) -> None:
         """Overwrite the older slot in place and flush it (the other slot stays whole)."""
-        if self._fd is None:
-            raise AnchorError(f"the anchor {self.path} is closed")
-        self._counter += 1
-        record = _record_bytes(self.anchor, self._counter)
-        os.pwrite(self._fd, record, (self._counter % 2) * SLOT_BYTES)
-        os.fdatasync(self._fd)
+        with self._io:
+            if self._fd is None:
+                raise AnchorError(f"the anchor {self.path} is closed")
+            with self._state:
+                # Serialised under the lock: a consistent copy while the loop folds more in.
+                counter = self._counter + 1
+                record = _record_bytes(self.anchor, counter)
+            os.pwrite(self._fd, record, (counter % 2) * SLOT_BYTES)
+            self.sync_file(self._fd)
+            # Only a flushed slot counts: after a failure the same slot is written again,
+            # so the other one, whole on disk, is never the one put at risk.
+            self._counter = counter
+        with self._state:
+            self._durable = max(self._durable, folded)
 
     def close(self) -> None:
         """Write what is pending and close the file (the journal closes it with itself)."""
+        with self._state:
+            self._stop = True
+            self._state.notify_all()
+        if self._thread is not None:
+            self._thread.join(CLOSE_WAIT_S)
+            self._thread = None
         if self._fd is not None:
-            self.sync()
+            with self._state:
+                pending = self._durable < self._folded
+            if pending:
+                self._attempt(self._folded)
             os.close(self._fd)
             self._fd = None
 
     def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
                  request: tuple[str, str, str] | None) -> None:
-        """Fold a durable append in; ``sync`` writes it (once for a burst of appends)."""
+        """Fold a committed append in; ``sync`` has it written (once for a burst)."""
         issued: dict[str, int] = {}
         for entry in entries:
             if entry.event.type == "ticket_issued":
                 service = str(entry.event.data["service"])
                 issued[service] = max(issued.get(service, 0),
                                       int(entry.event.data["seq_in_service"]))
-        self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None, issued,
-                           request)
-        self._dirty = True
+        with self._state:
+            self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None,
+                               issued, request)
+            self._folded += 1
 
     def sync(self) -> None:
-        """Write the anchor if appends were folded in since; a failure is logged, not raised.
+        """Have what was folded in written by the writer thread; returns at once.
 
-        The broker calls it in the same loop turn as the appends, right after their
-        replies are sent: the appends are durable already, so a disk that cannot
-        take the anchor is reported and the next turn tries again.
+        The broker calls it in each loop turn, after the turn's replies are sent. A
+        failed write is logged, not raised (the appends are durable already), and
+        tried again on the next call.
         """
-        if not self._dirty:
-            return
+        with self._state:
+            if self._durable >= self._folded or self._stop:
+                return
+            self._kicked = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="journal-anchor")
+                self._thread.start()
+            self._state.notify_all()
+
+    def settle(self) -> None:
+        """Return once everything folded in so far has been written (or its write failed).
+
+        The journal calls it after a commit and before that commit's appends are
+        folded in and answered: the anchor of every earlier batch is then on disk.
+        """
+        with self._state:
+            target = self._folded
+            if self._done(target):
+                return
+        self.sync()
+        with self._state:
+            while not self._done(target) and self._thread is not None \
+                    and self._thread.is_alive():
+                self._state.wait(SETTLE_POLL_S)
+            done = self._done(target)
+        if not done:
+            self._attempt(target)  # closing, or the writer thread died: write it here
+
+    def _done(self, target: int) -> bool:
+        """True once the appends up to ``target`` were written or their write failed."""
+        return max(self._attempted, self._durable) >= target
+
+    def _run(self) -> None:
+        """The writer thread: write whenever kicked and behind; ends on ``close``."""
+        while True:
+            with self._state:
+                while not self._stop and not self._kicked:
+                    self._state.wait()
+                if self._stop:
+                    return
+                self._kicked = False
+                target = self._folded
+            self._attempt(target)
+
+    def _attempt(self, target: int) -> None:
+        """Write the anchor; a failure is logged once and leaves it to the next attempt."""
         try:
-            self._write()
+            self._write(target)
         except (OSError, AnchorError) as err:
             if not self.failing:
                 log.error("the journal's anchor %s could not be written (%s); the journal is "
                           "fine, but until it is written again a lost journal could not be "
                           "told apart. Free space on the data disk.", self.path, err)
             self.failing = True
-            return
-        self._dirty = False
-        if self.failing:
-            log.warning("the journal's anchor %s is written again", self.path)
-        self.failing = False
+        else:
+            if self.failing:
+                log.warning("the journal's anchor %s is written again", self.path)
+            self.failing = False
+        with self._state:
+            self._attempted = max(self._attempted, target)
+            self._state.notify_all()
 
 
 def in_use(path: Path) -> bool:

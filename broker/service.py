@@ -421,5 +421,5 @@ class BrokerService:
         if not handled.publish:
             raise JournalError(f"the journal rollback could not be journaled: "
                                f"{handled.reply.decode('utf-8', 'replace')}")
-        self.journal.sync_anchor()
+        self.journal.sync_anchor(wait=True)
         return handled.publish

@@ -31,6 +31,7 @@ def test_a_torn_slot_falls_back_to_the_previous_whole_one(tmp_path: Path) -> Non
     for seq in range(1, 6):
         keeper.appended([seq], [_ticket(seq)], (f"r{seq}", "issue_ticket", "kiosk-1"))
         keeper.sync()
+        keeper.settle()  # each state on disk in turn, so the two slots hold 4 and 5
     keeper.close()
     newest = read_anchor(path)
     assert newest is not None and newest.seq == 5 and newest.numbers == {"general": 5}
