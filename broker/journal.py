@@ -130,7 +130,7 @@ class Journal:
         self.recovered: list[str] = []
         """What was found and done on open, one sentence each (also logged)."""
         self.anchor: AppendObserver | None = None
-        """Told about every durable append (``broker.anchor.AnchorKeeper``)."""
+        """Told about every durable append (``broker.anchor_keeper.AnchorKeeper``)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._check_wal()
@@ -351,8 +351,8 @@ class Journal:
                 "carried out. Free disk space or fix the filesystem, then retry."
             ) from err
         if self.anchor is not None:
-            # The anchor of every earlier batch reaches the disk before this one is
-            # answered (its flush ran beside this commit's); this batch's follows.
+            # Before this batch is answered, the anchor holds every batch answered more
+            # than its lag ago (``broker.anchor_keeper``); this batch's follows.
             self.anchor.settle()
             for append, numbers in zip(appends, seqs, strict=True):
                 if numbers or append.request_id is not None:
@@ -440,7 +440,7 @@ class Journal:
         if self.anchor is not None:
             self.anchor.sync()
             if wait:
-                self.anchor.settle()
+                self.anchor.settle(lag_s=0)
 
     def close(self) -> None:
         """Close the file; further use raises."""

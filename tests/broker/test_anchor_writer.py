@@ -1,10 +1,11 @@
-"""The anchor is written off the reply path, and never lags by more than the latest batch.
+"""The anchor is written off the reply path, a few times a second, never ahead of the journal.
 
 A command waits for one flush (the journal's commit), not two: the anchor's own
-thread flushes it beside the next commit. The bounds that keep the restored-journal
-refusal honest: the anchor never holds more than the journal committed, and a batch
-is answered only once the anchor of every earlier batch is on disk. A slow or gated
-``fdatasync`` (the disk's edge) shows both.
+thread writes it at most once per ``every_s``. The bounds that keep the
+restored-journal refusal honest: the anchor never holds more than the journal
+committed, and a batch is answered only once every append answered more than
+``lag_s`` ago is in the anchor on disk. A gated, slow or counting ``fdatasync``
+(the disk's edge) and a hand-moved clock show each rule.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from broker.anchor import ANCHOR_NAME, read_anchor
+from broker.anchor_keeper import AnchorKeeper
 from broker.continuity import open_journal
 from broker.journal import Journal
 from broker.service import BrokerService
@@ -29,11 +31,22 @@ GATE_S = 10.0
 """Bound on a gated flush: a test that forgot to open the gate still ends."""
 
 
-def _open(hall: Hall, data: Path) -> tuple[Journal, BrokerService]:
+class Monotonic:
+    """A monotonic clock moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _open(hall: Hall, data: Path) -> tuple[Journal, BrokerService, AnchorKeeper]:
     journal, _ = open_journal(data)
     service = BrokerService(hall, journal, Clock())
     journal.sync_anchor(wait=True)  # what the start-up journaled is on disk
-    return journal, service
+    assert isinstance(journal.anchor, AnchorKeeper)
+    return journal, service, journal.anchor
 
 
 def _anchored(data: Path) -> int:
@@ -47,28 +60,47 @@ def _issue(service: BrokerService, rid: str) -> None:
     assert answer["ok"], answer
 
 
-def test_a_reply_does_not_wait_for_its_anchor_but_the_next_batch_does(
-        hall: Hall, tmp_path: Path) -> None:
-    journal, service = _open(hall, tmp_path)
-    gate = threading.Event()
+class Disk:
+    """The anchor's flush, gated or slowed, noting the seq each flush made durable.
 
-    def gated(fd: int) -> None:
-        gate.wait(GATE_S)
+    Reading the file is not enough: a written slot is in the page cache, and so
+    readable, before its flush returns.
+    """
+
+    def __init__(self, data: Path, gate: threading.Event | None = None,
+                 delay_s: float = 0.0) -> None:
+        self.data, self.gate, self.delay_s = data, gate, delay_s
+        self.flushed: list[int] = []
+
+    def __call__(self, fd: int) -> None:
+        if self.gate is not None:
+            self.gate.wait(GATE_S)
+        time.sleep(self.delay_s)
         os.fdatasync(fd)
+        self.flushed.append(_anchored(self.data))  # the slot just flushed is the newest
 
-    assert journal.anchor is not None
-    journal.anchor.sync_file = gated  # type: ignore[attr-defined]
+    @property
+    def durable(self) -> int:
+        return max(self.flushed, default=0)
+
+
+def test_a_reply_does_not_wait_for_its_anchor_but_a_later_one_does(
+        hall: Hall, tmp_path: Path) -> None:
+    journal, service, keeper = _open(hall, tmp_path)
+    gate = threading.Event()
+    disk = Disk(tmp_path, gate)
+    keeper.sync_file, keeper.lag_s = disk, 0.0  # no lag: every earlier batch
     try:
         _issue(service, "r1")
         first = journal.last_seq()
-        assert _anchored(tmp_path) < first, "the reply waited for its own anchor"
+        assert disk.durable < first, "the reply waited for its own anchor"
         journal.sync_anchor()  # the loop's end of turn: the writer now hangs on the gate
         # The gate opens a moment later, from elsewhere; the next batch must wait for it.
         opener = threading.Timer(0.3, gate.set)
         opener.start()
         _issue(service, "r2")
         assert gate.is_set(), "the next batch was answered before the earlier anchor"
-        assert first <= _anchored(tmp_path) < journal.last_seq()
+        assert first <= disk.durable < journal.last_seq()
         opener.join(GATE_S)
     finally:
         gate.set()
@@ -76,50 +108,88 @@ def test_a_reply_does_not_wait_for_its_anchor_but_the_next_batch_does(
     assert _anchored(tmp_path) == service.seq, "closing writes what is pending"
 
 
-def test_on_a_slow_disk_the_anchor_stays_within_one_batch_and_never_ahead(
+def test_only_appends_older_than_the_lag_hold_up_a_reply(hall: Hall, tmp_path: Path) -> None:
+    journal, service, keeper = _open(hall, tmp_path)
+    clock, gate = Monotonic(), threading.Event()
+    disk = Disk(tmp_path, gate)
+    keeper.monotonic, keeper.sync_file = clock, disk
+    try:
+        _issue(service, "r1")
+        first = journal.last_seq()
+        journal.sync_anchor()  # the writer hangs on the gate with r1
+        clock.now += keeper.lag_s / 2
+        _issue(service, "r2")  # r1 is younger than the lag: answered at once
+        assert disk.durable < first, "waited for an append younger than the lag"
+        held = journal.last_seq()
+        clock.now += keeper.lag_s
+        opener = threading.Timer(0.3, gate.set)
+        opener.start()
+        _issue(service, "r3")  # r1 and r2 are older than the lag now: they go first
+        assert gate.is_set(), "answered while older appends were still not in the anchor"
+        assert held <= disk.durable < journal.last_seq()
+        opener.join(GATE_S)
+    finally:
+        gate.set()
+        journal.close()
+
+
+def test_under_load_the_anchor_is_written_once_per_interval_not_per_batch(
         hall: Hall, tmp_path: Path) -> None:
-    journal, service = _open(hall, tmp_path)
+    journal, service, keeper = _open(hall, tmp_path)
+    disk = Disk(tmp_path)
+    keeper.monotonic = Monotonic()  # time stands still: the interval never passes
+    keeper.sync_file = disk
+    try:
+        for n in range(20):
+            _issue(service, f"r{n}")
+            journal.sync_anchor()
+        assert len(disk.flushed) <= 1, "one write per batch: the anchor competes with the journal"
+    finally:
+        journal.close()
+    assert _anchored(tmp_path) == service.seq, "closing writes what is pending"
 
-    def slow(fd: int) -> None:
-        time.sleep(0.005)  # a slow SD card: the anchor's flush outlasts a command
-        os.fdatasync(fd)
 
-    journal.anchor.sync_file = slow  # type: ignore[union-attr]
+def test_on_a_slow_disk_the_anchor_is_never_ahead_of_the_journal(
+        hall: Hall, tmp_path: Path) -> None:
+    journal, service, keeper = _open(hall, tmp_path)
+
+    disk = Disk(tmp_path, delay_s=0.005)  # a slow SD card: a flush outlasts a command
+    keeper.sync_file = disk
     try:
         answered = journal.last_seq()
         for n in range(30):
             before = answered
+            keeper.lag_s = 0.0 if n % 2 else 60.0  # every other batch: no lag allowed
             _issue(service, f"r{n}")
             answered = journal.last_seq()
-            on_disk = _anchored(tmp_path)
-            assert before <= on_disk <= answered, (n, before, on_disk, answered)
-            if n % 3 == 0:
-                journal.sync_anchor()  # not every turn: the bound holds without it too
+            on_disk = disk.durable
+            assert _anchored(tmp_path) <= answered, (n, _anchored(tmp_path), answered)
+            if keeper.lag_s == 0.0:
+                assert before <= on_disk, (n, before, on_disk)
+            journal.sync_anchor()
     finally:
         journal.close()
 
 
 def test_a_failing_anchor_write_is_reported_and_retried_without_blocking_replies(
         hall: Hall, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    journal, service = _open(hall, tmp_path)
-    keeper = journal.anchor
-    assert keeper is not None
+    journal, service, keeper = _open(hall, tmp_path)
 
     def full(_fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    keeper.sync_file = full  # type: ignore[attr-defined]
+    keeper.sync_file = full
     try:
-        with caplog.at_level(logging.ERROR, logger="broker.anchor"):
+        with caplog.at_level(logging.ERROR, logger="broker.anchor_keeper"):
             for n in range(3):
                 _issue(service, f"r{n}")
                 journal.sync_anchor(wait=True)
-        assert keeper.failing  # type: ignore[attr-defined]
+        assert keeper.failing
         assert sum("could not be written" in r.message for r in caplog.records) == 1
-        keeper.sync_file = os.fdatasync  # type: ignore[attr-defined]
+        keeper.sync_file = os.fdatasync
         _issue(service, "r-after")
         journal.sync_anchor(wait=True)
-        assert not keeper.failing  # type: ignore[attr-defined]
+        assert not keeper.failing
         assert _anchored(tmp_path) == journal.last_seq()
     finally:
         journal.close()

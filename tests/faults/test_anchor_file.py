@@ -11,10 +11,10 @@ from broker.anchor import (
     SLOT_BYTES,
     Anchor,
     AnchorError,
-    AnchorKeeper,
     read_anchor,
     write_anchor,
 )
+from broker.anchor_keeper import AnchorKeeper
 from broker.journal import Entry
 from broker.rules import Event
 
@@ -30,8 +30,7 @@ def test_a_torn_slot_falls_back_to_the_previous_whole_one(tmp_path: Path) -> Non
     keeper = AnchorKeeper(path, Anchor("hall", "epoch"))
     for seq in range(1, 6):
         keeper.appended([seq], [_ticket(seq)], (f"r{seq}", "issue_ticket", "kiosk-1"))
-        keeper.sync()
-        keeper.settle()  # each state on disk in turn, so the two slots hold 4 and 5
+        keeper.settle(lag_s=0)  # each state on disk in turn, so the two slots hold 4 and 5
     keeper.close()
     newest = read_anchor(path)
     assert newest is not None and newest.seq == 5 and newest.numbers == {"general": 5}
