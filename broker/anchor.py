@@ -78,7 +78,8 @@ class Anchor:
     at: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON record (``dataclasses.asdict`` copies deeply and costs more)."""
+        """The JSON record, request ids pruned (``dataclasses.asdict`` would copy deeply)."""
+        self.recent = _newest_per_node(self.recent)
         return {"hall_id": self.hall_id, "epoch": self.epoch, "seq": self.seq, "day": self.day,
                 "numbers": self.numbers, "recent": self.recent, "at": self.at}
 
@@ -92,15 +93,25 @@ class Anchor:
             for service, number in issued.items():
                 self.numbers[service] = max(self.numbers.get(service, 0), number)
         if request is not None:
-            self.recent = _newest_per_node(
-                [r for r in self.recent if r[0] != request[0]] + [list(request)])
+            # Pruned when written (``as_dict``), not per append: the append is on the reply
+            # path, the write is not. The list stays bounded meanwhile.
+            self.recent.append(list(request))
+            if len(self.recent) > 2 * RECENT_TOTAL:
+                self.recent = _newest_per_node(self.recent)
 
 
 def _newest_per_node(recent: list[list[str]]) -> list[list[str]]:
-    """The newest RECENT_PER_NODE ids of each node, at most RECENT_TOTAL, oldest first."""
+    """The newest RECENT_PER_NODE ids of each node, at most RECENT_TOTAL, oldest first.
+
+    An id recorded twice counts once, at its newest place.
+    """
     counts: dict[str, int] = {}
+    seen_ids: set[str] = set()
     kept = []
     for entry in reversed(recent):
+        if entry[0] in seen_ids:
+            continue
+        seen_ids.add(entry[0])
         seen = counts.get(entry[2], 0)
         if seen < RECENT_PER_NODE and len(kept) < RECENT_TOTAL:
             kept.append(entry)
