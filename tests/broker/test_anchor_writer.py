@@ -84,6 +84,17 @@ class Disk:
         return max(self.flushed, default=0)
 
 
+def _waited_for_the_gate(service: BrokerService, gate: threading.Event, rid: str) -> bool:
+    """Issue ``rid`` while the gate opens a moment later, from elsewhere: did it wait?"""
+    opener = threading.Timer(0.3, gate.set)
+    opener.start()
+    try:
+        _issue(service, rid)
+        return gate.is_set()
+    finally:
+        opener.join(GATE_S)
+
+
 def test_a_reply_does_not_wait_for_its_anchor_but_a_later_one_does(
         hall: Hall, tmp_path: Path) -> None:
     journal, service, keeper = _open(hall, tmp_path)
@@ -95,13 +106,9 @@ def test_a_reply_does_not_wait_for_its_anchor_but_a_later_one_does(
         first = journal.last_seq()
         assert disk.durable < first, "the reply waited for its own anchor"
         journal.sync_anchor()  # the loop's end of turn: the writer now hangs on the gate
-        # The gate opens a moment later, from elsewhere; the next batch must wait for it.
-        opener = threading.Timer(0.3, gate.set)
-        opener.start()
-        _issue(service, "r2")
-        assert gate.is_set(), "the next batch was answered before the earlier anchor"
+        assert _waited_for_the_gate(service, gate, "r2"), \
+            "the next batch was answered before the earlier anchor"
         assert first <= disk.durable < journal.last_seq()
-        opener.join(GATE_S)
     finally:
         gate.set()
         journal.close()
@@ -122,12 +129,10 @@ def test_only_appends_older_than_the_lag_hold_up_a_reply(hall: Hall, tmp_path: P
         assert disk.durable < first, "waited for an append younger than the lag"
         held = journal.last_seq()
         clock.now += keeper.lag_s
-        opener = threading.Timer(0.3, gate.set)
-        opener.start()
-        _issue(service, "r3")  # r1 and r2 are older than the lag now: they go first
-        assert gate.is_set(), "answered while older appends were still not in the anchor"
+        # r1 and r2 are older than the lag now: they go first.
+        assert _waited_for_the_gate(service, gate, "r3"), \
+            "answered while older appends were still not in the anchor"
         assert held <= disk.durable < journal.last_seq()
-        opener.join(GATE_S)
     finally:
         gate.set()
         journal.close()
