@@ -1,9 +1,9 @@
 """Broker side of security: CURVE on both sockets (authentication) and roles (authorisation).
 
 Authentication: ``CurveSecurity`` is the ``SocketSecurity`` that
-``broker.sockets`` applies to the ROUTER and the PUB. A zmq.auth
-``ThreadAuthenticator`` (ZAP) admits only clients whose public key is one of
-the ``NAME.key`` files in the keys directory, and reports each admitted
+``broker.sockets`` applies to the ROUTER and the PUB. A zmq.auth authenticator
+(ZAP, in a thread of its own: ``broker.zap``) admits only clients whose public key
+is one of the ``NAME.key`` files in the keys directory, and reports each admitted
 client's key as the ZAP User-Id (pyzmq's ``curve_user_id`` default: the z85
 public key). ``node_of`` turns that User-Id back into the node's name.
 
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import zmq
-from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
 from broker.limits import RateLimiter
+from broker.zap import ZapThreadAuthenticator
 from foundation.errors import CallnextError
 from config.schema import Hall
 from config.security import Grant, Security, derived_grant
@@ -66,7 +66,7 @@ KEY_PREFIX_CHARS = 8
 apart, and a public key is no secret anyway)."""
 
 
-class AuditingAuthenticator(ThreadAuthenticator):
+class AuditingAuthenticator(ZapThreadAuthenticator):
     """A ZAP authenticator that logs every refused handshake at INFO: peer address and key.
 
     libzmq hands ZAP the peer's IP address in each request; pyzmq's authenticator

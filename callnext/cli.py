@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from config.plugins import skip_plugin_discovery
 from foundation.errors import CallnextError
 from runtime.security import add_security_args
 
@@ -23,8 +24,39 @@ COMMAND_MODULES = ("callnext.keys", "callnext.journal_cli", "display.cli", "disp
                    "callnext.quality_cli", "callnext.report_cli", "uplink.cli", "web.cli")
 """Modules that add their own subcommands through ``register(subparsers)``."""
 
+BUILT_IN_COMMANDS = ("broker", "status", "check-config", "show-config", "example-hall", "demo")
+"""Subcommands defined in this module (``build_parser``'s ``_add_*``): they need no command
+module."""
+
+COMMAND_OWNERS = {"keys": "callnext.keys", "journal": "callnext.journal_cli",
+                  "display": "display.cli", "announce": "display.cli",
+                  "voice": "display.voice_cli", "kiosk": "kiosk.cli",
+                  "ticket-preview": "kiosk.cli", "appointments": "kiosk.cli",
+                  "caller": "caller.cli", "simulate": "callnext.simulate",
+                  "staff": "callnext.staff_cli", "alert": "callnext.quality_cli",
+                  "case": "callnext.quality_cli", "report": "callnext.report_cli",
+                  "uplink": "uplink.cli", "central-schema": "uplink.cli", "web": "web.cli"}
+"""Which of ``COMMAND_MODULES`` registers each subcommand (a test holds it to what they
+register). A node's process then imports only its own command module: registering all
+of them loaded the broker's rules, the report and the simulator into every Kivy node
+(about 2.6 MiB of the display, 1.3 MiB of the broker; issue #17)."""
+
+
+def keep_openssl_hashes_out() -> None:
+    """Make ``hashlib`` and ``hmac`` use CPython's built-in hashes in this process.
+
+    For the broker: it hashes a few short digests (``broker.checkpoint``) and speaks no
+    TLS (CURVE is libsodium), yet pydantic imports ``secrets`` -> ``hmac`` ->
+    ``_hashlib``, which maps OpenSSL's libcrypto: 3.4 MiB of the broker's 40 MiB
+    (issue #17). Called before anything imports ``hashlib``; afterwards it changes
+    nothing. ``ssl`` is not affected (it links OpenSSL itself). ``hashlib.scrypt`` is
+    then missing: the broker never sees a PIN (``foundation.pins`` runs in the web node).
+    """
+    sys.modules.setdefault("_hashlib", None)  # type: ignore[arg-type]
+
 
 def _broker(args: argparse.Namespace) -> int:
+    keep_openssl_hashes_out()
     import json
 
     from broker.clock import accelerated_clock, hall_clock
@@ -107,16 +139,41 @@ def _example_hall(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="callnext", description="Queue-calling system for service halls (叫号系统).")
+def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def command_modules(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command modules whose subcommands ``argv`` needs: the chosen subcommand's module
+    alone, none for a built-in one, all of them for ``--help``, no or an unknown subcommand
+    (so argparse lists every choice). ``argv=None``: all of them."""
+    if argv is None:
+        return COMMAND_MODULES
+    first = argparse.ArgumentParser(add_help=False)
+    _global_options(first)
+    try:
+        _, rest = first.parse_known_args(list(argv))
+    except SystemExit:  # a bad --log-level: the full parser reports it
+        return COMMAND_MODULES
+    if not rest or rest[0].startswith("-"):
+        return COMMAND_MODULES
+    if rest[0] in BUILT_IN_COMMANDS:
+        return ()
+    owner = COMMAND_OWNERS.get(rest[0])
+    return (owner,) if owner in COMMAND_MODULES else COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the subcommands ``argv`` needs (``command_modules``);
+    without ``argv``, of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="callnext", description="Queue-calling system for service halls (叫号系统).")
+    _global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_broker, _add_status, _add_config_commands, _add_demo):
         add(sub)
-    for module in COMMAND_MODULES:
+    for module in command_modules(argv):
         importlib.import_module(module).register(sub)
     return parser
 
@@ -190,7 +247,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``callnext`` command; returns the process exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    skip_plugin_discovery()  # before any subcommand builds a pydantic model
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run: Callable[[argparse.Namespace], int] = args.run

@@ -1,4 +1,5 @@
-"""``callnext demo --headless``: a real broker process and a scripted hall day in the terminal.
+"""``callnext demo --headless``: a real broker process and a scripted hall day in the terminal,
+with the staff console beside it when the web extra is installed (``callnext.demo_web``).
 
 The day runs on an accelerated clock: visitors arrive with a morning peak,
 counters call, serve, recall, mark no-shows, transfer and collect ratings,
@@ -225,6 +226,8 @@ class _Board:
         self.interactive = stream.isatty()
         self.every_s = 1.0 if self.interactive else 15.0
         self.recent: list[str] = []
+        self.notes: list[str] = []
+        """Lines kept above the live board (the staff console's address)."""
 
     def log(self, line: str) -> None:
         """Note one action of the day."""
@@ -232,6 +235,14 @@ class _Board:
         del self.recent[:-12]
         if not self.interactive:
             print(line, file=self.stream)
+
+    def note(self, text: str) -> None:
+        """Say something that stays on screen: printed once into a pipe, kept above the board
+        on a terminal (any thread)."""
+        if self.interactive:
+            self.notes = [*self.notes, *text.splitlines()]
+        else:
+            print(text, file=self.stream, flush=True)
 
     def on_event(self, kind: str, payload: Any) -> None:
         """Mirror listener: show the hall's alerts among the actions."""
@@ -248,7 +259,8 @@ class _Board:
         connection = "" if mirror.connected else "  [连接中断 / connection lost]"
         if self.interactive:
             self.stream.write("\x1b[2J\x1b[H")
-            print(f"hall time {clock}{connection}\n{board}\n\nlatest:", file=self.stream)
+            notes = "".join(f"{line}\n" for line in self.notes)
+            print(f"{notes}hall time {clock}{connection}\n{board}\n\nlatest:", file=self.stream)
             print("\n".join(self.recent), file=self.stream, flush=True)
         else:
             print(f"--- hall time {clock}{connection}\n{board}", file=self.stream, flush=True)
@@ -283,16 +295,16 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
             keys_dir=keys)
         began = time.monotonic()  # the broker's accelerated hall clock runs from about now
         board = _Board(hall, stream)
-        mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
-                             socket_setup=client_socket_setup(keys, "display-1"))
-        mirror.add_listener(board.on_event)
-        client = RequestClient(endpoints["commands"], ADMIN, timeout_ms=3000,
-                               socket_setup=client_socket_setup(keys, ADMIN))
+        from callnext.demo_web import HeadlessConsole  # it imports this module
+
+        console = HeadlessConsole(config, data, keys, endpoints, board.note)
+        mirror, client = _clients(endpoints, keys, board)
         print(f"callnext demo: {hall.name.zh} / {hall.name.en}, {minutes:g} hall minutes at "
               f"{speed:g}× (about {minutes * 60 / speed:.0f} s). Journal: {data}. Ctrl-C stops.",
               file=stream, flush=True)
         status = 0
         try:
+            console.start()
             mirror.start()
             script = ScriptedDay(hall, client, opening.timestamp(), seed, board.log)
             _play(script, process, mirror, board, began=began, minutes=minutes, speed=speed)
@@ -301,6 +313,7 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
             print("\ncallnext demo: stopped (Ctrl-C) / 已停止.", file=stream)
             status = 130
         finally:
+            console.stop()  # before the broker: the console never loses it while closing
             mirror.stop()
             client.close()
             stop_broker(process)
@@ -310,6 +323,17 @@ def run_demo(config: str, *, minutes: float = 240.0, speed: float = 120.0, seed:
 
             print_report(config, data, None, csv_path=None)
         return status
+
+
+def _clients(endpoints: Mapping[str, str], keys: Path,
+             board: _Board) -> tuple[StateMirror, RequestClient]:
+    """The board's mirror (a display's key: read only) and the script's client (the admin's)."""
+    mirror = StateMirror(endpoints["commands"], endpoints["events"], "display-1",
+                         socket_setup=client_socket_setup(keys, "display-1"))
+    mirror.add_listener(board.on_event)
+    client = RequestClient(endpoints["commands"], ADMIN, timeout_ms=3000,
+                           socket_setup=client_socket_setup(keys, ADMIN))
+    return mirror, client
 
 
 def _play(script: ScriptedDay, process: subprocess.Popen[str], mirror: StateMirror,

@@ -21,6 +21,15 @@ def web_table(port: int) -> dict[str, Any]:
             "public_url": f"http://127.0.0.1:{port}/"}
 
 
+def loopback_tables(data: dict[str, Any], *, command_port: int, event_port: int,
+                    web_port: int) -> None:
+    """Point a demo copy of a hall file (its parsed tables, changed in place) at this machine:
+    the broker on ``command_port``/``event_port`` of 127.0.0.1, the console on ``web_port``."""
+    data["broker"] = {**data.get("broker", {}), "host": "127.0.0.1", "bind": "127.0.0.1",
+                      "command_port": command_port, "event_port": event_port}
+    data["web"] = {**data.get("web", {}), **web_table(web_port)}
+
+
 def add_demo_staff(command_endpoint: str, keys: Path) -> None:
     """Add the demo staff to the running broker (as the admin, over CURVE)."""
     from protocol.client import RequestClient
@@ -33,14 +42,18 @@ def add_demo_staff(command_endpoint: str, keys: Path) -> None:
                                         "pin_hash": hash_pin(pin)})
 
 
+def console_lines(url: str, hall_file: Path, keys: Path, data: Path) -> str:
+    """The console's address, the demo staff and the status/report command lines."""
+    clerks = ", ".join(f"{s} / PIN {p}" for s, _n, r, p in DEMO_STAFF if r == "clerk")
+    manager = next(f"{s} / PIN {p}" for s, _n, r, p in DEMO_STAFF if r == "manager")
+    return (f"callnext demo: staff console / 工作人员控制台 {url}\n"
+            f"  counter page / 窗口工作台: {url}counter  (clerks / 窗口人员 {clerks})\n"
+            f"  hall page / 大厅管理: {url}  (manager / 大厅经理 {manager})\n"
+            f"  status: callnext status --config {hall_file} --keys {keys}\n"
+            f"  report: callnext report --config {hall_file} --data {data}")
+
+
 def announce_console(url: str, hall_file: Path, keys: Path, data: Path,
                      stream: TextIO) -> None:
     """Print the console's address, the demo staff and the status/report command lines."""
-    clerks = ", ".join(f"{s} / PIN {p}" for s, _n, r, p in DEMO_STAFF if r == "clerk")
-    manager = next(f"{s} / PIN {p}" for s, _n, r, p in DEMO_STAFF if r == "manager")
-    print(f"callnext demo: staff console / 工作人员控制台 {url}\n"
-          f"  counter page / 窗口工作台: {url}counter  (clerks / 窗口人员 {clerks})\n"
-          f"  hall page / 大厅管理: {url}  (manager / 大厅经理 {manager})\n"
-          f"  status: callnext status --config {hall_file} --keys {keys}\n"
-          f"  report: callnext report --config {hall_file} --data {data}",
-          file=stream, flush=True)
+    print(console_lines(url, hall_file, keys, data), file=stream, flush=True)

@@ -39,7 +39,7 @@ from typing import Any, Callable, TextIO
 import tomli_w
 
 from callnext.demo import demo_day, start_broker, stop_broker
-from callnext.demo_console import add_demo_staff, announce_console, web_table
+from callnext.demo_console import add_demo_staff, announce_console, loopback_tables
 from callnext.keys import default_names, init_keys
 from config.load import load_hall
 
@@ -99,8 +99,7 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
         web_port: the staff console's port (on 127.0.0.1).
     """
     data: dict[str, Any] = tomllib.loads(Path(config).read_text(encoding="utf-8"))
-    data["broker"] = {**data.get("broker", {}), "host": "127.0.0.1", "bind": "127.0.0.1",
-                      "command_port": command_port, "event_port": event_port}
+    loopback_tables(data, command_port=command_port, event_port=event_port, web_port=web_port)
     display: dict[str, Any] = dict((data.get("displays") or [{}])[0])
     speech = dict(display.get("speech", {}))
     speech["audio"] = ({"backend": "aplay", "device": "default"} if speakers
@@ -114,7 +113,6 @@ def demo_hall(config: str | Path, folder: Path, *, command_port: int, event_port
                    preview_dir=str(folder / "tickets"), status_poll_s=0.0)
     kiosk.update(id=KIOSK_ID, window_size=list(KIOSK_WINDOW[1]), printer=printer)
     data["kiosks"] = [kiosk]
-    data["web"] = web_table(web_port)
     path = folder / "hall.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     load_hall(path)  # the nodes will refuse a broken file: refuse it here first, clearly
@@ -128,7 +126,9 @@ def window_env(place: tuple[tuple[int, int], tuple[int, int]]) -> dict[str, str]
             "KCFG_GRAPHICS_TOP": str(top)}
 
 
-def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> Child:
+def spawn(name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> Child:
+    """Start one node of the demo, its output appended to ``log`` (stop it with
+    ``stop_children``)."""
     # Each node leads its own process group: the terminal's Ctrl-C reaches only the
     # supervisor, which then stops the nodes in order, and a group kill also takes
     # their espeak-ng / aplay helpers.
@@ -265,7 +265,7 @@ def _start_nodes(children: list[Child], common: list[str], logs: Path,
             ("web", [*python, "callnext", "web", *common], {})):
         if stop.is_set():
             break
-        children.append(_spawn(name, argv, logs / f"{name}.log", env))
+        children.append(spawn(name, argv, logs / f"{name}.log", env))
 
 
 def _supervise(broker: subprocess.Popen[str], children: list[Child], logs: Path,

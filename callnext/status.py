@@ -49,7 +49,7 @@ def _alert_row(hall: Hall, alert: AlertView) -> str:
             f"(value {alert.value:g}, threshold {alert.threshold:g})")
 
 
-_COUNTER_COLS = (14, 14, 14, 0)
+_COUNTER_COLS = (14, 14, 12, 14, 0)
 _SERVICE_COLS = (48, 14, 18, 15, 0)
 
 
@@ -68,12 +68,16 @@ def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None)
     view = snapshot.view
     if now is None:
         now = snapshot.now if snapshot.now is not None else time.time()
-    lines = [f"{hall.name.zh} / {hall.name.en} — {view.day or '-'} (seq {snapshot.seq})", ""]
+    lines = [f"{hall.name.zh} / {hall.name.en} — {view.day or '-'} (seq {snapshot.seq})",
+             summary_line(view.alerts, view.cases), ""]
     modes = {"open": "开放 open", "paused": "暂停 paused", "closed": "关闭 closed"}
-    lines.append(_row(["窗口 Counter", "状态 State", "叫号 Serving", "暂存 Held"], _COUNTER_COLS))
+    lines.append(_row(["窗口 Counter", "状态 State", "工号 Staff", "叫号 Serving", "暂存 Held"],
+                      _COUNTER_COLS))
     for number, counter in view.counters.items():
-        lines.append(_row([str(number), modes[counter.mode], counter.serving or "-",
-                           ", ".join(counter.held) or "-"], _COUNTER_COLS))
+        # The signed-in 工号 only (the view never carries a name): who answers for the counter.
+        lines.append(_row([str(number), modes[counter.mode], counter.staff or "-",
+                           counter.serving or "-", ", ".join(counter.held) or "-"],
+                          _COUNTER_COLS))
     lines += ["", _row(["业务 Service", "等候 Waiting", "最长 Longest min", "预计 Est. min",
                         "下一位 Next"], _SERVICE_COLS)]
     for service in hall.services:
@@ -87,6 +91,15 @@ def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None)
     lines += ["", f"告警 Alerts: {len(view.alerts)}"]
     lines += [_alert_row(hall, alert) for alert in view.alerts]
     return "\n".join(lines + case_lines(hall, view.cases))
+
+
+def summary_line(alerts: tuple[AlertView, ...], cases: tuple[CaseView, ...]) -> str:
+    """What a manager must act on, at the top: alerts, and the 差评 cases still open
+    (overdue among them), before the tables that list them."""
+    waiting = [c for c in cases if c.state != "closed"]
+    overdue = sum(1 for c in waiting if c.state == "overdue")
+    return (f"告警 Alerts: {len(alerts)} · 待办差评 Open cases: {len(waiting)} "
+            f"(逾期 overdue: {overdue})")
 
 
 _CASE_COLS = (16, 14, 12, 28, 14, 18, 0)

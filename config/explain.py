@@ -6,7 +6,6 @@ it (quotes to add or remove, the key or choice that was probably meant, the tabl
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from collections.abc import Mapping, Sequence
@@ -81,6 +80,8 @@ def _describe(
     if kind == "extra_forbidden":
         allowed = _field_names(_annotation_at(loc[:-1]))
         name = str(loc[-1])
+        import difflib  # only when a key is wrong: kept out of every node's memory (#17)
+
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         if close:
             return f"unknown key {name!r}", f"did you mean {close[0]!r}?"
@@ -206,6 +207,8 @@ def _did_you_mean(value: object, choices: Sequence[str]) -> str | None:
     lowered = {choice.lower(): choice for choice in choices}
     if value.strip().lower() in lowered:
         return f"did you mean {lowered[value.strip().lower()]!r}?"
+    import difflib
+
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

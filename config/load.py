@@ -15,7 +15,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-import tomli_w
 from pydantic import ValidationError
 
 from config.explain import explain
@@ -147,6 +146,8 @@ def effective_toml(hall: Hall) -> str:
     """
     data = _drop_none(hall.model_dump(mode="json"))
     header = "# Effective hall configuration: the file as loaded, every default filled in.\n\n"
+    import tomli_w  # show-config only: no node writes TOML (#17)
+
     return header + tomli_w.dumps(data)
 
 # --- file and syntax problems -------------------------------------------------

@@ -94,7 +94,12 @@ def _background(widget: Any, colour: tuple[float, ...]) -> Any:
 
 def _label(size: float, colour: tuple[float, ...] = TEXT, *, halign: str = "left",
            bold: bool = False, **kwargs: Any) -> Any:
-    """A label in the CJK font that shortens instead of overflowing its box."""
+    """A label in the CJK font that shortens instead of overflowing its box.
+
+    Sizes (in 1080-pixel units) come from a short scale: every size in use, bold apart,
+    opens a FreeType face of the CJK font of its own, about 0.3 MiB each (#17). Reuse a
+    size already on the board rather than one a few per cent off.
+    """
     label = _widgets()["Label"](font_name=FONT_NAME, font_size=size, color=colour, halign=halign,
                                 valign="middle", bold=bold, shorten=True,
                                 shorten_from="right", markup=False, **kwargs)
@@ -189,12 +194,12 @@ class BoardView:
         header = k["BoxLayout"](orientation="horizontal", size_hint_y=None, height=120 * u)
         titles = k["BoxLayout"](orientation="vertical")
         self.labels["title_zh"] = _label(54 * u, TEXT, bold=True)
-        self.labels["title_en"] = _label(28 * u, MUTED)
+        self.labels["title_en"] = _label(29 * u, MUTED)
         titles.add_widget(self.labels["title_zh"])
         titles.add_widget(self.labels["title_en"])
         clock = k["BoxLayout"](orientation="vertical", size_hint_x=None, width=(500 if self.portrait else 560) * u)
         self.labels["clock"] = _label(64 * u, TEXT, halign="right", bold=True)
-        self.labels["date"] = _label(24 * u, MUTED, halign="right")
+        self.labels["date"] = _label(25 * u, MUTED, halign="right")
         clock.add_widget(self.labels["clock"])
         clock.add_widget(self.labels["date"])
         header.add_widget(titles)
@@ -205,7 +210,7 @@ class BoardView:
         u = self.u
         panel = self._panel(**kwargs)
         self.newest_panel = panel
-        self.labels["newest_caption"] = _label(30 * u, MUTED, halign="center",
+        self.labels["newest_caption"] = _label(29 * u, MUTED, halign="center",
                                                size_hint_y=0.16)
         self.labels["newest_ticket"] = _label(170 * u, ACCENT, halign="center", bold=True,
                                               size_hint_y=0.5)
@@ -226,8 +231,8 @@ class BoardView:
         k, u = _widgets(), self.u
         panel = self._panel(**kwargs)
         heading = k["BoxLayout"](orientation="horizontal", size_hint_y=0.7)
-        self.labels[f"{key}_heading"] = _label(32 * u, MUTED, bold=True, text=heading_zh)
-        self.labels[f"{key}_heading_en"] = _label(24 * u, MUTED, halign="right", text=heading_en)
+        self.labels[f"{key}_heading"] = _label(33 * u, MUTED, bold=True, text=heading_zh)
+        self.labels[f"{key}_heading_en"] = _label(25 * u, MUTED, halign="right", text=heading_en)
         heading.add_widget(self.labels[f"{key}_heading"])
         heading.add_widget(self.labels[f"{key}_heading_en"])
         panel.add_widget(heading)
@@ -237,7 +242,7 @@ class BoardView:
                 name = f"{key}_{index}_{column}"
                 if stacked:
                     cell = k["BoxLayout"](orientation="vertical", size_hint_x=hint)
-                    self.labels[name] = _label(30 * u, TEXT, halign=halign, size_hint_y=0.6)
+                    self.labels[name] = _label(29 * u, TEXT, halign=halign, size_hint_y=0.6)
                     self.labels[f"{name}_en"] = _label(19 * u, MUTED, halign=halign,
                                                        size_hint_y=0.4)
                     cell.add_widget(self.labels[name])
@@ -359,12 +364,12 @@ class BoardView:
             for number in wanted:
                 tile = self._panel()
                 parts = {
-                    "name_zh": _label(34 * u * scale, TEXT, halign="center", bold=True),
+                    "name_zh": _label(33 * u * scale, TEXT, halign="center", bold=True),
                     "name_en": _label(22 * u * scale, MUTED, halign="center"),
                     "ticket": _label(80 * u * scale, ACCENT, halign="center", bold=True,
                                      size_hint_y=1.9),
-                    "state": _label(26 * u * scale, TEXT, halign="center"),
-                    "staff": _label(20 * u * scale, MUTED, halign="center"),
+                    "state": _label(25 * u * scale, TEXT, halign="center"),
+                    "staff": _label(19 * u * scale, MUTED, halign="center"),
                 }
                 for part in parts.values():
                     tile.add_widget(part)

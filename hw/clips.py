@@ -9,13 +9,21 @@ Layout: ``PACK/<language>/manifest.json`` plus the WAV files it names::
 Token keys are those of ``runtime.voice_plan`` (the literal words of the
 templates, ``digit.N``, ``letter.X``, ``number.N``, ``counter.N``). Every clip is
 mono 16-bit at ``sample_rate`` and is brought to ``rms_target`` when the pack is
-loaded, so words recorded on different days sound equally loud.
+read, so words recorded on different days sound equally loud.
+
+A pack keeps in memory only the clips it spoke last (``CACHED_CLIPS``): the whole
+shipped pack is 1.6 MiB of samples, a call needs a dozen words (issue #17, lean
+display). Every clip's header is checked when the pack is opened, so a broken pack
+is still refused at start-up.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import wave
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+CACHED_CLIPS = 32
+"""Clips kept loaded per pack: every word of a call and of the next one (a call is about
+ten words; the digits, the letters and the fixed words repeat from call to call)."""
 
 
 class PackError(CallnextError):
@@ -87,13 +98,13 @@ class Manifest:
 
 
 class ClipPack:
-    """One language of a voice pack, its clips loaded and loudness-matched.
+    """One language of a voice pack: its clips checked, loaded when spoken, loudness-matched.
 
     Args:
         folder: the language's folder (holding ``manifest.json``).
 
     Raises:
-        PackError: the manifest or a clip is unusable.
+        PackError: the manifest or a clip's header is unusable.
     """
 
     def __init__(self, folder: str | Path) -> None:
@@ -103,9 +114,25 @@ class ClipPack:
             self.manifest = Manifest.parse(path.read_text(encoding="utf-8"), path)
         except OSError as err:
             raise PackError(f"cannot read voice pack manifest {path}: {err}") from err
-        self._clips: dict[str, Pcm] = {}
-        for key, name in self.manifest.tokens.items():
-            self._clips[key] = self._load(key, self.folder / name)
+        self._paths = {key: self.folder / name for key, name in self.manifest.tokens.items()}
+        for key, clip_path in self._paths.items():
+            self._check(key, clip_path)
+        self._loaded: OrderedDict[str, Pcm] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _check(self, key: str, path: Path) -> None:
+        """Refuse a clip that is missing, not mono 16-bit WAV, or at another rate."""
+        try:
+            with wave.open(str(path), "rb") as wav:
+                shape = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate())
+        except (OSError, EOFError, wave.Error) as err:
+            raise PackError(f"voice pack clip {path} for {key!r}: {err}") from err
+        if shape[:2] != (1, 2):
+            raise PackError(f"voice pack clip {path} for {key!r}: expected mono 16-bit WAV, "
+                            f"got {shape[0]} channel(s) of {shape[1] * 8} bit")
+        if shape[2] != self.manifest.sample_rate:
+            raise PackError(f"{path} is {shape[2]} Hz; the manifest says "
+                            f"{self.manifest.sample_rate} Hz")
 
     def _load(self, key: str, path: Path) -> Pcm:
         try:
@@ -129,11 +156,32 @@ class ClipPack:
 
     def keys(self) -> set[str]:
         """Every token key the pack has a clip for."""
-        return set(self._clips)
+        return set(self._paths)
+
+    def loaded(self) -> int:
+        """How many clips are in memory now (at most ``CACHED_CLIPS``)."""
+        return len(self._loaded)
 
     def clip(self, key: str) -> Pcm | None:
-        """The clip of ``key`` (loudness-matched), or None when the pack lacks it."""
-        return self._clips.get(key)
+        """The clip of ``key`` (loudness-matched), or None when the pack lacks it or its file
+        went bad since the pack was opened (logged; the caller synthesises the word)."""
+        path = self._paths.get(key)
+        if path is None:
+            return None
+        with self._lock:
+            clip = self._loaded.get(key)
+            if clip is not None:
+                self._loaded.move_to_end(key)
+                return clip
+            try:
+                clip = self._load(key, path)
+            except PackError as err:
+                logger.warning("%s", err)
+                return None
+            self._loaded[key] = clip
+            while len(self._loaded) > CACHED_CLIPS:
+                self._loaded.popitem(last=False)
+            return clip
 
 
 def load_packs(root: str | Path, languages: tuple[str, ...]) -> dict[str, ClipPack]:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -34,6 +35,10 @@ BUTTONS = {"service": (0.05, 0.42, 0.78, 1), "priority": (0.80, 0.38, 0.0, 1),
 DISABLED = (0.18, 0.2, 0.24, 1)
 # Font heights as fractions of the window height (800 px: huge 150, title 40, large 36...).
 SIZES = {"huge": 0.19, "title": 0.05, "large": 0.045, "normal": 0.032, "small": 0.026}
+BUSY_DELAY_S = 0.12
+"""How long the "please wait" screen waits to be drawn. The broker usually answers first: the
+number is then the very next screen, and no frame is spent on a screen nobody reads (with a
+software renderer a frame holds the CPU for tens of ms, and the number's frame waited on it)."""
 
 
 def _paint(widget: Any, rgba: tuple[float, ...]) -> None:
@@ -48,17 +53,26 @@ class KioskView(BoxLayout):
 
     Args:
         on_action: called with the action id of a touched button.
+        busy_delay_s: how long a "busy" screen waits before it is drawn; a screen shown
+            meanwhile replaces it (0: at once).
     """
 
-    def __init__(self, on_action: Callable[[str], None], **kwargs: Any) -> None:
+    def __init__(self, on_action: Callable[[str], None], busy_delay_s: float = BUSY_DELAY_S,
+                 **kwargs: Any) -> None:
         super().__init__(orientation="vertical", **kwargs)
         self.on_action_cb = on_action
+        self.busy_delay_s = busy_delay_s
         self.screen: Screen | None = None
         self.buttons: dict[str, Button] = {}
         self.clock_label: Label | None = None
         self.builds = 0
         """How many times the widgets were rebuilt (tests: a clock tick rebuilds nothing)."""
-        _paint(self, BACKGROUND)
+        self._deferred: Any = None
+        self._pending: Screen | None = None
+        self._window_clearcolor: Any = None
+        # The background is the window's clear colour, not a rectangle: a full-screen
+        # rectangle is a million textured pixels for a software renderer in every frame.
+        self.bind(parent=self._on_parent)
         # Built trees by screen shape: the next visitor's "issued" screen reuses the last one
         # with new words (building a screen's labels is most of a touch's cost).
         self._trees: dict[tuple[Any, ...], _Tree] = {}
@@ -69,7 +83,39 @@ class KioskView(BoxLayout):
         """Font height in pixels for a size name."""
         return max(12, int(self.height * SIZES[size]))
 
+    def _on_parent(self, _widget: Any, parent: Any) -> None:
+        """Paint the window's background while the view is in it (and restore it after)."""
+        window = parent.get_root_window() if parent is not None else None
+        if window is not None:
+            self._window_clearcolor = (window, tuple(window.clearcolor))
+            window.clearcolor = BACKGROUND
+        elif self._window_clearcolor is not None:
+            old_window, colour = self._window_clearcolor
+            old_window.clearcolor = colour
+            self._window_clearcolor = None
+
     def show(self, screen: Screen) -> None:
+        """Draw ``screen`` (a "busy" one ``busy_delay_s`` after the first, unless another
+        screen comes first): see ``_show``."""
+        if screen.name == "busy" and self.busy_delay_s > 0 and self.screen is not None \
+                and self.screen.name != "busy":
+            # Reported again meanwhile (a mirror update, the clock's tick): the first
+            # report's timer stands, or a busy hall would never see "please wait".
+            self._pending = screen
+            if self._deferred is None:
+                self._deferred = Clock.schedule_once(self._show_pending, self.busy_delay_s)
+            return
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = self._pending = None
+        self._show(screen)
+
+    def _show_pending(self, _dt: float) -> None:
+        screen, self._deferred, self._pending = self._pending, None, None
+        if screen is not None:
+            self._show(screen)
+
+    def _show(self, screen: Screen) -> None:
         """Draw ``screen``: nothing if it is on screen already, only the clock's text if only
         the time changed, else the widgets anew (the controller reports every second)."""
         shown = self.screen
@@ -109,12 +155,15 @@ class KioskView(BoxLayout):
         for label, item in zip(tree.labels, (screen.header, *screen.body)):
             markup = self._text_markup(item)
             if label.text != markup:
+                if getattr(label, "kiosk_fits", False):
+                    label.text_size = (None, None)  # the new words may fit unwrapped
                 label.text = markup
             label.kiosk_text = item
         for action in (*screen.actions, *screen.footer):
             button = tree.buttons[action.id]
             markup = self._button_markup(action, button.kiosk_footer)
             if button.text != markup:
+                button.text_size = (None, None)  # the new words may fit unwrapped
                 button.text = markup
             button.kiosk_action = action
         self.buttons, self.clock_label, self._labels = dict(tree.buttons), tree.clock, tree.labels
@@ -209,6 +258,8 @@ class KioskView(BoxLayout):
             label.size_hint_y = None
             label.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
                        texture_size=lambda w, v: setattr(w, "height", v[1]))
+        elif halign == "center":
+            _fit_to_text(label)
         else:
             # Wrapped to the width only: a texture of the text's height, centred by the label
             # (a box-sized texture made every number cost ~20 ms of rendering empty pixels).
@@ -246,12 +297,32 @@ class KioskView(BoxLayout):
                         background_normal="", background_down="",
                         background_color=BUTTONS[action.style] if action.enabled else DISABLED,
                         disabled=not action.enabled, disabled_color=(0.6, 0.6, 0.6, 1))
-        button.bind(width=lambda w, v: setattr(w, "text_size", (v - 16, None)))
+        _fit_to_text(button, margin=16)
         button.kiosk_action = action  # type: ignore[attr-defined]
         button.kiosk_footer = footer  # type: ignore[attr-defined]
         button.bind(on_release=lambda *_: self.on_action_cb(action.id))
         self.buttons[action.id] = button
         return button
+
+
+def _fit_to_text(label: Label, margin: float = 0) -> None:
+    """A centred label (or button) whose texture is its text's own size, wrapped to the
+    label's width less ``margin`` only when the text is wider. A software renderer blends
+    every pixel of every texture in every frame: full-width textures made each frame of the
+    issued screen twice as costly."""
+    def fit(*_: Any) -> None:
+        if label.text_size[0] is None and label.texture_size[0] > label.width - margin:
+            label.text_size = (label.width - margin, None)
+
+    def resized(*_: Any) -> None:
+        # Measured again at its natural width now, then fitted: a texture measured later
+        # may come out the size it had, and then no texture_size event would fit it.
+        label.text_size = (None, None)
+        label.texture_update()
+        fit()
+
+    label.kiosk_fits = True  # type: ignore[attr-defined]
+    label.bind(texture_size=fit, width=resized)
 
 
 MAX_TREES = 8

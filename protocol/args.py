@@ -65,9 +65,13 @@ CaseId = Annotated[str, Field(pattern=r"^[0-9]{8}-[A-Z][0-9]{3,5}$")]
 
 
 class OpArgs(BaseModel):
-    """Base of every op's args: frozen, strict, unknown keys refused."""
+    """Base of every op's args: frozen, strict, unknown keys refused.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    Each op's validator is built when that op is first checked, not at import: a node
+    sends a handful of the ops, and the validators of all of them are memory (#17).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class IssueTicket(OpArgs):

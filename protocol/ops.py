@@ -9,7 +9,6 @@ themselves: ``protocol.args``).
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,6 +60,8 @@ def validate_args(op: str, args: Any) -> OpArgs:
     """
     model = OPS.get(op)
     if model is None:
+        import difflib  # an unknown op only: kept out of every node's memory (#17)
+
         close = difflib.get_close_matches(str(op), list(OPS), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ProtocolError(errors.UNKNOWN_OP,
@@ -117,6 +118,8 @@ def _problem(model: type[OpArgs], detail: Any) -> str:
         return f"{where}: missing"
     if kind == "extra_forbidden":
         known = list(model.model_fields)
+        import difflib
+
         close = difflib.get_close_matches(loc[-1] if loc else "", known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else (
             f"expected only: {', '.join(known)}" if known else "this op takes no args")

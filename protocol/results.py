@@ -19,9 +19,13 @@ TicketStatus = Literal["waiting", "serving", "held", "no_show", "finished", "exp
 
 
 class OpResult(BaseModel):
-    """Base of every op's result: frozen, unknown keys ignored."""
+    """Base of every op's result: frozen, unknown keys ignored.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Built on first use (as ``protocol.args.OpArgs``): the broker never parses results, a
+    node only those of the ops it sends (#17).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class TicketIssued(OpResult):
@@ -253,7 +257,11 @@ class NoticeSet(OpResult):
 
 
 class TrackFound(OpResult):
-    """``track``: the ticket a phone token belongs to and the hall day it was issued on."""
+    """``track``: the ticket a phone token belongs to, the hall day it was issued on, the
+    ticket's status and whether it was rated (a restarted web node did not hear how a visit
+    ended; an older broker sends neither: None and False)."""
 
     ticket: str
     day: str | None
+    status: str | None = None
+    rated: bool = False

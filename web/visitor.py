@@ -35,6 +35,8 @@ MISSING_S = 60.0
 """How long a token the broker does not know is answered 404 without asking again."""
 TERMINAL_EVENTS = {"finished": "done", "no_show": "no_show", "revived": "", "called": ""}
 """Published events that settle (or unsettle) a ticket's end state the view no longer shows."""
+END_STATUS = {"finished": "done", "expired": "done", "no_show": "no_show"}
+"""The broker's ticket statuses (``track``'s ``status``) that end a visit, as the page says them."""
 
 
 def ticket_state(view: Mapping[str, Any], ticket: str, ended: Mapping[str, str],
@@ -72,9 +74,9 @@ def ticket_state(view: Mapping[str, Any], ticket: str, ended: Mapping[str, str],
         if any(n.get("ticket") == ticket for n in counter.get("no_shows") or ()):
             facts.update(state="no_show", counter=number)
             return facts
-    # Nowhere in the view: finished, a 过号 past its grace, or gone with the day. The events
-    # this node heard say which; unheard (the node restarted), it reads as done and the
-    # broker's rate_visit refuses a visit that was not finished.
+    # Nowhere in the view: finished, a 过号 beyond the counter's list, or gone with the day.
+    # The events this node heard say which, or (for a visit that ended before this node
+    # started) the broker's ``track`` answer (``Visitors.settle``).
     facts["state"] = ended.get(ticket) or "done"
     return facts
 
@@ -163,6 +165,20 @@ class Visitors:
             self._tokens.move_to_end(token)
             while len(self._tokens) > CACHE_TOKENS:
                 self._tokens.popitem(last=False)
+
+    def settle(self, ticket: str, status: str | None, rated: bool) -> None:
+        """Note how the broker's ``track`` answer says ``ticket``'s visit stands.
+
+        A node that restarted never heard the events that ended the visits of before; the
+        broker's answer fills that in. An end this node heard itself is newer than (or the
+        same as) the answer, so it is kept; a ticket the view lists reads from the view.
+        """
+        with self._lock:
+            end = END_STATUS.get(status or "")
+            if end is not None:
+                self._ended.setdefault(ticket, end)
+            if rated:
+                self._rated.add(ticket)
 
     def state_of(self, ticket: str, view: Mapping[str, Any]) -> dict[str, Any]:
         """The page facts of ``ticket`` in ``view`` (see ``ticket_state``)."""

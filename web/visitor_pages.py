@@ -92,6 +92,7 @@ async def _ticket(request: Request, token: str) -> str:
             raise NotFound from err
         raise
     visitors.remember(token, found["ticket"], found["day"])
+    visitors.settle(str(found["ticket"]), found.get("status"), bool(found.get("rated")))
     return str(found["ticket"])
 
 

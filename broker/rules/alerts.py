@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.rules.estimates import open_counters
+from broker.rules.books import AlertBook, can_clear
 from broker.rules.model import Event, HallState
 
 ALERT_CODES: dict[str, tuple[str, ...]] = {
@@ -23,10 +23,6 @@ ALERT_CODES: dict[str, tuple[str, ...]] = {
 
 CLOCK_ALERT_KEY = "clock:jump"
 """The key of the alert raised while the wall clock is away from the broker's time."""
-
-EXTERNAL_PREFIXES: tuple[str, ...] = ("node:", "clock:")
-"""Keys of alerts raised and cleared by reports (nodes' health, the broker's clock), not by
-the queue's state: re-evaluation and a new day leave them alone."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,7 @@ def wanted(state: HallState, now: float) -> dict[str, Wanted]:
     """Every alert condition that holds at ``now``, keyed by a stable alert key."""
     policies = state.hall.policies
     found: dict[str, Wanted] = {}
+    served: set[str] | None = None  # services with an open counter: one walk, when needed
     for service in state.hall.services:
         queue = state.queues.get(service.id, [])
         if not queue:
@@ -66,10 +63,19 @@ def wanted(state: HallState, now: float) -> dict[str, Wanted]:
             found[f"longest_wait:{service.id}"] = Wanted(
                 f"longest_wait:{service.id}", "longest_wait", service.id,
                 round(longest_min, 1), policies.wait_alert_minutes)
-        if not open_counters(state, service.id):
+        if served is None:
+            served = _served(state)
+        if service.id not in served:
             found[f"unserved:{service.id}"] = Wanted(
                 f"unserved:{service.id}", "unserved", service.id, float(len(queue)), 0.0)
     return found
+
+
+def _served(state: HallState) -> set[str]:
+    """The services some open counter serves (``estimates.open_counters`` is not empty):
+    one walk over the counters, not one per service (a scaled hall has 200 and 10)."""
+    return {service for counter in state.hall.counters
+            if state.counter(counter.number).mode == "open" for service in counter.services}
 
 
 def alert_events(state: HallState, now: float) -> list[Event]:
@@ -84,24 +90,40 @@ def alert_events(state: HallState, now: float) -> list[Event]:
         if key not in state.alerts:
             events.append(Event("alert_raised", now, raised_data(
                 alert.kind, alert.service, alert.value, alert.threshold, key=key)))
-    for key, raised in state.alerts.items():
-        # Node and clock alerts are raised and cleared by their own reports; sticky ones
-        # (a negative rating, a time limit) stay until a manager acknowledges them.
-        if key not in current and not key.startswith(EXTERNAL_PREFIXES) and not raised.sticky:
+    for key in clearable(state):
+        if key not in current:
             events.append(Event("alert_cleared", now, {"key": key}))
     return events
+
+
+def clearable(state: HallState) -> list[str]:
+    """The raised alerts a condition clears, in the order they were raised.
+
+    Node and clock alerts are raised and cleared by their own reports; sticky ones (a
+    negative rating, a time limit) stay until a manager acknowledges them. The state's
+    ``AlertBook`` keeps these keys as alerts come and go: thousands of sticky alerts
+    nobody acknowledged are not walked after every command.
+    """
+    if isinstance(state.alerts, AlertBook):
+        return state.alerts.clearable()
+    return [key for key, alert in state.alerts.items() if can_clear(key, alert)]
 
 
 def time_limit_events(state: HallState, now: float) -> list[Event]:
     """Raise the counter's sticky ``time_limit`` alert for a transaction past its service's
     ``time_limit_minutes`` (once per ticket: ``time_limit_exceeded`` marks the ticket)."""
     events: list[Event] = []
-    for counter in sorted(state.counters.values(), key=lambda c: c.number):
+    # Asked after every command: only services with a limit, only counters serving someone.
+    limits = {s.id: s.time_limit_minutes for s in state.hall.services
+              if s.time_limit_minutes is not None}
+    if not limits:
+        return events
+    serving = [c for c in state.counters.values() if c.serving]
+    for counter in sorted(serving, key=lambda c: c.number):
         ticket = state.tickets.get(counter.serving) if counter.serving else None
         if ticket is None or ticket.over_limit:
             continue
-        service = state.hall.service(ticket.service)
-        limit = service.time_limit_minutes if service is not None else None
+        limit = limits.get(ticket.service)
         began = ticket.started_at if ticket.started_at is not None else ticket.called_at
         if limit is None or began is None or now - began <= limit * 60.0:
             continue

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
 from broker.rules import refusals as why
+from broker.rules.books import CaseBook
 from broker.rules.model import Case, Event, HallState, RuleRefusal, Ticket
 from broker.rules.transaction import Tx
 from config import hours
@@ -122,7 +123,14 @@ def _acknowledge(tx: Tx, key: str, note: str) -> bool:
 
 
 def overdue_events(state: HallState, now: float) -> list[Event]:
-    """``case_overdue`` for each open case whose due time has passed at ``now``."""
-    return [Event("case_overdue", now, {"case": c.id, "due_at": c.due_at})
-            for c in sorted(state.cases.values(), key=lambda c: c.id)
-            if c.state == "open" and now >= c.due_at]
+    """``case_overdue`` for each open case whose due time has passed at ``now``, by id.
+
+    The state's ``CaseBook`` keeps the open cases by due time: the cases a month of
+    negative ratings left open are not walked after every command.
+    """
+    if isinstance(state.cases, CaseBook):
+        due = state.cases.open_due_by(now)
+    else:
+        due = sorted((c for c in state.cases.values() if c.state == "open" and now >= c.due_at),
+                     key=lambda c: c.id)
+    return [Event("case_overdue", now, {"case": c.id, "due_at": c.due_at}) for c in due]

@@ -12,6 +12,7 @@ from typing import Any, Literal, Mapping
 
 from foundation.errors import CallnextError
 from config.schema import Hall
+from broker.rules.books import AlertBook, CaseBook
 from broker.rules.tickets import TicketBook
 
 TicketKind = Literal["walkin", "priority", "appointment"]
@@ -221,10 +222,10 @@ class HallState:
     counters: dict[int, CounterState] = field(default_factory=dict)
     service_times: dict[str, tuple[float, ...]] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
-    alerts: dict[str, Alert] = field(default_factory=dict)
+    alerts: AlertBook = field(default_factory=AlertBook)
     recent_calls: tuple[CallRecord, ...] = ()
     health: dict[str, NodeHealth] = field(default_factory=dict)
-    cases: dict[str, Case] = field(default_factory=dict)
+    cases: CaseBook = field(default_factory=CaseBook)
     """差评 cases by id; open and overdue ones outlive the day, closed ones leave at the next."""
     staff: dict[str, StaffRecord] = field(default_factory=dict)
     """Every staff member by 工号; they outlive the day."""
@@ -241,6 +242,10 @@ class HallState:
         # States built with a plain dict of tickets (tests, tools) get a book of their own.
         if not isinstance(self.tickets, TicketBook):
             self.tickets = TicketBook(self.tickets)
+        if not isinstance(self.alerts, AlertBook):
+            self.alerts = AlertBook(self.alerts)
+        if not isinstance(self.cases, CaseBook):
+            self.cases = CaseBook(self.cases)
 
     def copy(self) -> HallState:
         """A copy whose containers may be changed without touching this state."""
@@ -252,10 +257,10 @@ class HallState:
             counters=dict(self.counters),
             service_times=dict(self.service_times),
             appointments=dict(self.appointments),
-            alerts=dict(self.alerts),
+            alerts=self.alerts.copy(),
             health=dict(self.health),
             oldest=dict(self.oldest),
-            cases=dict(self.cases),
+            cases=self.cases.copy(),
             staff=dict(self.staff),
             signed_in=dict(self.signed_in),
         )

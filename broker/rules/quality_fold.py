@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any, Mapping
 
 from broker.rules.alerts import alert_params
+from broker.rules.books import CaseBook
 from broker.rules.model import Alert, Case, Event, HallState
 
 
@@ -113,4 +114,4 @@ def time_limit_exceeded(state: HallState, event: Event) -> None:
 def carry_over(state: HallState) -> None:
     """What the service-quality state keeps when a new day starts: sticky alerts not yet
     acknowledged and cases not yet closed (closed ones are in the journal for reports)."""
-    state.cases = {k: c for k, c in state.cases.items() if c.state != "closed"}
+    state.cases = CaseBook({k: c for k, c in state.cases.items() if c.state != "closed"})

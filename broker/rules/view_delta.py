@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from broker.rules.model import Event, HallState
-from broker.rules.view import VIEW_KEYS, counter_entry, service_entry, view_changes
+from broker.rules.view import (VIEW_KEYS, alerts_patched, cases_patched, counter_entry,
+                               service_entry, view_changes)
 
 ALL = None
 """Every configured counter or service."""
@@ -25,6 +26,13 @@ Touch = tuple[frozenset[str], "set[int] | None", "set[str] | None"]
 
 TOUCHED_KEYS = frozenset({"counters", "services", "health", "alerts", "cases"})
 """The keys rebuilt only when an event touches them."""
+
+PATCHES: dict[str, tuple[str, Callable[[Any, HallState, str], Any]]] = {
+    "alerts": ("key", alerts_patched),
+    "cases": ("case", cases_patched),
+}
+"""Lists patched, not rebuilt, after an event that names the one item it changed (the
+data field): sticky alerts and open cases pile up by the thousand."""
 
 _BOTH = frozenset({"counters", "services"})
 _NONE: frozenset[str] = frozenset()
@@ -122,6 +130,8 @@ def advance(before: dict[str, Any], state: HallState,
             after[name] = _rebuilt(before[name], wanted,
                                    lambda s: service_entry(state, s), changes, name)
         elif name not in TOUCHED_KEYS or name in keys:
-            after[name] = build(state)
+            patch = PATCHES.get(name) if touch is not None else None
+            after[name] = (patch[1](before[name], state, str(event.data[patch[0]]))
+                           if patch is not None and patch[0] in event.data else build(state))
             changes.update(view_changes({name: before.get(name)}, {name: after[name]}))
     return after, changes

@@ -28,9 +28,16 @@ def ticket_by_track(state: HallState, token: str) -> Ticket:
 
 
 def track(state: HallState, args: Mapping[str, Any]) -> dict[str, Any]:
-    """The read-only ``track`` op: ``{ticket, day}`` for a token (the web node caches it)."""
+    """The read-only ``track`` op: ``{ticket, day, status, rated}`` for a token.
+
+    The web node caches the answer. ``status`` (``waiting``, ``serving``, ``held``,
+    ``no_show``, ``finished`` or ``expired``) and ``rated`` let a web node that restarted,
+    and so never heard the ``finished`` / ``no_show`` / ``rated`` events, show a visitor's
+    page right for a ticket the public view no longer lists.
+    """
     ticket = ticket_by_track(state, str(args["token"]))
-    return {"ticket": ticket.number, "day": state.day}
+    return {"ticket": ticket.number, "day": state.day, "status": ticket.status,
+            "rated": ticket.rating is not None}
 
 
 def rate_visit(tx: Tx, args: Mapping[str, Any]) -> dict[str, Any]:

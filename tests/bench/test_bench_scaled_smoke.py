@@ -81,6 +81,8 @@ def test_hall_counts_add_up(hall: hall_bench.HallResults) -> None:
     assert hall["sightings_expected"] == hall["calls_with_ticket"] * hall["mirrors"]
     assert_ordered(hall["call"], hall["calls"])
     assert_ordered(hall["issue"], hall["tickets_issued"])
+    # The floor: every prefilled ticket's round trip, before the load.
+    assert_ordered(hall["idle"], TINY_HALL.prefill_per_service * TINY_HALL.services)
     # Only calls of this run are matched, each seen once per mirror at most.
     assert_ordered(hall["display"], hall["sightings_expected"] - hall["sightings_missed"])
     assert 0 < hall["broker_rss_kib"] <= hall["broker_peak_rss_kib"]
@@ -107,6 +109,10 @@ def test_hall_rows(hall: hall_bench.HallResults, monkeypatch: pytest.MonkeyPatch
     assert (value(table, "hall: call -> seen on displays, p50")
             <= value(table, "hall: call -> seen on displays, p99"))
     assert value(table, "hall: calls made") == float(hall["calls"])
+    assert value(table, "hall: floor: idle durable command round trip, p99") == \
+        hall["idle"]["p99_ms"]
+    assert "goal <= 20 ms" in next(r["how"] for r in table
+                                   if r["figure"] == "hall: call_next sent -> ack, p99")
     # run() without measuring again: the fixture's results stand in for a run.
     seen: list[hall_bench.HallParams] = []
 

@@ -103,7 +103,8 @@ def test_the_service_draws_a_fresh_token_publishes_none_and_replays_it(
     again = BrokerService(hall, Journal(tmp_path / "j.sqlite3"), lambda: now[0])
     found = json.loads(again.handle(request("track", "w1", "web", token=first["track"])).reply)
     assert found == {"v": 1, "id": "w1", "ok": True,
-                     "result": {"ticket": first["ticket"], "day": "2026-11-25"}}
+                     "result": {"ticket": first["ticket"], "day": "2026-11-25",
+                                "status": "waiting", "rated": False}}
     missing = json.loads(again.handle(request("track", "w2", "web", token="x" * 24)).reply)
     assert missing["error"]["code"] == "not_found"
     assert missing["error"]["params"] == {"reason": "unknown_track"}

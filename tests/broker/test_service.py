@@ -137,6 +137,31 @@ def test_snapshot_reflects_the_seq_and_the_view(service: BrokerService) -> None:
     assert snap["view"]["counters"]["1"]["mode"] == "open"
 
 
+def test_a_snapshot_encodes_the_view_once_per_view_and_never_a_stale_one(
+        service: BrokerService, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded: list[Any] = []
+    dumps = envelope.dumps
+
+    def counting(obj: Any, what: str) -> bytes:
+        if what == "snapshot view":
+            encoded.append(obj)
+        return dumps(obj, what)
+
+    monkeypatch.setattr(envelope, "dumps", counting)
+    service.handle(request("issue_ticket", "r1", service="general"))
+    first = reply(service, request("snapshot", "s1"))
+    clock.now += 5
+    second = reply(service, request("snapshot", "s2"))
+    assert len(encoded) == 1  # the same view: encoded once, the clock still fresh
+    assert second["id"] == "s2" and second["result"]["now"] == first["result"]["now"] + 5
+    assert second["result"] == {**service.snapshot(), "now": clock.now}
+    service.handle(request("call_next", "r2", counter=1))
+    third = reply(service, request("snapshot", "s3"))["result"]
+    assert len(encoded) == 2 and third["seq"] > second["result"]["seq"]
+    assert third["view"] == service.snapshot()["view"]
+    assert third["view"]["counters"]["1"]["serving"] == "A001"
+
+
 def test_tick_publishes_time_based_alerts_only_when_something_changes(
         service: BrokerService, clock: Clock) -> None:
     service.handle(request("issue_ticket", "r1", service="general"))

@@ -13,6 +13,7 @@ from broker.rules import Command, HallState, RuleRefusal, execute, initial_state
 from broker.rules.model import Event
 from broker.rules.view import view_changes
 from broker.rules.view_delta import advance
+from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
 from tests.conftest import at, small_hall
 
@@ -24,6 +25,15 @@ extra = st.one_of(
          "status": st.sampled_from(["ok", "warning", "fault"]), "message": st.just("")})),
     st.tuples(st.just("tick"), st.just({})),
     st.tuples(st.just("start"), st.fixed_dictionaries({"counter": st.sampled_from((1, 2, 3))})),
+    # A manager answers the 差评 of the first tickets (the lists are patched per item).
+    st.tuples(st.just("acknowledge_alert"), st.fixed_dictionaries({"key": st.sampled_from(
+        ["rating:20261125-A001", "rating:20261125-A002", "queue_length:general",
+         "longest_wait:general", "node:kiosk-1/printer"])})),
+    st.tuples(st.just("case_close"), st.fixed_dictionaries({
+        "case": st.sampled_from(["20261125-A001", "20261125-A002", "20261125-C001"]),
+        "outcome": st.sampled_from(["fixed", "withdrawn"])})),
+    st.tuples(st.just("case_note"), st.fixed_dictionaries({
+        "case": st.sampled_from(["20261125-A001", "20261125-C001"]), "note": st.just("回访")})),
 )
 days = st.lists(st.tuples(st.one_of(step, extra),
                           st.floats(min_value=0, max_value=3 * 3600)), max_size=60)
@@ -42,6 +52,7 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
         whole = public_view(after)
         view, changes = advance(view, after, event)
         assert view == whole, event.type
+        assert_indexes_match(after)
         for service, line in after.queues.items():
             # The kept oldest waiting ticket is what a scan of the line finds.
             scanned = min((after.tickets[n].queued_at for n in line), default=None)
@@ -98,3 +109,33 @@ def test_a_rating_window_the_clock_passed_leaves_the_counters_view() -> None:
         now += later
         state = execute(state, Command(op, args, "clerk-1"), now, observe).state
     assert view["counters"]["1"]["rating"] == [{"ticket": "A002", "until": None}]
+
+
+def test_the_alerts_and_cases_lists_patched_per_item_are_the_whole_lists() -> None:
+    """差评 on several tickets, then a manager notes, closes and acknowledges some of them and
+    others fall overdue: after every event the patched lists equal the lists rebuilt."""
+    state = initial_state(small_hall())
+    view = public_view(state)
+    now = at("09:00")
+    types: list[str] = []
+
+    def observe(after: HallState, event: Event) -> None:
+        nonlocal view
+        view, _ = advance(view, after, event)
+        assert view == public_view(after), event.type
+        types.append(event.type)
+
+    script: list[tuple[str, dict[str, Any], float]] = []
+    for counter in (1, 2, 1):
+        script += [("issue_ticket", {"service": "general"}, 60),
+                   ("call_next", {"counter": counter}, 60), ("finish", {"counter": counter}, 60),
+                   ("rate", {"counter": counter, "score": 1}, 10)]
+    script += [("case_note", {"case": "20261125-A002", "note": "回访"}, 60),
+               ("acknowledge_alert", {"key": "rating:20261125-A001"}, 60),
+               ("case_close", {"case": "20261125-A003", "outcome": "fixed"}, 60),
+               ("tick", {}, 14 * 86400.0)]  # past every due date: the open ones fall overdue
+    for op, args, later in script:
+        now += later
+        state = execute(state, Command(op, args, "console-1"), now, observe).state
+    assert {"case_opened", "case_noted", "case_closed", "case_overdue", "alert_raised",
+            "alert_acknowledged", "alert_cleared"} <= set(types)

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from config.display_node import DisplayNode
 from config.load import load_hall
@@ -41,7 +42,19 @@ def main() -> None:
     from kivy.core.window import Window
 
     print(json.dumps({"texts": view.texts, "flashing": board.flashing,
-                      "window": list(Window.size), "stale": board.stale}, ensure_ascii=False))
+                      "window": list(Window.size), "stale": board.stale,
+                      "faces": font_faces(Window)}, ensure_ascii=False))
+
+
+def font_faces(window: Any) -> list[list[Any]]:
+    """Every (font size, bold) a label with text draws in: each opens a font face of its own."""
+    faces, stack = set(), list(window.children)
+    while stack:
+        widget = stack.pop()
+        stack.extend(widget.children)
+        if getattr(widget, "text", "") and hasattr(widget, "font_size"):
+            faces.add((round(float(widget.font_size), 2), bool(widget.bold)))
+    return [list(face) for face in sorted(faces)]
 
 
 if __name__ == "__main__":

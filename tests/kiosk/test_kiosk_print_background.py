@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -26,6 +27,7 @@ from kiosk_support import running_broker, widget_texts  # noqa: E402
 
 from config.load import load_hall  # noqa: E402
 from hw.printer import EscposPrinter  # noqa: E402
+from kiosk import issuing  # noqa: E402
 from kiosk.app import run_in_thread  # noqa: E402
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.issuing import IssueFlow  # noqa: E402
@@ -87,6 +89,15 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
             view.show(controller.screen())
             self.render(view)
             self.advance_frames(2)
+            # Where the ticket (text, QR code, escpos bytes) is composed: never Kivy's thread.
+            composed_on: list[threading.Thread] = []
+            compose = issuing.compose_ticket
+
+            def spied(*args: Any, **kwargs: Any) -> bytes:
+                composed_on.append(threading.current_thread())
+                return compose(*args, **kwargs)
+
+            stack.enter_context(mock.patch.object(issuing, "compose_ticket", spied))
             button = view.buttons["service:general"]
             touch = UnitTestTouch(*button.to_window(*button.center))
             touch.touch_down()
@@ -104,6 +115,7 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
             assert self.frames_until(lambda: not controller.ticket.printing)
             assert controller.ticket.printed and view.screen.name == "issued"
             assert ticket.ticket in decode(devices[0].output).texts()
+            assert len(composed_on) == 1 and composed_on[0] is not threading.main_thread()
 
     def test_clock_tick_changes_one_label_and_rebuilds_nothing(self) -> None:
         import dataclasses
@@ -117,7 +129,7 @@ class KioskPrintsInBackgroundTest(GraphicUnitTest):
         node = hall.kiosks[0]
         home = sample_screen(hall, node, "home")
         assert home.clock
-        view = KioskView(lambda action_id: None)
+        view = KioskView(lambda action_id: None, busy_delay_s=0)
         self.render(view)
         view.show(home)
         self.advance_frames(1)

@@ -207,3 +207,31 @@ def test_outside_the_staff_networks_phones_reach_their_pages_and_nothing_else(
                            "/static/visitor.x/../counter.js", "/t/../api/events"):
             assert client.get(staff_path).status_code in (403, 404), staff_path
         assert client.get("/static/counter.js").status_code == 403
+
+
+def test_after_a_web_restart_finished_rated_and_no_show_pages_read_right(
+        hall_: Hall_, kiosk: RequestClient) -> None:
+    finished, gone = issue(kiosk), issue(kiosk)
+    hall_.admin.request("call_ticket", {"counter": 1, "ticket": finished["ticket"],
+                                        "reason": "restart test"})
+    hall_.admin.request("finish", {"counter": 1})
+    hall_.admin.request("call_ticket", {"counter": 2, "ticket": gone["ticket"],
+                                        "reason": "restart test"})
+    hall_.admin.request("no_show", {"counter": 2})
+    with console_client(hall_, node="web-4") as before:
+        assert before.post(f"/t/{finished['track']}/rate", json={"score": 5}).status_code == 200
+        assert settled(before, gone["track"], "no_show")["counter"] == 2
+    # Newer 过号 at the same counter push ``gone`` out of the view's list (NO_SHOWS_SHOWN).
+    for _ in range(6):
+        later = issue(kiosk)
+        hall_.admin.request("call_ticket", {"counter": 2, "ticket": later["ticket"],
+                                            "reason": "restart test"})
+        hall_.admin.request("no_show", {"counter": 2})
+    listed = [n["ticket"] for n in hall_.snapshot()["counters"]["2"]["no_shows"]]
+    assert gone["ticket"] not in listed  # only the broker's track answer knows it now
+    with console_client(hall_, node="web-4") as after:  # a fresh node: it heard nothing
+        done = facts(after, finished["track"])
+        assert (done["ticket"], done["state"], done["rated"]) == (finished["ticket"], "done", True)
+        missed = facts(after, gone["track"])
+        assert (missed["ticket"], missed["state"], missed["rated"]) == (gone["ticket"], "no_show",
+                                                                        False)

@@ -81,6 +81,21 @@ def test_a_finish_the_node_heard_outlives_the_view() -> None:
     assert visitors.state_of("A003", view({"A003": 0}))["rated"] is False
 
 
+def test_the_brokers_track_answer_settles_what_a_restarted_node_never_heard() -> None:
+    visitors = Visitors()
+    visitors.settle("A004", "no_show", False)
+    visitors.settle("A005", "finished", True)
+    visitors.settle("A006", "waiting", False)
+    assert visitors.state_of("A004", view({}))["state"] == "no_show"
+    assert (visitors.state_of("A005", view({}))["state"],
+            visitors.state_of("A005", view({}))["rated"]) == ("done", True)
+    assert visitors.state_of("A006", view({"A006": 0}))["state"] == "waiting"
+    # An end this node heard is at least as new as the broker's answer: it stays.
+    visitors.hear("event", Event(seq=14, type="finished", at=6.0, data={"ticket": "A007"}))
+    visitors.settle("A007", "no_show", False)
+    assert visitors.state_of("A007", view({}))["state"] == "done"
+
+
 def test_the_token_bucket_refills_per_address() -> None:
     now = [0.0]
     limit = RateLimit(per_s=1.0, burst=2.0, clock=lambda: now[0])

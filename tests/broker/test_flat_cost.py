@@ -1,0 +1,102 @@
+"""A command costs the same on a loaded day as on an empty one: deciding it, folding its
+events and advancing the view walk none of the tickets, alerts and cases the day left behind.
+
+Counted, not timed: every ticket, alert and case any code iterates over is counted while a
+fixed script of staff and kiosk commands runs, once on a fresh day and once on a day holding
+thousands of finished and 过号 tickets, sticky 差评 alerts nobody acknowledged and open cases.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from broker.rules import Command, HallState, execute, initial_state, public_view
+from broker.rules.books import IndexedBook
+from broker.rules.model import Alert, Case, Event, Ticket
+from broker.rules.tickets import TicketBook
+from broker.rules.view_delta import advance
+from tests.conftest import at, small_hall
+
+LOAD = 3000
+"""Tickets (and as many sticky alerts and open cases) the loaded day holds."""
+
+SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("issue_ticket", {"service": "general"}), ("issue_ticket", {"service": "reimburse"}),
+    ("issue_ticket", {"service": "general"}), ("call_next", {"counter": 1}),
+    ("start", {"counter": 1}), ("call_next", {"counter": 1}), ("no_show", {"counter": 1}),
+    ("call_next", {"counter": 2}), ("recall", {"counter": 2}), ("hold", {"counter": 2}),
+    ("revive", {"ticket": "A002"}), ("call_next", {"counter": 1}),
+    ("transfer", {"counter": 1, "service": "reimburse"}), ("call_next", {"counter": 2}),
+    ("finish", {"counter": 2}), ("rate", {"counter": 2, "score": 3}),
+    ("pause", {"counter": 3}), ("resume", {"counter": 3}),
+    ("issue_ticket", {"service": "general"}), ("call_next", {"counter": 3}), ("tick", {}),
+]
+"""Kiosk and staff commands, every one accepted, none raising an alert (whose list the
+view rebuilds whole: see the module's note)."""
+
+
+def _load(state: HallState, count: int) -> None:
+    """Fill today with ``count`` served and missed visitors, and their unanswered 差评."""
+    now = state.clock
+    for i in range(count):
+        number = f"Z{i:04d}"
+        missed = i % 10 == 0
+        state.tickets[number] = Ticket(
+            number=number, service="general", kind="walkin", issued_at=now, queued_at=now,
+            status="no_show" if missed else "finished", counter=1 + i % 3,
+            no_show_at=now if missed else None, finished_at=None if missed else now)
+        case = f"20261125-{number}"
+        state.alerts[f"rating:{case}"] = Alert(
+            key=f"rating:{case}", kind="negative_rating", service="general", value=1.0,
+            threshold=1.0, sticky=True, source="rating", counter=1)
+        state.cases[case] = Case(id=case, counter=1, staff=None, ticket=number,
+                                 service="general", level=1, scale=3, reason=None,
+                                 rated_at=now, due_at=now + 7 * 86400.0)
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count every item yielded by iterating a ticket, alert or case book."""
+    seen = [0]
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Iterator[Any]]:
+        def walk(self: Any) -> Iterator[Any]:
+            for item in method(self):
+                seen[0] += 1
+                yield item
+        return walk
+
+    for cls, names in ((TicketBook, ("__iter__",)),
+                       (IndexedBook, ("__iter__", "values", "items"))):
+        for name in names:
+            monkeypatch.setattr(cls, name, counted(getattr(cls, name)))
+    return seen
+
+
+def _walked(load: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Items walked by each command of the script on a day holding ``load`` tickets."""
+    state = execute(initial_state(small_hall()), Command("tick", {}), at("09:00")).state
+    _load(state, load)
+    view = public_view(state)
+    with monkeypatch.context() as patch:
+        seen = _counting(patch)
+        walked = []
+
+        def observe(after: HallState, event: Event) -> None:
+            nonlocal view
+            view, _ = advance(view, after, event)
+
+        for minute, (op, args) in enumerate(SCRIPT):
+            before = seen[0]
+            state = execute(state, Command(op, args, "node"), at("09:00") + 60.0 * (minute + 1),
+                            observe).state
+            walked.append(seen[0] - before)
+    assert view == public_view(state)
+    return walked
+
+
+def test_no_command_walks_what_the_day_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = _walked(0, monkeypatch)
+    loaded = _walked(LOAD, monkeypatch)
+    assert loaded == fresh, list(zip((op for op, _ in SCRIPT), fresh, loaded, strict=True))
