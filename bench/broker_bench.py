@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
 import zmq
 
+from bench.burst import run_burst
 from bench.stats import LatencySummary, Throughput, summarize, throughput
 from callnext.demo import start_broker, stop_broker
 from protocol.client import RequestClient
@@ -49,6 +49,8 @@ class DurableThroughput(TypedDict):
 
     sequential: Throughput
     concurrent: Throughput
+    by_clients: list[Throughput]
+    """Every run, fewest clients first (``threads``: how many client processes)."""
 
 
 class EventLatency(TypedDict):
@@ -140,50 +142,45 @@ def _issue(client: RequestClient, count: int, offset: int) -> None:
                        {"service": ISSUE_SERVICES[(offset + i) % len(ISSUE_SERVICES)]})
 
 
-def measure_throughput(endpoint: str, count: int, threads: int) -> DurableThroughput:
+def measure_throughput(endpoint: str, count: int, clients: int,
+                       few: int = 0) -> DurableThroughput:
     """Durable issue_ticket per second: ``count`` from one client, then ``count`` from
-    ``threads`` clients at once (each its own ``RequestClient``, so its own socket).
+    ``clients`` client processes at once, then (``few`` > 0) ``count`` from ``few``.
+
+    Each concurrent client is a process of its own with its own ``RequestClient``
+    (its own socket and ZeroMQ context), as the hall's nodes are: client threads of
+    one process would share its GIL and measure the driver rather than the broker.
     """
     with RequestClient(endpoint, "bench-seq", timeout_ms=5000) as client:
         client.request("snapshot", {})  # connect before the clock starts
         began = time.perf_counter()
         _issue(client, count, 0)
         sequential = throughput(count, time.perf_counter() - began)
+    concurrent = burst(endpoint, count, clients)
+    runs = [sequential, concurrent]
+    if 0 < few < clients:
+        runs.append(burst(endpoint, count, few))
+    return DurableThroughput(sequential=sequential, concurrent=concurrent,
+                             by_clients=sorted(runs, key=lambda run: run["threads"]))
 
-    shares = [count // threads + (1 if i < count % threads else 0) for i in range(threads)]
-    clients = [RequestClient(endpoint, f"bench-thread-{i}", timeout_ms=5000)
-               for i in range(threads)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(threads + 1)
 
-    def work(client: RequestClient, share: int, offset: int) -> None:
-        try:
-            client.request("snapshot", {})
-            start.wait()
-            _issue(client, share, offset)
-        except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
-            errors.append(err)
-            start.abort()
+def burst(endpoint: str, count: int, clients: int) -> Throughput:
+    """``count`` issue_ticket from ``clients`` processes started together (``bench.burst``)."""
+    began, ended = run_burst(endpoint, count, clients, _burst_client)
+    return throughput(count, ended - began, clients)
 
-    workers = [threading.Thread(target=work, args=(c, n, i), daemon=True)
-               for i, (c, n) in enumerate(zip(clients, shares))]
+
+def _burst_client(endpoint: str, index: int, share: int, start: Callable[[], None]) -> None:
+    """One burst process: connect, wait for the others, issue ``share`` tickets."""
+    context = zmq.Context()  # its own, as a node's process has
     try:
-        for worker in workers:
-            worker.start()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            start.wait()  # broken only when a worker failed; its error is raised below
-        began = time.perf_counter()
-        for worker in workers:
-            # Bounded: each request gives up after retries * timeout_ms on its own.
-            worker.join()
-        elapsed = time.perf_counter() - began
+        with RequestClient(endpoint, f"bench-client-{index}", timeout_ms=5000,
+                           context=context) as client:
+            client.request("snapshot", {})  # connected before the clock starts
+            start()
+            _issue(client, share, index)
     finally:
-        for client in clients:
-            client.close()
-    if errors:
-        raise errors[0]
-    return DurableThroughput(sequential=sequential,
-                             concurrent=throughput(count, elapsed, threads))
+        context.destroy(linger=0)
 
 
 def measure_event_latency(commands: str, events: str, count: int,

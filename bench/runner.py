@@ -44,12 +44,15 @@ class Counts:
     warmup: int
     throughput: int
     threads: int
+    """Client processes of the concurrent burst (each its own RequestClient)."""
     event_samples: int
     day_events: int
     quarter_events: int = 0
     """Events of the quarter the broker starts on (0: not measured)."""
     floor_commits: int = 300
     """Single commits timed for SQLite's floor on the same disk."""
+    few_clients: int = 4
+    """A smaller concurrent burst beside ``threads`` clients (0: none), on the empty day."""
 
 
 FULL = Counts(round_trips=3000, warmup=200, throughput=4000, threads=20, event_samples=1000,
@@ -57,7 +60,7 @@ FULL = Counts(round_trips=3000, warmup=200, throughput=4000, threads=20, event_s
 """``make bench``: a few minutes on a 2-core machine; the first run also builds the day and
 the quarter (minutes), cached for the next runs (``bench.scale_bench.cache_dir``)."""
 QUICK = Counts(round_trips=60, warmup=10, throughput=40, threads=4, event_samples=20,
-               day_events=1500, quarter_events=4000, floor_commits=50)
+               day_events=1500, quarter_events=4000, floor_commits=50, few_clients=2)
 """``--quick``: seconds; the figures are only a smoke test of the machinery."""
 
 
@@ -81,7 +84,8 @@ def run_live(config: Path, counts: Counts, data_dir: Path,
         events = measure_event_latency(endpoints["commands"], endpoints["events"],
                                        counts.event_samples)
         say("durable throughput")
-        rate = measure_throughput(endpoints["commands"], counts.throughput, counts.threads)
+        rate = measure_throughput(endpoints["commands"], counts.throughput, counts.threads,
+                                  counts.few_clients)
         memory = read_memory(pid)
     return {"round_trip": round_trips, "event_latency": events, "throughput": rate,
             "memory": memory}

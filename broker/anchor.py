@@ -9,32 +9,30 @@ number per service on the latest day, and the latest request ids per node (so a
 retry of a request the journal has forgotten is refused, not run again).
 
 The file has two fixed-size slots, each a checksummed JSON record with a
-counter. In the loop turn of every durable append, right after the replies are
-sent, the broker overwrites the older slot in place and ``fdatasync``s it (one
-write for a burst of appends): a write cut short by a power cut can only tear the
-slot being written, and the other still holds the previous state whole. That
-costs one data flush per command, where replacing a file costs three (file,
-rename, directory). A new anchor file is created whole (temporary file, fsync,
-rename, directory fsync).
+counter. A write overwrites the older slot in place and ``fdatasync``s it: a
+write cut short by a power cut can only tear the slot being written, and the
+other still holds the previous state whole. That costs one data flush, where
+replacing a file costs three (file, rename, directory). A new anchor file is
+created whole (temporary file, fsync, rename, directory fsync).
+
+While the broker runs, ``broker.anchor_keeper`` keeps it up to date from a
+thread of its own, within a small documented lag of the journal and never
+ahead of it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import struct
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from broker.journal import Entry
 from foundation.errors import CallnextError
-
-log = logging.getLogger(__name__)
 
 ANCHOR_NAME = "journal.anchor"
 """The anchor's file name, beside the journal in the broker's data directory."""
@@ -47,6 +45,7 @@ RECENT_TOTAL = 128
 
 SLOT_BYTES = 16 * 1024
 """Size of each of the file's two slots (a record is a few KiB at most)."""
+
 
 _MAGIC = b"CNA1"
 _HEADER = struct.Struct(">4sQII")  # magic, counter, length, crc32 of the JSON
@@ -78,6 +77,12 @@ class Anchor:
     recent: list[list[str]] = field(default_factory=list)
     at: float = 0.0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON record, request ids pruned (``dataclasses.asdict`` would copy deeply)."""
+        self.recent = _newest_per_node(self.recent)
+        return {"hall_id": self.hall_id, "epoch": self.epoch, "seq": self.seq, "day": self.day,
+                "numbers": self.numbers, "recent": self.recent, "at": self.at}
+
     def record(self, seq: int, day: str | None, issued: dict[str, int],
                request: tuple[str, str, str] | None) -> None:
         """Fold one durable append in: its last seq, its tickets and its request id."""
@@ -88,15 +93,25 @@ class Anchor:
             for service, number in issued.items():
                 self.numbers[service] = max(self.numbers.get(service, 0), number)
         if request is not None:
-            self.recent = _newest_per_node(
-                [r for r in self.recent if r[0] != request[0]] + [list(request)])
+            # Pruned when written (``as_dict``), not per append: the append is on the reply
+            # path, the write is not. The list stays bounded meanwhile.
+            self.recent.append(list(request))
+            if len(self.recent) > 2 * RECENT_TOTAL:
+                self.recent = _newest_per_node(self.recent)
 
 
 def _newest_per_node(recent: list[list[str]]) -> list[list[str]]:
-    """The newest RECENT_PER_NODE ids of each node, at most RECENT_TOTAL, oldest first."""
+    """The newest RECENT_PER_NODE ids of each node, at most RECENT_TOTAL, oldest first.
+
+    An id recorded twice counts once, at its newest place.
+    """
     counts: dict[str, int] = {}
+    seen_ids: set[str] = set()
     kept = []
     for entry in reversed(recent):
+        if entry[0] in seen_ids:
+            continue
+        seen_ids.add(entry[0])
         seen = counts.get(entry[2], 0)
         if seen < RECENT_PER_NODE and len(kept) < RECENT_TOTAL:
             kept.append(entry)
@@ -121,7 +136,12 @@ def _parse(raw: bytes) -> tuple[int, Anchor] | None:
         at=float(data.get("at", 0.0)))
 
 
-def _read_slots(path: Path) -> tuple[int, Anchor] | None:
+def read_slots(path: Path) -> tuple[int, Anchor] | None:
+    """The newest whole slot's counter and anchor, or None when there is no file.
+
+    Raises:
+        AnchorError: the file is there but no slot holds a whole record.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -149,16 +169,17 @@ def read_anchor(path: Path) -> Anchor | None:
     Raises:
         AnchorError: the file is there but holds no readable anchor.
     """
-    found = _read_slots(path)
+    found = read_slots(path)
     return None if found is None else found[1]
 
 
-def _record_bytes(anchor: Anchor, counter: int) -> bytes:
+def record_bytes(anchor: Anchor, counter: int) -> bytes:
+    """One slot's bytes: header and JSON (the oldest request ids dropped if too long)."""
     anchor.at = time.time()
-    body = json.dumps(asdict(anchor), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = json.dumps(anchor.as_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     while len(body) > SLOT_BYTES - _HEADER.size and anchor.recent:
         anchor.recent = anchor.recent[len(anchor.recent) // 2:]  # oldest ids go first
-        body = json.dumps(asdict(anchor), ensure_ascii=False,
+        body = json.dumps(anchor.as_dict(), ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
     return _HEADER.pack(_MAGIC, counter, len(body), zlib.crc32(body)) + body
 
@@ -169,7 +190,7 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
     Raises:
         OSError: it could not be written; a previous anchor is still there, whole.
     """
-    slot = _record_bytes(anchor, 1).ljust(SLOT_BYTES, b"\0")
+    slot = record_bytes(anchor, 1).ljust(SLOT_BYTES, b"\0")
     temporary = path.with_name(f"{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     try:
@@ -183,92 +204,6 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-class AnchorKeeper:
-    """Keeps the anchor beside a journal up to date after each durable append."""
-
-    def __init__(self, path: Path, anchor: Anchor) -> None:
-        """Keep ``anchor`` in the existing file ``path``, locked against a second broker.
-
-        Raises:
-            AnchorError: another process (a broker, a restore) holds the file.
-        """
-        self.path = path
-        self.anchor = anchor
-        self.failing = False
-        self._dirty = False
-        found = _read_slots(path)
-        self._counter = 1 if found is None else found[0]
-        self._fd: int | None = os.open(path, os.O_RDWR)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            self.close()
-            raise AnchorError(
-                f"another process uses the journal in {path.parent} (its anchor is locked: "
-                f"{err}). Is a broker already running on it (`systemctl status "
-                f"callnext-broker`)? Stop it first.") from err
-
-    def flush(self) -> None:
-        """Write the anchor now.
-
-        Raises:
-            OSError: it could not be written (the previous state is still there).
-        """
-        self._write()
-
-    def _write(self) -> None:
-        """Overwrite the older slot in place and flush it (the other slot stays whole)."""
-        if self._fd is None:
-            raise AnchorError(f"the anchor {self.path} is closed")
-        self._counter += 1
-        record = _record_bytes(self.anchor, self._counter)
-        os.pwrite(self._fd, record, (self._counter % 2) * SLOT_BYTES)
-        os.fdatasync(self._fd)
-
-    def close(self) -> None:
-        """Write what is pending and close the file (the journal closes it with itself)."""
-        if self._fd is not None:
-            self.sync()
-            os.close(self._fd)
-            self._fd = None
-
-    def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
-                 request: tuple[str, str, str] | None) -> None:
-        """Fold a durable append in; ``sync`` writes it (once for a burst of appends)."""
-        issued: dict[str, int] = {}
-        for entry in entries:
-            if entry.event.type == "ticket_issued":
-                service = str(entry.event.data["service"])
-                issued[service] = max(issued.get(service, 0),
-                                      int(entry.event.data["seq_in_service"]))
-        self.anchor.record(max(seqs, default=0), entries[-1].day if entries else None, issued,
-                           request)
-        self._dirty = True
-
-    def sync(self) -> None:
-        """Write the anchor if appends were folded in since; a failure is logged, not raised.
-
-        The broker calls it in the same loop turn as the appends, right after their
-        replies are sent: the appends are durable already, so a disk that cannot
-        take the anchor is reported and the next turn tries again.
-        """
-        if not self._dirty:
-            return
-        try:
-            self._write()
-        except (OSError, AnchorError) as err:
-            if not self.failing:
-                log.error("the journal's anchor %s could not be written (%s); the journal is "
-                          "fine, but until it is written again a lost journal could not be "
-                          "told apart. Free space on the data disk.", self.path, err)
-            self.failing = True
-            return
-        self._dirty = False
-        if self.failing:
-            log.warning("the journal's anchor %s is written again", self.path)
-        self.failing = False
 
 
 def in_use(path: Path) -> bool:

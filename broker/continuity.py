@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.anchor import ANCHOR_NAME, Anchor, AnchorKeeper, read_anchor, write_anchor
+from broker.anchor import ANCHOR_NAME, Anchor, read_anchor, write_anchor
+from broker.anchor_keeper import AnchorKeeper
 from broker.journal import JOURNAL_NAME, Journal, JournalError, JournalUnavailable
 from broker.storage import describe
 from protocol import envelope, errors

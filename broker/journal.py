@@ -130,7 +130,7 @@ class Journal:
         self.recovered: list[str] = []
         """What was found and done on open, one sentence each (also logged)."""
         self.anchor: AppendObserver | None = None
-        """Told about every durable append (``broker.anchor.AnchorKeeper``)."""
+        """Told about every durable append (``broker.anchor_keeper.AnchorKeeper``)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._check_wal()
@@ -351,6 +351,9 @@ class Journal:
                 "carried out. Free disk space or fix the filesystem, then retry."
             ) from err
         if self.anchor is not None:
+            # Before this batch is answered, the anchor holds every batch answered more
+            # than its lag ago (``broker.anchor_keeper``); this batch's follows.
+            self.anchor.settle()
             for append, numbers in zip(appends, seqs, strict=True):
                 if numbers or append.request_id is not None:
                     self.anchor.appended(numbers, append.entries, None if append.request_id
@@ -427,10 +430,17 @@ class Journal:
         """Every hall-local day the journal holds, oldest first."""
         return [str(r[0]) for r in self._db.execute("SELECT DISTINCT day FROM events ORDER BY day")]
 
-    def sync_anchor(self) -> None:
-        """Write the anchor if appends happened since the last call (the broker's loop)."""
+    def sync_anchor(self, wait: bool = False) -> None:
+        """Have the anchor written if appends happened since it last was (the broker's loop).
+
+        Args:
+            wait: return only once it is written (or its write failed); otherwise the
+                anchor's own thread writes it while the caller goes on.
+        """
         if self.anchor is not None:
             self.anchor.sync()
+            if wait:
+                self.anchor.settle(lag_s=0)
 
     def close(self) -> None:
         """Close the file; further use raises."""

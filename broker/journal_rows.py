@@ -47,14 +47,24 @@ class Append:
 
 
 class AppendObserver(Protocol):
-    """Told about each durable append, after its commit and before its reply is sent."""
+    """Told about each durable append, after its commit and before its reply is sent.
+
+    ``settle`` is called after each commit, before its appends are told: what was
+    told before, up to the observer's documented lag, is then durable too.
+    """
 
     def appended(self, seqs: Sequence[int], entries: Sequence[Entry],
                  request: tuple[str, str, str] | None) -> None:
         """``seqs`` of ``entries`` are durable; ``request`` is (id, op, node) or None."""
 
     def sync(self) -> None:
-        """Make what was told so far durable."""
+        """Start making what was told so far durable; returns at once."""
+
+    def settle(self, lag_s: float | None = None) -> None:
+        """Return once what was told more than ``lag_s`` ago is durable (or failed to be).
+
+        ``None``: the observer's own bound; 0: everything told so far.
+        """
 
     def close(self) -> None:
         """The journal is closing."""

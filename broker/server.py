@@ -181,7 +181,8 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
             for frames in service.tick():
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
-        # The appends of this turn are durable and answered; now their anchor, once.
+        # The appends of this turn are durable and answered; the anchor's own thread now
+        # writes them once, beside the next turn's commit (``broker.anchor``).
         service.journal.sync_anchor()
         if backups is not None:
             backups.poll(service.state.day)  # cheap unless a backup is due

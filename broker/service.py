@@ -40,6 +40,7 @@ from broker.rules import (
 from broker.rules.view_delta import advance
 from config.schema import Hall
 from protocol import envelope, errors
+from protocol.codec import may_hold_surrogate
 from protocol.errors import ProtocolError
 from protocol.ops import READ_ONLY_OPS, validate_args
 
@@ -187,10 +188,11 @@ class BrokerService:
             else self.access.frame_limit(peer)
         try:
             request = envelope.decode_request(raw, limit)
-            # JSON escapes can smuggle lone surrogates ("\ud800") into strings; no reply,
-            # journal row or event could carry them, so they are refused at the door.
-            json.dumps([request.id, request.op, request.node, request.args],
-                       ensure_ascii=False).encode("utf-8")
+            if may_hold_surrogate(raw):
+                # JSON escapes can smuggle lone surrogates ("\ud800") into strings, at any
+                # depth; no reply, journal row or event could carry them: refused at the door.
+                json.dumps([request.id, request.op, request.node, request.args],
+                           ensure_ascii=False).encode("utf-8")
         except ProtocolError as err:
             log.warning("refused a malformed request (%s): %s", err.code, err.message)
             return Handled(envelope.error_reply(_reply_id(raw), err.code, err.message))
@@ -444,5 +446,5 @@ class BrokerService:
         if not handled.publish:
             raise JournalError(f"the journal rollback could not be journaled: "
                                f"{handled.reply.decode('utf-8', 'replace')}")
-        self.journal.sync_anchor()
+        self.journal.sync_anchor(wait=True)
         return handled.publish

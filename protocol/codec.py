@@ -33,12 +33,6 @@ def dumps(obj: Any, what: str) -> bytes:
                             f"{what} cannot be encoded as JSON: {err}") from err
 
 
-# A lone surrogate can only come from a \uD800-\uDFFF escape (strict UTF-8 decoding
-# refuses encoded ones), so text without such an escape needs no walk of the decoded
-# value; a literal backslash before "u" merely takes the slow path.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -48,12 +42,13 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} must be bytes, got {type(raw).__name__}")
+    data = bytes(raw)
     try:
-        text = bytes(raw).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ProtocolError(
             errors.BAD_JSON,
-            f"{what} is not valid UTF-8 (byte 0x{bytes(raw)[err.start]:02x} at offset "
+            f"{what} is not valid UTF-8 (byte 0x{data[err.start]:02x} at offset "
             f"{err.start}); expected one UTF-8 encoded JSON object") from err
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
@@ -63,7 +58,7 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     except RecursionError as err:
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} nests too deeply; expected a flat JSON object") from err
-    if _SURROGATE_ESCAPE.search(text) is not None and has_lone_surrogate(obj):
+    if may_hold_surrogate(data) and has_lone_surrogate(obj):
         # "\ud800" is valid JSON but not text: it cannot be encoded back to UTF-8.
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} holds a lone UTF-16 surrogate escape; send real characters")
@@ -71,6 +66,20 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} must be a JSON object, got {json_type(obj)}")
     return obj
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (``\\ud800`` to ``\\udfff``), or what looks like one."""
+
+
+def may_hold_surrogate(raw: bytes) -> bool:
+    """False when a UTF-8 JSON frame cannot decode to a lone surrogate: the cheap check first.
+
+    Valid UTF-8 never encodes a surrogate, so one can only come from a ``\\uD8xx``-style
+    escape; a frame without one (nearly all) needs no walk through its decoded values.
+    A match may be a false alarm (an escaped backslash before ``ud8``): then walk.
+    """
+    return _SURROGATE_ESCAPE.search(raw) is not None
 
 
 def has_lone_surrogate(value: Any, depth: int = 0) -> bool:

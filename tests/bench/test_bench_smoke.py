@@ -20,7 +20,7 @@ from bench.runner import DEFAULT_CONFIG, Counts, run_all
 from bench.stats import percentile, summarize, throughput
 
 TINY = Counts(round_trips=20, warmup=2, throughput=14, threads=3, event_samples=10,
-              day_events=300, quarter_events=700, floor_commits=10)
+              day_events=300, quarter_events=700, floor_commits=10, few_clients=2)
 PERCENTILE_KEYS = ("p50_ms", "p90_ms", "p99_ms", "max_ms")
 
 
@@ -74,6 +74,8 @@ def test_throughput(results: dict[str, Any]) -> None:
     assert tp["concurrent"]["count"] == TINY.throughput
     assert tp["concurrent"]["threads"] == TINY.threads
     assert tp["sequential"]["ops_per_s"] > 0 and tp["concurrent"]["ops_per_s"] > 0
+    assert [run["threads"] for run in tp["by_clients"]] == [1, TINY.few_clients, TINY.threads]
+    assert all(run["count"] == TINY.throughput for run in tp["by_clients"])
 
 
 @pytest.mark.e2e
@@ -117,6 +119,12 @@ def test_table_and_json(results: dict[str, Any], tmp_path: Path,
     assert table.splitlines()[0].startswith("figure")
     assert "event latency" in table and "replay of a day" in table
     assert "vs floor" in table and "700-event quarter" in table
+    # Each burst beside the floor, the largest with issue 17's goal; clients are processes.
+    for clients in ("1 client", "2 clients", "3 clients"):
+        assert f"durable commands/s vs floor, {clients}" in table
+    assert "3 clients" in next(line for line in table.splitlines()
+                               if "goal >= 1.0 and >= 2000" in line)
+    assert "3 client processes" in table
     # main() without measuring again: the fixture's results stand in for a run.
     monkeypatch.setattr(bench_main, "run_all", lambda *_a, **_k: results)
     out = tmp_path / "out" / "broker.json"

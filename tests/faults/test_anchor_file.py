@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from broker.anchor import (
     RECENT_PER_NODE,
+    RECENT_TOTAL,
     SLOT_BYTES,
     Anchor,
     AnchorError,
-    AnchorKeeper,
     read_anchor,
     write_anchor,
 )
+from broker.anchor_keeper import AnchorKeeper
 from broker.journal import Entry
 from broker.rules import Event
 
@@ -30,7 +33,7 @@ def test_a_torn_slot_falls_back_to_the_previous_whole_one(tmp_path: Path) -> Non
     keeper = AnchorKeeper(path, Anchor("hall", "epoch"))
     for seq in range(1, 6):
         keeper.appended([seq], [_ticket(seq)], (f"r{seq}", "issue_ticket", "kiosk-1"))
-        keeper.sync()
+        keeper.settle(lag_s=0)  # each state on disk in turn, so the two slots hold 4 and 5
     keeper.close()
     newest = read_anchor(path)
     assert newest is not None and newest.seq == 5 and newest.numbers == {"general": 5}
@@ -63,3 +66,28 @@ def test_a_second_keeper_on_the_same_anchor_is_refused(tmp_path: Path) -> None:
             AnchorKeeper(path, Anchor("hall", "epoch"))
     finally:
         first.close()
+
+
+def _eager(recent: list[list[str]], request: list[str]) -> list[list[str]]:
+    """The request ids as the anchor kept them before pruning moved to write time."""
+    counts: dict[str, int] = {}
+    kept = []
+    for entry in reversed([r for r in recent if r[0] != request[0]] + [request]):
+        seen = counts.get(entry[2], 0)
+        if seen < RECENT_PER_NODE and len(kept) < RECENT_TOTAL:
+            kept.append(entry)
+            counts[entry[2]] = seen + 1
+    return kept[::-1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 40)), max_size=600))
+def test_request_ids_pruned_when_written_are_those_pruned_per_append(
+        requests: list[tuple[int, int]]) -> None:
+    anchor, eager = Anchor("hall", "epoch"), []
+    for rid, node in requests:
+        request = (f"r{rid}", "issue_ticket", f"node-{node}")
+        anchor.record(1, None, {}, request)
+        eager = _eager(eager, list(request))
+        assert len(anchor.recent) <= 2 * RECENT_TOTAL + 1
+    assert anchor.as_dict()["recent"] == eager

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from protocol import codec, errors
@@ -14,6 +14,7 @@ from protocol.envelope import (MAX_FRAME_BYTES, Event, Heartbeat, Request, decod
                                decode_reply, decode_request, decode_request_id, encode_event,
                                encode_heartbeat, encode_request, error_reply, new_request_id,
                                ok_reply)
+from protocol.codec import has_lone_surrogate, may_hold_surrogate
 from protocol.errors import ProtocolError
 
 json_values = st.recursive(
@@ -361,3 +362,37 @@ def test_a_heartbeat_carries_the_journal_identity_and_older_ones_still_decode() 
     assert isinstance(beat, Heartbeat) and (beat.hall, beat.epoch) == ("h1", "e1")
     old = decode_event(encode_heartbeat(5, 1.0))
     assert isinstance(old, Heartbeat) and (old.hall, old.epoch) == (None, None)
+
+
+_ANY_TEXT = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF,
+                                  blacklist_categories=())
+                    | st.characters(blacklist_categories=()), max_size=6)
+"""Text with surrogates in it often (hypothesis leaves them out by default)."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | _ANY_TEXT,
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(_ANY_TEXT, inner, max_size=4),
+                    max_leaves=12),
+       st.booleans())
+@example("\udc00", False)
+@example({"k": ["\ud900x"]}, True)
+def test_the_cheap_surrogate_check_never_misses_one(value: object, ascii_only: bool) -> None:
+    # Any way a JSON encoder may write the value: escapes (ASCII) or raw UTF-8 where it can.
+    text = json.dumps(value, ensure_ascii=ascii_only or has_lone_surrogate(value))
+    if has_lone_surrogate(value):
+        assert may_hold_surrogate(text.encode("utf-8")), text
+    frame = b'{"v": 1, "id": "r", "op": "snapshot", "node": "n", "args": {"x": %s}}' % (
+        text.encode("utf-8"))
+    if has_lone_surrogate(value):
+        with pytest.raises(ProtocolError):
+            decode_request(frame)
+    else:
+        assert decode_request(frame).args == {"x": value}
+
+
+def test_an_upper_case_surrogate_escape_is_bad_json_too() -> None:
+    frame = b'{"v": 1, "id": "r", "op": "snapshot", "node": "n", "args": {"a": ["\\uDFFF"]}}'
+    with pytest.raises(ProtocolError, match="surrogate"):
+        decode_request(frame)
