@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +30,31 @@ def assert_indexes_match(state: HallState) -> None:
         assert list(state.tickets.no_shows(counter)) == scanned
 
 
+Book = TypeVar("Book", AlertBook, CaseBook, TicketBook)
+
+
+def play(book: Book, steps: list[tuple[str, str, Any, int]]) -> list[tuple[Book, dict[str, Any]]]:
+    """Apply ``(op, key, item, number)`` steps to ``book`` and to a plain dict beside it.
+
+    ``set`` writes ``item`` under ``key``, ``del`` removes ``key`` if present, ``copy`` adds
+    a copy of the current pair, and anything else switches to pair ``number`` modulo their
+    count: so copies are written after they were taken. Returns every (book, dict) pair.
+    """
+    pairs: list[tuple[Book, dict[str, Any]]] = [(book, {})]
+    current = 0
+    for op, key, item, number in steps:
+        book, plain = pairs[current]
+        if op == "set":
+            book[key], plain[key] = item, item
+        elif op == "del" and key in plain:
+            del book[key], plain[key]
+        elif op == "copy":
+            pairs.append((book.copy(), dict(plain)))  # type: ignore[arg-type]
+        else:
+            current = number % len(pairs)
+    return pairs
+
+
 keys = st.sampled_from(["queue_length:general", "longest_wait:general", "node:kiosk-1/printer",
                         "clock:jump", "rating:1", "rating:2", "time_limit:1:A001"])
 alert_steps = st.lists(st.tuples(st.sampled_from(["set", "del", "copy", "switch"]), keys,
@@ -39,23 +65,11 @@ alert_steps = st.lists(st.tuples(st.sampled_from(["set", "del", "copy", "switch"
 @given(alert_steps)
 def test_the_clearable_alerts_are_the_scan_in_the_books_order(
         script: list[tuple[str, str, bool, int]]) -> None:
-    books, dicts = [AlertBook()], [{}]
-    current = 0
-    for op, key, sticky, number in script:
-        book, plain = books[current], dicts[current]
-        if op == "set":
-            # Raised again under its key with the other stickiness: its place stays its first.
-            alert = Alert(key=key, kind="queue_length", service=None, value=float(number),
-                          threshold=1.0, sticky=sticky)
-            book[key], plain[key] = alert, alert
-        elif op == "del" and key in plain:
-            del book[key], plain[key]
-        elif op == "copy":
-            books.append(book.copy())
-            dicts.append(dict(plain))
-        else:
-            current = number % len(books)
-    for book, plain in zip(books, dicts, strict=True):
+    # Raised again under its key with the other stickiness: its place stays its first.
+    steps = [(op, key, Alert(key=key, kind="queue_length", service=None, value=float(number),
+                             threshold=1.0, sticky=sticky), number)
+             for op, key, sticky, number in script]
+    for book, plain in play(AlertBook(), steps):
         assert book == plain and list(book) == list(plain)
         assert book.clearable() == [k for k, a in plain.items() if can_clear(k, a)]
         assert pickle.loads(pickle.dumps(book)).clearable() == book.clearable()
@@ -87,21 +101,9 @@ case_steps = st.lists(st.tuples(st.sampled_from(["set", "del", "copy", "switch"]
 @given(case_steps, st.sampled_from([0.0, 1.0, 2.5, 3.0, 9.0]))
 def test_the_open_cases_due_are_the_scan(script: list[tuple[str, int, float, str]],
                                          now: float) -> None:
-    books, dicts = [CaseBook()], [{}]
-    current = 0
-    for op, number, due, state in script:
-        book, plain = books[current], dicts[current]
-        found = _case(number, due, state)
-        if op == "set":
-            book[found.id], plain[found.id] = found, found
-        elif op == "del" and found.id in plain:
-            del book[found.id], plain[found.id]
-        elif op == "copy":
-            books.append(book.copy())
-            dicts.append(dict(plain))
-        else:
-            current = number % len(books)
-    for book, plain in zip(books, dicts, strict=True):
+    steps = [(op, found.id, found, number) for op, number, due, state in script
+             for found in [_case(number, due, state)]]
+    for book, plain in play(CaseBook(), steps):
         scanned = sorted((c for c in plain.values() if c.state == "open" and now >= c.due_at),
                          key=lambda c: c.id)
         assert book == plain and book.open_due_by(now) == scanned
@@ -124,21 +126,9 @@ ticket_steps = st.lists(st.tuples(
 @given(ticket_steps)
 def test_each_counters_no_shows_are_the_scan(
         script: list[tuple[str, int, str, int | None, float | None]]) -> None:
-    books, dicts = [TicketBook()], [{}]
-    current = 0
-    for op, number, status, counter, at in script:
-        book, plain = books[current], dicts[current]
-        found = _ticket(number, status, counter, at)
-        if op == "set":
-            book[found.number], plain[found.number] = found, found
-        elif op == "del" and found.number in plain:
-            del book[found.number], plain[found.number]
-        elif op == "copy":
-            books.append(book.copy())
-            dicts.append(dict(plain))
-        else:
-            current = number % len(books)
-    for book, plain in zip(books, dicts, strict=True):
+    steps = [(op, found.number, found, number) for op, number, status, counter, at in script
+             for found in [_ticket(number, status, counter, at)]]
+    for book, plain in play(TicketBook(), steps):
         assert book == plain
         for kept in (book, pickle.loads(pickle.dumps(book))):
             assert_indexes_match(HallState(hall=None, tickets=kept))  # type: ignore[arg-type]
