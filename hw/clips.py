@@ -19,11 +19,10 @@ is still refused at start-up.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import threading
 import wave
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,8 +116,10 @@ class ClipPack:
         self._paths = {key: self.folder / name for key, name in self.manifest.tokens.items()}
         for key, clip_path in self._paths.items():
             self._check(key, clip_path)
-        self._loaded: OrderedDict[str, Pcm] = OrderedDict()
-        self._lock = threading.Lock()
+        # The newest clips spoken stay in memory (lru_cache is thread-safe); a clip whose
+        # load raised is not kept, so a file mended later is read again.
+        self._cached = functools.lru_cache(maxsize=CACHED_CLIPS)(
+            lambda key: self._load(key, self._paths[key]))
 
     def _check(self, key: str, path: Path) -> None:
         """Refuse a clip that is missing, not mono 16-bit WAV, or at another rate."""
@@ -160,28 +161,18 @@ class ClipPack:
 
     def loaded(self) -> int:
         """How many clips are in memory now (at most ``CACHED_CLIPS``)."""
-        return len(self._loaded)
+        return self._cached.cache_info().currsize
 
     def clip(self, key: str) -> Pcm | None:
         """The clip of ``key`` (loudness-matched), or None when the pack lacks it or its file
         went bad since the pack was opened (logged; the caller synthesises the word)."""
-        path = self._paths.get(key)
-        if path is None:
+        if key not in self._paths:
             return None
-        with self._lock:
-            clip = self._loaded.get(key)
-            if clip is not None:
-                self._loaded.move_to_end(key)
-                return clip
-            try:
-                clip = self._load(key, path)
-            except PackError as err:
-                logger.warning("%s", err)
-                return None
-            self._loaded[key] = clip
-            while len(self._loaded) > CACHED_CLIPS:
-                self._loaded.popitem(last=False)
-            return clip
+        try:
+            return self._cached(key)
+        except PackError as err:
+            logger.warning("%s", err)
+            return None
 
 
 def load_packs(root: str | Path, languages: tuple[str, ...]) -> dict[str, ClipPack]:
