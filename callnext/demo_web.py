@@ -85,8 +85,6 @@ class HeadlessConsole:
                  say: Callable[[str], None]) -> None:
         self.config, self.folder, self.keys, self.endpoints = config, folder, keys, endpoints
         self.say = say
-        self.url: str | None = None
-        """The console's address once it answers (None before, and when it did not start)."""
         self._child: Child | None = None
         self._stopped = threading.Event()
         self._lock = threading.Lock()
@@ -131,7 +129,6 @@ class HeadlessConsole:
         add_demo_staff(self.endpoints["commands"], self.keys)
         url = f"http://127.0.0.1:{port}/"
         if console_ready(url, child, self._stopped.is_set):
-            self.url = url
             self.say(console_lines(url, path, self.keys, self.folder))
         elif not self._stopped.is_set():
             self.say(f"callnext demo: the staff console did not start; see {logs / 'web.log'}")

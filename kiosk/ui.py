@@ -155,15 +155,12 @@ class KioskView(BoxLayout):
         for label, item in zip(tree.labels, (screen.header, *screen.body)):
             markup = self._text_markup(item)
             if label.text != markup:
-                if getattr(label, "kiosk_fits", False):
-                    label.text_size = (None, None)  # the new words may fit unwrapped
                 label.text = markup
             label.kiosk_text = item
         for action in (*screen.actions, *screen.footer):
             button = tree.buttons[action.id]
             markup = self._button_markup(action, button.kiosk_footer)
             if button.text != markup:
-                button.text_size = (None, None)  # the new words may fit unwrapped
                 button.text = markup
             button.kiosk_action = action
         self.buttons, self.clock_label, self._labels = dict(tree.buttons), tree.clock, tree.labels
@@ -321,8 +318,10 @@ def _fit_to_text(label: Label, margin: float = 0) -> None:
         label.texture_update()
         fit()
 
-    label.kiosk_fits = True  # type: ignore[attr-defined]
-    label.bind(texture_size=fit, width=resized)
+    def new_words(*_: Any) -> None:
+        label.text_size = (None, None)  # the new words may fit unwrapped
+
+    label.bind(texture_size=fit, width=resized, text=new_words)
 
 
 MAX_TREES = 8
