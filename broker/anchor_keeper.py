@@ -223,8 +223,10 @@ class AnchorKeeper:
 
     def _attempt(self, target: int) -> None:
         """Write the anchor; a failure is logged once and left to the next attempt."""
+        written = False
         try:
             self._write(target)
+            written = True
         except (OSError, AnchorError) as err:
             if not self.failing:
                 log.error("the journal's anchor %s could not be written (%s); the journal is "
@@ -237,4 +239,10 @@ class AnchorKeeper:
             self.failing = False
         with self._state:
             self._attempted = max(self._attempted, target)
+            if not written:
+                # The folds up to ``target`` count as attempted; only the newest stays
+                # pending, so ``sync`` and ``close`` still try again, while the list each
+                # commit's ``settle`` walks stays short however long the disk fails.
+                while len(self._pending) > 1 and self._pending[0][0] <= target:
+                    self._pending.popleft()
             self._state.notify_all()
