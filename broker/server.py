@@ -182,7 +182,7 @@ def _loop(service: BrokerService, router: zmq.Socket, pub: zmq.Socket,
                 pub.send_multipart(frames)
             next_tick = now + TICK_S
         # The appends of this turn are durable and answered; the anchor's own thread now
-        # writes them once, beside the next turn's commit (``broker.anchor``).
+        # writes them once, beside the next turn's commit (``broker.anchor_keeper``).
         service.journal.sync_anchor()
         if backups is not None:
             backups.poll(service.state.day)  # cheap unless a backup is due

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.rules.books import AlertBook, can_clear
 from broker.rules.model import Event, HallState
 
 ALERT_CODES: dict[str, tuple[str, ...]] = {
@@ -90,23 +89,13 @@ def alert_events(state: HallState, now: float) -> list[Event]:
         if key not in state.alerts:
             events.append(Event("alert_raised", now, raised_data(
                 alert.kind, alert.service, alert.value, alert.threshold, key=key)))
-    for key in clearable(state):
+    # Node and clock alerts are raised and cleared by their own reports; sticky ones (a
+    # negative rating, a time limit) stay until acknowledged. The state's AlertBook keeps
+    # the rest as alerts come and go, so sticky ones nobody acknowledged are not walked.
+    for key in state.alerts.clearable():
         if key not in current:
             events.append(Event("alert_cleared", now, {"key": key}))
     return events
-
-
-def clearable(state: HallState) -> list[str]:
-    """The raised alerts a condition clears, in the order they were raised.
-
-    Node and clock alerts are raised and cleared by their own reports; sticky ones (a
-    negative rating, a time limit) stay until a manager acknowledges them. The state's
-    ``AlertBook`` keeps these keys as alerts come and go: thousands of sticky alerts
-    nobody acknowledged are not walked after every command.
-    """
-    if isinstance(state.alerts, AlertBook):
-        return state.alerts.clearable()
-    return [key for key, alert in state.alerts.items() if can_clear(key, alert)]
 
 
 def time_limit_events(state: HallState, now: float) -> list[Event]:

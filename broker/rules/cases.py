@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
 from broker.rules import refusals as why
-from broker.rules.books import CaseBook
 from broker.rules.model import Case, Event, HallState, RuleRefusal, Ticket
 from broker.rules.transaction import Tx
 from config import hours
@@ -128,9 +127,5 @@ def overdue_events(state: HallState, now: float) -> list[Event]:
     The state's ``CaseBook`` keeps the open cases by due time: the cases a month of
     negative ratings left open are not walked after every command.
     """
-    if isinstance(state.cases, CaseBook):
-        due = state.cases.open_due_by(now)
-    else:
-        due = sorted((c for c in state.cases.values() if c.state == "open" and now >= c.due_at),
-                     key=lambda c: c.id)
+    due = state.cases.open_due_by(now)
     return [Event("case_overdue", now, {"case": c.id, "due_at": c.due_at}) for c in due]

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Callable, Iterable
 
 from broker.rules import quality_fold
-from broker.rules.books import EXTERNAL_PREFIXES, AlertBook
+from broker.rules.books import AlertBook, can_clear
 from broker.rules.model import (
     RECENT_CALLS_KEPT,
     Appointment,
@@ -121,8 +121,7 @@ def _day_started(state: HallState, event: Event) -> None:
             _entered(state, state.tickets[waiting].service, waiting)
     # Device faults, a jumped clock and sticky alerts (a negative rating waiting for a
     # manager) outlive the night; queue alerts start afresh.
-    state.alerts = AlertBook({k: v for k, v in state.alerts.items()
-                              if k.startswith(EXTERNAL_PREFIXES) or v.sticky})
+    state.alerts = AlertBook({k: v for k, v in state.alerts.items() if not can_clear(k, v)})
     quality_fold.carry_over(state)
     configured: dict[int, CounterMode] = {c.number: c.opens for c in hall.counters}
     state.counters = {
