@@ -299,10 +299,12 @@ def test_deeply_nested_json_is_bad_json_not_a_crash() -> None:
 
 
 def test_a_lone_surrogate_escape_is_bad_json() -> None:
-    frame = b'{"v": 1, "id": "\\ud800", "op": "snapshot", "node": "n", "args": {}}'
-    with pytest.raises(ProtocolError) as caught:
-        decode_request(frame)
-    assert caught.value.code == "bad_json" and "surrogate" in caught.value.message
+    for frame in (b'{"v": 1, "id": "\\ud800", "op": "snapshot", "node": "n", "args": {}}',
+                  b'{"v": 1, "id": "r", "op": "snapshot", "node": "n", '
+                  b'"args": {"a": ["\\uDFFF"]}}'):
+        with pytest.raises(ProtocolError) as caught:
+            decode_request(frame)
+        assert caught.value.code == "bad_json" and "surrogate" in caught.value.message, frame
 
 
 def test_a_lone_surrogate_deep_in_an_event_or_in_upper_case_hex_is_bad_json() -> None:
@@ -335,28 +337,6 @@ def test_a_frame_without_surrogate_escapes_is_not_walked(monkeypatch: pytest.Mon
     assert isinstance(escaped, Event) and escaped.data["name"] == "业务"
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.recursive(st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF,
-                                          categories=["Cs"]) | st.characters(), max_size=4)
-                    | st.integers(),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8),
-       st.booleans())
-def test_lone_surrogates_are_refused_exactly_when_present(value: Any, ascii_only: bool) -> None:
-    text = json.dumps({"x": value}, ensure_ascii=ascii_only)
-    try:
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError:
-        raw = json.dumps({"x": value}, ensure_ascii=True).encode("ascii")
-    lone = codec.has_lone_surrogate(json.loads(raw))
-    try:
-        codec.loads_object(raw, "frame")
-    except ProtocolError as err:
-        assert lone and err.code == "bad_json"
-    else:
-        assert not lone
-
-
 def test_a_heartbeat_carries_the_journal_identity_and_older_ones_still_decode() -> None:
     beat = decode_event(encode_heartbeat(5, 1.0, hall="h1", epoch="e1"))
     assert isinstance(beat, Heartbeat) and (beat.hall, beat.epoch) == ("h1", "e1")
@@ -386,13 +366,8 @@ def test_the_cheap_surrogate_check_never_misses_one(value: object, ascii_only: b
     frame = b'{"v": 1, "id": "r", "op": "snapshot", "node": "n", "args": {"x": %s}}' % (
         text.encode("utf-8"))
     if has_lone_surrogate(value):
-        with pytest.raises(ProtocolError):
+        with pytest.raises(ProtocolError) as caught:
             decode_request(frame)
+        assert caught.value.code == "bad_json"
     else:
         assert decode_request(frame).args == {"x": value}
-
-
-def test_an_upper_case_surrogate_escape_is_bad_json_too() -> None:
-    frame = b'{"v": 1, "id": "r", "op": "snapshot", "node": "n", "args": {"a": ["\\uDFFF"]}}'
-    with pytest.raises(ProtocolError, match="surrogate"):
-        decode_request(frame)
