@@ -10,7 +10,6 @@ unacknowledged happened. ``handle`` is a batch of one.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -40,7 +39,6 @@ from broker.rules import (
 from broker.rules.view_delta import advance
 from config.schema import Hall
 from protocol import envelope, errors
-from protocol.codec import may_hold_surrogate
 from protocol.errors import ProtocolError
 from protocol.ops import READ_ONLY_OPS, validate_args
 
@@ -188,11 +186,6 @@ class BrokerService:
             else self.access.frame_limit(peer)
         try:
             request = envelope.decode_request(raw, limit)
-            if may_hold_surrogate(raw):
-                # JSON escapes can smuggle lone surrogates ("\ud800") into strings, at any
-                # depth; no reply, journal row or event could carry them: refused at the door.
-                json.dumps([request.id, request.op, request.node, request.args],
-                           ensure_ascii=False).encode("utf-8")
         except ProtocolError as err:
             log.warning("refused a malformed request (%s): %s", err.code, err.message)
             return Handled(envelope.error_reply(_reply_id(raw), err.code, err.message))
@@ -201,11 +194,6 @@ class BrokerService:
             return Handled(envelope.error_reply(_reply_id(raw), errors.BAD_JSON,
                                                 "the request frame is nested too deeply; "
                                                 "send a flat JSON object"))
-        except (UnicodeEncodeError, ValueError, TypeError):
-            log.warning("refused a request with invalid Unicode (lone surrogate escapes)")
-            return Handled(envelope.error_reply(_reply_id(raw), errors.BAD_JSON,
-                                                "the request holds a lone UTF-16 surrogate "
-                                                "escape in a string; send valid Unicode"))
         try:
             return self._handle(request, peer)
         except Exception:  # noqa: BLE001 - a bug must cost one reply, never the broker

@@ -58,7 +58,12 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     except RecursionError as err:
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} nests too deeply; expected a flat JSON object") from err
-    if may_hold_surrogate(data) and has_lone_surrogate(obj):
+    try:
+        lone = may_hold_surrogate(data) and has_lone_surrogate(obj)
+    except RecursionError as err:
+        raise ProtocolError(errors.BAD_JSON,
+                            f"{what} nests too deeply; expected a flat JSON object") from err
+    if lone:
         # "\ud800" is valid JSON but not text: it cannot be encoded back to UTF-8.
         raise ProtocolError(errors.BAD_JSON,
                             f"{what} holds a lone UTF-16 surrogate escape; send real characters")
@@ -82,21 +87,16 @@ def may_hold_surrogate(raw: bytes) -> bool:
     return _SURROGATE_ESCAPE.search(raw) is not None
 
 
-def has_lone_surrogate(value: Any, depth: int = 0) -> bool:
-    """True when a decoded value holds a string that cannot be encoded as UTF-8."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if depth > 64:
-        return False
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k, depth + 1) or has_lone_surrogate(v, depth + 1)
-                   for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_lone_surrogate(v, depth + 1) for v in value)
+def has_lone_surrogate(value: Any) -> bool:
+    """True when a decoded value holds a string that cannot be encoded as UTF-8, at any depth.
+
+    Encoded once by the C encoder rather than walked in Python: no depth limit to slip
+    under, and nothing to do twice (replies, journal rows and events are encoded so too).
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 

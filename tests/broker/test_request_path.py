@@ -16,7 +16,7 @@ def test_a_lone_surrogate_nested_deeper_than_the_walk_is_still_refused(
     journal = Journal(tmp_path / "journal.sqlite3")
     service = BrokerService(hall, journal, Clock())
     try:
-        depth = 70  # the decoder's walk stops at 64 levels; the broker's own check does not
+        depth = 70  # deeper than the 64 levels the decoder once walked
         args = b'{"service": "general", "x": ' + b"[" * depth + b'"\\udc00"' + b"]" * depth + b"}"
         frame = b'{"v": 1, "id": "deep", "op": "issue_ticket", "node": "kiosk-1", "args": ' + \
             args + b"}"
