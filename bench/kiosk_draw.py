@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Any
 
+from bench.kivy_floor import rss_kib
+
 LIMIT_S = 10.0
 ACCENT_MIN = (200, 160, 0)
 ACCENT_MAX = (255, 255, 120)
@@ -97,7 +99,7 @@ def measure(config: str, commands: str, events: str, samples: int) -> dict[str, 
             if index >= 3:  # warm-up: the first screens load fonts and build textures
                 drawn.append(seconds)
                 acked.append(answered[-1] - began)
-        return {"drawn_s": drawn, "ack_s": acked, "rss_kib": _rss_kib()}
+        return {"drawn_s": drawn, "ack_s": acked, "rss_kib": rss_kib()}
 
 
 def _one_touch(view: Any, controller: Any, service: str, flips: list[int],
@@ -144,14 +146,6 @@ def number_rendered(view: Any) -> bool:
     return any(all(low <= value <= high for low, value, high
                    in zip(ACCENT_MIN, row[i:i + 3], ACCENT_MAX))
                for i in range(0, len(row) - 3, 4))
-
-
-def _rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _rss_kib() -> int:
+def rss_kib() -> int:
+    """This process's VmRSS in KiB (0 where /proc has none)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
@@ -38,7 +39,7 @@ def main() -> None:
             return Label(text="callnext")
 
         def _report(self, dt: float) -> None:
-            print(f"rss_kib {_rss_kib()}", flush=True)
+            print(f"rss_kib {rss_kib()}", flush=True)
             self.stop()
 
     Floor().run()

@@ -113,6 +113,9 @@ def test_hall_rows(hall: hall_bench.HallResults, monkeypatch: pytest.MonkeyPatch
     assert value(table, "hall: calls made") == float(hall["calls"])
     assert value(table, "hall: floor: idle durable command round trip, p99") == \
         hall["idle"]["p99_ms"]
+    assert value(table, "hall: load generator CPU") == hall["driver_cpu_pct"]
+    assert value(table, "hall: display CPU per event per mirror") == \
+        hall["mirror_cpu_us_per_event"]
     assert "goal <= 20 ms" in next(r["how"] for r in table
                                    if r["figure"] == "hall: call_next sent -> ack, p99")
     # run() without measuring again: the fixture's results stand in for a run.

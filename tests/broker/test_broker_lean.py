@@ -29,7 +29,7 @@ def test_the_broker_process_maps_no_openssl(tmp_path: Path) -> None:
         maps = Path(f"/proc/{process.pid}/maps").read_text()
     finally:
         stop_broker(process)
-    assert "libpython" in maps or "python" in maps  # the right process's map was read
+    assert "zmq" in maps  # the broker's own map was read: it has loaded pyzmq's library
     assert "libcrypto" not in maps and "libssl" not in maps
 
 
