@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 from broker.anchor import ANCHOR_NAME, read_anchor
 from broker.anchor_keeper import AnchorKeeper
 from broker.continuity import open_journal
-from broker.journal import Journal
+from broker.journal import JOURNAL_NAME, Journal
 from broker.service import BrokerService
 from config.schema import Hall
 from tests.broker.test_service import Clock, request
@@ -71,6 +72,8 @@ class Disk:
                  delay_s: float = 0.0) -> None:
         self.data, self.gate, self.delay_s = data, gate, delay_s
         self.flushed: list[int] = []
+        self.committed: list[int] = []
+        """The journal's committed seq at each flush, read beside the broker's connection."""
 
     def __call__(self, fd: int) -> None:
         if self.gate is not None:
@@ -78,6 +81,9 @@ class Disk:
         time.sleep(self.delay_s)
         os.fdatasync(fd)
         self.flushed.append(_anchored(self.data))  # the slot just flushed is the newest
+        with sqlite3.connect(self.data / JOURNAL_NAME) as other:
+            found = other.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+            self.committed.append(found[0])
 
     @property
     def durable(self) -> int:
@@ -174,6 +180,9 @@ def test_on_a_slow_disk_the_anchor_is_never_ahead_of_the_journal(
             journal.sync_anchor()
     finally:
         journal.close()
+    # At the moment of each flush, as another reader of the journal saw it.
+    assert disk.flushed and all(anchored <= committed for anchored, committed
+                                in zip(disk.flushed, disk.committed, strict=True))
 
 
 def test_a_failing_anchor_write_is_reported_and_retried_without_blocking_replies(
