@@ -91,6 +91,11 @@ def _clients(count: int) -> str:
     return "1 client" if count == 1 else f"{count} clients"
 
 
+def at_most(value: float, goal: float, unit: str) -> str:
+    """``goal <= 20 ms: met`` (or ``NOT met``): a figure's upper goal and its verdict."""
+    return f"goal <= {goal:g} {unit}: {'met' if value <= goal else 'NOT met'}"
+
+
 def _goal(clients: int, most: int) -> str:
     """Issue 17's goal for a run of ``clients`` (``most``: the largest burst)."""
     if clients == 1:
