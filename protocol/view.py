@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+KEYED_MAPS = frozenset({"counters", "services", "health"})
+"""Top-level view keys whose value maps an id to an entry. In an event's ``view`` an entry
+of one of these that is ``null`` means the entry is gone (a forgotten node's health); the
+other objects (``ticketing``) take ``null`` as a value."""
 
 CounterMode = Literal["open", "paused", "closed"]
 HealthStatus = Literal["ok", "warning", "fault"]
@@ -27,9 +32,10 @@ def merge_view(view: dict[str, Any], partial: dict[str, Any], *,
     """Return ``view`` with an event's partial view merged in, one level deep.
 
     A top-level value that is an object in both is updated key by key (the
-    event's ``counters["3"]`` replaces ``counters["3"]``, other counters stay);
-    any other top-level value (list, number, string, null) is replaced whole.
-    Neither argument is modified.
+    event's ``counters["3"]`` replaces ``counters["3"]``, other counters stay); in
+    the keyed maps (``KEYED_MAPS``) a ``null`` entry removes that entry. Any other
+    top-level value (list, number, string, null) is replaced whole. Neither
+    argument is modified.
 
     Args:
         view: the current full view.
@@ -48,7 +54,14 @@ def merge_view(view: dict[str, Any], partial: dict[str, Any], *,
         current = merged.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
             inner = dict(current)
-            inner.update(take(value))
+            if key in KEYED_MAPS:
+                for name, entry in value.items():
+                    if entry is None:
+                        inner.pop(name, None)
+                    else:
+                        inner[name] = take(entry)
+            else:
+                inner.update(take(value))
             merged[key] = inner
         else:
             merged[key] = take(value)
@@ -297,7 +310,9 @@ class PublicView(ViewModel):
             if key not in type(self).model_fields:
                 continue  # a key a newer broker added
             current = getattr(self, key)
-            if isinstance(value, dict) and isinstance(current, dict):
+            if isinstance(value, dict) and isinstance(current, dict) and key in KEYED_MAPS:
+                update[key] = _keyed_merged(key, current, value)
+            elif isinstance(value, dict) and isinstance(current, dict):
                 update[key] = {**current, **_field_adapter(key).validate_python(value)}
             elif isinstance(value, dict) and isinstance(current, BaseModel):
                 update[key] = _field_adapter(key).validate_python({**current.model_dump(),
@@ -305,6 +320,17 @@ class PublicView(ViewModel):
             else:
                 update[key] = _field_adapter(key).validate_python(value)
         return self.model_copy(update=update)
+
+
+def _keyed_merged(name: str, current: dict[Any, Any],
+                  partial: Mapping[str, Any]) -> dict[Any, Any]:
+    """The keyed map ``name`` with an event's entries merged in; a null entry removes one."""
+    key_type = get_args(PublicView.model_fields[name].annotation)[0]
+    kept = {k: v for k, v in partial.items() if v is not None}
+    merged = {**current, **_field_adapter(name).validate_python(kept)} if kept else dict(current)
+    for gone in (k for k, v in partial.items() if v is None):
+        merged.pop(key_type(gone), None)
+    return merged
 
 
 @cache

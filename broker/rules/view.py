@@ -16,6 +16,10 @@ from broker.rules.places import places
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
 
+KEYED_MAPS = frozenset({"counters", "services", "health"})
+"""View keys that map an id to an entry: a diff names an entry gone from one as ``None``
+(the merge rule of ``protocol.view``, which keeps the same set; a test holds them equal)."""
+
 NEXT_SHOWN = 5
 NO_SHOWS_SHOWN = 5
 """过号 tickets listed per counter (the newest), for the staff console's revive list."""
@@ -163,12 +167,15 @@ def _alert(alert: Alert) -> dict[str, Any]:
 
 
 def view_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The part of ``after`` that differs from ``before``, one level deep for objects."""
+    """The part of ``after`` that differs from ``before``, one level deep for objects; an
+    entry gone from a keyed map (``KEYED_MAPS``) is there as ``None``."""
     changes: dict[str, Any] = {}
     for key, value in after.items():
         old = before.get(key)
         if isinstance(value, dict) and isinstance(old, dict):
             inner = {k: v for k, v in value.items() if old.get(k) != v}
+            if key in KEYED_MAPS:
+                inner.update((k, None) for k in old if k not in value)
             if inner:
                 changes[key] = inner
         elif old != value:

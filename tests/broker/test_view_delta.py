@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from broker.rules import Command, HallState, RuleRefusal, execute, initial_state, public_view
 from broker.rules.model import Event
-from broker.rules.view import view_changes
+from broker.rules.view import KEYED_MAPS, view_changes
 from broker.rules.view_delta import advance
 from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
+from protocol.view import KEYED_MAPS as MERGED_BY_ENTRY
+from protocol.view import PublicView, merge_view
 from tests.conftest import at, small_hall
 
 extra = st.one_of(
@@ -50,8 +52,11 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
     def observe(after: HallState, event: Event) -> None:
         nonlocal view
         whole = public_view(after)
+        before = view
         view, changes = advance(view, after, event)
         assert view == whole, event.type
+        # What a node's mirror makes of the published diff is the whole view too.
+        assert merge_view(before, changes) == whole, event.type
         assert_indexes_match(after)
         for service, line in after.queues.items():
             # The kept oldest waiting ticket is what a scan of the line finds.
@@ -69,6 +74,32 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
             continue
         state = outcome.state
     assert view == public_view(state)
+
+
+def test_the_rules_and_the_merge_rule_name_the_same_keyed_maps() -> None:
+    assert KEYED_MAPS == MERGED_BY_ENTRY
+
+
+def test_a_forgotten_nodes_health_leaves_every_mirror() -> None:
+    """The diff names a removed health entry as null, and both merges drop it (before, the
+    entry of a node taken out of the hall file stayed on every mirror)."""
+    state = initial_state(small_hall())
+    view = public_view(state)
+    raw, typed = view, PublicView.parse(view)
+    now = at("09:00")
+
+    def observe(after: HallState, event: Event) -> None:
+        nonlocal view, raw, typed
+        view, changes = advance(view, after, event)
+        raw, typed = merge_view(raw, changes), typed.merged(changes)
+
+    for op, args in [("report_health", {"component": "printer", "status": "fault",
+                                        "message": ""}),
+                     ("expire_nodes", {})]:
+        state = execute(state, Command(op, args, "kiosk-9"), now, observe).state
+        if op == "report_health":
+            assert "kiosk-9/printer" in raw["health"] and "kiosk-9/printer" in typed.health
+    assert raw == public_view(state) and raw["health"] == {} and typed.health == {}
 
 
 def test_the_published_changes_are_the_whole_views_difference() -> None:
