@@ -57,9 +57,8 @@ def view_frame(hall: Hall, view: Mapping[str, Any], connected: bool,
     """The frame for a view: the view itself plus the alerts' words in each language."""
     text = {}
     for language in LANGUAGES:
-        words = {a.get("key", ""): alert_text(a.get("code", ""), a.get("params"), language,
-                                             hall=hall)
-                 for a in view.get("alerts", ()) if isinstance(a, dict)}
+        words = {key: alert_text(a.get("code", ""), a.get("params"), language, hall=hall)
+                 for key, a in (view.get("alerts") or {}).items() if isinstance(a, dict)}
         text[language] = sse("view", {"view": view, "connected": connected, "now": broker_now,
                                       "alert_words": words})
     return Frame("view", text)

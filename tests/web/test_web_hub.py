@@ -48,8 +48,9 @@ def test_the_feed_hands_mirror_thread_changes_to_the_loop_with_words_per_languag
         page = hub.open("en")
         assert page is not None
         feed = ViewFeed(hall, hub, lambda: True, lambda: 123.0)
-        view = {"alerts": [{"key": "queue:general", "code": "queue_length",
-                            "params": {"service": "general", "waiting": 12, "threshold": 10}}]}
+        view = {"alerts": {"queue:general": {
+            "key": "queue:general", "code": "queue_length",
+            "params": {"service": "general", "waiting": 12, "threshold": 10}}}}
         thread = threading.Thread(target=feed, args=("state", view))
         thread.start()
         thread.join()
