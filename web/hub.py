@@ -243,7 +243,7 @@ class ViewFeed:
         self._hub = hub
         self._connected = connected
         self._broker_now = broker_now
-        self._view: Mapping[str, Any] = {}
+        self._view: dict[str, Any] = {}
         self._heard: dict[str, Any] | None = None
         """The view the pages have with the events heard since merged in (None: none)."""
         self._changes: dict[str, Any] = {}
