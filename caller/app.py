@@ -311,7 +311,7 @@ class CounterCaller:
     def _attention_note(self, view: PublicView | None) -> str:
         """The first unacknowledged alert about this counter, worded for the LCD's note line
         (English on a character LCD), or "" (the red LED blinks slowly meanwhile)."""
-        for alert in view.alerts if view is not None else ():
+        for alert in view.alerts.values() if view is not None else ():
             if alert.counter == self.counter and not alert.acknowledged:
                 language = "en" if self._ascii_only else "zh"
                 return alert_text(alert.code or alert.kind, alert.params, language,

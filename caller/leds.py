@@ -76,7 +76,7 @@ def plan_leds(view: PublicView | None, counter: int, *, link_ok: bool, fault_unt
 def attention(view: PublicView | None, counter: int) -> bool:
     """Whether an alert concerning ``counter`` is raised and not yet acknowledged."""
     return view is not None and any(alert.counter == counter and not alert.acknowledged
-                                    for alert in view.alerts)
+                                    for alert in view.alerts.values())
 
 
 class QueueWatch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, Callable, Collection, Mapping, TextIO
 
 import zmq
 
@@ -69,7 +69,7 @@ def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None)
     if now is None:
         now = snapshot.now if snapshot.now is not None else time.time()
     lines = [f"{hall.name.zh} / {hall.name.en} — {view.day or '-'} (seq {snapshot.seq})",
-             summary_line(view.alerts, view.cases), ""]
+             summary_line(view.alerts.values(), view.cases.values()), ""]
     modes = {"open": "开放 open", "paused": "暂停 paused", "closed": "关闭 closed"}
     lines.append(_row(["窗口 Counter", "状态 State", "工号 Staff", "叫号 Serving", "暂存 Held"],
                       _COUNTER_COLS))
@@ -89,11 +89,11 @@ def format_status(hall: Hall, snapshot: SnapshotTaken, now: float | None = None)
                            _wait(queue.wait_min), " ".join(queue.next[:3]) or "-"],
                           _SERVICE_COLS))
     lines += ["", f"告警 Alerts: {len(view.alerts)}"]
-    lines += [_alert_row(hall, alert) for alert in view.alerts]
-    return "\n".join(lines + case_lines(hall, view.cases))
+    lines += [_alert_row(hall, alert) for alert in view.alerts.values()]
+    return "\n".join(lines + case_lines(hall, view.cases.values()))
 
 
-def summary_line(alerts: tuple[AlertView, ...], cases: tuple[CaseView, ...]) -> str:
+def summary_line(alerts: Collection[AlertView], cases: Collection[CaseView]) -> str:
     """What a manager must act on, at the top: alerts, and the 差评 cases still open
     (overdue among them), before the tables that list them."""
     waiting = [c for c in cases if c.state != "closed"]
@@ -109,7 +109,7 @@ def _words(key: str) -> str:
     return f"{render(key, {}, 'zh')} {render(key, {}, 'en')}"
 
 
-def case_lines(hall: Hall, cases: tuple[CaseView, ...]) -> list[str]:
+def case_lines(hall: Hall, cases: Collection[CaseView]) -> list[str]:
     """The 差评 cases staff must follow up: open and overdue first, then those closed today."""
     waiting = [c for c in cases if c.state != "closed"]
     lines = ["", f"{render('status.cases', {}, 'zh')}: {len(waiting)} "

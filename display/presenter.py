@@ -194,7 +194,7 @@ class BoardPresenter:
         (each behind a full-width ！, a glyph the board's CJK font has)."""
         if not self.node.staff_alerts or view is None:
             return ""
-        shown = [a for a in view.alerts if not a.acknowledged
+        shown = [a for a in view.alerts.values() if not a.acknowledged
                  and (a.counter is None or self.shows(a.counter))]
         words = [f"{alert_text(a.code or a.kind, a.params, 'zh', hall=self.hall)} "
                  f"{alert_text(a.code or a.kind, a.params, 'en', hall=self.hall)}"

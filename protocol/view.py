@@ -18,10 +18,11 @@ from typing import Any, Literal, Mapping, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-KEYED_MAPS = frozenset({"counters", "services", "health"})
+KEYED_MAPS = frozenset({"counters", "services", "health", "alerts", "cases"})
 """Top-level view keys whose value maps an id to an entry. In an event's ``view`` an entry
-of one of these that is ``null`` means the entry is gone (a forgotten node's health); the
-other objects (``ticketing``) take ``null`` as a value."""
+of one of these that is ``null`` means the entry is gone (a forgotten node's health, a
+cleared alert, a closed case leaving at the day's end); the other objects (``ticketing``)
+take ``null`` as a value."""
 
 CounterMode = Literal["open", "paused", "closed"]
 HealthStatus = Literal["ok", "warning", "fault"]
@@ -279,8 +280,10 @@ class PublicView(ViewModel):
     services: dict[str, ServiceView] = {}
     recent_calls: tuple[CallView, ...] = ()
     health: dict[str, HealthView] = {}
-    alerts: tuple[AlertView, ...] = ()
-    cases: tuple[CaseView, ...] = ()
+    alerts: dict[str, AlertView] = {}
+    """The raised alerts by key, in the order raised."""
+    cases: dict[str, CaseView] = {}
+    """The 差评 cases by id, in the order opened."""
     ticketing: TicketingView | None = None
     """None from a broker that does not publish it yet (before its first event)."""
     notice: NoticeView | None = None

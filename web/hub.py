@@ -3,8 +3,12 @@
 The mirror calls its listeners from its own thread. ``ViewFeed`` turns what it hears into
 ready-made SSE frames there (one JSON encoding per language, not one per page) and hands
 them to the asyncio loop with ``loop.call_soon_threadsafe``; ``Hub.publish`` then puts the
-same frame on every page's queue. A page that falls behind gets only the newest view (it
-says everything the older ones said); alerts are kept in order.
+same frame on every page's queue. A page gets the whole view once (when it opens, or after
+a resync), then only what each batch of events changed (a ``change`` frame, merged by the
+page by the view merge rule): on a day of thousands of open 差评 cases the whole view is
+megabytes, a change a few hundred bytes. A page that falls behind gets the newest whole
+view instead of the changes it missed (it says everything they said); alerts are kept in
+order.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from config.schema import Hall
 from protocol.events import Event
+from protocol.view import merge_view
 from runtime.messages import alert_text
 
 logger = logging.getLogger(__name__)
@@ -37,7 +42,7 @@ class Frame:
     """One server-sent event, encoded once per language.
 
     Attributes:
-        kind: the SSE event name (``view``, ``alert``, ``link``).
+        kind: the SSE event name (``view``, ``change``, ``alert``, ``link``).
         text: language → the whole ``event:``/``data:`` block.
         droppable: a newer frame of the same kind replaces it (views, the link state).
     """
@@ -53,16 +58,23 @@ def sse(kind: str, data: Any) -> str:
 
 
 def view_frame(hall: Hall, view: Mapping[str, Any], connected: bool,
-               broker_now: float | None) -> Frame:
-    """The frame for a view: the view itself plus the alerts' words in each language."""
+               broker_now: float | None, kind: str = "view") -> Frame:
+    """The frame for a view: the view itself plus the alerts' words in each language.
+
+    Args:
+        kind: ``view`` for a whole view; ``change`` for the parts a batch of events changed
+            (the page merges them into the view it has; never dropped, see ``Page.offer``).
+    """
     text = {}
+    alerts = view.get("alerts")
     for language in LANGUAGES:
-        words = {a.get("key", ""): alert_text(a.get("code", ""), a.get("params"), language,
-                                             hall=hall)
-                 for a in view.get("alerts", ()) if isinstance(a, dict)}
-        text[language] = sse("view", {"view": view, "connected": connected, "now": broker_now,
-                                      "alert_words": words})
-    return Frame("view", text)
+        # A cleared alert is null in a change: it has no words.
+        words = {key: alert_text(a.get("code", ""), a.get("params"), language, hall=hall)
+                 for key, a in (alerts if isinstance(alerts, dict) else {}).items()
+                 if isinstance(a, dict)}
+        text[language] = sse(kind, {"view": view, "connected": connected, "now": broker_now,
+                                    "alert_words": words})
+    return Frame(kind, text, droppable=kind != "change")
 
 
 def alert_frame(hall: Hall, event: Event) -> Frame:
@@ -79,21 +91,27 @@ def alert_frame(hall: Hall, event: Event) -> Frame:
 class Page:
     """One open event stream: its pending frames and its language.
 
-    A newer view replaces a view still waiting (the page needs only the newest); alerts
-    wait in order, at most ``QUEUE_FRAMES`` of them.
+    A newer view replaces a view and the changes still waiting (the page needs only the
+    newest); alerts and changes wait in order, at most ``QUEUE_FRAMES`` frames. A change
+    dropped for room leaves the page ``behind``: it needs a whole view again.
     """
 
     language: str
     frames: collections.deque[Frame | None] = field(default_factory=collections.deque)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    behind: bool = False
 
     def offer(self, frame: Frame | None) -> None:
         """Queue a frame without ever blocking the loop (None ends the stream)."""
         if frame is not None and frame.droppable:
+            # A whole view holds every change before it.
+            gone = {frame.kind, "change"} if frame.kind == "view" else {frame.kind}
             self.frames = collections.deque(
-                f for f in self.frames if f is None or f.kind != frame.kind)
+                f for f in self.frames if f is None or f.kind not in gone)
+            self.behind = self.behind and frame.kind != "view"
         while len(self.frames) >= QUEUE_FRAMES:
-            self.frames.popleft()
+            dropped = self.frames.popleft()
+            self.behind = self.behind or (dropped is not None and dropped.kind == "change")
         self.frames.append(frame)
         self.ready.set()
 
@@ -117,8 +135,17 @@ class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._pages: set[Page] = set()
-        self.latest: Frame | None = None
+        self._latest: Frame | None = None
+        self._whole: Callable[[], Frame] | None = None
         self.closed = False
+
+    @property
+    def latest(self) -> Frame | None:
+        """The newest whole view's frame, encoded on first need (a page opening or fallen
+        behind), not after every change."""
+        if self._latest is None and self._whole is not None:
+            self._latest, self._whole = self._whole(), None
+        return self._latest
 
     @property
     def pages(self) -> int:
@@ -142,9 +169,19 @@ class Hub:
     def publish(self, frame: Frame) -> None:
         """Put ``frame`` on every open page's queue (on the loop's thread)."""
         if frame.kind == "view":
-            self.latest = frame
+            self._latest, self._whole = frame, None
         for page in self._pages:
             page.offer(frame)
+            if page.behind:
+                latest = self.latest
+                if latest is not None:
+                    page.offer(latest)
+
+    def publish_change(self, change: Frame, whole: Callable[[], Frame]) -> None:
+        """Put a ``change`` frame on every page; ``whole()`` builds the frame of the view
+        after it, for the pages that open later or fall behind (on the loop's thread)."""
+        self._latest, self._whole = None, whole
+        self.publish(change)
 
     def open(self, language: str) -> Page | None:
         """A new page's queue, starting with the newest view; None when too many are open."""
@@ -206,21 +243,49 @@ class ViewFeed:
         self._hub = hub
         self._connected = connected
         self._broker_now = broker_now
-        self._view: Mapping[str, Any] = {}
+        self._view: dict[str, Any] = {}
+        self._heard: dict[str, Any] | None = None
+        """The view the pages have with the events heard since merged in (None: none)."""
+        self._changes: dict[str, Any] = {}
+        """Those events' views, merged into one change."""
 
     def __call__(self, kind: str, payload: Any) -> None:
         """A mirror listener: ``(kind, payload)`` as ``protocol.mirror`` calls it."""
         try:
             if kind == "state" and isinstance(payload, dict):
-                self._view = payload
-                self._send_view()
+                self._send_state(payload)
             elif kind == "connection":
                 self._send_view()
-            elif kind == "event" and isinstance(payload, Event) \
-                    and payload.type == "alert_raised":
-                self._hub.publish_threadsafe(alert_frame(self._hall, payload))
+            elif kind == "event" and isinstance(payload, Event):
+                self._hear(payload)
+                if payload.type == "alert_raised":
+                    self._hub.publish_threadsafe(alert_frame(self._hall, payload))
         except Exception:  # a listener must never kill the mirror's thread
             logger.exception("could not pass a view change to the console pages")
+
+    def _hear(self, event: Event) -> None:
+        """Note what ``event`` changed, for the change frame the next ``state`` sends."""
+        self._heard = merge_view(self._view if self._heard is None else self._heard,
+                                 event.view, copy_partial=False)
+        for key, value in event.view.items():
+            kept = self._changes.get(key)
+            # Inner keys of a later event win; a null entry (gone) is kept for the page.
+            both = isinstance(value, dict) and isinstance(kept, dict)
+            self._changes[key] = {**kept, **value} if both else value
+
+    def _send_state(self, view: dict[str, Any]) -> None:
+        """Send the pages what changed when the new ``view`` is theirs plus the events
+        heard; anything else (a first view, a new snapshot) goes whole."""
+        heard, changes = self._heard, self._changes
+        self._heard, self._changes, self._view = None, {}, view
+        # Entries are shared with the mirror's view, so equal ones compare by identity.
+        if heard is None or heard != view:
+            self._send_view()
+            return
+        connected, now = self._connected(), self._broker_now()
+        change = view_frame(self._hall, changes, connected, now, kind="change")
+        self._hub.publish_threadsafe_call(lambda: self._hub.publish_change(
+            change, lambda: view_frame(self._hall, view, connected, now)))
 
     def _send_view(self) -> None:
         self._hub.publish_threadsafe(view_frame(self._hall, self._view, self._connected(),

@@ -16,7 +16,7 @@ from broker.rules.places import places
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
 
-KEYED_MAPS = frozenset({"counters", "services", "health"})
+KEYED_MAPS = frozenset({"counters", "services", "health", "alerts", "cases"})
 """View keys that map an id to an entry: a diff names an entry gone from one as ``None``
 (the merge rule of ``protocol.view``, which keeps the same set; a test holds them equal)."""
 
@@ -108,30 +108,29 @@ def _health(state: HallState) -> dict[str, Any]:
             for key, h in sorted(state.health.items())}
 
 
-def _alerts(state: HallState) -> list[dict[str, Any]]:
-    return [_alert(a) for a in state.alerts.values()]
+def _alerts(state: HallState) -> dict[str, Any]:
+    """Every raised alert by its key, in the order raised."""
+    return {key: _alert(a) for key, a in state.alerts.items()}
 
 
-def _cases(state: HallState) -> list[dict[str, Any]]:
-    return [asdict(c) for c in sorted(state.cases.values(), key=lambda c: c.id)]
+def _cases(state: HallState) -> dict[str, Any]:
+    """Every 差评 case by its id, in the order opened (the state's order: a case opened
+    later is added at the end, so the broker's view after a patch keeps the same order as
+    one rebuilt, without re-sorting thousands of open cases)."""
+    return {case_id: asdict(c) for case_id, c in state.cases.items()}
 
 
-def alerts_patched(before: list[dict[str, Any]], state: HallState,
-                   key: str) -> list[dict[str, Any]]:
-    """The ``alerts`` list after an event that changed the alert ``key`` only: every other
-    entry is taken from ``before`` (an entry depends on its alert alone). Equal to
-    ``_alerts(state)``; a day's thousands of sticky alerts are not built again."""
-    kept = {entry["key"]: entry for entry in before}
-    return [kept[k] if k != key and k in kept else _alert(a) for k, a in state.alerts.items()]
+def alert_entry(state: HallState, key: str) -> dict[str, Any] | None:
+    """``alerts[key]``, or None when no such alert is raised (an entry depends on its alert
+    alone, so an event that changed one alert rebuilds just that entry)."""
+    alert = state.alerts.get(key)
+    return None if alert is None else _alert(alert)
 
 
-def cases_patched(before: list[dict[str, Any]], state: HallState,
-                  case: str) -> list[dict[str, Any]]:
-    """The ``cases`` list after an event that changed the case ``case`` only; equal to
-    ``_cases(state)`` (``asdict`` of every open case took tens of ms on a busy day)."""
-    kept = {entry["id"]: entry for entry in before}
-    return [kept[c.id] if c.id != case and c.id in kept else asdict(c)
-            for c in sorted(state.cases.values(), key=lambda c: c.id)]
+def case_entry(state: HallState, case: str) -> dict[str, Any] | None:
+    """``cases[case]``, or None when the case is gone (closed ones leave at the day's end)."""
+    found = state.cases.get(case)
+    return None if found is None else asdict(found)
 
 
 VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {

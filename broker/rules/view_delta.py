@@ -12,10 +12,11 @@ A property test holds ``advance`` equal to ``public_view`` on random days.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from broker.rules.model import Event, HallState
-from broker.rules.view import (VIEW_KEYS, alerts_patched, cases_patched, counter_entry,
+from broker.rules.view import (VIEW_KEYS, alert_entry, case_entry, counter_entry,
                                service_entry, view_changes)
 
 ALL = None
@@ -27,12 +28,13 @@ Touch = tuple[frozenset[str], "set[int] | None", "set[str] | None"]
 TOUCHED_KEYS = frozenset({"counters", "services", "health", "alerts", "cases"})
 """The keys rebuilt only when an event touches them."""
 
-PATCHES: dict[str, tuple[str, Callable[[Any, HallState, str], Any]]] = {
-    "alerts": ("key", alerts_patched),
-    "cases": ("case", cases_patched),
+PATCHES: dict[str, tuple[str, Callable[[HallState, str], Any]]] = {
+    "alerts": ("key", alert_entry),
+    "cases": ("case", case_entry),
 }
-"""Lists patched, not rebuilt, after an event that names the one item it changed (the
-data field): sticky alerts and open cases pile up by the thousand."""
+"""Keyed maps patched, not rebuilt, after an event that names the one entry it changed (the
+data field), and their diff names that entry alone: sticky alerts and open cases pile up
+by the thousand, and neither the map nor its diff may cost a walk over them."""
 
 _BOTH = frozenset({"counters", "services"})
 _NONE: frozenset[str] = frozenset()
@@ -89,7 +91,8 @@ def _rating_over(view: dict[str, Any], clock: float) -> set[int]:
 
 def _rebuilt(part: dict[str, Any], keys: Iterable[str], entry: Callable[[str], Any],
              changes: dict[str, Any], name: str) -> dict[str, Any]:
-    """``part`` with the entries ``keys`` rebuilt; the differing ones go to ``changes``."""
+    """``part`` with the entries ``keys`` rebuilt; the differing ones go to ``changes``
+    (an entry built as None is gone: removed here, named as None in ``changes``)."""
     inner = {}
     for key in keys:
         fresh = entry(key)
@@ -98,7 +101,10 @@ def _rebuilt(part: dict[str, Any], keys: Iterable[str], entry: Callable[[str], A
     if not inner:
         return part
     changes[name] = inner
-    return {**part, **inner}
+    rebuilt = {**part, **inner}
+    for gone in [key for key, fresh in inner.items() if fresh is None]:
+        del rebuilt[gone]
+    return rebuilt
 
 
 def advance(before: dict[str, Any], state: HallState,
@@ -131,7 +137,10 @@ def advance(before: dict[str, Any], state: HallState,
                                    lambda s: service_entry(state, s), changes, name)
         elif name not in TOUCHED_KEYS or name in keys:
             patch = PATCHES.get(name) if touch is not None else None
-            after[name] = (patch[1](before[name], state, str(event.data[patch[0]]))
-                           if patch is not None and patch[0] in event.data else build(state))
-            changes.update(view_changes({name: before.get(name)}, {name: after[name]}))
+            if patch is not None and patch[0] in event.data:
+                after[name] = _rebuilt(before[name], [str(event.data[patch[0]])],
+                                       partial(patch[1], state), changes, name)
+            else:
+                after[name] = build(state)
+                changes.update(view_changes({name: before.get(name)}, {name: after[name]}))
     return after, changes

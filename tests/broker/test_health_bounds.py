@@ -43,13 +43,13 @@ def test_nodes_gone_from_the_hall_file_are_forgotten_at_start(hall: Hall, tmp_pa
     assert _report(service, "caller-1", "a", "buttons", "fault")["ok"]
     assert _report(service, "display-9", "b", "audio", "fault")["ok"]
     assert _report(service, "display-9", "c", "screen")["ok"]
-    assert {a["key"] for a in service.view["alerts"]} == {"node:caller-1/buttons",
+    assert set(service.view["alerts"]) == {"node:caller-1/buttons",
                                                            "node:display-9/audio"}
     service.journal.close()
     again = BrokerService(hall, Journal(path), lambda: at("09:05"))
     assert "display-9" not in hall_nodes(hall)
     assert set(again.view["health"]) == {"caller-1/buttons"}
-    assert {a["key"] for a in again.view["alerts"]} == {"node:caller-1/buttons"}
+    assert set(again.view["alerts"]) == {"node:caller-1/buttons"}
     again.journal.close()
     # The forgetting was journaled: a third start replays it and forgets nothing more.
     third = BrokerService(hall, Journal(path), lambda: at("09:10"))

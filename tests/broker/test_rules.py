@@ -465,7 +465,7 @@ def test_replay_accepts_alerts_journaled_with_bilingual_messages(h: Hall_) -> No
     assert state.alerts["unserved:priority"].params == {"service": "priority", "waiting": 1}
     assert state.alerts["node:kiosk-1/printer"].params == {
         "node": "kiosk-1", "component": "printer", "detail": ""}
-    alerts = {a["key"]: a for a in public_view(state)["alerts"]}
+    alerts = public_view(state)["alerts"]
     assert alerts["unserved:priority"]["code"] == "unserved"
     # Replayed from the old journal, the live state's alert is the same as a fresh one.
     assert state.alerts["unserved:priority"] == h.state.alerts["unserved:priority"]

@@ -230,9 +230,11 @@ def test_a_restarted_broker_still_shows_the_rating_alert_and_its_case(tmp_path: 
     journal.close()
     again = BrokerService(hall, Journal(tmp_path / "journal.sqlite3"), lambda: now[0])
     view = again.snapshot()["view"]
-    assert [a["key"] for a in view["alerts"]] == [f"rating:{case}"]
-    assert view["alerts"][0]["sticky"] is True and view["alerts"][0]["source"] == "rating"
-    (listed,) = view["cases"]
+    assert list(view["alerts"]) == [f"rating:{case}"]
+    alert = view["alerts"][f"rating:{case}"]
+    assert alert["sticky"] is True and alert["source"] == "rating"
+    (listed,) = view["cases"].values()
+    assert list(view["cases"]) == [listed["id"]]  # keyed by the case's id
     assert (listed["id"], listed["state"], listed["reason"]) == (case, "open", "attitude")
     # Friday 27 November + 5 working days = Friday 4 December, due at its end.
     assert datetime.fromtimestamp(listed["due_at"], SHANGHAI) == datetime(
@@ -240,7 +242,7 @@ def test_a_restarted_broker_still_shows_the_rating_alert_and_its_case(tmp_path: 
     assert is_working_day(hall, date(2026, 12, 4)) and due_at(hall, listed["rated_at"]) == (
         listed["due_at"])
     _send(again, "acknowledge_alert", "r4", key=f"rating:{case}")
-    assert again.snapshot()["view"]["alerts"] == []
+    assert again.snapshot()["view"]["alerts"] == {}
 
 
 def test_a_managers_case_notes_stay_in_the_journal_and_are_not_published(

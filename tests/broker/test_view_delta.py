@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from broker.rules import Command, HallState, RuleRefusal, execute, initial_state, public_view
 from broker.rules.model import Event
 from broker.rules.view import KEYED_MAPS, view_changes
-from broker.rules.view_delta import advance
+from broker.rules.view_delta import TOUCHES, advance
 from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
 from protocol.view import KEYED_MAPS as MERGED_BY_ENTRY
@@ -142,18 +142,31 @@ def test_a_rating_window_the_clock_passed_leaves_the_counters_view() -> None:
     assert view["counters"]["1"]["rating"] == [{"ticket": "A002", "until": None}]
 
 
-def test_the_alerts_and_cases_lists_patched_per_item_are_the_whole_lists() -> None:
+ITEM_FIELDS = {"alerts": "key", "cases": "case"}
+"""The keyed map an event of one alert or case patches, and the data field naming the item."""
+
+
+def test_the_alerts_and_cases_maps_patched_per_item_are_the_whole_maps() -> None:
     """差评 on several tickets, then a manager notes, closes and acknowledges some of them and
-    others fall overdue: after every event the patched lists equal the lists rebuilt."""
+    others fall overdue: after every event the patched maps equal the maps rebuilt, and an
+    event about one alert or case publishes that entry alone (null for one that left)."""
     state = initial_state(small_hall())
     view = public_view(state)
     now = at("09:00")
     types: list[str] = []
+    gone: list[tuple[str, str]] = []
 
     def observe(after: HallState, event: Event) -> None:
         nonlocal view
-        view, _ = advance(view, after, event)
+        before = view
+        view, changes = advance(view, after, event)
         assert view == public_view(after), event.type
+        assert merge_view(before, changes) == view, event.type
+        for name, field in ITEM_FIELDS.items():
+            touch = TOUCHES.get(event.type)
+            if touch is not None and name in touch(event)[0] and name in changes:
+                assert list(changes[name]) == [str(event.data[field])], event.type
+            gone.extend((name, k) for k, v in changes.get(name, {}).items() if v is None)
         types.append(event.type)
 
     script: list[tuple[str, dict[str, Any], float]] = []
@@ -170,3 +183,6 @@ def test_the_alerts_and_cases_lists_patched_per_item_are_the_whole_lists() -> No
         state = execute(state, Command(op, args, "console-1"), now, observe).state
     assert {"case_opened", "case_noted", "case_closed", "case_overdue", "alert_raised",
             "alert_acknowledged", "alert_cleared"} <= set(types)
+    # The acknowledged 差评 alert left its map as null; the closed case left at the new day.
+    assert {("alerts", "rating:20261125-A001"), ("cases", "20261125-A003")} <= set(gone)
+    assert list(view["cases"]) == ["20261125-A001", "20261125-A002"]  # in the order opened

@@ -74,7 +74,7 @@ def test_a_rows_pad_shows_the_five_levels_then_the_reasons_and_rates(
             panel.rate(1, 0)  # 态度
             assert panel.callers[1].worker.wait_idle(5)
             view = kiosk.request("snapshot")["view"]
-        (case,) = view["cases"]
+        (case,) = view["cases"].values()
         assert (case["ticket"], case["level"], case["reason"]) == (ticket, 1, "attitude")
         assert panel.pad_labels(1)[0].startswith("非常满意")
     finally:

@@ -62,7 +62,7 @@ def _with_alert(counter: int, acknowledged: bool) -> PublicView:
              "params": {"counter": counter, "ticket": "A001", "score": 1,
                         "case": "20261125-A001", "reason": None},
              "acknowledged_at": 1.0 if acknowledged else None}
-    return view.merged({"alerts": [alert]})
+    return view.merged({"alerts": {alert["key"]: alert}})
 
 
 def test_the_red_led_asks_for_attention_while_its_counters_alert_is_unacknowledged(

@@ -31,7 +31,7 @@ def test_alert_lines_are_worded_by_the_catalogue() -> None:
 
 def test_alerts_of_an_older_broker_still_show_their_facts() -> None:
     snapshot = _snapshot()
-    for alert in snapshot["view"]["alerts"]:
+    for alert in snapshot["view"]["alerts"].values():
         del alert["code"], alert["params"]
     text = format_status(small_hall(), SnapshotTaken.model_validate(snapshot))
     assert "  ! unserved priority (value 1, threshold 0)" in text

@@ -49,5 +49,5 @@ def view(calls: list[tuple[str, int, float, bool]] | None = None,
         "services": {sid: {"id": sid, **line} for sid, line in (services or {}).items()},
         "recent_calls": [{"ticket": t, "counter": c, "at": at, "recall": r}
                          for t, c, at, r in (calls or [])],
-        "health": {}, "alerts": [],
+        "health": {}, "alerts": {},
     })

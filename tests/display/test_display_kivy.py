@@ -93,10 +93,10 @@ def test_lost_connection_banner_over_a_greyed_board_for_a_zone(tmp_path: Path) -
 
 def test_the_staff_strip_shows_above_the_ticker_only_when_enabled(tmp_path: Path) -> None:
     state = json.loads(STATE.read_text(encoding="utf-8"))
-    state["view"]["alerts"] = [{
+    state["view"]["alerts"] = {"rating:20261125-A001": {
         "key": "rating:20261125-A001", "kind": "negative_rating", "code": "negative_rating",
         "sticky": True, "counter": 1, "params": {"counter": 1, "ticket": "A001", "score": 1,
-                                                 "case": "20261125-A001", "reason": None}}]
+                                                 "case": "20261125-A001", "reason": None}}}
     alerted = tmp_path / "alerted.json"
     alerted.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     plain = render(tmp_path / "plain.png", "1280x720", state=alerted)

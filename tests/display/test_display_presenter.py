@@ -122,7 +122,7 @@ def test_the_managers_notice_leads_the_ticker_while_the_view_has_it() -> None:
 
 
 def _alerted(*alerts: dict[str, object]) -> object:
-    return view().merged({"alerts": list(alerts)})
+    return view().merged({"alerts": {str(a["key"]): a for a in alerts}})
 
 
 RATING = {"key": "rating:20261125-A011", "kind": "negative_rating", "code": "negative_rating",

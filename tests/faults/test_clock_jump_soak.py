@@ -69,7 +69,7 @@ class Broker:
 
 
 def _alerts(kiosk: RequestClient) -> list[str]:
-    return [a["code"] for a in kiosk.request("snapshot")["view"]["alerts"]]
+    return [a["code"] for a in kiosk.request("snapshot")["view"]["alerts"].values()]
 
 
 def _issue_for(kiosk: RequestClient, seconds: float, numbers: list[str]) -> None:

@@ -185,7 +185,7 @@ def test_a_failing_backup_reaches_staff_as_an_alert_and_clears_when_it_works(
     service = BrokerService(load_hall(config), journal, clock=lambda: 1795570000.0)
     try:
         assert service.report_own_health("backup", *change)
-        alerts = [a for a in service.view["alerts"] if a["key"] == "node:broker/backup"]
+        alerts = [a for a in service.view["alerts"].values() if a["key"] == "node:broker/backup"]
         assert alerts and alerts[0]["code"] == "node_fault"
         assert "U盘" in alert_text(alerts[0]["code"], alerts[0]["params"], "zh")
         assert "USB stick" in alert_text(alerts[0]["code"], alerts[0]["params"], "en")
@@ -198,6 +198,6 @@ def test_a_failing_backup_reaches_staff_as_an_alert_and_clears_when_it_works(
         cleared = schedule.health_change()
         assert cleared == ("ok", "")
         service.report_own_health("backup", *cleared)
-        assert not [a for a in service.view["alerts"] if a["key"] == "node:broker/backup"]
+        assert "node:broker/backup" not in service.view["alerts"]
     finally:
         journal.close()

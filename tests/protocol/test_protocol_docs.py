@@ -138,7 +138,7 @@ def test_every_public_view_key_is_documented(doc: str, hall: Any) -> None:
     view = _sample_view(hall)
     keys = set(view)
     for value in view.values():
-        # counters/services/health are objects of entries, recent_calls/alerts lists of them
+        # counters/services/health/alerts/cases are objects of entries, recent_calls a list
         entries = list(value.values()) if isinstance(value, dict) else value
         if isinstance(entries, list):
             for entry in entries:

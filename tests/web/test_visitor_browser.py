@@ -104,4 +104,4 @@ def test_scan_follow_the_call_and_rate_on_a_phone(hall_: Hall_, console: Backgro
     assert shows(phone, "rating-message", "感谢您的评价")
     case = f"{hall_.snapshot()['day']}".replace("-", "") + "-" + result["ticket"]
     assert wait_for(lambda: any(c["id"] == case and c["reason"] == "efficiency"
-                                for c in hall_.snapshot()["cases"]), WAIT_S)
+                                for c in hall_.snapshot()["cases"].values()), WAIT_S)

@@ -139,3 +139,23 @@ def test_the_hall_page_updates_live_and_an_alert_is_acknowledged(
     browser.save_screenshot(str(IMAGES / "console-hall.png"))
     assert wait_for(lambda: _click(browser, "#alerts li.fresh button"), 10)
     assert wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#alerts li.acked"), 10)
+
+
+def test_the_hall_page_merges_changes_an_alert_comes_and_goes(
+        browser: Any, url: str, hall_: Hall_) -> None:
+    """After the whole view, the page gets only what changed and merges it: a device fault's
+    alert appears worded and leaves when the fault clears (a null entry of ``alerts``)."""
+    from selenium.webdriver.common.by import By
+
+    _sign_in(browser, url + "/", MANAGER, MANAGER_PIN, None)
+    item = "#alerts li[data-key='node:kiosk-1/printer']"
+    changes = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-changes") or 0)
+    with RequestClient(hall_.commands, "kiosk-1") as kiosk:
+        kiosk.request("report_health", {"component": "printer", "status": "fault",
+                                        "message": "paper_out"})
+        assert wait_for(lambda: _row(browser, item), 10)
+        assert "kiosk-1" in _row(browser, item) and "node_fault" not in _row(browser, item)
+        kiosk.request("report_health", {"component": "printer", "status": "ok", "message": ""})
+        assert wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, item), 10)
+    merged = browser.find_element(By.TAG_NAME, "body").get_attribute("data-changes")
+    assert int(merged or 0) >= changes + 2  # both came as changes, not whole views

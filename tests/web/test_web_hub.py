@@ -1,4 +1,5 @@
-"""The SSE hub: fan-out to every page, newest view first, slow pages lose views not alerts."""
+"""The SSE hub: fan-out to every page, newest view first, then only what changed; slow pages
+lose views not alerts, and a page that missed a change gets the whole view again."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 
 from protocol.events import Event
 from tests.conftest import small_hall
+from protocol.view import merge_view
 from web.hub import QUEUE_FRAMES, Frame, Hub, ViewFeed, alert_frame
 
 
@@ -48,8 +50,9 @@ def test_the_feed_hands_mirror_thread_changes_to_the_loop_with_words_per_languag
         page = hub.open("en")
         assert page is not None
         feed = ViewFeed(hall, hub, lambda: True, lambda: 123.0)
-        view = {"alerts": [{"key": "queue:general", "code": "queue_length",
-                            "params": {"service": "general", "waiting": 12, "threshold": 10}}]}
+        view = {"alerts": {"queue:general": {
+            "key": "queue:general", "code": "queue_length",
+            "params": {"service": "general", "waiting": 12, "threshold": 10}}}}
         thread = threading.Thread(target=feed, args=("state", view))
         thread.start()
         thread.join()
@@ -69,3 +72,70 @@ def test_a_raised_alert_is_its_own_frame_that_is_never_dropped() -> None:
         "key": "wait:general", "kind": "wait_long", "code": "wait_long",
         "params": {"service": "general", "minutes": 40, "threshold": 30}}))
     assert not frame.droppable and _data(frame.text["zh"])["key"] == "wait:general"
+
+
+QUEUE_ALERT = {"key": "queue:general", "code": "queue_length",
+               "params": {"service": "general", "waiting": 12, "threshold": 10}}
+
+
+def test_the_feed_sends_the_whole_view_once_then_only_what_the_events_changed() -> None:
+    """Thousands of open alerts would make every whole view megabytes: after the first, a
+    page gets the changed entries (null for one gone) and their words alone."""
+    hall = small_hall()
+    many = {f"rating:{i}": {"key": f"rating:{i}", "code": "negative_rating"} for i in range(50)}
+
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop())
+        page = hub.open("en")
+        assert page is not None
+        feed = ViewFeed(hall, hub, lambda: True, lambda: 9.0)
+        view: dict[str, object] = {"clock": 1.0, "alerts": many}
+
+        def hear(*changes: dict[str, object]) -> None:
+            nonlocal view
+            for seq, change in enumerate(changes, 1):
+                feed("event", Event(seq, "changed", 2.0, {}, change))
+                view = merge_view(view, change, copy_partial=False)
+            feed("state", view)
+
+        heard = [({"clock": 2.0, "alerts": {"queue:general": QUEUE_ALERT}},),
+                 ({"alerts": {"rating:3": None}}, {"clock": 3.0})]
+        for changes in [()] + heard:
+            await asyncio.to_thread(hear, *changes)
+
+        async def received() -> dict[str, object]:
+            frame = await page.next(5)  # type: ignore[union-attr]
+            assert frame is not None
+            return _data(frame.text["en"])
+
+        frames = [await received() for _ in range(3)]
+        assert [f["event"] for f in frames] == ["view", "change", "change"]
+        assert frames[0]["view"] == {"clock": 1.0, "alerts": many}
+        assert frames[1]["view"] == heard[0][0]
+        words = frames[1]["alert_words"]
+        assert isinstance(words, dict) and list(words) == ["queue:general"]  # the new one only
+        assert frames[2]["view"] == {"alerts": {"rating:3": None}, "clock": 3.0}
+        assert frames[2]["alert_words"] == {}
+        # A page opened now starts from the whole view after both changes.
+        late = hub.open("en")
+        first = late.frames[0] if late is not None else None
+        assert first is not None and _data(first.text["en"])["view"] == view
+        # A view that is not the last one plus the events heard (a new snapshot) goes whole.
+        await asyncio.to_thread(feed, "state", {"clock": 4.0, "alerts": {}})
+        assert (await received())["event"] == "view"
+    asyncio.run(scenario())
+
+
+def test_a_page_that_missed_a_change_gets_the_whole_view_again() -> None:
+    async def scenario() -> None:
+        hub = Hub(asyncio.get_running_loop())
+        page = hub.open("zh")
+        assert page is not None
+        for i in range(QUEUE_FRAMES + 1):
+            hub.publish_change(Frame("change", {"zh": f"c{i}"}, droppable=False),
+                               lambda i=i: Frame("view", {"zh": f"whole{i}"}))
+        hub.publish_change(Frame("change", {"zh": "next"}, droppable=False),
+                           lambda: Frame("view", {"zh": "whole-next"}))
+        kept = [frame.text["zh"] for frame in page.frames]  # type: ignore[union-attr]
+        assert kept == [f"whole{QUEUE_FRAMES}", "next"]
+    asyncio.run(scenario())

@@ -40,16 +40,56 @@ function say(text, bad) {
   box.className = "message " + (bad ? "bad" : "good");
 }
 
+// The view's keyed maps: in a change, a null entry is one gone (docs/protocol.md, the view
+// merge rule).
+const KEYED_MAPS = new Set(["counters", "services", "health", "alerts", "cases"]);
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// The view with a change merged in, one level deep, as the broker's mirrors do it.
+function mergeView(view, change) {
+  const merged = Object.assign({}, view);
+  for (const [key, value] of Object.entries(change)) {
+    if (!isObject(value) || !isObject(merged[key])) { merged[key] = value; continue; }
+    const inner = Object.assign({}, merged[key]);
+    for (const [name, entry] of Object.entries(value)) {
+      if (entry === null && KEYED_MAPS.has(key)) delete inner[name]; else inner[name] = entry;
+    }
+    merged[key] = inner;
+  }
+  return merged;
+}
+
+// The server sends a whole view ("view") when the page opens or falls behind, then only
+// what changed ("change"): onView always gets the whole view and every alert's words.
 function listen(onView, onAlert) {
   const link = document.getElementById("link");
   const source = new EventSource("/api/events");
   let views = 0;
-  source.addEventListener("view", (event) => {
-    const data = JSON.parse(event.data);
+  let current = null;
+  function show(data) {
     if (link) link.hidden = data.connected;
     views += 1;
     onView(data);
     document.body.dataset.views = String(views);  // tests wait on it
+  }
+  source.addEventListener("view", (event) => {
+    current = JSON.parse(event.data);
+    show(current);
+  });
+  source.addEventListener("change", (event) => {
+    if (current === null) return;  // a whole view always comes first
+    const change = JSON.parse(event.data);
+    const words = Object.assign({}, current.alert_words, change.alert_words);
+    for (const [key, entry] of Object.entries((change.view || {}).alerts || {})) {
+      if (entry === null) delete words[key];
+    }
+    current = {view: mergeView(current.view || {}, change.view || {}),
+               connected: change.connected, now: change.now, alert_words: words};
+    document.body.dataset.changes = String(Number(document.body.dataset.changes || 0) + 1);
+    show(current);
   });
   source.addEventListener("alert", (event) => { if (onAlert) onAlert(JSON.parse(event.data)); });
   source.onerror = () => { if (link) link.hidden = false; };

@@ -86,7 +86,7 @@ document.addEventListener("DOMContentLoaded", () => {
   function showAlerts(view, words) {
     const box = document.getElementById("alerts");
     box.replaceChildren();
-    for (const alert of view.alerts || []) {
+    for (const alert of Object.values(view.alerts || {})) {
       const item = el("li", words[alert.key] || alert.code,
                       acknowledged.has(alert.key) ? "acked" : "fresh");
       if (!acknowledged.has(alert.key)) {
