@@ -3,8 +3,8 @@
 A node holds tens of thousands of objects it made while starting (modules, classes,
 pydantic validators, config, Kivy's widgets) and keeps them all day. CPython's full
 (generation 2) collection walks every one of them, holding the GIL: in the caller and
-display of the chain bench that was a 25-90 ms pause, three to forty times per 300 presses,
-and it was the whole tail of press -> display (the mirror's thread waited for it).
+display of the chain bench that was a 25-90 ms pause, 3 to 38 times per 300 presses, and
+most of the tail of press -> display (the mirror's thread waited for it).
 ``gc.freeze`` moves the survivors to a generation the collector never walks; later garbage
 (events, views) is still collected as before. Standard library only.
 """
