@@ -47,6 +47,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     from config.load import load_hall
     from display.announcer import AnnouncementRenderer, Announcer
     from display.app import DisplayCore
+    from foundation.heap import settle_heap
     from hw.audio import RecordingAudio
     from hw.speech import EspeakSpeech
     from protocol.client import RequestClient
@@ -59,6 +60,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     display_node = display_block(hall, "display-1")
     shift = [0.0]
     state_s: list[float] = []
+    reply_s: list[float] = []
     audio_s: list[float] = []
     failures = 0
     with tempfile.TemporaryDirectory(prefix="callnext-chain-bench-") as data:
@@ -77,6 +79,10 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 monotonic=lambda: time.monotonic() + shift[0])
             runtime.start()
             pin = factory.pin(CALL_NEXT_PIN)
+            answered: list[float] = []
+            # The caller's worker hears the broker's reply: press -> reply splits the chain
+            # into the broker's round trip and the events' way to the display.
+            runtime.caller.on_outcome = lambda outcome: answered.append(time.perf_counter())
 
             def display(announcer: Announcer | None) -> tuple[DisplayCore, threading.Event,
                                                               list[float], StateMirror]:
@@ -127,15 +133,21 @@ def run(quick: bool) -> list[dict[str, Any]]:
             # 1. press -> display state (a silent display).
             core, changed, seen_at, mirror = display(None)
             runtime.caller.worker.wait_idle(5)
+            # The caller and display processes settle their heaps once started
+            # (foundation.heap); this process stands for both, so it does the same.
+            settle_heap()
             for _ in range(state_samples):
                 marks: list[int] = []
-                started = press(lambda: (changed.clear(), marks.append(len(seen_at))))
-                count = marks[0]
+                started = press(lambda: (changed.clear(), marks.extend((len(seen_at),
+                                                                         len(answered)))))
+                count, replies = marks
                 if changed.wait(5) and len(seen_at) > count:
                     state_s.append(seen_at[count] - started)
                 else:
                     failures += 1
                 runtime.caller.worker.wait_idle(5)
+                if len(answered) > replies:
+                    reply_s.append(answered[replies] - started)
             mirror.stop()
 
             # 2. press -> announcement audio ready (espeak-ng, both languages, chime).
@@ -166,14 +178,19 @@ def run(quick: bool) -> list[dict[str, Any]]:
             factory.reset()
             stop_broker(process)
     state = summarize(state_s)
+    reply = summarize(reply_s)
     audio = summarize(audio_s)
     how_state = (f"{state['count']} CALL NEXT presses on a MockFactory pin, drive_low() to the "
                  "display's mirror holding the view with the new ticket at the counter; real "
                  "broker on loopback (journal fsync'd), caller and display in one process")
     how_audio = (f"{audio['count']} presses, drive_low() to the announcer's clip rendered by "
                  "espeak-ng (zh + en + chime), ready to play")
+    how_reply = (f"{reply['count']} of the same presses, drive_low() to the caller's worker "
+                 "holding the broker's reply (the rest of the chain is the events' way to the "
+                 "display's mirror)")
     return [
         *latency_rows("caller press → display state", state, how_state),
+        *latency_rows("caller press → broker reply at the caller", reply, how_reply),
         *latency_rows("caller press → announcement audio ready", audio, how_audio),
         {"figure": "chain presses lost", "value": failures, "unit": "presses",
          "how": f"of {state_samples + audio_samples} (refused, unanswered or unheard); "

@@ -23,6 +23,7 @@ from caller.lcd import TextOutput, open_text_output
 from config.caller_node import CallerNode
 from config.schema import Hall
 from foundation import sdnotify
+from foundation.heap import settle_heap
 from hw.gpio import ButtonBank, open_buzzer, open_led
 from runtime.blocks import caller_block
 from runtime.node import NodeRuntime
@@ -179,6 +180,9 @@ def run_caller(config: Path | str, counter: int, *, keyboard: bool = False,
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     runtime.start()
+    # Everything built so far stays all day: out of the collector's full passes, which
+    # otherwise stall a press on its way to the broker for tens of milliseconds.
+    settle_heap()
     sdnotify.notify(ready=True, status=f"counter {counter}: starting")
     logger.info("caller for counter %d running as node %r (%s)", counter, wire,
                 "keyboard" if keyboard else f"GPIO {node.gpio}")

@@ -19,7 +19,7 @@ from display.presenter import Board, CallLine
 from display.cache import cached_layout_class
 from display.frames import BoardFrames, ticker_rate
 from runtime.kivy_setup import (FONT_NAME, configure_window, flush_every_frame, register_fonts,
-                                 release_freed_memory, software_renderer)
+                                 settle_after_start, software_renderer)
 
 if TYPE_CHECKING:  # pragma: no cover
     from display.app import DisplayCore
@@ -483,8 +483,9 @@ def run_window(core: DisplayCore, node: DisplayNode) -> None:
             frames.start()
             # The mirror thread only fires the trigger; widgets change on Kivy's thread.
             core.on_change(frames.changed)
-            # Once the first frames are drawn, start-up garbage goes back to the system.
-            Clock.schedule_once(lambda dt: release_freed_memory(), 3.0)
+            # Once the first frames are drawn, start-up garbage goes back to the system and
+            # what start-up built leaves the collector's full passes.
+            Clock.schedule_once(lambda dt: settle_after_start(), 3.0)
             return view.root
 
     DisplayApp().run()

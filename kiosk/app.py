@@ -23,7 +23,8 @@ from kiosk.issuing import IssueFlow
 from kiosk.presenter import IssuedTicket, KioskPresenter
 from kiosk.screens import SCREENS, Screen
 from protocol.view import PublicView, TicketingView
-from runtime.kivy_setup import configure_window, flush_every_frame, register_fonts
+from runtime.kivy_setup import (configure_window, flush_every_frame, register_fonts,
+                                 settle_after_start)
 from runtime.messages import both
 from runtime.node import NodeRuntime
 from runtime.security import NodeSecurity
@@ -191,6 +192,9 @@ def _kiosk_app(node: KioskNode, controller: KioskController) -> Any:
                         if key in (13, 271) else None)
             Clock.schedule_interval(lambda dt: controller.tick(), 1.0)
             Clock.schedule_once(lambda dt: view.show(controller.screen()), 0)
+            # As the display does: start-up's objects out of the collector's full passes
+            # (they would stall a touch's answer too), its garbage back to the system.
+            Clock.schedule_once(lambda dt: settle_after_start(), 3.0)
             return view
 
     return KioskApp()

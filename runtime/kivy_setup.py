@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from foundation.heap import settle_heap
 from hw.cjk_image import cjk_font_path
 
 FONT_NAME = "CallnextCJK"
@@ -87,6 +88,16 @@ def release_freed_memory() -> None:
         trim = None
     if trim is not None:
         trim(0)
+
+
+def settle_after_start() -> None:
+    """Once a screen node's window is built and its first frames drawn: what start-up built
+    (Kivy's widgets and textures' objects included) leaves the collector's full passes
+    (``foundation.heap``), which otherwise stall the mirror's thread for tens of ms, and the
+    start-up garbage collected on the way goes back to the system (``release_freed_memory``).
+    """
+    settle_heap()
+    release_freed_memory()
 
 
 def flush_every_frame() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,3 +79,13 @@ def _headless_defaults() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Set the headless environment before any test module imports Kivy or gpiozero."""
     _headless_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _thawed_heap() -> Iterator[None]:
+    """A node process freezes its start-up heap once (``foundation.heap``); in pytest's one
+    process that would leave every earlier test's objects out of the collector for the rest
+    of the run, so whatever a test froze is thawed after it."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()

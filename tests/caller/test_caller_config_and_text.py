@@ -101,3 +101,21 @@ def test_the_caller_takes_its_security_from_the_hall_file(tmp_path: Path) -> Non
     worker.start()
     worker.join(15)
     assert result == [0]
+
+
+def test_the_caller_process_settles_its_heap_once_started(tmp_path: Path) -> None:
+    import gc
+
+    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
+    bench = tmp_path / "bench.toml"
+    bench.write_text(example.read_text(encoding="utf-8") + "\n[security]\ninsecure = true\n",
+                     encoding="utf-8")
+    assert gc.get_freeze_count() == 0
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(
+        run_caller(bench, 1, keyboard=True, stdin=io.StringIO("q"))))
+    worker.start()
+    worker.join(15)
+    assert result == [0]
+    # What it built at start-up is out of the collector's full passes (foundation.heap).
+    assert gc.get_freeze_count() > 0
