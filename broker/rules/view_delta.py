@@ -5,8 +5,9 @@ the hall (every counter's and every service's entry) and to its lines; a group
 commit of many commands multiplies that. ``advance`` knows from each event type
 which view keys, counters and services it can change, rebuilds just those entries
 (``view.counter_entry``, ``view.service_entry``, the places of the lines touched) and
-keeps the rest of the previous view. Keys not named in ``TOUCHED_KEYS`` (day, clock, recent calls, ticketing, and
-any key added later) are rebuilt after every event, so a new key is never stale.
+keeps the rest of the previous view. Keys not named in ``TOUCHED_KEYS`` (day, clock,
+recent calls, ticketing, and any key added later) are rebuilt after every event, so a
+new key is never stale.
 A property test holds ``advance`` equal to ``public_view`` on random days.
 """
 
