@@ -18,7 +18,7 @@ from typing import Any
 
 from broker.rules.estimates import mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState, Ticket
-from broker.rules.priority import priority_order
+from broker.rules.priority import last_rank, priority_order, rank_of
 from broker.rules.select import is_priority
 
 
@@ -73,6 +73,17 @@ def all_places(state: HallState) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _joins_last(state: HallState, ticket: Ticket) -> bool:
+    """Whether ``ticket``, appended to its line, is called after every ticket in it and is
+    counted by none of them (see ``appended_place``)."""
+    if _booked(ticket):
+        return False
+    if not is_priority(state, ticket):
+        return True
+    service = state.hall.service(ticket.service)
+    return bool(service and service.priority) and rank_of(state, ticket) == last_rank(state)
+
+
 def appended_place(state: HallState, number: str) -> dict[str, Any] | None:
     """The place of ticket ``number`` just appended to the end of its line, when that moved
     no other place of the line; None when it may have (rebuild the line's places then).
@@ -81,10 +92,12 @@ def appended_place(state: HallState, number: str) -> dict[str, Any] | None:
     ticket of its line ahead of it and no priority ticket behind it. It moves no other place:
     the ordinary tickets count those before them and the priority tickets behind them, the
     priority tickets count priority tickets only, the appointments appointments only; the
-    open counters and the mean service time that the estimates use did not change.
+    open counters and the mean service time that the estimates use did not change. So does
+    a ticket of a priority service (all its tickets are priority: none counts priority
+    tickets behind it) that ranks last (no category): the newest of the last rank.
     """
     ticket = state.tickets.get(number)
-    if ticket is None or is_priority(state, ticket) or _booked(ticket):
+    if ticket is None or not _joins_last(state, ticket):
         return None
     line = state.queues.get(ticket.service, ())
     if not line or line[-1] != number:

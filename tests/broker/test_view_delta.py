@@ -20,6 +20,9 @@ from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
 from protocol.view import KEYED_MAPS as MERGED_BY_ENTRY
 from protocol.view import PublicView, merge_view
+from config.example import example_path
+from config.load import load_hall
+from config.schema import Hall
 from tests.conftest import SHANGHAI, at, small_hall
 
 extra = st.one_of(
@@ -50,12 +53,22 @@ appointments = st.tuples(st.one_of(
         {"code": st.sampled_from(CODES), "service": st.sampled_from(["general", "appointment"]),
          "in_min": st.integers(-10, 40)})),
     st.tuples(st.just("issue_ticket"), st.fixed_dictionaries(
-        {"kind": st.just("appointment"), "appointment": st.sampled_from(CODES)}))),
+        {"kind": st.just("appointment"), "appointment": st.sampled_from(CODES)})),
+    # Priority tickets by category (or none: the last rank), into a priority service too.
+    st.tuples(st.just("issue_ticket"), st.fixed_dictionaries(
+        {"kind": st.just("priority"), "service": st.sampled_from(["general", "priority"]),
+         "category": st.sampled_from([None, "critical", "elderly80", "military"])}))),
     st.floats(min_value=0, max_value=600))
 presses = st.tuples(st.one_of(step, extra), st.floats(min_value=0, max_value=3 * 3600))
 days = st.lists(st.one_of(presses, presses, appointments), min_size=10, max_size=60)
 """Days long enough for lines to form (tickets called out of a line, walk-ins behind
 priority tickets and appointments)."""
+
+
+def _ranked_hall(**hall_policies: Any) -> Hall:
+    """The small hall with the example hall's ranked priority categories."""
+    return small_hall(**hall_policies).model_copy(
+        update={"priority_categories": load_hall(example_path()).priority_categories})
 
 
 def _slot(args: dict[str, Any], now: float) -> dict[str, Any]:
@@ -70,7 +83,7 @@ def _slot(args: dict[str, Any], now: float) -> dict[str, Any]:
 @given(policies, days)
 def test_the_view_advanced_event_by_event_is_the_whole_view(
         hall_policies: dict[str, Any], steps: list[Any]) -> None:
-    state = initial_state(small_hall(**hall_policies))
+    state = initial_state(_ranked_hall(**hall_policies))
     view = public_view(state)
     now = at("07:00")
 
@@ -203,7 +216,7 @@ def test_an_ordinary_ticket_adds_its_own_place_and_walks_no_line(
     """A walk-in joining the end of a line that holds priority tickets and an on-time
     appointment adds one place and moves no other: published without rebuilding the line's
     places; a priority ticket or an appointment rebuilds them (it moves others)."""
-    state = initial_state(small_hall())
+    state = initial_state(_ranked_hall())
     view = public_view(state)
     now = at("09:00")
     rebuilt: list[str] = []
@@ -226,7 +239,10 @@ def test_an_ordinary_ticket_adds_its_own_place_and_walks_no_line(
         ({"service": "general"}, []), ({"service": "general", "kind": "priority"}, ["general"]),
         ({"kind": "appointment", "appointment": "BK-1"}, ["general"]),
         ({"service": "general"}, []), ({"service": "reimburse"}, []),
-        ({"service": "priority"}, ["priority"]),  # a priority service: all its tickets are
+        # A priority service: every ticket in it is priority; one without a category ranks
+        # last and moves nobody, one with a category goes before those of later ranks.
+        ({"service": "priority"}, []), ({"service": "priority"}, []),
+        ({"service": "priority", "kind": "priority", "category": "elderly80"}, ["priority"]),
     ]
     state = execute(state, Command("book_appointment", {
         "code": "BK-1", "service": "general", "start": "2026-11-25T09:00",
@@ -240,4 +256,4 @@ def test_an_ordinary_ticket_adds_its_own_place_and_walks_no_line(
         if not lines:
             assert published["places"] == {number: view["places"][number]}
     assert {n: p["ahead"] for n, p in view["places"].items()} == {
-        "A001": 1, "A002": 0, "A003": 0, "A004": 3, "C001": 0, "Y001": 0}
+        "A001": 1, "A002": 0, "A003": 0, "A004": 3, "C001": 0, "Y001": 1, "Y002": 2, "Y003": 0}
