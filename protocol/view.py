@@ -18,7 +18,7 @@ from typing import Any, Literal, Mapping, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-KEYED_MAPS = frozenset({"counters", "services", "health", "alerts", "cases"})
+KEYED_MAPS = frozenset({"counters", "services", "places", "health", "alerts", "cases"})
 """Top-level view keys whose value maps an id to an entry. In an event's ``view`` an entry
 of one of these that is ``null`` means the entry is gone (a forgotten node's health, a
 cleared alert, a closed case leaving at the day's end); the other objects (``ticketing``)
@@ -146,6 +146,8 @@ class CounterView(ViewModel):
 class PlaceView(ViewModel):
     """A waiting ticket's place in its line, as the broker counts it."""
 
+    service: str
+    """The service whose line it waits in."""
     ahead: int = 0
     """Tickets the broker will call before it (its line's order, priority, appointments)."""
     estimate_min: float | None = None
@@ -167,8 +169,6 @@ class ServiceView(ViewModel):
     ``estimate_min``."""
     open_counters: tuple[int, ...] = ()
     last_issued: str | None = None
-    places: dict[str, PlaceView] = {}
-    """Every waiting ticket of the line → its place (the visitor's phone page)."""
 
 
 class CallView(ViewModel):
@@ -278,6 +278,9 @@ class PublicView(ViewModel):
     clock: float = 0.0
     counters: dict[int, CounterView] = {}
     services: dict[str, ServiceView] = {}
+    places: dict[str, PlaceView] = {}
+    """Every waiting ticket of the day → its place (the visitor's phone page); brokers
+    before this key sent the places inside each service and nodes see none then."""
     recent_calls: tuple[CallView, ...] = ()
     health: dict[str, HealthView] = {}
     alerts: dict[str, AlertView] = {}

@@ -3,11 +3,14 @@ phone pages that follow it.
 
 A page knows its ticket only through the track token printed in the ticket's QR code; the
 broker resolves a token (``track``) once and the node caches the answer for that hall day.
-Everything else comes from the broker's public view: the line's ``places`` (people ahead and
-the wait), the counters (called, started, held, 过号), and the published ``finished``,
-``no_show`` and ``rated`` events. Nothing here re-derives the calling order.
+Everything else comes from the broker's public view: the ticket's entry in ``places`` (people
+ahead and the wait), the counters (called, started, held, 过号), and the published
+``finished``, ``no_show`` and ``rated`` events. Nothing here re-derives the calling order.
 
-A phone page's event stream gets a frame only when its ticket's state or place changes.
+A phone page's event stream gets a frame only when its ticket's state or place changes. An
+event carries only the places it moved, so on each view the node looks again only at the
+followed tickets the events since the last view could have changed (``Changed``), not at
+every open page.
 """
 
 from __future__ import annotations
@@ -56,12 +59,11 @@ def ticket_state(view: Mapping[str, Any], ticket: str, ended: Mapping[str, str],
     facts: dict[str, Any] = {"ticket": ticket, "service": None, "state": "done", "ahead": None,
                              "estimate_min": None, "wait_min": None, "counter": None,
                              "rated": ticket in rated}
-    for service_id, service in (view.get("services") or {}).items():
-        place = (service.get("places") or {}).get(ticket)
-        if place is not None:
-            facts.update(service=service_id, state="waiting", ahead=place.get("ahead"),
-                         estimate_min=place.get("estimate_min"), wait_min=place.get("wait_min"))
-            return facts
+    place = (view.get("places") or {}).get(ticket)
+    if place is not None:
+        facts.update(service=place.get("service"), state="waiting", ahead=place.get("ahead"),
+                     estimate_min=place.get("estimate_min"), wait_min=place.get("wait_min"))
+        return facts
     for counter in (view.get("counters") or {}).values():
         number = counter.get("number")
         if counter.get("serving") == ticket:
@@ -79,6 +81,39 @@ def ticket_state(view: Mapping[str, Any], ticket: str, ended: Mapping[str, str],
     # started) the broker's ``track`` answer (``Visitors.settle``).
     facts["state"] = ended.get(ticket) or "done"
     return facts
+
+
+@dataclass
+class Changed:
+    """What the events heard since the last view may have changed for the phone pages.
+
+    Attributes:
+        tickets: tickets whose place moved (the events' ``places``) or that an event named.
+        counters: an event changed a counter: tickets not waiting read their state there.
+        events: events heard; none means the view came whole (a snapshot): look at all.
+        whole: look at every followed ticket (a new day).
+    """
+
+    tickets: set[str] = field(default_factory=set)
+    counters: bool = False
+    events: int = 0
+    whole: bool = False
+
+    def hear(self, event: Event) -> None:
+        """Note what one published event may have changed."""
+        self.events += 1
+        self.tickets.update((event.view.get("places") or {}).keys())
+        named = event.data.get("ticket")
+        if isinstance(named, str):
+            self.tickets.add(named)
+        self.counters = self.counters or "counters" in event.view
+
+    def may_change(self, ticket: str, view: Mapping[str, Any]) -> bool:
+        """Whether ``ticket``'s facts in ``view`` may differ from those the pages were sent:
+        a waiting ticket's facts are its place alone."""
+        if self.whole or not self.events or ticket in self.tickets:
+            return True
+        return self.counters and ticket not in (view.get("places") or {})
 
 
 class RateLimit:
@@ -133,6 +168,7 @@ class Visitors:
     _pages: dict[str, set[Page]] = field(default_factory=dict)
     _sent: dict[str, str] = field(default_factory=dict)
     _view: Mapping[str, Any] = field(default_factory=dict)
+    _changed: Changed = field(default_factory=Changed)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
 
@@ -192,9 +228,11 @@ class Visitors:
         if kind == "event" and isinstance(payload, Event):
             ticket = payload.data.get("ticket")
             with self._lock:
+                self._changed.hear(payload)
                 if payload.type == "day_started":  # numbers start again: forget the old day's
                     self._ended.clear()
                     self._rated.clear()
+                    self._changed.whole = True  # another day: look at every page again
                 elif not isinstance(ticket, str):
                     return
                 elif payload.type == "rated":
@@ -202,8 +240,10 @@ class Visitors:
                 elif payload.type in TERMINAL_EVENTS:
                     self._ended[ticket] = TERMINAL_EVENTS[payload.type]
         elif kind == "state" and isinstance(payload, dict) and self.loop is not None:
+            with self._lock:
+                changed, self._changed = self._changed, Changed()
             try:
-                self.loop.call_soon_threadsafe(self.publish, payload)
+                self.loop.call_soon_threadsafe(self.publish, payload, changed)
             except RuntimeError:  # the loop is closed: the server is stopping
                 pass
 
@@ -214,12 +254,21 @@ class Visitors:
         """How many phone event streams are open."""
         return sum(len(pages) for pages in self._pages.values())
 
-    def publish(self, view: Mapping[str, Any]) -> None:
-        """Send each followed ticket's facts to its pages when they changed."""
+    def publish(self, view: Mapping[str, Any], changed: Changed | None = None) -> None:
+        """Send each followed ticket's facts to its pages when they changed.
+
+        Args:
+            view: the mirrored view.
+            changed: what the events folded into ``view`` since the last one may have
+                changed; None (or one with no events): every followed ticket is looked at.
+        """
         self._view = view
+        changed = changed or Changed()
         with self._lock:  # one copy per view, not per page
             ended, rated = dict(self._ended), set(self._rated)
         for ticket, pages in self._pages.items():
+            if not changed.may_change(ticket, view):
+                continue  # nothing the events since the last view did concerns it
             text = sse("ticket", ticket_state(view, ticket, ended, rated))
             if self._sent.get(ticket) == text:
                 continue  # neither its state nor its place changed

@@ -1,50 +1,106 @@
 """Each waiting ticket's place: how many are ahead of it and its estimated wait.
 
-Published in the view (``services[id].places``) so the visitor's phone page shows the
-broker's own figures and no node re-derives the calling order. The count follows what a
-ticket is told when it is issued (``issuing``): the tickets before it in its line, plus
-priority tickets behind it (they are called first); a priority ticket counts the priority
-tickets ranked before it; an appointment counts the appointments due no later than it.
+Published in the view (the keyed map ``places``: ticket → its place) so the visitor's phone
+page shows the broker's own figures and no node re-derives the calling order. The count
+follows what a ticket is told when it is issued (``issuing``): the tickets before it in its
+line, plus priority tickets behind it (they are called first); a priority ticket counts the
+priority tickets ranked before it; an appointment counts the appointments due no later than
+it. A ticket's place depends on its own line only (and on that service's open counters and
+mean service time), so an event rebuilds the places of the lines it touched
+(``line_places``), and the commonest event, an ordinary ticket joining the end of its line,
+adds one place and moves no other (``appended_place``).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 from broker.rules.estimates import mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState, Ticket
-from broker.rules.priority import priority_order
+from broker.rules.priority import last_rank, priority_order, rank_of
 from broker.rules.select import is_priority
+
+
+def _booked(ticket: Ticket) -> bool:
+    """An on-time appointment: it counts only the appointments due no later than it."""
+    return ticket.kind == "appointment" and ticket.due_at is not None
 
 
 def _ahead_counts(state: HallState, line: list[Ticket]) -> dict[str, int]:
     """Ticket number → tickets ahead of it, for one service's line."""
     ranked = priority_order(state, (t for t in line if is_priority(state, t)))
     ahead = {t.number: i for i, t in enumerate(ranked)}
-    due = sorted((t.due_at, t.queued_at) for t in line
-                 if t.kind == "appointment" and t.due_at is not None)
+    due = sorted((t.due_at, t.queued_at) for t in line if _booked(t))
     priority_behind = len(ranked)
     for index, ticket in enumerate(line):
         if ticket.number in ahead:
             priority_behind -= 1
-        elif ticket.kind == "appointment" and ticket.due_at is not None:
-            ahead[ticket.number] = due.index((ticket.due_at, ticket.queued_at))
+        elif _booked(ticket):
+            # The first of equal keys, as list.index found it, in log time.
+            ahead[ticket.number] = bisect_left(due, (ticket.due_at, ticket.queued_at))
         else:
             ahead[ticket.number] = index + priority_behind
     return ahead
 
 
-def places(state: HallState, service: str) -> dict[str, dict[str, Any]]:
-    """The ``places`` of a service's view entry: ticket → ``{ahead, estimate_min, wait_min}``."""
+def _place(service: str, ahead: int, mean_s: float, counters: int) -> dict[str, Any]:
+    """One place: ``estimates.estimate_s`` with the mean and the open counters worked out
+    once per line, in the minutes the view publishes."""
+    estimate = None if counters == 0 else round((ahead + 1) * mean_s / counters / 60.0, 1)
+    return {"service": service, "ahead": ahead, "estimate_min": estimate,
+            "wait_min": wait_minutes(estimate)}
+
+
+def line_places(state: HallState, service: str) -> dict[str, dict[str, Any]]:
+    """The places of one service's waiting line, in line order: ticket →
+    ``{service, ahead, estimate_min, wait_min}``."""
     line = [state.tickets[n] for n in state.queues.get(service, ())]
     if not line:
         return {}
     counters = len(open_counters(state, service))
     mean = mean_service_s(state, service)
+    ahead = _ahead_counts(state, line)
+    return {t.number: _place(service, ahead[t.number], mean, counters) for t in line}
+
+
+def all_places(state: HallState) -> dict[str, dict[str, Any]]:
+    """The view's ``places``: every waiting ticket of every configured service → its place
+    (ticket numbers are unique within a hall day, across services)."""
     found: dict[str, dict[str, Any]] = {}
-    for number, ahead in _ahead_counts(state, line).items():
-        # estimates.estimate_s, with the mean and the counters worked out once per line.
-        estimate = None if counters == 0 else round((ahead + 1) * mean / counters / 60.0, 1)
-        found[number] = {"ahead": ahead, "estimate_min": estimate,
-                         "wait_min": wait_minutes(estimate)}
+    for service in state.hall.services:
+        found.update(line_places(state, service.id))
     return found
+
+
+def _joins_last(state: HallState, ticket: Ticket) -> bool:
+    """Whether ``ticket``, appended to its line, is called after every ticket in it and is
+    counted by none of them (see ``appended_place``)."""
+    if _booked(ticket):
+        return False
+    if not is_priority(state, ticket):
+        return True
+    service = state.hall.service(ticket.service)
+    return bool(service and service.priority) and rank_of(state, ticket) == last_rank(state)
+
+
+def appended_place(state: HallState, number: str) -> dict[str, Any] | None:
+    """The place of ticket ``number`` just appended to the end of its line, when that moved
+    no other place of the line; None when it may have (rebuild the line's places then).
+
+    An ordinary ticket (neither priority nor an on-time appointment) at the end has every
+    ticket of its line ahead of it and no priority ticket behind it. It moves no other place:
+    the ordinary tickets count those before them and the priority tickets behind them, the
+    priority tickets count priority tickets only, the appointments appointments only; the
+    open counters and the mean service time that the estimates use did not change. So does
+    a ticket of a priority service (all its tickets are priority: none counts priority
+    tickets behind it) that ranks last (no category): the newest of the last rank.
+    """
+    ticket = state.tickets.get(number)
+    if ticket is None or not _joins_last(state, ticket):
+        return None
+    line = state.queues.get(ticket.service, ())
+    if not line or line[-1] != number:
+        return None
+    counters = len(open_counters(state, ticket.service))
+    return _place(ticket.service, len(line) - 1, mean_service_s(state, ticket.service), counters)

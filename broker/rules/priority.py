@@ -14,13 +14,18 @@ from collections.abc import Iterable
 from broker.rules.model import HallState, Ticket
 
 
+def last_rank(state: HallState) -> int:
+    """The rank of a priority ticket without a category: one past the hall's last rank, so
+    no priority ticket ranks after it."""
+    return max((c.rank for c in state.hall.priority_categories), default=0) + 1
+
+
 def rank_of(state: HallState, ticket: Ticket) -> int:
     """A priority ticket's rank: its category's rank, or one past the last rank."""
-    categories = state.hall.priority_categories
     category = state.hall.priority_category(ticket.category) if ticket.category else None
     if category is not None:
         return category.rank
-    return max((c.rank for c in categories), default=0) + 1
+    return last_rank(state)
 
 
 def priority_order(state: HallState, tickets: Iterable[Ticket]) -> list[Ticket]:

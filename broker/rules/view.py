@@ -12,11 +12,11 @@ from typing import Any, Callable
 from broker.rules.estimates import estimate_s, mean_service_s, open_counters, wait_minutes
 from broker.rules.model import Alert, HallState
 from broker.rules.notices import ticketing_view
-from broker.rules.places import places
+from broker.rules.places import all_places
 from broker.rules.rating import rating_windows
 from broker.rules.staff_state import notice_at
 
-KEYED_MAPS = frozenset({"counters", "services", "health", "alerts", "cases"})
+KEYED_MAPS = frozenset({"counters", "services", "places", "health", "alerts", "cases"})
 """View keys that map an id to an entry: a diff names an entry gone from one as ``None``
 (the merge rule of ``protocol.view``, which keeps the same set; a test holds them equal)."""
 
@@ -82,8 +82,6 @@ def service_entry(state: HallState, service_id: str) -> dict[str, Any]:
         "wait_min": wait_minutes(estimate_min),
         "open_counters": open_counters(state, service_id),
         "last_issued": f"{prefix}{last:03d}" if last else None,
-        # Every waiting ticket's place, for the visitor's phone page (issue #15).
-        "places": places(state, service_id),
     }
 
 
@@ -138,6 +136,9 @@ VIEW_KEYS: dict[str, Callable[[HallState], Any]] = {
     "clock": lambda state: state.clock,
     "counters": _counters,
     "services": _services,
+    # Every waiting ticket's place, for the visitor's phone page (issue #15): a keyed map of
+    # its own, so an event carries only the places it moved (issue #17).
+    "places": all_places,
     "recent_calls": _recent_calls,
     "health": _health,
     "alerts": _alerts,

@@ -4,9 +4,10 @@ Rebuilding the whole view after every event costs a command work in proportion t
 the hall (every counter's and every service's entry) and to its lines; a group
 commit of many commands multiplies that. ``advance`` knows from each event type
 which view keys, counters and services it can change, rebuilds just those entries
-(``view.counter_entry``, ``view.service_entry``) and keeps the rest of the previous
-view. Keys not named in ``TOUCHED_KEYS`` (day, clock, recent calls, ticketing, and
-any key added later) are rebuilt after every event, so a new key is never stale.
+(``view.counter_entry``, ``view.service_entry``, the places of the lines touched) and
+keeps the rest of the previous view. Keys not named in ``TOUCHED_KEYS`` (day, clock,
+recent calls, ticketing, and any key added later) are rebuilt after every event, so a
+new key is never stale.
 A property test holds ``advance`` equal to ``public_view`` on random days.
 """
 
@@ -16,6 +17,7 @@ from functools import partial
 from typing import Any, Callable, Iterable
 
 from broker.rules.model import Event, HallState
+from broker.rules.places import appended_place, line_places
 from broker.rules.view import (VIEW_KEYS, alert_entry, case_entry, counter_entry,
                                service_entry, view_changes)
 
@@ -25,7 +27,7 @@ ALL = None
 Touch = tuple[frozenset[str], "set[int] | None", "set[str] | None"]
 """(view keys among ``TOUCHED_KEYS``, counters, services) an event may change."""
 
-TOUCHED_KEYS = frozenset({"counters", "services", "health", "alerts", "cases"})
+TOUCHED_KEYS = frozenset({"counters", "services", "places", "health", "alerts", "cases"})
 """The keys rebuilt only when an event touches them."""
 
 PATCHES: dict[str, tuple[str, Callable[[HallState, str], Any]]] = {
@@ -36,7 +38,9 @@ PATCHES: dict[str, tuple[str, Callable[[HallState, str], Any]]] = {
 data field), and their diff names that entry alone: sticky alerts and open cases pile up
 by the thousand, and neither the map nor its diff may cost a walk over them."""
 
-_BOTH = frozenset({"counters", "services"})
+_LINE = frozenset({"services", "places"})
+"""A service's entry and the places of its line (an event that moves a line moves both)."""
+_BOTH = frozenset({"counters"}) | _LINE
 _NONE: frozenset[str] = frozenset()
 
 
@@ -47,13 +51,13 @@ def _at_counter(*services: str) -> Callable[[Event], Touch]:
 
 
 TOUCHES: dict[str, Callable[[Event], Touch]] = {
-    "ticket_issued": lambda e: (frozenset({"services"}), set(), {str(e.data["service"])}),
+    "ticket_issued": lambda e: (_LINE, set(), {str(e.data["service"])}),
     "called": _at_counter("service"),
     "recalled": _at_counter(),
     "started": _at_counter(),
     "finished": _at_counter("service"),
     "no_show": _at_counter(),
-    "revived": lambda e: (frozenset({"services"}), set(), {str(e.data["service"])}),
+    "revived": lambda e: (_LINE, set(), {str(e.data["service"])}),
     "held": _at_counter(),
     "transferred": _at_counter("from_service", "to_service"),
     "requeued": _at_counter("service"),
@@ -107,6 +111,49 @@ def _rebuilt(part: dict[str, Any], keys: Iterable[str], entry: Callable[[str], A
     return rebuilt
 
 
+def _place_lines(state: HallState, event: Event, services: set[str] | None) -> list[str]:
+    """The configured services whose places ``event`` may have moved."""
+    counter = state.hall.counter(int(event.data["counter"])) \
+        if event.type == "counter_changed" else None
+    if services is ALL and counter is not None:
+        # A counter opening or pausing changes the open counters of its own services only.
+        services = set(counter.services)
+    return ([s.id for s in state.hall.services] if services is ALL else
+            [s for s in sorted(services) if state.hall.service(s) is not None])
+
+
+def _places(before: dict[str, Any], state: HallState, event: Event,
+            lines: list[str]) -> dict[str, Any]:
+    """The places ``event`` moved in the lines ``lines``: a moved or new place, or None
+    for a ticket that left them (only a ticket the event names leaves a line)."""
+    if event.type == "ticket_issued":
+        number = str(event.data["ticket"])
+        place = appended_place(state, number)
+        if place is not None:  # the common case: one place added, no line walked
+            return {number: place}
+    moved: dict[str, Any] = {}
+    for service in lines:
+        moved.update((n, p) for n, p in line_places(state, service).items()
+                     if before.get(n) != p)
+    named = event.data.get("ticket")
+    if isinstance(named, str) and named in before and named not in moved:
+        ticket = state.tickets.get(named)
+        if ticket is None or ticket.status != "waiting":
+            moved[named] = None
+    return moved
+
+
+def _merged(part: dict[str, Any], moved: dict[str, Any]) -> dict[str, Any]:
+    """A keyed map with the moved entries in and the ``None`` ones out (a copy)."""
+    merged = dict(part)
+    for key, entry in moved.items():
+        if entry is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = entry
+    return merged
+
+
 def advance(before: dict[str, Any], state: HallState,
             event: Event) -> tuple[dict[str, Any], dict[str, Any]]:
     """The view of ``state`` (``event`` just folded in) from the view ``before`` it.
@@ -135,6 +182,11 @@ def advance(before: dict[str, Any], state: HallState,
                       [s for s in sorted(services) if state.hall.service(s) is not None])
             after[name] = _rebuilt(before[name], wanted,
                                    lambda s: service_entry(state, s), changes, name)
+        elif name == "places" and touch is not None and name in keys:
+            moved = _places(before[name], state, event, _place_lines(state, event, services))
+            if moved:
+                changes[name] = moved
+                after[name] = _merged(before[name], moved)
         elif name not in TOUCHED_KEYS or name in keys:
             patch = PATCHES.get(name) if touch is not None else None
             if patch is not None and patch[0] in event.data:

@@ -129,3 +129,65 @@ def test_an_alert_or_case_event_walks_no_more_with_thousands_open(
     few = _walked(3, monkeypatch, QUALITY_SCRIPT)
     loaded = _walked(LOAD, monkeypatch, QUALITY_SCRIPT)
     assert loaded == few, list(zip((op for op, _ in QUALITY_SCRIPT), few, loaded, strict=True))
+
+
+def _line(state: HallState, count: int) -> None:
+    """Put ``count`` walk-ins in the general line (numbers no command will issue)."""
+    now = state.clock
+    for i in range(count):
+        number = f"W{i:04d}"
+        state.tickets[number] = Ticket(number=number, service="general", kind="walkin",
+                                       issued_at=now, queued_at=now)
+        state.queues["general"].append(number)
+    if count:
+        state.oldest["general"] = (now, "W0000")
+
+
+def _looked_up(waiting: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Tickets looked up or walked by each ordinary walk-in issued into a line of
+    ``waiting`` (and by a priority ticket issued after them, which moves the line)."""
+    state = execute(initial_state(small_hall()), Command("tick", {}), at("09:00")).state
+    _line(state, waiting)
+    view = public_view(state)
+    with monkeypatch.context() as patch:
+        seen = _counting(patch)
+        for name in ("__getitem__", "get"):
+            lookup = getattr(TicketBook, name)
+            patch.setattr(TicketBook, name, _counted_call(lookup, seen))
+
+        def observe(after: HallState, event: Event) -> None:
+            nonlocal view
+            view, _ = advance(view, after, event)
+
+        looked = []
+        # First a tick: the long line's queue alert is raised then, not by the first ticket.
+        for minute, (op, args) in enumerate([("tick", {})] + [("issue_ticket", ORDINARY)] * 3
+                                            + [("issue_ticket", PRIORITY)]):
+            before = seen[0]
+            state = execute(state, Command(op, args, "kiosk-1"),
+                            at("09:00") + 60.0 * (minute + 1), observe).state
+            looked.append(seen[0] - before)
+    assert view == public_view(state) and len(view["places"]) == waiting + 4
+    return looked[1:]
+
+
+ORDINARY = {"service": "general"}
+PRIORITY = {"service": "general", "kind": "priority"}
+
+
+def _counted_call(method: Callable[..., Any], seen: list[int]) -> Callable[..., Any]:
+    def call(self: Any, *args: Any) -> Any:
+        seen[0] += 1
+        return method(self, *args)
+    return call
+
+
+def test_an_ordinary_ticket_walks_no_more_of_a_line_of_3000_than_of_3(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its place is the end of the line: counted without looking at the tickets before it
+    (the places of the whole line were rebuilt on every issue before)."""
+    short = _looked_up(3, monkeypatch)
+    long = _looked_up(LOAD, monkeypatch)
+    assert long[:3] == short[:3], (short, long)
+    # The counting sees a walk: a priority ticket moves every walk-in's place.
+    assert short[3] < LOAD < long[3]

@@ -115,11 +115,11 @@ def test_places_count_priority_tickets_ahead_and_move_up_on_a_call(hall: Hall) -
     for _ in range(3):
         d.do("issue_ticket", service="general")
     d.do("issue_ticket", service="general", kind="priority")
-    places = public_view(d.state)["services"]["general"]["places"]
+    places = public_view(d.state)["places"]
     assert {t: p["ahead"] for t, p in places.items()} == {"A004": 0, "A001": 1, "A002": 2,
                                                           "A003": 3}
     d.do("call_next", counter=1)  # the priority ticket goes first
-    places = public_view(d.state)["services"]["general"]["places"]
+    places = public_view(d.state)["places"]
     assert {t: p["ahead"] for t, p in places.items()} == {"A001": 0, "A002": 1, "A003": 2}
     assert places["A003"]["wait_min"] >= places["A001"]["wait_min"]
 
@@ -142,7 +142,8 @@ def test_every_waiting_ticket_has_one_place_and_places_are_0_to_n(steps: list[An
         else:
             d.do("call_next", counter=arg)
         view = public_view(d.state)
+        assert len(view["places"]) == sum(len(line) for line in d.state.queues.values())
         for service_id, line in d.state.queues.items():
-            places = view["services"][service_id]["places"]
+            places = {t: p for t, p in view["places"].items() if p["service"] == service_id}
             assert set(places) == set(line)
             assert sorted(p["ahead"] for p in places.values()) == list(range(len(line)))

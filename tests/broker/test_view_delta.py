@@ -4,12 +4,15 @@ equals the diff of the two whole views."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from broker.rules import Command, HallState, RuleRefusal, execute, initial_state, public_view
+from broker.rules import view_delta
 from broker.rules.model import Event
 from broker.rules.view import KEYED_MAPS, view_changes
 from broker.rules.view_delta import TOUCHES, advance
@@ -17,7 +20,10 @@ from tests.broker.test_books import assert_indexes_match
 from tests.broker.test_rules_properties import SETTINGS, policies, step
 from protocol.view import KEYED_MAPS as MERGED_BY_ENTRY
 from protocol.view import PublicView, merge_view
-from tests.conftest import at, small_hall
+from config.example import example_path
+from config.load import load_hall
+from config.schema import Hall
+from tests.conftest import SHANGHAI, at, small_hall
 
 extra = st.one_of(
     st.tuples(st.just("rate"), st.fixed_dictionaries(
@@ -37,15 +43,47 @@ extra = st.one_of(
     st.tuples(st.just("case_note"), st.fixed_dictionaries({
         "case": st.sampled_from(["20261125-A001", "20261125-C001"]), "note": st.just("回访")})),
 )
-days = st.lists(st.tuples(st.one_of(step, extra),
-                          st.floats(min_value=0, max_value=3 * 3600)), max_size=60)
+CODES = ["BK-1", "BK-2", "BK-3", "BK-4"]
+appointments = st.tuples(st.one_of(
+    # Booked for a slot starting ``in_min`` from now (the loop writes the times), then
+    # checked in a few minutes later, mostly on time: on-time appointments count only the
+    # appointments due no later, so their places, and the fast path's claim that a walk-in
+    # moves no place, meet them in lines with walk-ins and priority tickets.
+    st.tuples(st.just("book_appointment"), st.fixed_dictionaries(
+        {"code": st.sampled_from(CODES), "service": st.sampled_from(["general", "appointment"]),
+         "in_min": st.integers(-10, 40)})),
+    st.tuples(st.just("issue_ticket"), st.fixed_dictionaries(
+        {"kind": st.just("appointment"), "appointment": st.sampled_from(CODES)})),
+    # Priority tickets by category (or none: the last rank), into a priority service too.
+    st.tuples(st.just("issue_ticket"), st.fixed_dictionaries(
+        {"kind": st.just("priority"), "service": st.sampled_from(["general", "priority"]),
+         "category": st.sampled_from([None, "critical", "elderly80", "military"])}))),
+    st.floats(min_value=0, max_value=600))
+presses = st.tuples(st.one_of(step, extra), st.floats(min_value=0, max_value=3 * 3600))
+days = st.lists(st.one_of(presses, presses, appointments), min_size=10, max_size=60)
+"""Days long enough for lines to form (tickets called out of a line, walk-ins behind
+priority tickets and appointments)."""
+
+
+def _ranked_hall(**hall_policies: Any) -> Hall:
+    """The small hall with the example hall's ranked priority categories."""
+    return small_hall(**hall_policies).model_copy(
+        update={"priority_categories": load_hall(example_path()).priority_categories})
+
+
+def _slot(args: dict[str, Any], now: float) -> dict[str, Any]:
+    """A booking's hall-local start and end from its ``in_min``."""
+    start = datetime.fromtimestamp(now + 60.0 * args["in_min"], SHANGHAI)
+    return {"code": args["code"], "service": args["service"],
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "end": (start + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")}
 
 
 @SETTINGS
 @given(policies, days)
 def test_the_view_advanced_event_by_event_is_the_whole_view(
         hall_policies: dict[str, Any], steps: list[Any]) -> None:
-    state = initial_state(small_hall(**hall_policies))
+    state = initial_state(_ranked_hall(**hall_policies))
     view = public_view(state)
     now = at("07:00")
 
@@ -67,6 +105,7 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
     for (op, args), later in steps:
         now += later
         before = view
+        args = _slot(args, now) if op == "book_appointment" else args
         try:
             outcome = execute(state, Command(op, args, "kiosk-1"), now, observe)
         except RuleRefusal:
@@ -186,3 +225,51 @@ def test_the_alerts_and_cases_maps_patched_per_item_are_the_whole_maps() -> None
     # The acknowledged 差评 alert left its map as null; the closed case left at the new day.
     assert {("alerts", "rating:20261125-A001"), ("cases", "20261125-A003")} <= set(gone)
     assert list(view["cases"]) == ["20261125-A001", "20261125-A002"]  # in the order opened
+
+
+def test_an_ordinary_ticket_adds_its_own_place_and_walks_no_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk-in joining the end of a line that holds priority tickets and an on-time
+    appointment adds one place and moves no other: published without rebuilding the line's
+    places; a priority ticket or an appointment rebuilds them (it moves others)."""
+    state = initial_state(_ranked_hall())
+    view = public_view(state)
+    now = at("09:00")
+    rebuilt: list[str] = []
+    published: dict[str, Any] = {}
+    whole_line = view_delta.line_places
+
+    def counted(after: HallState, service: str) -> dict[str, Any]:
+        rebuilt.append(service)
+        return whole_line(after, service)
+
+    def observe(after: HallState, event: Event) -> None:
+        nonlocal view
+        before = view
+        view, changes = advance(view, after, event)
+        assert view == public_view(after) and changes == view_changes(before, view), event.type
+        published.update(changes)
+
+    monkeypatch.setattr(view_delta, "line_places", counted)
+    script: list[tuple[dict[str, Any], list[str]]] = [
+        ({"service": "general"}, []), ({"service": "general", "kind": "priority"}, ["general"]),
+        ({"kind": "appointment", "appointment": "BK-1"}, ["general"]),
+        ({"service": "general"}, []), ({"service": "reimburse"}, []),
+        # A priority service: every ticket in it is priority; one without a category ranks
+        # last and moves nobody, one with a category goes before those of later ranks.
+        ({"service": "priority"}, []), ({"service": "priority"}, []),
+        ({"service": "priority", "kind": "priority", "category": "elderly80"}, ["priority"]),
+    ]
+    state = execute(state, Command("book_appointment", {
+        "code": "BK-1", "service": "general", "start": "2026-11-25T09:00",
+        "end": "2026-11-25T09:30"}, "console-1"), now, observe).state
+    for args, lines in script:
+        rebuilt.clear()
+        published.clear()
+        outcome = execute(state, Command("issue_ticket", args, "kiosk-1"), now, observe)
+        state, number = outcome.state, outcome.result["ticket"]
+        assert rebuilt == lines, args
+        if not lines:
+            assert published["places"] == {number: view["places"][number]}
+    assert {n: p["ahead"] for n, p in view["places"].items()} == {
+        "A001": 1, "A002": 0, "A003": 0, "A004": 3, "C001": 0, "Y001": 1, "Y002": 2, "Y003": 0}

@@ -118,7 +118,8 @@ def test_json_examples_speak_the_documented_version(doc: str) -> None:
 
 
 def _sample_view(hall: Any) -> dict[str, Any]:
-    """The public view after a ticket, a call and a health fault, so every list has entries."""
+    """The public view after a ticket, a call, a ticket waiting and a health fault, so every
+    list and map has entries."""
     from broker.rules import COMMAND_OPS, Command, execute, initial_state, public_view
 
     state = initial_state(hall)
@@ -126,6 +127,7 @@ def _sample_view(hall: Any) -> dict[str, Any]:
     for op, args, node in (
         ("issue_ticket", {"service": "general"}, "kiosk-1"),
         ("call_next", {"counter": 1}, "caller-1"),
+        ("issue_ticket", {"service": "general"}, "kiosk-1"),  # one waiting: one place
         ("report_health", {"component": "printer", "status": "fault", "message": "paper out"},
          "kiosk-1"),
     ):

@@ -7,7 +7,10 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from protocol.events import Event
+from web import visitor
 from web.visitor import RateLimit, Visitors, ticket_state
 
 
@@ -15,9 +18,8 @@ def view(places: dict[str, int], serving: str | None = None, started: bool = Fal
          held: tuple[str, ...] = (), no_shows: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "day": "2026-11-25",
-        "services": {"general": {"places": {t: {"ahead": a, "estimate_min": 2.5 * (a + 1),
-                                                "wait_min": 3 * (a + 1)}
-                                            for t, a in places.items()}}},
+        "places": {t: {"service": "general", "ahead": a, "estimate_min": 2.5 * (a + 1),
+                       "wait_min": 3 * (a + 1)} for t, a in places.items()},
         "counters": {"2": {"number": 2, "serving": serving, "service": "general",
                            "started_at": 1.0 if started else None, "held": list(held),
                            "no_shows": [{"ticket": t, "until": 9.0} for t in no_shows]}},
@@ -26,7 +28,8 @@ def view(places: dict[str, int], serving: str | None = None, started: bool = Fal
 
 def test_the_state_comes_from_the_broker_view_and_heard_events() -> None:
     waiting = ticket_state(view({"A001": 0, "A002": 1}), "A002", {}, set())
-    assert (waiting["state"], waiting["ahead"], waiting["wait_min"]) == ("waiting", 1, 6)
+    assert (waiting["state"], waiting["ahead"], waiting["wait_min"], waiting["service"]) == \
+        ("waiting", 1, 6, "general")
     assert ticket_state(view({}, serving="A002"), "A002", {}, set())["state"] == "called"
     assert ticket_state(view({}, "A002", started=True), "A002", {}, set())["counter"] == 2
     assert ticket_state(view({}, held=("A002",)), "A002", {}, set())["state"] == "held"
@@ -55,6 +58,54 @@ def test_a_page_hears_only_changes_of_its_own_ticket() -> None:
 
     assert asyncio.run(scenario()) == [[("waiting", 2)], [], [("waiting", 1)],
                                        [("called", None)]]
+
+
+def test_a_view_looks_again_only_at_the_tickets_its_events_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each event carries only the places it moved: a ticket joining behind the followed ones
+    makes the node look at none of them; a call moves the waiting one (and, as a counter
+    changed, the one being served is looked at); a snapshot makes it look at all."""
+    looked: list[str] = []
+    whole_state = visitor.ticket_state
+
+    def counted(view_: Any, ticket: str, ended: Any, rated: Any) -> dict[str, Any]:
+        looked.append(ticket)
+        return whole_state(view_, ticket, ended, rated)
+
+    def place(ahead: int) -> dict[str, Any]:
+        return {"service": "general", "ahead": ahead, "estimate_min": 2.5 * (ahead + 1),
+                "wait_min": 3 * (ahead + 1)}
+
+    async def scenario() -> list[tuple[list[str], list[tuple[str, Any]]]]:
+        visitors = Visitors(loop=asyncio.get_running_loop())
+        visitors.publish(view({"A002": 0, "A003": 1}, serving="A001"))
+        pages = {t: visitors.open(t) for t in ("A001", "A003")}
+        assert _drain(pages["A003"]) == [("waiting", 1)]
+        seen = []
+        steps: list[tuple[Event | None, dict[str, Any]]] = [
+            (Event(seq=1, type="ticket_issued", at=1.0, data={"ticket": "A004"},
+                   view={"places": {"A004": place(2)}}),
+             view({"A002": 0, "A003": 1, "A004": 2}, serving="A001")),
+            (Event(seq=2, type="called", at=2.0, data={"ticket": "A002", "counter": 2},
+                   view={"places": {"A002": None, "A003": place(0), "A004": place(1)},
+                         "counters": {}}),
+             view({"A003": 0, "A004": 1}, serving="A002")),
+            (None, view({"A003": 0, "A004": 1}, serving="A002")),  # a snapshot
+        ]
+        for event, whole in steps:
+            looked.clear()
+            if event is not None:
+                visitors.hear("event", event)
+            visitors.hear("state", whole)
+            await asyncio.sleep(0)
+            page = pages["A003"]
+            assert page is not None
+            seen.append((sorted(looked), _drain(page)))
+        return seen
+
+    monkeypatch.setattr(visitor, "ticket_state", counted)
+    assert asyncio.run(scenario()) == [([], []), (["A001", "A003"], [("waiting", 0)]),
+                                       (["A001", "A003"], [])]
 
 
 def _drain(page: Any) -> list[tuple[str, Any]]:
