@@ -7,7 +7,6 @@ policies in the config have changed since the events were written.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Iterable
 
 from broker.rules import quality_fold
@@ -22,6 +21,7 @@ from broker.rules.model import (
     HallState,
     NodeHealth,
     Ticket,
+    changed,
     initial_state,
 )
 from broker.rules.rollback import journal_rolled_back
@@ -55,13 +55,13 @@ def replay(hall: Hall, events: Iterable[Event]) -> HallState:
 
 
 def _set_ticket(state: HallState, number: str, **changes: object) -> Ticket:
-    ticket = replace(state.tickets[number], **changes)  # type: ignore[arg-type]
+    ticket = changed(state.tickets[number], **changes)
     state.tickets[number] = ticket
     return ticket
 
 
 def _set_counter(state: HallState, number: int, **changes: object) -> CounterState:
-    counter = replace(state.counter(number), **changes)  # type: ignore[arg-type]
+    counter = changed(state.counter(number), **changes)
     state.counters[number] = counter
     return counter
 
@@ -140,7 +140,7 @@ def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> Coun
     as it was (its visitor is still at the window); otherwise in its configured mode."""
     current = state.counter(number)
     if current.serving in state.tickets or any(t in state.tickets for t in current.held):
-        return replace(current, held=tuple(t for t in current.held if t in state.tickets),
+        return changed(current, held=tuple(t for t in current.held if t in state.tickets),
                        priority_streak=0)
     return CounterState(number=number, mode=opens)
 
@@ -166,7 +166,7 @@ def _ticket_issued(state: HallState, event: Event) -> None:
     _entered(state, service, number)
     code = data.get("appointment")
     if code and code in state.appointments:
-        state.appointments[code] = replace(state.appointments[code], ticket=number)
+        state.appointments[code] = changed(state.appointments[code], ticket=number)
 
 
 def _called(state: HallState, event: Event) -> None:

@@ -9,9 +9,9 @@ them; when nothing else happens (the periodic ``tick`` at 08:30 on a quiet morni
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Sequence
+from typing import Any, Sequence
 
 from config import hours
 from config.schema import Hall
@@ -32,6 +32,13 @@ class Ticketing:
     """While outside hours: when the next opening period starts (None: none within 15 days)."""
     closed_today: bool = False
     """The calendar date has no opening period at all (a holiday or a day off: 今日休息)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``dataclasses.asdict`` gives them (every field is flat).
+
+        ``asdict`` deep-copies field by field; the view rebuilds ticketing on every event.
+        """
+        return dict(vars(self))
 
 
 def _period_end(hall: Hall, now: float) -> float:
@@ -71,4 +78,4 @@ def ticketing_events(state: HallState, now: float, decided: Sequence[Event]) -> 
     fact = ticketing_at(state.hall, now)
     if fact == ticketing_at(state.hall, state.clock):
         return []
-    return [Event("ticketing_changed", now, asdict(fact))]
+    return [Event("ticketing_changed", now, fact.as_dict())]
