@@ -53,8 +53,30 @@ def _period_end(hall: Hall, now: float) -> float:
     return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()
 
 
+_RECENT: dict[tuple[int, float], tuple[Hall, Ticketing]] = {}
+"""The last few answers of ``ticketing_at``: one command asks about the same moment up to
+four times (issue_ticket's check, ticketing_events, the view of each of its events)."""
+_RECENT_KEPT = 4
+
+
 def ticketing_at(hall: Hall, now: float) -> Ticketing:
-    """Ticketing at ``now``: the same hours and policy ``issue_ticket`` applies."""
+    """Ticketing at ``now``: the same hours and policy ``issue_ticket`` applies.
+
+    A pure function of a frozen hall and a time, so a recent answer is given again (the
+    hall itself is kept beside it and compared by identity: an id is never mistaken).
+    """
+    key = (id(hall), now)
+    found = _RECENT.get(key)
+    if found is not None and found[0] is hall:
+        return found[1]
+    if len(_RECENT) >= _RECENT_KEPT:
+        _RECENT.clear()
+    fact = _ticketing_at(hall, now)
+    _RECENT[key] = (hall, fact)
+    return fact
+
+
+def _ticketing_at(hall: Hall, now: float) -> Ticketing:
     if hours.is_open(hall, now):
         return Ticketing(open=True, in_hours=True, closes_at=_period_end(hall, now),
                          opens_at=None)

@@ -14,6 +14,7 @@ import cProfile
 import itertools
 import json
 import pstats
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -150,3 +151,65 @@ def test_frames_are_coded_without_a_new_json_coder_each(monkeypatch: pytest.Monk
     with pytest.raises(envelope.ProtocolError) as refused:
         envelope.decode_request(frame.replace(b'"general"', b"NaN"))
     assert refused.value.code == "bad_json"
+
+
+class _Counting:
+    """A journal connection that counts the statements it is given (and can fail one)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.statements: list[str] = []
+        self.fail_next_insert = False
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self.statements.append(sql.split()[0])
+        return self.db.execute(sql, *args)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        self.statements.append(sql.split()[0])
+        if self.fail_next_insert:
+            self.fail_next_insert = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.db.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+def test_a_batch_is_written_with_one_statement_per_table(hall: Hall, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    clock = Clock()
+    service = BrokerService(hall, journal, clock)
+    try:
+        counting = _Counting(journal._db)  # noqa: SLF001
+        journal._db = counting  # type: ignore[assignment]  # noqa: SLF001
+        answers = service.handle_batch([(frame, None) for frame in _frames(10)])
+        assert all(json.loads(answer.reply)["ok"] for answer in answers)
+        writes = [s for s in counting.statements if s != "SELECT"]
+        assert writes == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+        seqs = [json.loads(frames[1])["seq"] for answer in answers for frames in answer.publish]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[-1] == journal.last_seq()
+    finally:
+        journal.close()
+
+
+def test_after_a_failed_write_the_numbering_goes_on_from_the_file(
+        hall: Hall, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    clock = Clock()
+    service = BrokerService(hall, journal, clock)
+    try:
+        frames = _frames(6)
+        first = service.handle(next(frames))
+        counting = _Counting(journal._db)  # noqa: SLF001
+        journal._db = counting  # type: ignore[assignment]  # noqa: SLF001
+        counting.fail_next_insert = True
+        failed = json.loads(service.handle(next(frames)).reply)
+        assert not failed["ok"] and failed["error"]["code"] == "journal_unavailable"
+        before = journal.last_seq()
+        again = service.handle(next(frames))
+        assert json.loads(again.reply)["ok"] and first.publish
+        assert [json.loads(f[1])["seq"] for f in again.publish] == \
+            list(range(before + 1, journal.last_seq() + 1))
+    finally:
+        journal.close()
