@@ -68,9 +68,8 @@ def _set_counter(state: HallState, number: int, **changes: object) -> CounterSta
 
 def _unqueue(state: HallState, number: str) -> None:
     ticket = state.tickets[number]
-    queue = state.queue(ticket.service)
-    if number in queue:
-        queue.remove(number)
+    if number in state.queue(ticket.service):
+        state.own_queue(ticket.service).remove(number)
         _left(state, ticket.service, number)
 
 
@@ -162,7 +161,7 @@ def _ticket_issued(state: HallState, event: Event) -> None:
         category=data.get("category"),
         track=data.get("track"),
     )
-    state.queue(service).append(number)
+    state.own_queue(service).append(number)
     _entered(state, service, number)
     code = data.get("appointment")
     if code and code in state.appointments:
@@ -224,7 +223,7 @@ def _no_show(state: HallState, event: Event) -> None:
 
 
 def _insert(state: HallState, number: str, service: str, position: int) -> None:
-    queue = state.queue(service)
+    queue = state.own_queue(service)
     if number in queue:
         queue.remove(number)
         _left(state, service, number)

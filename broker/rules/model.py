@@ -17,6 +17,10 @@ from broker.rules.tickets import TicketBook
 
 Record = TypeVar("Record")
 
+_OWN_QUEUES = "_own_queues"
+"""Where a copied ``HallState`` notes the lines it owns (no field: checkpoints never hold it);
+a state without it (built, replayed, loaded) owns every line."""
+
 
 def changed(record: Record, **changes: Any) -> Record:
     """``dataclasses.replace`` for the frozen records here, without running ``__init__``.
@@ -284,7 +288,7 @@ class HallState:
         twin.__dict__.update(
             next_number=dict(self.next_number),
             tickets=self.tickets.copy(),
-            queues={service: list(queue) for service, queue in self.queues.items()},
+            queues=dict(self.queues),
             counters=dict(self.counters),
             service_times=dict(self.service_times),
             appointments=dict(self.appointments),
@@ -295,11 +299,28 @@ class HallState:
             staff=dict(self.staff),
             signed_in=dict(self.signed_in),
         )
+        # The waiting lines are shared until written (``own_queue``), by both states from
+        # now on: copying each line on every command cost as much as the line was long.
+        twin.__dict__[_OWN_QUEUES] = set()
+        self.__dict__[_OWN_QUEUES] = set()
         return twin
 
     def queue(self, service: str) -> list[str]:
-        """The waiting line of a service (created empty on first use)."""
+        """The waiting line of a service (created empty on first use), to read only.
+
+        A copy shares its lines with the state it was copied from: change one only
+        through ``own_queue``.
+        """
         return self.queues.setdefault(service, [])
+
+    def own_queue(self, service: str) -> list[str]:
+        """The waiting line of a service, to change: this state's own (copied once if shared)."""
+        owned: set[str] | None = self.__dict__.get(_OWN_QUEUES)
+        if owned is None or service in owned:
+            return self.queue(service)
+        line = self.queues[service] = list(self.queues.get(service, ()))
+        owned.add(service)
+        return line
 
     def counter(self, number: int) -> CounterState:
         """A counter's state; counters unknown to the config appear closed."""

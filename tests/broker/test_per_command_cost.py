@@ -126,7 +126,7 @@ def test_the_state_copy_is_the_state_with_containers_of_its_own() -> None:
                     at("09:00")).state
     twin = state.copy()
     assert type(twin) is HallState and twin == state
-    twin.queue("general").append("X999")
+    twin.own_queue("general").append("X999")
     twin.counters[1] = changed(twin.counters[1], mode="paused")
     twin.next_number["general"] = 99
     assert "X999" not in state.queue("general")
@@ -213,3 +213,33 @@ def test_after_a_failed_write_the_numbering_goes_on_from_the_file(
             list(range(before + 1, journal.last_seq() + 1))
     finally:
         journal.close()
+
+
+def test_a_copy_shares_the_waiting_lines_until_either_state_writes_one() -> None:
+    state = initial_state(small_hall())
+    for minute in range(5):
+        state = execute(state, Command("issue_ticket", {"service": "general"}),
+                        at(f"09:0{minute}")).state
+    line = list(state.queue("general"))
+    twin = state.copy()
+    assert twin.queues["general"] is state.queues["general"], "a line copied per command"
+    twin.own_queue("general").remove(line[0])
+    assert state.queue("general") == line and twin.queue("general") == line[1:]
+    grandchild = twin.copy()
+    twin.own_queue("general").append("Z999")  # the parent writes after being copied
+    assert grandchild.queue("general") == line[1:] and state.queue("general") == line
+    state.own_queue("general").append("Z998")
+    assert twin.queue("general") == [*line[1:], "Z999"]
+
+
+def test_deciding_never_changes_the_lines_of_the_state_it_was_given() -> None:
+    state = initial_state(small_hall())
+    script = [("issue_ticket", {"service": "general"})] * 4 + [
+        ("call_next", {"counter": 1}), ("no_show", {"counter": 1}),
+        ("revive", {"ticket": "A001"}), ("call_next", {"counter": 2}),
+        ("transfer", {"counter": 2, "service": "reimburse"})]
+    for minute, (op, args) in enumerate(script):
+        before = {service: list(line) for service, line in state.queues.items()}
+        after = execute(state, Command(op, args), at(f"09:{minute:02d}")).state
+        assert {service: list(line) for service, line in state.queues.items()} == before, op
+        state = after
