@@ -172,8 +172,9 @@ class Journal:
     def open_read_only(cls, path: str | Path) -> Journal:
         """Open an existing journal only to read it, even while a broker writes it.
 
-        Nothing is created, written, checkpointed or moved aside (``journal_read.read_only_connection``);
-        a damaged file is refused, not repaired. Raises JournalError.
+        Nothing is created, written, checkpointed or moved aside
+        (``journal_read.read_only_connection``); a damaged file is refused, not repaired.
+        Raises JournalError.
         """
         journal = cls.__new__(cls)
         journal.path = Path(path)

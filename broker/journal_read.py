@@ -49,7 +49,6 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     return db
 
 
-
 def has_meta(db: sqlite3.Connection) -> bool:
     """Journals written before identities existed have no meta table."""
     row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
