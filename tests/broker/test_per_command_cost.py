@@ -33,7 +33,7 @@ from tests.conftest import at, small_hall
 
 CALLS_PER_COMMAND = 850
 """Python calls per command allowed (issue_ticket and call_next in turn, short line, fsync
-off, in process, the small hall): 985 on main before these cuts, 744 after. The view's own
+off, in process, the small hall): 985 on main before these cuts, 716 after. The view's own
 cost (``view_delta``) is most of what is left."""
 
 
