@@ -161,6 +161,11 @@ class AnchorKeeper:
         with self._state:
             if not self._pending or self._stop:
                 return
+            if self._kicked and not self._urgent and self._thread is not None:
+                # Already due: the writer takes every fold made by the time it writes. Waking
+                # it on every turn of the loop only to wait out ``every_s`` again cost a
+                # thread switch per command.
+                return
             self._kicked = True
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, daemon=True,

@@ -38,11 +38,11 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from broker.journal_read import JournalError, JournalUnavailable, has_meta, read_only_connection
 from broker.journal_rows import Append, AppendObserver, Checkpoint, Entry, StoredEvent
 from broker.salvage import salvage
 from broker.storage import describe, is_damage
 from broker.wal import WalTail, inspect_wal
-from foundation.errors import CallnextError
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,33 @@ def new_identity() -> str:
     return uuid.uuid4().hex[:16]
 
 
-class JournalError(CallnextError):
-    """The journal cannot be read or written; the command was not acknowledged."""
+_DATA_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""How an event's data is stored (``json.dumps`` with options builds one per call)."""
 
 
-class JournalUnavailable(JournalError):
-    """The journal's filesystem cannot be used (full, read-only, no permission); nothing moved."""
+def _rows(appends: Sequence[Append], last: int
+          ) -> tuple[list[list[int]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The seqs of each append's events, and the event and request rows of a batch.
+
+    Events are numbered from ``last + 1`` in order; a request is remembered when it has
+    an id and a reply.
+    """
+    seqs: list[list[int]] = []
+    events: list[tuple[Any, ...]] = []
+    requests: list[tuple[Any, ...]] = []
+    for append in appends:
+        numbers = []
+        for entry in append.entries:
+            last += 1
+            numbers.append(last)
+            events.append((last, entry.event.at, entry.day, entry.event.type,
+                           _DATA_ENCODER.encode(entry.event.data), append.op, append.node,
+                           append.request_id))
+        seqs.append(numbers)
+        if append.request_id is not None and append.reply is not None:
+            requests.append((append.request_id, append.at, append.op, append.node,
+                             append.reply.decode("utf-8")))
+    return seqs, events, requests
 
 
 def _readable_hall_id(path: Path) -> str | None:
@@ -131,6 +152,7 @@ class Journal:
         """What was found and done on open, one sentence each (also logged)."""
         self.anchor: AppendObserver | None = None
         """Told about every durable append (``broker.anchor_keeper.AnchorKeeper``)."""
+        self._last: int | None = None  # the newest seq, once read; None after a failure
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._check_wal()
@@ -150,15 +172,17 @@ class Journal:
     def open_read_only(cls, path: str | Path) -> Journal:
         """Open an existing journal only to read it, even while a broker writes it.
 
-        Nothing is created, written, checkpointed or moved aside (``_read_only_connection``);
-        a damaged file is refused, not repaired. Raises JournalError.
+        Nothing is created, written, checkpointed or moved aside
+        (``journal_read.read_only_connection``); a damaged file is refused, not repaired.
+        Raises JournalError.
         """
         journal = cls.__new__(cls)
         journal.path = Path(path)
         journal.recovered = []
         journal.anchor = None
-        journal._db = _read_only_connection(journal.path)
-        identity = dict(journal._db.execute("SELECT key, value FROM meta")) if _has_meta(
+        journal._last = None
+        journal._db = read_only_connection(journal.path)
+        identity = dict(journal._db.execute("SELECT key, value FROM meta")) if has_meta(
             journal._db) else {}
         journal.hall_id = str(identity.get("hall_id", ""))
         journal.epoch = str(identity.get("epoch", ""))
@@ -337,11 +361,23 @@ class Journal:
             return [[] for _ in appends]
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            seqs = [self._write(append) for append in appends]
+            if self._last is None:
+                self._last = self.last_seq()
+            seqs, events, requests = _rows(appends, self._last)
+            # One statement per table for the whole batch, not one per row: each row
+            # numbered here, one after the journal's last (what SQLite would give it).
+            self._db.executemany(
+                "INSERT INTO events(seq, at, day, type, data, op, node, request_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
+                requests)
             if checkpoint is not None:
                 self._store_checkpoint(checkpoint)
             self._db.execute("COMMIT")
+            self._last += len(events)
         except sqlite3.Error as err:
+            self._last = None  # read again: whatever the failure left, the file says
             try:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error:
@@ -378,26 +414,6 @@ class Journal:
             return None  # a read-only look at a journal written before checkpoints existed
         return None if row is None else Checkpoint(int(row[0]), str(row[1]), str(row[2]),
                                                    int(row[3]), bytes(row[4]))
-
-    def _write(self, append: Append) -> list[int]:
-        """One append's rows, inside the caller's transaction; its events' seqs."""
-        seqs = []
-        for entry in append.entries:
-            cursor = self._db.execute(
-                "INSERT INTO events(at, day, type, data, op, node, request_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entry.event.at, entry.day, entry.event.type,
-                 json.dumps(entry.event.data, ensure_ascii=False, separators=(",", ":")),
-                 append.op, append.node, append.request_id),
-            )
-            seqs.append(int(cursor.lastrowid or 0))
-        if append.request_id is not None and append.reply is not None:
-            self._db.execute(
-                "INSERT OR REPLACE INTO requests(id, at, op, node, reply) VALUES (?, ?, ?, ?, ?)",
-                (append.request_id, append.at, append.op, append.node,
-                 append.reply.decode("utf-8")),
-            )
-        return seqs
 
     def reply_for(self, request_id: str) -> bytes | None:
         """The reply already given to ``request_id``, if any."""
@@ -447,43 +463,3 @@ class Journal:
         if self.anchor is not None:
             self.anchor.close()
         self._db.close()
-
-
-def _read_only_connection(path: Path) -> sqlite3.Connection:
-    """A connection that only reads ``path`` and leaves no file behind in its folder.
-
-    With a write-ahead log beside the file (a running broker, or one stopped by a power cut)
-    SQLite reads through it in ``mode=ro``. Without one, ``mode=ro`` would create ``-wal`` and
-    ``-shm`` files (owned by whoever reads, locking the broker's user out; impossible in a
-    read-only folder), so the file is read ``immutable``: no writer is active then.
-    """
-    live = Path(f"{path}-wal").exists()
-    uri = path.absolute().as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
-    unreadable = "check that this user may read it (and its -wal and -shm files, if any)"
-    try:
-        db = sqlite3.connect(uri, uri=True, isolation_level=None)
-    except sqlite3.Error as err:
-        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
-    try:
-        rows = db.execute("PRAGMA quick_check").fetchall()
-        db.execute("SELECT MAX(seq) FROM events").fetchone()
-    except sqlite3.OperationalError as err:
-        db.close()
-        raise JournalError(f"cannot read the journal {path}: {err}; {unreadable}") from err
-    except sqlite3.DatabaseError as err:
-        rows = [(str(err),)]
-    found = "; ".join(str(row[0]) for row in rows)
-    if found != "ok":
-        db.close()
-        raise JournalError(
-            f"the journal {path} is damaged ({found}); it was left exactly as it is. "
-            "Starting the broker on it sets the damaged file aside and rebuilds a journal from "
-            "the events still readable; report from that, or from a backup copy.")
-    return db
-
-
-
-def _has_meta(db: sqlite3.Connection) -> bool:
-    """Journals written before identities existed have no meta table."""
-    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-    return row.fetchone() is not None

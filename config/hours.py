@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from config import calendar
+from config.hours_table import time_of_day
 from config.schema import WEEKDAYS, Hall, Period
 
 LOOKAHEAD_DAYS = 15
@@ -22,8 +23,9 @@ def local(hall: Hall, at: float) -> datetime:
 
 
 def day_start_time(hall: Hall) -> time:
-    """When the hall's day starts (``hours.day_starts``)."""
-    return Period(start=hall.hours.day_starts, end="24:00").start_time()
+    """When the hall's day starts (``hours.day_starts``, checked when the hall was loaded)."""
+    # Not through a new ``Period``: a model built and validated on every command's day_of.
+    return time_of_day(hall.hours.day_starts)
 
 
 def day_of(hall: Hall, at: float) -> str:

@@ -7,7 +7,6 @@ policies in the config have changed since the events were written.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable, Iterable
 
 from broker.rules import quality_fold
@@ -22,6 +21,7 @@ from broker.rules.model import (
     HallState,
     NodeHealth,
     Ticket,
+    changed,
     initial_state,
 )
 from broker.rules.rollback import journal_rolled_back
@@ -55,22 +55,21 @@ def replay(hall: Hall, events: Iterable[Event]) -> HallState:
 
 
 def _set_ticket(state: HallState, number: str, **changes: object) -> Ticket:
-    ticket = replace(state.tickets[number], **changes)  # type: ignore[arg-type]
+    ticket = changed(state.tickets[number], **changes)
     state.tickets[number] = ticket
     return ticket
 
 
 def _set_counter(state: HallState, number: int, **changes: object) -> CounterState:
-    counter = replace(state.counter(number), **changes)  # type: ignore[arg-type]
+    counter = changed(state.counter(number), **changes)
     state.counters[number] = counter
     return counter
 
 
 def _unqueue(state: HallState, number: str) -> None:
     ticket = state.tickets[number]
-    queue = state.queue(ticket.service)
-    if number in queue:
-        queue.remove(number)
+    if number in state.queue(ticket.service):
+        state.own_queue(ticket.service).remove(number)
         _left(state, ticket.service, number)
 
 
@@ -140,7 +139,7 @@ def _next_day_counter(state: HallState, number: int, opens: CounterMode) -> Coun
     as it was (its visitor is still at the window); otherwise in its configured mode."""
     current = state.counter(number)
     if current.serving in state.tickets or any(t in state.tickets for t in current.held):
-        return replace(current, held=tuple(t for t in current.held if t in state.tickets),
+        return changed(current, held=tuple(t for t in current.held if t in state.tickets),
                        priority_streak=0)
     return CounterState(number=number, mode=opens)
 
@@ -162,11 +161,11 @@ def _ticket_issued(state: HallState, event: Event) -> None:
         category=data.get("category"),
         track=data.get("track"),
     )
-    state.queue(service).append(number)
+    state.own_queue(service).append(number)
     _entered(state, service, number)
     code = data.get("appointment")
     if code and code in state.appointments:
-        state.appointments[code] = replace(state.appointments[code], ticket=number)
+        state.appointments[code] = changed(state.appointments[code], ticket=number)
 
 
 def _called(state: HallState, event: Event) -> None:
@@ -224,7 +223,7 @@ def _no_show(state: HallState, event: Event) -> None:
 
 
 def _insert(state: HallState, number: str, service: str, position: int) -> None:
-    queue = state.queue(service)
+    queue = state.own_queue(service)
     if number in queue:
         queue.remove(number)
         _left(state, service, number)

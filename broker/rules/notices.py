@@ -9,7 +9,6 @@ never judge the time themselves.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, Mapping
 
 from broker.rules.model import Event, HallState
@@ -25,7 +24,7 @@ def ticketing_view(state: HallState) -> dict[str, Any] | None:
     """The view's ``ticketing``: hours and policy as of the clock, and the manager's pause."""
     if state.day is None:
         return None
-    view: dict[str, Any] = asdict(ticketing_at(state.hall, state.clock))
+    view: dict[str, Any] = ticketing_at(state.hall, state.clock).as_dict()
     paused = state.ticketing_paused is not None
     view.update(paused=paused, code=PAUSED_BY_MANAGER if paused else None,
                 reason=state.ticketing_paused or "")

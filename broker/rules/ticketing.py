@@ -9,9 +9,9 @@ them; when nothing else happens (the periodic ``tick`` at 08:30 on a quiet morni
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Sequence
+from typing import Any, Sequence
 
 from config import hours
 from config.schema import Hall
@@ -33,6 +33,13 @@ class Ticketing:
     closed_today: bool = False
     """The calendar date has no opening period at all (a holiday or a day off: 今日休息)."""
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``dataclasses.asdict`` gives them (every field is flat).
+
+        ``asdict`` deep-copies field by field; the view rebuilds ticketing on every event.
+        """
+        return dict(vars(self))
+
 
 def _period_end(hall: Hall, now: float) -> float:
     moment = hours.local(hall, now)
@@ -46,8 +53,30 @@ def _period_end(hall: Hall, now: float) -> float:
     return datetime.combine(moment.date(), end, tzinfo=moment.tzinfo).timestamp()
 
 
+_RECENT: dict[tuple[int, float], tuple[Hall, Ticketing]] = {}
+"""The last few answers of ``ticketing_at``: one command asks about the same moment up to
+four times (issue_ticket's check, ticketing_events, the view of each of its events)."""
+_RECENT_KEPT = 4
+
+
 def ticketing_at(hall: Hall, now: float) -> Ticketing:
-    """Ticketing at ``now``: the same hours and policy ``issue_ticket`` applies."""
+    """Ticketing at ``now``: the same hours and policy ``issue_ticket`` applies.
+
+    A pure function of a frozen hall and a time, so a recent answer is given again (the
+    hall itself is kept beside it and compared by identity: an id is never mistaken).
+    """
+    key = (id(hall), now)
+    found = _RECENT.get(key)
+    if found is not None and found[0] is hall:
+        return found[1]
+    if len(_RECENT) >= _RECENT_KEPT:
+        _RECENT.clear()
+    fact = _ticketing_at(hall, now)
+    _RECENT[key] = (hall, fact)
+    return fact
+
+
+def _ticketing_at(hall: Hall, now: float) -> Ticketing:
     if hours.is_open(hall, now):
         return Ticketing(open=True, in_hours=True, closes_at=_period_end(hall, now),
                          opens_at=None)
@@ -71,4 +100,4 @@ def ticketing_events(state: HallState, now: float, decided: Sequence[Event]) -> 
     fact = ticketing_at(state.hall, now)
     if fact == ticketing_at(state.hall, state.clock):
         return []
-    return [Event("ticketing_changed", now, asdict(fact))]
+    return [Event("ticketing_changed", now, fact.as_dict())]

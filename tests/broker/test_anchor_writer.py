@@ -209,3 +209,26 @@ def test_a_failing_anchor_write_is_reported_and_retried_without_blocking_replies
         assert _anchored(tmp_path) == journal.last_seq()
     finally:
         journal.close()
+
+
+def test_the_writer_is_woken_once_per_write_not_once_per_turn(
+        hall: Hall, tmp_path: Path) -> None:
+    journal, service, keeper = _open(hall, tmp_path)
+    keeper.monotonic = Monotonic()  # time stands still: the interval never passes
+    keeper.sync_file = Disk(tmp_path)
+    wakes = [0]
+    notify_all = keeper._state.notify_all  # noqa: SLF001
+
+    def counted() -> None:
+        wakes[0] += 1
+        notify_all()
+
+    keeper._state.notify_all = counted  # type: ignore[method-assign]  # noqa: SLF001
+    try:
+        for n in range(20):
+            _issue(service, f"r{n}")
+            journal.sync_anchor()
+        assert wakes[0] <= 4, "each turn of the loop woke the anchor's writer thread"
+    finally:
+        journal.close()
+    assert _anchored(tmp_path) == service.seq, "what was folded in is still written"
