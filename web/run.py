@@ -12,6 +12,7 @@ from typing import Any
 
 from config.schema import Hall
 from foundation import sdnotify
+from foundation.heap import settle_heap
 from runtime.node import NodeRuntime
 from runtime.security import node_security
 from web.app import Console, build_app
@@ -75,6 +76,7 @@ def run_web(config: Path | str, *, keys: str | None = None, insecure: bool = Fal
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=chosen, log_level="warning",
                                            access_log=False, lifespan="on",
                                            timeout_graceful_shutdown=2))
+    settle_heap()  # as every node: start-up objects out of the collector's full passes
     runtime.start()
     try:
         # uvloop and httptools when installed (the [web] extra), as `uvicorn` itself would.

@@ -74,3 +74,11 @@ def test_a_burst_from_many_clients_gets_every_ticket_once_and_a_retry_its_origin
         assert len([e for e in journal.events() if e.type == "ticket_issued"]) == 20
     finally:
         journal.close()
+
+
+def test_the_broker_settles_its_heap_before_it_answers(broker: tuple[str, Path]) -> None:
+    """Once replayed and bound, the broker's start-up objects are frozen out of the
+    collector's full passes (``foundation.heap``; the fixture undoes it after the test)."""
+    import gc
+
+    assert gc.get_freeze_count() > 0
