@@ -305,8 +305,9 @@ class PublicView(ViewModel):
         """This view with an event's partial ``view`` folded in (``merge_view``'s rule).
 
         An object in both is updated key by key (``counters["3"]`` replaces counter 3
-        only; ``ticketing``'s keys replace its keys); anything else is replaced whole.
-        Only the parts the event carries are parsed.
+        only; ``ticketing``'s keys replace its keys), and a null entry of a keyed map removes
+        that entry; anything else is replaced whole. Only the parts the event carries are
+        parsed.
 
         Raises:
             pydantic.ValidationError: a changed part has the wrong shape.
@@ -316,10 +317,9 @@ class PublicView(ViewModel):
             if key not in type(self).model_fields:
                 continue  # a key a newer broker added
             current = getattr(self, key)
-            if isinstance(value, dict) and isinstance(current, dict) and key in KEYED_MAPS:
+            if isinstance(value, dict) and isinstance(current, dict):
+                # Every dict field is a keyed map (a test holds them equal to KEYED_MAPS).
                 update[key] = _keyed_merged(key, current, value)
-            elif isinstance(value, dict) and isinstance(current, dict):
-                update[key] = {**current, **_field_adapter(key).validate_python(value)}
             elif isinstance(value, dict) and isinstance(current, BaseModel):
                 update[key] = _field_adapter(key).validate_python({**current.model_dump(),
                                                                    **value})

@@ -76,7 +76,6 @@ def run_web(config: Path | str, *, keys: str | None = None, insecure: bool = Fal
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=chosen, log_level="warning",
                                            access_log=False, lifespan="on",
                                            timeout_graceful_shutdown=2))
-    settle_heap()  # as every node: start-up objects out of the collector's full passes
     runtime.start()
     try:
         # uvloop and httptools when installed (the [web] extra), as `uvicorn` itself would.
@@ -96,6 +95,9 @@ async def _serve(server: Any, runtime: NodeRuntime, host: str, port: int) -> Non
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, setattr, server, "should_exit", True)
     watchdog = loop.create_task(_watchdog(runtime))
+    # As every node: start-up objects (uvicorn's, the first snapshot) out of the collector's
+    # full passes, once the server and the mirror are up.
+    loop.call_later(3.0, settle_heap)
     logger.info("staff console on http://%s:%d/ (clerks: /counter)", host, port)
     sdnotify.notify(ready=True, status=f"web console on port {port}")
     try:

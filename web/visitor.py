@@ -239,6 +239,11 @@ class Visitors:
                     self._rated.add(ticket)
                 elif payload.type in TERMINAL_EVENTS:
                     self._ended[ticket] = TERMINAL_EVENTS[payload.type]
+        elif kind == "connection":
+            with self._lock:
+                # A resync follows: its state may come after replayed events, so "no events
+                # heard" cannot tell a snapshot then: look at every page.
+                self._changed.whole = True
         elif kind == "state" and isinstance(payload, dict) and self.loop is not None:
             with self._lock:
                 changed, self._changed = self._changed, Changed()

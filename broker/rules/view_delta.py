@@ -105,26 +105,18 @@ def _rebuilt(part: dict[str, Any], keys: Iterable[str], entry: Callable[[str], A
     if not inner:
         return part
     changes[name] = inner
-    rebuilt = {**part, **inner}
-    for gone in [key for key, fresh in inner.items() if fresh is None]:
-        del rebuilt[gone]
-    return rebuilt
+    return _merged(part, inner)
 
 
-def _place_lines(state: HallState, event: Event, services: set[str] | None) -> list[str]:
-    """The configured services whose places ``event`` may have moved."""
-    counter = state.hall.counter(int(event.data["counter"])) \
-        if event.type == "counter_changed" else None
-    if services is ALL and counter is not None:
-        # A counter opening or pausing changes the open counters of its own services only.
-        services = set(counter.services)
+def _service_ids(state: HallState, services: set[str] | None) -> list[str]:
+    """The configured services among ``services`` (every one for ``ALL``), in a fixed order."""
     return ([s.id for s in state.hall.services] if services is ALL else
             [s for s in sorted(services) if state.hall.service(s) is not None])
 
 
 def _places(before: dict[str, Any], state: HallState, event: Event,
-            lines: list[str]) -> dict[str, Any]:
-    """The places ``event`` moved in the lines ``lines``: a moved or new place, or None
+            services: set[str] | None) -> dict[str, Any]:
+    """The places ``event`` moved in the lines of ``services``: a moved or new place, or None
     for a ticket that left them (only a ticket the event names leaves a line)."""
     if event.type == "ticket_issued":
         number = str(event.data["ticket"])
@@ -132,7 +124,7 @@ def _places(before: dict[str, Any], state: HallState, event: Event,
         if place is not None:  # the common case: one place added, no line walked
             return {number: place}
     moved: dict[str, Any] = {}
-    for service in lines:
+    for service in _service_ids(state, services):
         moved.update((n, p) for n, p in line_places(state, service).items()
                      if before.get(n) != p)
     named = event.data.get("ticket")
@@ -169,6 +161,10 @@ def advance(before: dict[str, Any], state: HallState,
         counters = (counters | _rating_over(before, state.clock)
                     | _holding(before, event.data.get("ticket")))
         keys = keys | {"counters"} if counters else keys - {"counters"}
+    if event.type == "counter_changed" and services is ALL:
+        # A counter opening or pausing changes the open counters of its own services only.
+        configured = state.hall.counter(int(event.data["counter"]))
+        services = None if configured is None else set(configured.services)
     changes: dict[str, Any] = {}
     after = dict(before)
     for name, build in VIEW_KEYS.items():
@@ -178,12 +174,10 @@ def advance(before: dict[str, Any], state: HallState,
             after[name] = _rebuilt(before[name], wanted,
                                    lambda n: counter_entry(state, int(n)), changes, name)
         elif name == "services" and name in keys:
-            wanted = ([s.id for s in state.hall.services] if services is None else
-                      [s for s in sorted(services) if state.hall.service(s) is not None])
-            after[name] = _rebuilt(before[name], wanted,
+            after[name] = _rebuilt(before[name], _service_ids(state, services),
                                    lambda s: service_entry(state, s), changes, name)
         elif name == "places" and touch is not None and name in keys:
-            moved = _places(before[name], state, event, _place_lines(state, event, services))
+            moved = _places(before[name], state, event, services)
             if moved:
                 changes[name] = moved
                 after[name] = _merged(before[name], moved)

@@ -5,7 +5,7 @@ equals the diff of the two whole views."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_origin
 
 import pytest
 from hypothesis import given
@@ -106,17 +106,25 @@ def test_the_view_advanced_event_by_event_is_the_whole_view(
         now += later
         before = view
         args = _slot(args, now) if op == "book_appointment" else args
+        # A command shares the lines of the state it was given until it writes one
+        # (``HallState.own_queue``): applied or refused, it must leave them as they were.
+        lines = {service: list(line) for service, line in state.queues.items()}
         try:
             outcome = execute(state, Command(op, args, "kiosk-1"), now, observe)
         except RuleRefusal:
             view = before  # nothing happened: the view stays the state's
+            assert state.queues == lines, op
             continue
+        assert state.queues == lines, op
         state = outcome.state
     assert view == public_view(state)
 
 
 def test_the_rules_and_the_merge_rule_name_the_same_keyed_maps() -> None:
     assert KEYED_MAPS == MERGED_BY_ENTRY
+    # The typed view merges every dict field as a keyed map.
+    assert {name for name, field in PublicView.model_fields.items()
+            if get_origin(field.annotation) is dict} == KEYED_MAPS
 
 
 def test_a_forgotten_nodes_health_leaves_every_mirror() -> None:

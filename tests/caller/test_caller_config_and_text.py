@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from pathlib import Path
@@ -95,21 +96,6 @@ def test_the_caller_takes_its_security_from_the_hall_file(tmp_path: Path) -> Non
                      encoding="utf-8")
     # No --keys, no --insecure: the hall file says this is a test bench. (Off the main
     # thread, so the caller leaves pytest's signal handlers alone.)
-    result: list[int] = []
-    worker = threading.Thread(target=lambda: result.append(
-        run_caller(bench, 1, keyboard=True, stdin=io.StringIO("q"))))
-    worker.start()
-    worker.join(15)
-    assert result == [0]
-
-
-def test_the_caller_process_settles_its_heap_once_started(tmp_path: Path) -> None:
-    import gc
-
-    example = Path(__file__).resolve().parents[2] / "config" / "hall.example.toml"
-    bench = tmp_path / "bench.toml"
-    bench.write_text(example.read_text(encoding="utf-8") + "\n[security]\ninsecure = true\n",
-                     encoding="utf-8")
     assert gc.get_freeze_count() == 0
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(
@@ -117,5 +103,5 @@ def test_the_caller_process_settles_its_heap_once_started(tmp_path: Path) -> Non
     worker.start()
     worker.join(15)
     assert result == [0]
-    # What it built at start-up is out of the collector's full passes (foundation.heap).
+    # Once started, what it built is out of the collector's full passes (foundation.heap).
     assert gc.get_freeze_count() > 0

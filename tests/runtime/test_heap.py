@@ -58,7 +58,7 @@ def test_garbage_made_after_settling_is_still_collected() -> None:
     assert later() is None
 
 
-def test_a_screen_node_settles_once_its_window_is_up() -> None:
+def test_the_screen_nodes_settling_freezes_what_they_keep() -> None:
     kept = [_Node()]
     settle_after_start()
     assert gc.get_freeze_count() > 0 and not _walked(kept)

@@ -108,6 +108,25 @@ def test_a_view_looks_again_only_at_the_tickets_its_events_changed(
                                        (["A001", "A003"], [])]
 
 
+def test_a_resync_looks_at_every_page_even_after_replayed_events() -> None:
+    """The mirror lost its link and resynced: the snapshot's state may follow buffered events
+    that name other tickets, and a place moved in the missed ones must still reach its page."""
+    async def scenario() -> list[tuple[str, Any]]:
+        visitors = Visitors(loop=asyncio.get_running_loop())
+        visitors.publish(view({"A002": 0, "A003": 1}, serving="A001"))
+        page = visitors.open("A003")
+        assert _drain(page) == [("waiting", 1)]
+        visitors.hear("connection", False)
+        # A replayed event after the snapshot names only a newer ticket; A003 moved meanwhile.
+        visitors.hear("event", Event(seq=9, type="ticket_issued", at=1.0,
+                                     data={"ticket": "A005"}, view={"places": {}}))
+        visitors.hear("state", view({"A003": 0, "A005": 1}, serving="A002"))
+        await asyncio.sleep(0)
+        return _drain(page)
+
+    assert asyncio.run(scenario()) == [("waiting", 0)]
+
+
 def _drain(page: Any) -> list[tuple[str, Any]]:
     found = []
     while page.frames:

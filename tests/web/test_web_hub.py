@@ -139,3 +139,17 @@ def test_a_page_that_missed_a_change_gets_the_whole_view_again() -> None:
         kept = [frame.text["zh"] for frame in page.frames]  # type: ignore[union-attr]
         assert kept == [f"whole{QUEUE_FRAMES}", "next"]
     asyncio.run(scenario())
+
+
+def test_the_console_pages_get_no_waiting_places() -> None:
+    """The phone pages read ``places``; a clerk's or manager's page never does, and a call
+    moves every place of its line: neither a whole view nor a change carries them."""
+    from web.hub import view_frame
+
+    places = {"A002": {"service": "general", "ahead": 0, "estimate_min": 1.0, "wait_min": 1}}
+    for kind, view in (("view", {"day": "2026-11-25", "places": places}),
+                       ("change", {"places": {"A001": None, **places}})):
+        frame = view_frame(small_hall(), view, True, 1.0, kind=kind)
+        for language in ("zh", "en"):
+            sent = _data(frame.text[language])["view"]
+            assert isinstance(sent, dict) and "places" not in sent

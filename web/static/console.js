@@ -42,7 +42,7 @@ function say(text, bad) {
 
 // The view's keyed maps: in a change, a null entry is one gone (docs/protocol.md, the view
 // merge rule).
-const KEYED_MAPS = new Set(["counters", "services", "health", "alerts", "cases"]);
+const KEYED_MAPS = new Set(["counters", "services", "places", "health", "alerts", "cases"]);
 
 function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
