@@ -19,7 +19,7 @@ from typing import Any
 from broker.rules.estimates import mean_service_s, open_counters, wait_minutes
 from broker.rules.model import HallState, Ticket
 from broker.rules.priority import last_rank, priority_order, rank_of
-from broker.rules.select import is_priority
+from broker.rules.select import is_priority, priority_flags
 
 
 def _booked(ticket: Ticket) -> bool:
@@ -29,12 +29,13 @@ def _booked(ticket: Ticket) -> bool:
 
 def _ahead_counts(state: HallState, line: list[Ticket]) -> dict[str, int]:
     """Ticket number → tickets ahead of it, for one service's line."""
-    ranked = priority_order(state, (t for t in line if is_priority(state, t)))
+    flags = priority_flags(state, line)
+    ranked = priority_order(state, [t for t, p in zip(line, flags) if p])
     ahead = {t.number: i for i, t in enumerate(ranked)}
     due = sorted((t.due_at, t.queued_at) for t in line if _booked(t))
     priority_behind = len(ranked)
-    for index, ticket in enumerate(line):
-        if ticket.number in ahead:
+    for index, (ticket, priority) in enumerate(zip(line, flags)):
+        if priority:
             priority_behind -= 1
         elif _booked(ticket):
             # The first of equal keys, as list.index found it, in log time.
@@ -52,16 +53,37 @@ def _place(service: str, ahead: int, mean_s: float, counters: int) -> dict[str, 
             "wait_min": wait_minutes(estimate)}
 
 
+_TABLES: dict[tuple[str, float, int], list[dict[str, Any]]] = {}
+"""Place entries by ``ahead`` for (service, mean, open counters): a call moves every place
+of a long line one up, twice per call (the finish before it changes the mean), and building
+a thousand entries each time was most of a call's cost. A memo of a pure function: the
+entries are shared read-only, as every view entry is."""
+_TABLES_KEPT = 16
+
+
+def _table(service: str, mean_s: float, counters: int, size: int) -> list[dict[str, Any]]:
+    """``_place`` for ``ahead`` 0 .. at least ``size`` - 1, built once per mean and counters."""
+    key = (service, mean_s, counters)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= _TABLES_KEPT:
+            _TABLES.clear()
+        table = _TABLES[key] = []
+    table.extend(_place(service, ahead, mean_s, counters)
+                 for ahead in range(len(table), size))
+    return table
+
+
 def line_places(state: HallState, service: str) -> dict[str, dict[str, Any]]:
     """The places of one service's waiting line, in line order: ticket →
     ``{service, ahead, estimate_min, wait_min}``."""
     line = [state.tickets[n] for n in state.queues.get(service, ())]
     if not line:
         return {}
-    counters = len(open_counters(state, service))
-    mean = mean_service_s(state, service)
-    ahead = _ahead_counts(state, line)
-    return {t.number: _place(service, ahead[t.number], mean, counters) for t in line}
+    aheads = _ahead_counts(state, line)
+    table = _table(service, mean_service_s(state, service),
+                   len(open_counters(state, service)), max(aheads.values()) + 1)
+    return {t.number: table[aheads[t.number]] for t in line}
 
 
 def all_places(state: HallState) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,20 @@ def is_priority(state: HallState, ticket: Ticket) -> bool:
     return ticket.kind == "priority" or bool(service and service.priority)
 
 
+def priority_flags(state: HallState, tickets: list[Ticket]) -> list[bool]:
+    """``is_priority`` of each ticket, the service looked up once per service: lines of
+    thousands are walked on every call."""
+    of_service: dict[str, bool] = {}
+    flags = []
+    for ticket in tickets:
+        service = of_service.get(ticket.service)
+        if service is None:
+            found = state.hall.service(ticket.service)
+            service = of_service[ticket.service] = bool(found and found.priority)
+        flags.append(service or ticket.kind == "priority")
+    return flags
+
+
 def _not_yet_due(ticket: Ticket, now: float) -> bool:
     return ticket.kind == "appointment" and ticket.due_at is not None and ticket.due_at > now
 
@@ -47,8 +61,9 @@ def choose(state: HallState, counter: int, now: float) -> Ticket | None:
     if not candidates:
         return None
     policies = state.hall.policies
-    normal = [t for t in candidates if not is_priority(state, t) and not _not_yet_due(t, now)]
-    priority = priority_order(state, (t for t in candidates if is_priority(state, t)))
+    flags = priority_flags(state, candidates)
+    normal = [t for t, p in zip(candidates, flags) if not p and not _not_yet_due(t, now)]
+    priority = priority_order(state, [t for t, p in zip(candidates, flags) if p])
     configured = state.hall.counter(counter)
     if priority and configured is not None and configured.priority_window:
         return priority[0]

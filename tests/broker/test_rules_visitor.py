@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from broker.journal import Journal
 from broker.rules import Command, HallState, RuleRefusal, execute, initial_state, public_view
+from broker.rules.estimates import estimate_s, wait_minutes
 from broker.service import BrokerService
 from config.example import example_path
 from config.load import load_hall
@@ -147,3 +148,10 @@ def test_every_waiting_ticket_has_one_place_and_places_are_0_to_n(steps: list[An
             places = {t: p for t, p in view["places"].items() if p["service"] == service_id}
             assert set(places) == set(line)
             assert sorted(p["ahead"] for p in places.values()) == list(range(len(line)))
+            for place in places.values():
+                # The broker's estimate for that many ahead, as of now (calls finish visitors
+                # and move the mean; the places' memo must follow it).
+                expected = estimate_s(d.state, service_id, place["ahead"])
+                minutes = None if expected is None else round(expected / 60.0, 1)
+                assert (place["estimate_min"], place["wait_min"]) == (minutes,
+                                                                      wait_minutes(minutes))
