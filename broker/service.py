@@ -36,7 +36,7 @@ from broker.rules import (
     execute,
     public_view,
 )
-from broker.rules.view_delta import advance
+from broker.rules.view_delta import advance, places_once
 from config.schema import Hall
 from protocol import envelope, errors
 from protocol.errors import ProtocolError
@@ -307,6 +307,8 @@ class BrokerService:
                 Append((), command.op, command.node, request_id, reply, now),
                 batch.state, batch.view, refused=True)))
         reply = envelope.ok_reply(request_id or "", outcome.result)
+        changes = list(zip([e for e, _ in changes],
+                           places_once([changed for _, changed in changes]), strict=True))
         entries = tuple(Entry(event, day) for event, day in zip(outcome.events, days, strict=True))
         return Handled(reply, pending=batch.add(Decided(
             Append(entries, command.op, command.node, request_id, reply, now),

@@ -201,3 +201,25 @@ def test_a_rule_refusal_travels_as_its_wire_code_with_params_and_is_stored(
     assert used_up["code"] == "numbers_used_up"
     assert used_up["params"] == {"service": "general", "limit": 99999,
                                  "reason": "numbers_used_up"}
+
+
+def test_a_call_publishes_the_places_it_moved_once_and_mirrors_end_equal(
+        service: BrokerService, clock: Clock) -> None:
+    """A call that first finishes the counter's visitor moves every estimate (the mean) and
+    then every place (the line): its events carry the places once, on the last one, and a
+    mirror applying the events in order holds the broker's snapshot view."""
+    from protocol.view import merge_view
+
+    for rid in range(8):
+        service.handle(request("issue_ticket", f"i{rid}", service="general"))
+    reply(service, request("call_next", "c0", counter=1))
+    before = reply(service, request("snapshot", "s0"))["result"]["view"]
+    clock.now += 1800.0  # a long visit: the mean service time, and every estimate, move
+    handled = service.handle(request("call_next", "c1", counter=1))
+    events = [envelope.decode_event(frames) for frames in handled.publish]
+    assert [e.type for e in events] == ["finished", "called"]
+    assert "places" not in events[0].view and len(events[1].view["places"]) == 7
+    mirrored = before
+    for event in events:
+        mirrored = merge_view(mirrored, event.view)
+    assert mirrored == reply(service, request("snapshot", "s1"))["result"]["view"]
