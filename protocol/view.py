@@ -143,17 +143,6 @@ class CounterView(ViewModel):
         return None if window is None else window.ticket
 
 
-class PlaceView(ViewModel):
-    """A waiting ticket's place in its line, as the broker counts it."""
-
-    service: str
-    """The service whose line it waits in."""
-    ahead: int = 0
-    """Tickets the broker will call before it (its line's order, priority, appointments)."""
-    estimate_min: float | None = None
-    wait_min: int | None = None
-
-
 class ServiceView(ViewModel):
     """One configured service (业务) and its waiting line."""
 
@@ -272,15 +261,17 @@ class NoticeView(ViewModel):
 
 
 class PublicView(ViewModel):
-    """The whole public view (docs/protocol.md §5)."""
+    """The whole public view (docs/protocol.md §5), but for ``places``.
+
+    The waiting places are read from the dict view by the one node that shows them (the
+    web node's phone pages); left out here, as any key unknown to the model is, so no
+    display, kiosk or caller parses the thousand places a call on a long line moves.
+    """
 
     day: str | None = None
     clock: float = 0.0
     counters: dict[int, CounterView] = {}
     services: dict[str, ServiceView] = {}
-    places: dict[str, PlaceView] = {}
-    """Every waiting ticket of the day → its place (the visitor's phone page); brokers
-    before this key sent the places inside each service and nodes see none then."""
     recent_calls: tuple[CallView, ...] = ()
     health: dict[str, HealthView] = {}
     alerts: dict[str, AlertView] = {}
