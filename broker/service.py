@@ -307,8 +307,7 @@ class BrokerService:
                 Append((), command.op, command.node, request_id, reply, now),
                 batch.state, batch.view, refused=True)))
         reply = envelope.ok_reply(request_id or "", outcome.result)
-        changes = list(zip([e for e, _ in changes],
-                           places_once([changed for _, changed in changes]), strict=True))
+        changes = places_once(changes)
         entries = tuple(Entry(event, day) for event, day in zip(outcome.events, days, strict=True))
         return Handled(reply, pending=batch.add(Decided(
             Append(entries, command.op, command.node, request_id, reply, now),

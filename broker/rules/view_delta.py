@@ -192,9 +192,10 @@ def advance(before: dict[str, Any], state: HallState,
     return after, changes
 
 
-def places_once(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A command's view changes with the places it moved carried once, by the last event
-    that moved any (earlier ones then carry no ``places``).
+def places_once(changes: list[tuple[Event, dict[str, Any]]]
+                ) -> list[tuple[Event, dict[str, Any]]]:
+    """A command's events with their view changes, the places it moved carried once, by the
+    last event that moved any (earlier ones then carry no ``places``).
 
     A call finishes the counter's visitor first (the mean moves every estimate), then takes
     a ticket off the line (every place behind it moves): each event carried the whole line's
@@ -202,13 +203,14 @@ def places_once(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     and a ``None`` (gone) stays, so a node that applies the command's events in seq order
     ends with the same view; a snapshot is only ever taken between commands.
     """
-    moving = [index for index, changed in enumerate(changes) if "places" in changed]
+    moving = [index for index, (_, changed) in enumerate(changes) if "places" in changed]
     if len(moving) < 2:
         return changes
     folded: dict[str, Any] = {}
     settled = list(changes)
     for index in moving:
-        folded.update(changes[index]["places"])
-        settled[index] = {k: v for k, v in changes[index].items() if k != "places"}
-    settled[moving[-1]]["places"] = folded
+        event, changed = changes[index]
+        folded.update(changed["places"])
+        settled[index] = (event, {k: v for k, v in changed.items() if k != "places"})
+    settled[moving[-1]][1]["places"] = folded
     return settled
