@@ -322,12 +322,21 @@ class PublicView(ViewModel):
 def _keyed_merged(name: str, current: dict[Any, Any],
                   partial: Mapping[str, Any]) -> dict[Any, Any]:
     """The keyed map ``name`` with an event's entries merged in; a null entry removes one."""
-    key_type = get_args(PublicView.model_fields[name].annotation)[0]
     kept = {k: v for k, v in partial.items() if v is not None}
     merged = {**current, **_field_adapter(name).validate_python(kept)} if kept else dict(current)
-    for gone in (k for k, v in partial.items() if v is None):
-        merged.pop(key_type(gone), None)
+    gone = [k for k, v in partial.items() if v is None]
+    # A removed counter's key is read as the map's keys are ("3" -> 3): a key that is not
+    # one is refused like any malformed part (ValidationError), never a stray ValueError.
+    for key in _key_adapter(name).validate_python(gone) if gone else ():
+        merged.pop(key, None)
     return merged
+
+
+@cache
+def _key_adapter(name: str) -> TypeAdapter[Any]:
+    """A validator for a list of the keyed map ``name``'s keys (built on first use)."""
+    key_type = get_args(PublicView.model_fields[name].annotation)[0]
+    return TypeAdapter(list[key_type])  # type: ignore[valid-type]
 
 
 @cache

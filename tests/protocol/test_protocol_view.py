@@ -57,6 +57,11 @@ def test_a_part_with_the_wrong_shape_is_refused() -> None:
         PublicView.parse({"counters": {"one": {"number": 1}}})
     with pytest.raises(pydantic.ValidationError):
         PublicView().merged({"services": {"general": {"id": "general", "waiting": "many"}}})
+    # A removal (null) whose key is not a counter number is malformed the same way.
+    view = PublicView.parse({"counters": {"3": {"number": 3}}})
+    with pytest.raises(pydantic.ValidationError):
+        view.merged({"counters": {"three": None}})
+    assert view.merged({"counters": {"3": None}}).counters == {}
 
 
 @pytest.mark.parametrize(("now", "expected"), [
